@@ -1,0 +1,58 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { ConfigError } from "../errors.ts";
+import { validateConfigRules } from "./rules.ts";
+import { opsConfigSchema, type OpsConfig } from "./schema.ts";
+
+export const CONFIG_FILE = "ops.config.ts";
+
+/**
+ * Validates a written config: zod shape first, then cross-field rules.
+ * @throws {ConfigError} listing every problem as `path: message`, with `where` = the config file.
+ */
+export function parseOpsConfig(written: unknown, where = CONFIG_FILE): OpsConfig {
+  const parsed = opsConfigSchema.safeParse(written);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+    throw new ConfigError(`${where} is not valid:\n  ${lines.join("\n  ")}`, {
+      where,
+      fix: `Correct the listed fields in ${where}.`,
+    });
+  }
+  const errors = validateConfigRules(parsed.data);
+  if (errors.length > 0) {
+    throw new ConfigError(`${where} is not valid:\n  ${errors.join("\n  ")}`, {
+      where,
+      fix: `Correct the listed fields in ${where}.`,
+    });
+  }
+  return parsed.data;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
+}
+
+/**
+ * Loads `ops.config.ts` from the repository root (through tsx, which runs every entry script).
+ * @throws {ConfigError} when the file is missing, fails to import, or is not valid.
+ */
+export async function loadOpsConfig(repoRoot: string): Promise<OpsConfig> {
+  const file = join(repoRoot, CONFIG_FILE);
+  if (!existsSync(file)) {
+    throw new ConfigError(`${CONFIG_FILE} not found in ${repoRoot}`, { fix: "Restore ops.config.ts at the repository root." });
+  }
+  let mod: { default?: unknown };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+  } catch (err) {
+    throw new ConfigError(`${CONFIG_FILE} could not be loaded: ${(err as Error).message}`, {
+      where: file,
+      fix: "Fix the TypeScript error in ops.config.ts.",
+    });
+  }
+  return parseOpsConfig(mod.default, CONFIG_FILE);
+}

@@ -1,0 +1,130 @@
+import { z } from "zod";
+
+/**
+ * The project's operations, declared once in `ops.config.ts` at the repository root and
+ * validated here. Cross-field rules (deploy order names real apps, links point at apps...) live in
+ * `rules.ts`.
+ */
+const appName = z.string().regex(/^[a-z][a-z0-9-]*$/, "app names are lowercase letters, digits and dashes");
+const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must match ^[A-Za-z_][A-Za-z0-9_]*$");
+
+const healthSchema = z.discriminatedUnion("kind", [
+  z.object({
+    kind: z.literal("grpc"),
+    /** gRPC health service name to ask about; "" is the whole server. */
+    service: z.string().default(""),
+    /** How long a new release may take to report SERVING. */
+    timeoutMs: z.number().int().positive().default(60_000),
+  }),
+  z.object({
+    kind: z.literal("http"),
+    /** Path answering 200 when healthy, with JSON `{ client: { release } }`. */
+    path: z.string().startsWith("/").default("/healthz"),
+    timeoutMs: z.number().int().positive().default(60_000),
+  }),
+]);
+
+const appSchema = z.object({
+  /** Workspace folder of the app, relative to the repository root. */
+  dir: z.string().min(1),
+  /** Build outputs (relative to `dir`) copied into each local release. */
+  artifacts: z.array(z.string().min(1)).min(1),
+  /** Command run inside the release folder by the local target (argv, no shell). */
+  command: z.array(z.string().min(1)).min(1),
+  /** Environment variable the app reads its listening port from. */
+  portEnv: envKey,
+  /** Environment variable the app reads its release id from. */
+  releaseEnv: envKey.default("RELEASE_ID"),
+  /** Plain (non-secret) environment for the local target. */
+  localEnv: z.record(envKey, z.string()).default({}),
+  /** Environment variables that hold another app's address: `{ BACKEND_GRPC_ADDR: "backend" }`. */
+  links: z.record(envKey, appName).default({}),
+  /** Secret keys this app receives (and only these). */
+  secrets: z.array(envKey).default([]),
+  health: healthSchema,
+  /** Fly settings: the fly.toml and whether the app may have public IPs. */
+  fly: z
+    .object({
+      config: z.string().min(1),
+      public: z.boolean(),
+    })
+    .optional(),
+});
+
+const smokeCheckSchema = z.object({
+  name: z.string().min(1),
+  /** Path on the public app's URL. */
+  path: z.string().startsWith("/"),
+  expectStatus: z.number().int().default(200),
+  /** Text the body must contain. */
+  expectText: z.string().optional(),
+  /** The body is the `/healthz` JSON and must prove the releases of this deploy (C-23). */
+  expectReleases: z.boolean().default(false),
+});
+
+export const opsConfigSchema = z.object({
+  project: z.string().min(1),
+  /** Folder of postgres-migrations SQL files, relative to the repository root. */
+  migrationsDir: z.string().default("migrations"),
+  apps: z.record(appName, appSchema),
+  /** Deploy order; rollback runs in reverse. */
+  deployOrder: z.array(appName).min(1),
+  /** The app whose URL the smoke checks call. */
+  publicApp: appName,
+  secrets: z
+    .object({
+      /** Keys the local target generates once (strong random values) when no secrets file is given. */
+      generated: z.array(envKey).default([]),
+      /** Keys `ops:secrets rotate` may replace. */
+      rotatable: z.array(envKey).default([]),
+    })
+    .default({ generated: [], rotatable: [] }),
+  smoke: z.object({
+    checks: z.array(smokeCheckSchema).min(1),
+    /** Overall deadline for all checks, retries included. */
+    deadlineMs: z.number().int().positive().default(90_000),
+    /** Timeout of one HTTP attempt. */
+    attemptTimeoutMs: z.number().int().positive().default(5_000),
+    /** First retry delay; doubles up to `maxRetryDelayMs`. */
+    retryDelayMs: z.number().int().positive().default(500),
+    maxRetryDelayMs: z.number().int().positive().default(5_000),
+  }),
+  migrate: z
+    .object({
+      /** How long to wait for postgres-migrations' advisory lock before failing. */
+      lockTimeoutMs: z.number().int().positive().default(30_000),
+      /** Overall deadline of the migrate step. */
+      deadlineMs: z.number().int().positive().default(600_000),
+      /** Connect timeout of one attempt (Neon computes may be cold, C-16). */
+      connectTimeoutMs: z.number().int().positive().default(15_000),
+      connectAttempts: z.number().int().positive().default(4),
+    })
+    .default({ lockTimeoutMs: 30_000, deadlineMs: 600_000, connectTimeoutMs: 15_000, connectAttempts: 4 }),
+  lock: z
+    .object({
+      /** Lease length; a crashed deploy's lock expires after this. Renewed by every step. */
+      ttlMs: z.number().int().positive().default(300_000),
+    })
+    .default({ ttlMs: 300_000 }),
+  /** Env vars each turbo task needs, checked against turbo.json by preflight (C-17). */
+  turbo: z
+    .object({
+      requiredEnv: z.record(z.string(), z.array(envKey)).default({}),
+      secretEnv: z.array(envKey).default([]),
+      sideEffectTasks: z.array(z.string()).default([]),
+      buildTasks: z.array(z.string()).default([]),
+    })
+    .default({ requiredEnv: {}, secretEnv: [], sideEffectTasks: [], buildTasks: [] }),
+});
+
+/** What people write in `ops.config.ts`. */
+export type WrittenOpsConfig = z.input<typeof opsConfigSchema>;
+/** The validated config with defaults applied. */
+export type OpsConfig = z.output<typeof opsConfigSchema>;
+export type AppConfig = OpsConfig["apps"][string];
+export type SmokeCheckConfig = OpsConfig["smoke"]["checks"][number];
+
+/** Identity helper for type inference in `ops.config.ts`. */
+export function defineOpsConfig(config: WrittenOpsConfig): WrittenOpsConfig {
+  return config;
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { LockError } from "../errors.ts";
+
+/** Who holds (or wants) the deploy lock. */
+export interface LockHolder {
+  user: string;
+  host: string;
+  runId: string;
+  gitSha: string;
+  /** What the holder is doing: `deploy`, `migrate`, `rollback`. */
+  purpose: string;
+}
+
+export interface LockInfo extends LockHolder {
+  environment: string;
+  acquiredAt: Date;
+  heartbeatAt: Date;
+  expiresAt: Date;
+}
+
+export interface AcquireOptions {
+  /** Lease length in milliseconds; renewed by `renewLock`. */
+  ttlMs: number;
+  /** `--lock-wait`: how long to wait for a busy lock, in milliseconds. 0 fails at once. */
+  waitMs: number;
+  /** Poll interval while waiting. @default 2000 */
+  pollMs?: number;
+  onWait?: (holder: LockInfo) => void;
+  /** A lock whose lease expired is taken over; this reports whose it was. */
+  onTakeover?: (previous: LockInfo) => void;
+}
+
+const rowToInfo = (r: Record<string, unknown>): LockInfo => ({
+  environment: String(r.environment),
+  user: String(r.holder_user),
+  host: String(r.holder_host),
+  runId: String(r.run_id),
+  gitSha: String(r.git_sha),
+  purpose: String(r.purpose),
+  acquiredAt: new Date(r.acquired_at as string),
+  heartbeatAt: new Date(r.heartbeat_at as string),
+  expiresAt: new Date(r.expires_at as string),
+});
+
+/** `alice@laptop (run 20261129-…, deploy of abc1234, since 12:01:02Z, lease until 12:06:02Z)` */
+export function describeHolder(h: LockInfo): string {
+  return `${h.user}@${h.host} (run ${h.runId}, ${h.purpose} of ${h.gitSha.slice(0, 7)}, since ${h.acquiredAt.toISOString()}, lease until ${h.expiresAt.toISOString()})`;
+}
+
+/** The current lock row of an environment, or undefined. */
+export async function readLock(client: pg.Client, environment: string): Promise<LockInfo | undefined> {
+  const { rows } = await client.query("SELECT * FROM ops.deploy_lock WHERE environment = $1", [environment]);
+  return rows[0] ? rowToInfo(rows[0]) : undefined;
+}
+
+/**
+ * Takes the environment's deploy lock (a lease in `ops.deploy_lock`), waiting up to `waitMs`.
+ * A lease that expired (its holder crashed) is taken over and reported through `onTakeover`.
+ * @returns the lease token that `renewLock` and `releaseLock` need.
+ * @throws {LockError} naming the holder when the lock stays busy past `waitMs`.
+ */
+export async function acquireLock(
+  client: pg.Client,
+  environment: string,
+  holder: LockHolder,
+  opts: AcquireOptions,
+): Promise<string> {
+  const token = randomUUID();
+  const deadline = Date.now() + opts.waitMs;
+  let reportedWait = false;
+  for (;;) {
+    const previous = await readLock(client, environment);
+    const { rows } = await client.query(
+      `INSERT INTO ops.deploy_lock (environment, token, run_id, holder_user, holder_host, git_sha, purpose, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::double precision / 1000))
+       ON CONFLICT (environment) DO UPDATE SET
+         token = EXCLUDED.token, run_id = EXCLUDED.run_id, holder_user = EXCLUDED.holder_user,
+         holder_host = EXCLUDED.holder_host, git_sha = EXCLUDED.git_sha, purpose = EXCLUDED.purpose,
+         acquired_at = now(), heartbeat_at = now(), expires_at = EXCLUDED.expires_at
+       WHERE ops.deploy_lock.expires_at < now()
+       RETURNING token`,
+      [environment, token, holder.runId, holder.user, holder.host, holder.gitSha, holder.purpose, opts.ttlMs],
+    );
+    if (rows[0]?.token === token) {
+      if (previous) opts.onTakeover?.(previous);
+      return token;
+    }
+    const current = await readLock(client, environment);
+    if (!current) continue;
+    if (Date.now() >= deadline) {
+      throw new LockError(`environment "${environment}" is locked by ${describeHolder(current)}`, {
+        where: `ops.deploy_lock[${environment}]`,
+        fix: `Wait for that ${current.purpose} to finish (or pass --lock-wait 10m), or, if it is dead, run \`pnpm ops:lock break --yes\`.`,
+      });
+    }
+    if (!reportedWait) {
+      opts.onWait?.(current);
+      reportedWait = true;
+    }
+    await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 2000, Math.max(50, deadline - Date.now()))));
+  }
+}
+
+/**
+ * Extends the lease by `ttlMs` from now.
+ * @throws {LockError} when the token no longer holds the lock (it expired and someone took it, or it was broken).
+ */
+export async function renewLock(client: pg.Client, environment: string, token: string, ttlMs: number): Promise<void> {
+  const { rowCount } = await client.query(
+    `UPDATE ops.deploy_lock SET heartbeat_at = now(), expires_at = now() + make_interval(secs => $3::double precision / 1000)
+     WHERE environment = $1 AND token = $2`,
+    [environment, token, ttlMs],
+  );
+  if (rowCount !== 1) {
+    const current = await readLock(client, environment);
+    throw new LockError(
+      `this run no longer holds the deploy lock of "${environment}"${current ? `; it is held by ${describeHolder(current)}` : " (it was broken)"}`,
+      { where: `ops.deploy_lock[${environment}]`, fix: "Start a new run once the other holder is done." },
+    );
+  }
+}
+
+/** Releases the lock if `token` still holds it. Returns whether a row was released. */
+export async function releaseLock(client: pg.Client, environment: string, token: string): Promise<boolean> {
+  const { rowCount } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 AND token = $2", [environment, token]);
+  return rowCount === 1;
+}
+
+/** Removes the lock whoever holds it (`pnpm ops:lock break`). Returns the holder it removed. */
+export async function breakLock(client: pg.Client, environment: string): Promise<LockInfo | undefined> {
+  const { rows } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 RETURNING *", [environment]);
+  return rows[0] ? rowToInfo(rows[0]) : undefined;
+}

@@ -1,0 +1,53 @@
+import type pg from "pg";
+
+/**
+ * The `ops` schema: the deploy lock and the deploy history, kept in the target database so every
+ * deployer sees them. Created idempotently; not a postgres-migrations migration, so the app's
+ * schema version counts only the app's own migrations. No table here may be named `migrations`
+ * (postgres-migrations looks for that name in every schema).
+ */
+export const OPS_SCHEMA_SQL = `
+CREATE SCHEMA IF NOT EXISTS ops;
+CREATE TABLE IF NOT EXISTS ops.deploy_lock (
+  environment text PRIMARY KEY,
+  token text NOT NULL,
+  run_id text NOT NULL,
+  holder_user text NOT NULL,
+  holder_host text NOT NULL,
+  git_sha text NOT NULL,
+  purpose text NOT NULL,
+  acquired_at timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ops.deploy_history (
+  run_id text PRIMARY KEY,
+  environment text NOT NULL,
+  target text NOT NULL,
+  kind text NOT NULL DEFAULT 'deploy',
+  status text NOT NULL,
+  actor text NOT NULL,
+  host text NOT NULL,
+  git_sha text NOT NULL,
+  started_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  releases jsonb NOT NULL DEFAULT '{}'::jsonb,
+  migrations_applied jsonb NOT NULL DEFAULT '[]'::jsonb,
+  durations_ms jsonb NOT NULL DEFAULT '{}'::jsonb,
+  restore_point text,
+  error text
+);
+CREATE INDEX IF NOT EXISTS deploy_history_env_started ON ops.deploy_history (environment, started_at DESC);
+`;
+
+/** A fixed key so concurrent first runs do not race on CREATE SCHEMA. */
+const BOOTSTRAP_LOCK = 7_310_425_001;
+
+export async function ensureOpsSchema(client: pg.Client): Promise<void> {
+  await client.query("SELECT pg_advisory_lock($1)", [BOOTSTRAP_LOCK]);
+  try {
+    await client.query(OPS_SCHEMA_SQL);
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [BOOTSTRAP_LOCK]);
+  }
+}

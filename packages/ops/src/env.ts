@@ -1,0 +1,164 @@
+import { existsSync } from "node:fs";
+import { hostname, userInfo } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { z } from "zod";
+import { ConfigError } from "./errors.ts";
+import { Secret } from "./secrets/secret.ts";
+
+/**
+ * The only module of `@repo/ops` that reads `process.env`. Everything else receives an `OpsEnv`.
+ * Secret-bearing variables become `Secret`s here, so they cannot be printed by accident.
+ */
+export type Target = "local" | "fly";
+
+export interface OpsEnv {
+  /** `OPS_TARGET` (or `--target`): where a deploy goes. @default "local" */
+  target: Target;
+  /** `OPS_ENV`: environment name (lock, history and state are kept per environment). @default "local" on local, "production" on fly */
+  environment: string;
+  /** Repository root: the nearest folder up from the cwd holding `pnpm-workspace.yaml`, or `OPS_REPO_ROOT`. */
+  repoRoot: string;
+  /** `OPS_STATE_DIR`: run state, local releases and generated dev secrets. @default `<repoRoot>/.ops` */
+  stateDir: string;
+  /** `DATABASE_URL`: when set on the local target, used instead of the embedded Postgres. */
+  databaseUrl: Secret | undefined;
+  /** `MIGRATION_DATABASE_URL`: direct (non-pooler) URL for migrations; falls back to `databaseUrl`. */
+  migrationDatabaseUrl: Secret | undefined;
+  /** `OPS_SECRETS_FILE`: secrets file to use instead of generated local secrets (local) or `.env.<environment>` (fly). */
+  secretsFile: string | undefined;
+  /** Loopback ports of the local target. */
+  localPorts: { postgres: number; client: number; backend: number };
+  /** `OPS_AUTO_ROLLBACK=false` turns off the rollback a failed smoke check triggers. @default true */
+  autoRollback: boolean;
+  /** `OPS_VERBOSE=1`: print the commands run and their output (redacted). */
+  verbose: boolean;
+  /** `GITHUB_STEP_SUMMARY`: the deploy report is appended here when set. */
+  githubStepSummary: string | undefined;
+  /** `CI` is set: never prompt. */
+  ci: boolean;
+  /** Who runs this: `OPS_ACTOR`, else the OS user. */
+  actor: string;
+  /** `os.hostname()`. */
+  host: string;
+  /** `FLY_API_TOKEN` (fly target). Passed to flyctl only through its environment. */
+  flyApiToken: Secret | undefined;
+  /** `NEON_API_KEY` (fly target). */
+  neonApiKey: Secret | undefined;
+  /** The process environment minus nothing: the base for child processes (they need PATH, HOME...). */
+  processEnv: Readonly<Record<string, string | undefined>>;
+}
+
+const port = (name: string, fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === "") return fallback;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        ctx.addIssue({ code: "custom", message: `${name}="${v}" is not a TCP port (1-65535)` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const schema = z.object({
+  OPS_TARGET: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const t = (v ?? "local").trim() || "local";
+      if (t !== "local" && t !== "fly") {
+        ctx.addIssue({ code: "custom", message: `OPS_TARGET="${t}" is not a target; use "local" or "fly"` });
+        return z.NEVER;
+      }
+      return t as Target;
+    }),
+  OPS_ENV: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'OPS_ENV must be a short lowercase name like "production" or "staging"')
+    .optional(),
+  OPS_STATE_DIR: z.string().optional(),
+  OPS_REPO_ROOT: z.string().optional(),
+  OPS_SECRETS_FILE: z.string().optional(),
+  OPS_LOCAL_PG_PORT: port("OPS_LOCAL_PG_PORT", 54329),
+  OPS_LOCAL_CLIENT_PORT: port("OPS_LOCAL_CLIENT_PORT", 3000),
+  OPS_LOCAL_BACKEND_PORT: port("OPS_LOCAL_BACKEND_PORT", 50051),
+  OPS_AUTO_ROLLBACK: z.string().optional(),
+  OPS_VERBOSE: z.string().optional(),
+  OPS_ACTOR: z.string().optional(),
+  GITHUB_STEP_SUMMARY: z.string().optional(),
+  CI: z.string().optional(),
+});
+
+/** Finds the repository root: the nearest folder up from `from` that holds `pnpm-workspace.yaml`. */
+export function findRepoRoot(from: string): string | undefined {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, "pnpm-workspace.yaml"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+const falsy = (v: string | undefined) => v !== undefined && /^(0|false|no|off)$/i.test(v.trim());
+const secretOf = (v: string | undefined) => (v === undefined || v === "" ? undefined : new Secret(v));
+
+/**
+ * Parses the environment once. `overrides` carry CLI flags that win over variables (`--target`).
+ * @throws {ConfigError} naming the variable and the value seen when one is malformed.
+ */
+export function readOpsEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: { target?: string; environment?: string; cwd?: string } = {},
+): OpsEnv {
+  const merged = {
+    ...env,
+    ...(overrides.target !== undefined ? { OPS_TARGET: overrides.target } : {}),
+    ...(overrides.environment !== undefined ? { OPS_ENV: overrides.environment } : {}),
+  };
+  const parsed = schema.safeParse(merged);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    throw new ConfigError(first?.message ?? "invalid environment", {
+      where: first?.path.join(".") || "environment",
+      fix: "Fix or unset the variable, then run again.",
+    });
+  }
+  const e = parsed.data;
+  const cwd = overrides.cwd ?? process.cwd();
+  const repoRoot = e.OPS_REPO_ROOT ? resolve(e.OPS_REPO_ROOT) : findRepoRoot(cwd);
+  if (!repoRoot) {
+    throw new ConfigError(`no pnpm-workspace.yaml found above ${cwd}`, {
+      fix: "Run ops commands from inside the repository checkout.",
+    });
+  }
+  const target = e.OPS_TARGET;
+  let user = "unknown";
+  try {
+    user = userInfo().username;
+  } catch {
+    // a uid without a passwd entry (some containers)
+  }
+  return {
+    target,
+    environment: e.OPS_ENV ?? (target === "local" ? "local" : "production"),
+    repoRoot,
+    stateDir: e.OPS_STATE_DIR ? resolve(cwd, e.OPS_STATE_DIR) : join(repoRoot, ".ops"),
+    databaseUrl: secretOf(env.DATABASE_URL),
+    migrationDatabaseUrl: secretOf(env.MIGRATION_DATABASE_URL) ?? secretOf(env.DATABASE_URL),
+    secretsFile: e.OPS_SECRETS_FILE ? resolve(cwd, e.OPS_SECRETS_FILE) : undefined,
+    localPorts: { postgres: e.OPS_LOCAL_PG_PORT, client: e.OPS_LOCAL_CLIENT_PORT, backend: e.OPS_LOCAL_BACKEND_PORT },
+    autoRollback: !falsy(e.OPS_AUTO_ROLLBACK),
+    verbose: truthy(e.OPS_VERBOSE),
+    githubStepSummary: e.GITHUB_STEP_SUMMARY || undefined,
+    ci: e.CI !== undefined && !falsy(e.CI),
+    actor: e.OPS_ACTOR || user,
+    host: hostname(),
+    flyApiToken: secretOf(env.FLY_API_TOKEN),
+    neonApiKey: secretOf(env.NEON_API_KEY),
+    processEnv: env,
+  };
+}

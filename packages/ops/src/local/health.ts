@@ -1,0 +1,80 @@
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+/** grpc.health.v1 status names, plus UNREACHABLE when no answer came. */
+export type GrpcHealth = "SERVING" | "NOT_SERVING" | "UNKNOWN" | "SERVICE_UNKNOWN" | "UNREACHABLE";
+
+type HealthClient = grpc.Client & {
+  Check(req: { service: string }, opts: { deadline: Date }, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
+};
+
+const healthCtorCache = new Map<string, grpc.ServiceClientConstructor>();
+
+function healthCtor(protoRoot: string): grpc.ServiceClientConstructor {
+  let ctor = healthCtorCache.get(protoRoot);
+  if (!ctor) {
+    const def = protoLoader.loadSync(join(protoRoot, "grpc/health/v1/health.proto"), { includeDirs: [protoRoot], enums: String });
+    const pkg = grpc.loadPackageDefinition(def) as unknown as { grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } } };
+    ctor = pkg.grpc.health.v1.Health;
+    healthCtorCache.set(protoRoot, ctor);
+  }
+  return ctor;
+}
+
+/**
+ * One `grpc.health.v1.Health/Check` call against `address` (host:port, plaintext).
+ * @returns the status and, when UNREACHABLE, the reason. Never throws.
+ */
+export async function checkGrpcHealth(
+  address: string,
+  opts: { protoRoot: string; service?: string; timeoutMs?: number },
+): Promise<{ status: GrpcHealth; reason?: string }> {
+  const Ctor = healthCtor(opts.protoRoot);
+  const client = new Ctor(address, grpc.credentials.createInsecure()) as HealthClient;
+  try {
+    return await new Promise((resolve) => {
+      client.Check({ service: opts.service ?? "" }, { deadline: new Date(Date.now() + (opts.timeoutMs ?? 2000)) }, (err, res) => {
+        if (err) resolve({ status: "UNREACHABLE", reason: err.details || err.message });
+        else resolve({ status: (res?.status ?? "UNKNOWN") as GrpcHealth });
+      });
+    });
+  } finally {
+    client.close();
+  }
+}
+
+/** The `/healthz` JSON the client serves (apps/client/app/routes/healthz.ts). */
+export interface HealthzBody {
+  ok: boolean;
+  client: { release: string };
+  backend: { status: string; release: string | null; schemaVersion: number | null; databaseReachable: boolean | null; error?: string };
+  checkedAt: string;
+}
+
+/**
+ * One GET of `url` with a timeout. Never throws: a network failure comes back as `status: 0`.
+ */
+export async function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string; error?: string }> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { "user-agent": "deploy-ops-smoke" } });
+    return { status: res.status, body: await res.text() };
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    return { status: 0, body: "", error: e.cause?.code ?? e.cause?.message ?? e.message };
+  }
+}
+
+/**
+ * Polls `probe` until it returns `{ ok: true }` or `timeoutMs` passes.
+ * @returns the last result, so a failure can say what was seen.
+ */
+export async function waitFor<T extends { ok: boolean }>(probe: () => Promise<T>, timeoutMs: number, intervalMs = 300): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await probe();
+  while (!last.ok && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, intervalMs));
+    last = await probe();
+  }
+  return last;
+}

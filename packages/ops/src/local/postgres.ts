@@ -1,0 +1,108 @@
+import { mkdirSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { dirname, join, parse } from "node:path";
+import { DeployError } from "../errors.ts";
+import { Secret } from "../secrets/secret.ts";
+import type { LocalPaths } from "./paths.ts";
+import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
+
+export interface PostgresState {
+  pid: number;
+  port: number;
+  dataDir: string;
+  status: "starting" | "ready" | "stopping" | "stopped" | "failed";
+  error?: string;
+}
+
+/** Whether every folder above `dir` lets other users through (the `postgres` OS user must reach it when we run as root). */
+function othersCanTraverse(dir: string): boolean {
+  let d = dir;
+  const root = parse(d).root;
+  while (d !== root) {
+    try {
+      if ((statSync(d).mode & 0o001) === 0) return false;
+    } catch {
+      // not created yet: its parent decides
+    }
+    d = dirname(d);
+  }
+  return true;
+}
+
+/**
+ * The data folder: `<local>/postgres/data`, or, when running as root under a folder the
+ * `postgres` OS user cannot enter (a 0700 home), a folder under the OS temp dir keyed by the path.
+ */
+export function postgresDataDir(paths: LocalPaths): string {
+  const preferred = join(paths.postgresDir, "data");
+  if (process.getuid?.() !== 0 || othersCanTraverse(paths.postgresDir)) return preferred;
+  const key = createHash("sha256").update(preferred).digest("hex").slice(0, 12);
+  return join(tmpdir(), `deploy-ops-pg-${key}`, "data");
+}
+
+/** `postgresql://postgres:<password>@127.0.0.1:<port>/app` as a Secret. */
+export function localDatabaseUrl(password: Secret, port: number): Secret {
+  return new Secret(`postgresql://postgres:${encodeURIComponent(password.reveal())}@127.0.0.1:${port}/app`);
+}
+
+/** The running local Postgres, or undefined. */
+export function runningPostgres(paths: LocalPaths): PostgresState | undefined {
+  const state = readJson<PostgresState>(paths.postgresState);
+  return state && state.status === "ready" && isAlive(state.pid) ? state : undefined;
+}
+
+/**
+ * Starts the embedded Postgres of this environment in the background unless it already runs.
+ * Waits until it accepts connections (up to `timeoutMs`).
+ * @throws {DeployError} with the tail of the Postgres log when it does not come up, or when the
+ * port is taken by something else.
+ */
+export async function ensureLocalPostgres(
+  paths: LocalPaths,
+  opts: { port: number; password: Secret; baseEnv: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<{ started: boolean; state: PostgresState }> {
+  const current = runningPostgres(paths);
+  if (current) {
+    if (current.port !== opts.port) {
+      throw new DeployError(`the local Postgres runs on port ${current.port}, but OPS_LOCAL_PG_PORT asks for ${opts.port}`, {
+        fix: "Stop it with `pnpm ops:local down` and run again, or unset OPS_LOCAL_PG_PORT.",
+      });
+    }
+    return { started: false, state: current };
+  }
+  if (await portAnswers("127.0.0.1", opts.port)) {
+    throw new DeployError(`port ${opts.port} is already used by another program, so the local Postgres cannot start`, {
+      where: `127.0.0.1:${opts.port}`,
+      fix: "Set OPS_LOCAL_PG_PORT to a free port, or point DATABASE_URL at your own Postgres.",
+    });
+  }
+  const dataDir = postgresDataDir(paths);
+  mkdirSync(paths.postgresDir, { recursive: true });
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(opts.baseEnv)) if (v !== undefined) env[k] = v;
+  env.OPS_PG_PASSWORD = opts.password.reveal();
+  const pid = spawnDetached(new URL("./postgres-main.ts", import.meta.url), [dataDir, String(opts.port), paths.postgresState], {
+    env,
+    logFile: paths.postgresLog,
+    cwd: paths.postgresDir,
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    const state = readJson<PostgresState>(paths.postgresState);
+    if (state?.pid === pid && state.status === "ready") return { started: true, state };
+    if (!isAlive(pid) || state?.status === "failed") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await stopProcess(pid, 5000);
+  throw new DeployError(`the local Postgres did not start on 127.0.0.1:${opts.port}`, {
+    where: paths.postgresLog,
+    fix: `Read the log above (${paths.postgresLog}); if the data folder is damaged, run \`pnpm ops:local down --purge\`.\n${tailFile(paths.postgresLog, 15)}`,
+  });
+}
+
+/** Stops the local Postgres if it runs. */
+export async function stopLocalPostgres(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {
+  const state = readJson<PostgresState>(paths.postgresState);
+  return stopProcess(state?.pid, 30_000);
+}

@@ -1,0 +1,110 @@
+import { spawn } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Whether a process with this pid exists (signal 0). */
+export function isAlive(pid: number | undefined): boolean {
+  if (!pid || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (the OS picks it; a small race with other programs remains). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Whether something accepts TCP connections on host:port within `timeoutMs`. */
+export function portAnswers(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
+}
+
+export function readJson<T>(path: string): T | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode });
+  renameSync(tmp, path);
+}
+
+/** The last `lines` lines of a log file ("" when missing). */
+export function tailFile(path: string, lines = 20): string {
+  if (!existsSync(path)) return "";
+  return readFileSync(path, "utf8").split("\n").slice(-lines - 1).join("\n").trimEnd();
+}
+
+const tsxLoader = import.meta.resolve("tsx");
+
+/**
+ * Starts a TypeScript entry file of this package as a detached background process (it outlives
+ * the turbo task that started it), stdout and stderr appended to `logFile`.
+ * `env` is the child's whole environment; secrets travel only this way, never in argv or files.
+ * @returns the child's pid.
+ */
+export function spawnDetached(entry: URL, args: string[], opts: { env: Record<string, string>; logFile: string; cwd: string }): number {
+  mkdirSync(dirname(opts.logFile), { recursive: true });
+  const fd = openSync(opts.logFile, "a", 0o600);
+  try {
+    const child = spawn(process.execPath, ["--import", tsxLoader, fileURLToPath(entry), ...args], {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: true,
+      stdio: ["ignore", fd, fd],
+    });
+    child.unref();
+    if (!child.pid) throw new Error(`could not start ${fileURLToPath(entry)}`);
+    return child.pid;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Sends SIGTERM and waits up to `graceMs` for the process to exit, then SIGKILL.
+ * @returns how it ended: `"stopped"`, `"killed"` or `"not-running"`.
+ */
+export async function stopProcess(pid: number | undefined, graceMs = 15_000): Promise<"stopped" | "killed" | "not-running"> {
+  if (!isAlive(pid)) return "not-running";
+  process.kill(pid!, "SIGTERM");
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isAlive(pid)) return "stopped";
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    process.kill(pid!, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  return "killed";
+}

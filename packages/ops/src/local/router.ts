@@ -1,0 +1,69 @@
+import { DeployError } from "../errors.ts";
+import type { LocalPaths } from "./paths.ts";
+import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
+import type { Route, RoutesFile } from "./router-main.ts";
+
+interface RouterState {
+  pid: number;
+  generation: number;
+  error?: string;
+}
+
+export function readRoutes(paths: LocalPaths): RoutesFile {
+  return readJson<RoutesFile>(paths.routesFile) ?? { generation: 0, routes: [] };
+}
+
+export function routerPid(paths: LocalPaths): number | undefined {
+  const s = readJson<RouterState>(paths.routerState);
+  return s && isAlive(s.pid) ? s.pid : undefined;
+}
+
+async function waitForGeneration(paths: LocalPaths, pid: number, generation: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const s = readJson<RouterState>(paths.routerState);
+    if (s?.pid === pid && s.generation === generation) return;
+    if (s?.pid === pid && s.error) break;
+    if (!isAlive(pid)) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const s = readJson<RouterState>(paths.routerState);
+  throw new DeployError(`the local router did not apply routes generation ${generation}${s?.error ? `: ${s.error}` : ""}`, {
+    where: paths.routerLog,
+    fix: `If a port is in use, set OPS_LOCAL_CLIENT_PORT / OPS_LOCAL_BACKEND_PORT to free ports.\n${tailFile(paths.routerLog, 10)}`,
+  });
+}
+
+/**
+ * Points `route.name` at a new upstream (or adds the route), then makes the router apply it:
+ * starts the router if it is not running, else sends SIGHUP. Returns once the router confirms.
+ * @throws {DeployError} when a public port is taken or the router does not confirm in 10 s.
+ */
+export async function setRoute(paths: LocalPaths, route: Route, baseEnv: Record<string, string>): Promise<void> {
+  const file = readRoutes(paths);
+  const routes = file.routes.filter((r) => r.name !== route.name);
+  routes.push(route);
+  const next: RoutesFile = { generation: file.generation + 1, routes };
+  let pid = routerPid(paths);
+  if (!pid && (await portAnswers(route.listenHost, route.listenPort))) {
+    throw new DeployError(`port ${route.listenPort} is already used by another program, so ${route.name} cannot be served there`, {
+      where: `${route.listenHost}:${route.listenPort}`,
+      fix: `Stop that program, or choose another port with OPS_LOCAL_${route.name.toUpperCase()}_PORT.`,
+    });
+  }
+  writeJsonAtomic(paths.routesFile, next);
+  if (pid) {
+    process.kill(pid, "SIGHUP");
+  } else {
+    pid = spawnDetached(new URL("./router-main.ts", import.meta.url), [paths.routesFile, paths.routerState], {
+      env: baseEnv,
+      logFile: paths.routerLog,
+      cwd: paths.routerDir,
+    });
+  }
+  await waitForGeneration(paths, pid, next.generation);
+}
+
+export async function stopRouter(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {
+  return stopProcess(readJson<RouterState>(paths.routerState)?.pid, 5000);
+}

@@ -1,0 +1,37 @@
+import type { CheckStatus } from "../preflight/types.ts";
+import type { Formatters, OpsEvent } from "./events.ts";
+
+const mark: Record<CheckStatus, string> = { pass: "✔", warn: "!", fail: "✖" };
+
+/** Renders a plain text table with aligned columns. */
+export function renderTable(columns: string[], rows: string[][]): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** Line-oriented human output that reads well in CI logs and under turbo's stream UI. */
+export const humanFormatters: Formatters = {
+  "step:start": (e) =>
+    `▶ ${e.step}  target=${e.target} env=${e.environment}${e.runId ? ` run=${e.runId}` : ""}${e.dryRun ? "  (dry run: nothing will change)" : ""}`,
+  "step:end": (e) => `${e.ok ? "✔" : "✖"} ${e.step} ${e.ok ? "done" : "failed"} in ${formatSeconds(e.durationMs)}${e.summary ? `: ${e.summary}` : ""}`,
+  info: (e) => `  ${e.message}`,
+  warn: (e) => `  ! ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ""}`,
+  check: ({ result: r }) =>
+    `  ${mark[r.status]} ${r.id.padEnd(24)} ${r.message}${r.where ? `\n      at ${r.where}` : ""}${r.status !== "pass" && r.fix ? `\n      fix: ${r.fix}` : ""}`,
+  plan: (e) => [`  plan (${e.step}):`, ...e.items.map((i, n) => `    ${n + 1}. ${i}`)].join("\n"),
+  cmd: (e) => `  $ ${e.command}`,
+  "cmd:end": (e) => (e.exitCode === 0 ? undefined : `  (exit ${e.exitCode ?? "signal"} after ${formatSeconds(e.durationMs)})`),
+  retry: (e) => `  … ${e.what}: attempt ${e.attempt} failed (${e.reason}); retrying in ${formatSeconds(e.delayMs)}`,
+  table: (e) => `\n${e.title}\n${renderTable(e.columns, e.rows)}\n`,
+  result: () => undefined,
+  error: (e) =>
+    [`✖ ${e.message}`, e.where ? `  where: ${e.where}` : "", e.fix ? `  fix: ${e.fix}` : "", e.bug ?? ""].filter(Boolean).join("\n"),
+};
+
+export function formatHuman(event: OpsEvent): string | undefined {
+  const f = humanFormatters[event.kind] as (e: OpsEvent) => string | undefined;
+  return f(event);
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { RunStateError } from "../errors.ts";
+
+/**
+ * The state shared by the tasks of one pipeline run, under `<stateDir>/runs/<runId>/`.
+ * Each step writes only its own file (`steps/<step>.json`), so tasks turbo runs in parallel never
+ * race on one file. Nothing here ever holds a secret value: staged secrets are fingerprints.
+ */
+export interface RunRecord {
+  runId: string;
+  environment: string;
+  target: string;
+  actor: string;
+  host: string;
+  gitSha: string;
+  startedAt: string;
+  /** Lease token of the deploy lock held by this run. */
+  lockToken?: string;
+  status: "running" | "succeeded" | "failed" | "rolled-back";
+  failedStep?: string;
+  error?: string;
+  finishedAt?: string;
+}
+
+export interface StepRecord {
+  step: string;
+  status: "succeeded" | "failed";
+  startedAt: string;
+  durationMs: number;
+  /** Step-specific facts (previous release, staged secret fingerprints, migrations applied...). */
+  detail: Record<string, unknown>;
+}
+
+/** `20261129-131502-3fa9`: sortable by time, unique enough for one environment. */
+export function newRunId(now = new Date()): string {
+  const t = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `${t}-${randomBytes(2).toString("hex")}`;
+}
+
+function writeJsonAtomic(path: string, data: unknown): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, path);
+}
+
+export class RunStore {
+  constructor(
+    private readonly stateDir: string,
+    private readonly environment: string,
+  ) {}
+
+  private runDir(runId: string) {
+    return join(this.stateDir, "runs", runId);
+  }
+  private pointerPath() {
+    return join(this.stateDir, "current-run", `${this.environment}.json`);
+  }
+
+  /** Creates the run folder and makes it the environment's current run. */
+  create(record: RunRecord): void {
+    mkdirSync(join(this.runDir(record.runId), "steps"), { recursive: true });
+    writeJsonAtomic(join(this.runDir(record.runId), "run.json"), record);
+    mkdirSync(join(this.stateDir, "current-run"), { recursive: true });
+    writeJsonAtomic(this.pointerPath(), { runId: record.runId });
+  }
+
+  /** The current run's id, or undefined when no pipeline run is under way. */
+  currentRunId(): string | undefined {
+    if (!existsSync(this.pointerPath())) return undefined;
+    try {
+      return (JSON.parse(readFileSync(this.pointerPath(), "utf8")) as { runId?: string }).runId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The current run, for a step that joins the pipeline.
+   * @throws {RunStateError} when there is none, or it already ended.
+   */
+  requireCurrent(step: string): RunRecord {
+    const runId = this.currentRunId();
+    if (!runId) {
+      throw new RunStateError(`${step}: no deploy run is under way for environment "${this.environment}"`, {
+        fix: "Start the whole pipeline with `pnpm turbo run production-deploy` (preflight opens the run), or run the step alone with its pnpm ops:* command.",
+      });
+    }
+    const run = this.read(runId);
+    if (run.status !== "running") {
+      throw new RunStateError(`${step}: run ${runId} already ended (${run.status}${run.failedStep ? ` at ${run.failedStep}` : ""})`, {
+        fix: "Start a new run with `pnpm turbo run production-deploy`.",
+      });
+    }
+    return run;
+  }
+
+  read(runId: string): RunRecord {
+    const path = join(this.runDir(runId), "run.json");
+    if (!existsSync(path)) throw new RunStateError(`run ${runId} has no state at ${path}`, { fix: "Start a new run." });
+    return JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+  }
+
+  update(runId: string, patch: Partial<RunRecord>): RunRecord {
+    const next = { ...this.read(runId), ...patch };
+    writeJsonAtomic(join(this.runDir(runId), "run.json"), next);
+    return next;
+  }
+
+  writeStep(runId: string, record: StepRecord): void {
+    mkdirSync(join(this.runDir(runId), "steps"), { recursive: true });
+    writeJsonAtomic(join(this.runDir(runId), "steps", `${record.step}.json`), record);
+  }
+
+  readSteps(runId: string): Record<string, StepRecord> {
+    const dir = join(this.runDir(runId), "steps");
+    if (!existsSync(dir)) return {};
+    const out: Record<string, StepRecord> = {};
+    for (const f of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
+      const rec = JSON.parse(readFileSync(join(dir, f), "utf8")) as StepRecord;
+      out[rec.step] = rec;
+    }
+    return out;
+  }
+
+  /** Writes a file (report) into the run folder. */
+  writeFile(runId: string, name: string, text: string): string {
+    const path = join(this.runDir(runId), name);
+    writeFileSync(path, text, { mode: 0o600 });
+    return path;
+  }
+
+  /** Ends the current-run pointer if it still points at `runId`. */
+  clearCurrent(runId: string): void {
+    if (this.currentRunId() === runId) rmSync(this.pointerPath(), { force: true });
+  }
+}
