@@ -119,7 +119,8 @@ export function describeError(err: unknown): string {
   } else {
     text = String(err);
   }
-  text = text.replace(/\s+/g, " ").trim();
+  // grpc-js appends an empty "Resolution note:" to connection errors; drop it.
+  text = text.replace(/\s+/g, " ").replace(/\s*Resolution note:\s*$/, "").trim();
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 
