@@ -3,16 +3,16 @@
 import { PassThrough } from "node:stream";
 import type { EntryContext, HandleErrorFunction } from "@remix-run/node";
 import { createReadableStreamFromReadable } from "@remix-run/node";
-import { RemixServer } from "@remix-run/react";
+import { RemixServer, isRouteErrorResponse } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 
 export const streamTimeout = 5_000;
 
-/** Log server errors, but not requests the client aborted or URLs no route matches (404 noise). */
+/** Log server errors, not client ones (aborted requests, 404 for unknown URLs, 405...). */
 export const handleError: HandleErrorFunction = (error, { request }) => {
   if (request.signal.aborted) return;
-  if (error instanceof Error && error.message.startsWith("No route matches URL")) return;
+  if (isRouteErrorResponse(error) && error.status < 500) return;
   console.error(error);
 };
 

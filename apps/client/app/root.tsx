@@ -1,3 +1,4 @@
+import type { MetaFunction } from "@remix-run/node";
 import type { ReactNode } from "react";
 import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
 
@@ -18,6 +19,9 @@ code { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: .
 footer { margin-top: 1.5rem; font-size: .85rem; color: #888; }
 button { font: inherit; padding: .25rem .75rem; cursor: pointer; }
 `;
+
+// Default title, also on error pages; routes may override it.
+export const meta: MetaFunction = () => [{ title: "Deploy ops demo" }];
 
 export function Layout({ children }: { children: ReactNode }) {
   return (
@@ -51,7 +55,6 @@ export function ErrorBoundary() {
       : "Unexpected error";
   return (
     <main>
-      <title>Error · Deploy ops demo</title>
       <h1>Something went wrong</h1>
       <p className="error">{message}</p>
     </main>
