@@ -31,7 +31,7 @@ export async function checkGrpcHealth(
   opts: { protoRoot: string; service?: string; timeoutMs?: number },
 ): Promise<{ status: GrpcHealth; reason?: string }> {
   const Ctor = healthCtor(opts.protoRoot);
-  const client = new Ctor(address, grpc.credentials.createInsecure()) as HealthClient;
+  const client = new Ctor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
   try {
     return await new Promise((resolve) => {
       client.Check({ service: opts.service ?? "" }, { deadline: new Date(Date.now() + (opts.timeoutMs ?? 2000)) }, (err, res) => {

@@ -20,7 +20,7 @@ export const humanFormatters: Formatters = {
   info: (e) => `  ${e.message}`,
   warn: (e) => `  ! ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ""}`,
   check: ({ result: r }) =>
-    `  ${mark[r.status]} ${r.id.padEnd(24)} ${r.message}${r.where ? `\n      at ${r.where}` : ""}${r.status !== "pass" && r.fix ? `\n      fix: ${r.fix}` : ""}`,
+    `  ${mark[r.status]} ${r.id.padEnd(24)} ${r.message}${r.where && r.status !== "pass" ? `\n      at ${r.where}` : ""}${r.status !== "pass" && r.fix ? `\n      fix: ${r.fix}` : ""}`,
   plan: (e) => [`  plan (${e.step}):`, ...e.items.map((i, n) => `    ${n + 1}. ${i}`)].join("\n"),
   cmd: (e) => `  $ ${e.command}`,
   "cmd:end": (e) => (e.exitCode === 0 ? undefined : `  (exit ${e.exitCode ?? "signal"} after ${formatSeconds(e.durationMs)})`),

@@ -1,0 +1,61 @@
+import { defineOpsConfig } from "@repo/ops";
+
+/**
+ * The project's operations, validated at the start of every step (packages/ops/src/config/schema.ts
+ * documents each field). Per-environment values (Fly app names, region, URLs) live in
+ * infra/fly/apps.env; secret values never live here.
+ */
+export default defineOpsConfig({
+  project: "deploy-ops-demo",
+  migrationsDir: "migrations",
+  deployOrder: ["backend", "client"],
+  publicApp: "client",
+  apps: {
+    backend: {
+      dir: "apps/backend",
+      artifacts: ["bin/backend"],
+      command: ["bin/backend"],
+      portEnv: "GRPC_PORT",
+      localEnv: { GRPC_HOST: "127.0.0.1", DB_PROBE_INTERVAL: "1s" },
+      secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN"],
+      health: { kind: "grpc", service: "", timeoutMs: 30_000 },
+      fly: { config: "infra/fly/backend.fly.toml", public: false },
+    },
+    client: {
+      dir: "apps/client",
+      artifacts: ["build"],
+      command: ["node", "build/server.mjs"],
+      portEnv: "PORT",
+      localEnv: { HOST: "127.0.0.1", NODE_ENV: "production" },
+      links: { BACKEND_GRPC_ADDR: "backend" },
+      secrets: ["SESSION_SECRET", "BACKEND_AUTH_TOKEN"],
+      health: { kind: "http", path: "/healthz", timeoutMs: 30_000 },
+      fly: { config: "infra/fly/client.fly.toml", public: true },
+    },
+  },
+  secrets: {
+    generated: ["SESSION_SECRET", "BACKEND_AUTH_TOKEN"],
+    rotatable: ["SESSION_SECRET", "BACKEND_AUTH_TOKEN"],
+  },
+  smoke: {
+    deadlineMs: 90_000,
+    checks: [
+      { name: "healthz proves the release", path: "/healthz", expectReleases: true },
+      { name: "home page", path: "/", expectText: "Deploy ops demo" },
+    ],
+  },
+  turbo: {
+    requiredEnv: {
+      "production-preflight": ["OPS_TARGET", "OPS_ENV", "DATABASE_URL", "FLY_API_TOKEN"],
+      "production-sync-secrets": ["OPS_TARGET", "FLY_API_TOKEN"],
+      "db-migrate": ["OPS_TARGET", "DATABASE_URL", "MIGRATION_DATABASE_URL", "NEON_API_KEY"],
+      "backend#deploy": ["OPS_TARGET", "FLY_API_TOKEN"],
+      "client#deploy": ["OPS_TARGET", "FLY_API_TOKEN"],
+      "production-smoke": ["OPS_TARGET"],
+      "production-deploy": ["OPS_TARGET", "GITHUB_STEP_SUMMARY"],
+    },
+    secretEnv: ["DATABASE_URL", "MIGRATION_DATABASE_URL", "FLY_API_TOKEN", "NEON_API_KEY"],
+    sideEffectTasks: ["production-preflight", "production-sync-secrets", "db-migrate", "backend#deploy", "client#deploy", "production-smoke", "production-deploy"],
+    buildTasks: ["build"],
+  },
+});

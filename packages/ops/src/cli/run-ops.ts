@@ -1,0 +1,117 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { loadOpsConfig } from "../config/load.ts";
+import type { CommonFlags, OpsContext } from "../context.ts";
+import { readOpsEnv } from "../env.ts";
+import { OpsError, UsageError } from "../errors.ts";
+import { createReporter } from "../output/reporter.ts";
+import { createZxRunner } from "../runner/zx.ts";
+import { knownSecretValues } from "../secrets/local-source.ts";
+import { createRedactor } from "../secrets/redactor.ts";
+import { RunStore } from "../state/run-state.ts";
+import { parseDurationMs } from "./duration.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** A command of the ops CLI: its own options, and what it does with a context. */
+export interface OpsCommand<O extends Options> {
+  /** Step name printed first (`preflight`, `migrate`, `deploy backend`). */
+  name: string | ((positionals: string[]) => string);
+  description: string;
+  options?: O;
+  /** Runs the step. Return an exit code, or nothing for 0. Throw `OpsError` for user-caused failures. */
+  run(ctx: OpsContext, args: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
+  /** Called with the error when `run` throws, before it is printed (pipeline steps mark the run failed here). */
+  onFailure?(ctx: OpsContext, error: unknown): Promise<void>;
+}
+
+const common = {
+  "dry-run": { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+  pipeline: { type: "boolean", default: false },
+  target: { type: "string" },
+  env: { type: "string" },
+  "lock-wait": { type: "string" },
+  yes: { type: "boolean", short: "y", default: false },
+  help: { type: "boolean", short: "h", default: false },
+} as const satisfies Options;
+
+/** Identity helper for typing commands. */
+export function defineOps<O extends Options>(command: OpsCommand<O>): OpsCommand<O> {
+  return command;
+}
+
+/**
+ * The single error boundary of every entry script: parses flags, reads env and config once,
+ * builds the reporter (every line redacted), runs the command, and maps errors to one clear
+ * message and an exit code. `OpsError`s print without a stack; anything else is a bug and prints
+ * its stack. Never returns: it exits the process.
+ */
+export async function runOps<O extends Options>(command: OpsCommand<O>, argv: string[] = process.argv.slice(2)): Promise<never> {
+  const redactor = createRedactor([]);
+  let json = argv.includes("--json");
+  let reporter = createReporter({ json, redactor });
+  let ctx: OpsContext | undefined;
+  const started = performance.now();
+  let stepName = typeof command.name === "string" ? command.name : "ops";
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: { ...common, ...(command.options ?? {}) }, allowPositionals: true, strict: true });
+    } catch (err) {
+      throw new UsageError((err as Error).message, { fix: `See --help for ${stepName}'s options.` });
+    }
+    const values = parsed.values as Record<string, unknown>;
+    if (values.help) {
+      process.stdout.write(`${stepName}: ${command.description}\n`);
+      process.exit(0);
+    }
+    json = Boolean(values.json);
+    reporter = createReporter({ json, redactor });
+    const env = readOpsEnv(process.env, {
+      ...(typeof values.target === "string" ? { target: values.target } : {}),
+      ...(typeof values.env === "string" ? { environment: values.env } : {}),
+    });
+    for (const s of knownSecretValues(env)) redactor.add(s);
+    const flags: CommonFlags = {
+      dryRun: Boolean(values["dry-run"]),
+      json,
+      pipeline: Boolean(values.pipeline),
+      lockWaitMs: typeof values["lock-wait"] === "string" ? parseDurationMs(values["lock-wait"], "--lock-wait") : 0,
+      yes: Boolean(values.yes),
+    };
+    if (typeof command.name === "function") stepName = command.name(parsed.positionals);
+    reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
+    const config = await loadOpsConfig(env.repoRoot);
+    ctx = {
+      env,
+      config,
+      flags,
+      reporter,
+      addSecret: (s) => redactor.add(s),
+      redact: (t) => redactor.redact(t),
+      runner: createZxRunner(env.processEnv),
+      runs: new RunStore(env.stateDir, env.environment),
+    };
+    const code = (await command.run(ctx, { values, positionals: parsed.positionals })) ?? 0;
+    reporter.emit({ kind: "step:end", step: stepName, ok: code === 0, durationMs: Math.round(performance.now() - started) });
+    process.exit(code);
+  } catch (err) {
+    if (ctx && command.onFailure) {
+      await command.onFailure(ctx, err).catch((hookErr: unknown) => {
+        reporter.emit({ kind: "warn", message: `could not record the failure: ${(hookErr as Error).message}` });
+      });
+    }
+    if (err instanceof OpsError) {
+      reporter.emit({ kind: "error", message: `${stepName}: ${err.message}`, ...(err.where ? { where: err.where } : {}), ...(err.fix ? { fix: err.fix } : {}) });
+      reporter.emit({ kind: "step:end", step: stepName, ok: false, durationMs: Math.round(performance.now() - started) });
+      process.exit(err.exitCode);
+    }
+    const e = err as Error;
+    reporter.emit({
+      kind: "error",
+      message: `${stepName}: unexpected error: ${e?.message ?? String(err)}`,
+      bug: `This is a bug in @repo/ops; please report it with this trace:\n${e?.stack ?? ""}`,
+    });
+    process.exit(70);
+  }
+}

@@ -1,0 +1,118 @@
+import type { OpsContext } from "../context.ts";
+import { recordHistory, type HistoryEntry } from "../db/history.ts";
+import { acquireLock, describeHolder, releaseLock, renewLock } from "../db/lock.ts";
+import { currentGitSha } from "../git-info.ts";
+import { newRunId, type RunRecord, type StepRecord } from "../state/run-state.ts";
+import { withTargetDb } from "../target-db.ts";
+
+/**
+ * Opens a pipeline run (preflight does this): takes the environment's deploy lock, records the
+ * run as `running` in the history, and makes it the current run every later task joins.
+ * @throws {LockError} naming the holder when another deploy holds the lock past `--lock-wait`.
+ */
+export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "deploy"): Promise<RunRecord> {
+  const gitSha = await currentGitSha(ctx.runner, ctx.env.repoRoot);
+  const run: RunRecord = {
+    runId: newRunId(),
+    environment: ctx.env.environment,
+    target: ctx.env.target,
+    actor: ctx.env.actor,
+    host: ctx.env.host,
+    gitSha,
+    startedAt: new Date().toISOString(),
+    status: "running",
+  };
+  run.lockToken = await withTargetDb(ctx, "deploy lock", async (client) => {
+    const token = await acquireLock(
+      client,
+      run.environment,
+      { user: run.actor, host: run.host, runId: run.runId, gitSha, purpose: kind },
+      {
+        ttlMs: ctx.config.lock.ttlMs,
+        waitMs: ctx.flags.lockWaitMs,
+        onWait: (h) => ctx.reporter.emit({ kind: "info", message: `waiting up to ${ctx.flags.lockWaitMs} ms for the deploy lock held by ${describeHolder(h)}` }),
+        onTakeover: (h) => ctx.reporter.emit({ kind: "warn", message: `took over an expired deploy lock of ${describeHolder(h)}`, fix: "That run stopped without releasing its lock; check its history entry." }),
+      },
+    );
+    await recordHistory(client, historyOf(run, kind, {}));
+    return token;
+  });
+  ctx.runs.create(run);
+  ctx.reporter.emit({ kind: "info", message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}` });
+  return run;
+}
+
+/**
+ * Joins the current run (every pipeline task after preflight) and renews the lock lease.
+ * @throws {RunStateError} when no run is under way; {LockError} when the run lost its lock.
+ */
+export async function joinRun(ctx: OpsContext, step: string): Promise<RunRecord> {
+  const run = ctx.runs.requireCurrent(step);
+  await withTargetDb(ctx, "deploy lock", (client) => renewLock(client, run.environment, run.lockToken ?? "", ctx.config.lock.ttlMs));
+  ctx.reporter.emit({ kind: "info", message: `joined run ${run.runId} (started ${run.startedAt} by ${run.actor})` });
+  return run;
+}
+
+/** Records a finished pipeline step in the run folder. */
+export function recordStep(ctx: OpsContext, run: RunRecord, step: string, startedAt: Date, detail: Record<string, unknown>, status: StepRecord["status"] = "succeeded"): void {
+  ctx.runs.writeStep(run.runId, { step, status, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), detail });
+}
+
+/** What the steps of a run recorded, folded into a history row. */
+export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Record<string, StepRecord>): HistoryEntry {
+  const releases: HistoryEntry["releases"] = {};
+  const durationsMs: Record<string, number> = {};
+  let migrationsApplied: string[] = [];
+  for (const s of Object.values(steps)) {
+    durationsMs[s.step] = s.durationMs;
+    const d = s.detail as { app?: string; previous?: string | null; release?: string; applied?: string[] };
+    if (d.app && d.release) releases[d.app] = { from: d.previous ?? null, to: d.release };
+    if (Array.isArray(d.applied)) migrationsApplied = d.applied;
+  }
+  return {
+    runId: run.runId,
+    environment: run.environment,
+    target: run.target,
+    kind,
+    status: run.status,
+    actor: run.actor,
+    host: run.host,
+    gitSha: run.gitSha,
+    startedAt: new Date(run.startedAt),
+    finishedAt: run.finishedAt ? new Date(run.finishedAt) : undefined,
+    releases,
+    migrationsApplied,
+    durationsMs,
+    error: run.error,
+  };
+}
+
+/**
+ * Ends a run: writes its final status to the run state and the history, releases the lock and
+ * clears the current-run pointer. Safe to call twice.
+ */
+export async function closeRun(ctx: OpsContext, run: RunRecord, status: RunRecord["status"], extra: { failedStep?: string; error?: string } = {}): Promise<RunRecord> {
+  const final = ctx.runs.update(run.runId, { status, finishedAt: new Date().toISOString(), ...extra });
+  const steps = ctx.runs.readSteps(run.runId);
+  try {
+    await withTargetDb(ctx, "deploy history", async (client) => {
+      await recordHistory(client, historyOf(final, "deploy", steps));
+      if (run.lockToken) await releaseLock(client, run.environment, run.lockToken);
+    }, { start: false });
+  } finally {
+    ctx.runs.clearCurrent(run.runId);
+  }
+  return final;
+}
+
+/** For `onFailure` hooks of pipeline steps: marks the current run failed and releases the lock. */
+export async function failCurrentRun(ctx: OpsContext, step: string, error: unknown, status: RunRecord["status"] = "failed"): Promise<void> {
+  if (!ctx.flags.pipeline || ctx.flags.dryRun) return;
+  const runId = ctx.runs.currentRunId();
+  if (!runId) return;
+  const run = ctx.runs.read(runId);
+  if (run.status !== "running") return;
+  const message = error instanceof Error ? error.message : String(error);
+  await closeRun(ctx, run, status, { failedStep: step, error: ctx.redact(message.split("\n")[0]!.slice(0, 500)) });
+  ctx.reporter.emit({ kind: "info", message: `run ${runId} marked ${status} at ${step}; deploy lock released` });
+}

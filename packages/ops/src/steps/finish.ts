@@ -1,0 +1,43 @@
+import { appendFileSync } from "node:fs";
+import { defineOps } from "../cli/run-ops.ts";
+import { deployReportMarkdown } from "../output/report.ts";
+import { closeRun, failCurrentRun, historyOf, joinRun } from "../pipeline/run.ts";
+
+/**
+ * The `production-deploy` task, the last node of the graph: records the release in the deploy
+ * history, writes the deploy report (also to $GITHUB_STEP_SUMMARY when set), releases the lock.
+ */
+export const finishCommand = () =>
+  defineOps({
+    name: "finish",
+    description: "record the release in the deploy history, write the report and release the deploy lock",
+    async run(ctx) {
+      if (ctx.flags.dryRun || !ctx.flags.pipeline) {
+        ctx.reporter.emit({ kind: "plan", step: "finish", items: ["record the run in ops.deploy_history", "write the deploy report", "release the deploy lock"] });
+        return;
+      }
+      const run = await joinRun(ctx, "finish");
+      const final = await closeRun(ctx, run, "succeeded");
+      const steps = ctx.runs.readSteps(run.runId);
+      const entry = historyOf(final, "deploy", steps);
+      const markdown = deployReportMarkdown(entry, steps);
+      const path = ctx.runs.writeFile(run.runId, "report.md", markdown);
+      if (ctx.env.githubStepSummary) appendFileSync(ctx.env.githubStepSummary, `${markdown}\n`);
+      ctx.reporter.emit({
+        kind: "table",
+        title: `Deploy ${run.runId} succeeded`,
+        columns: ["APP", "PREVIOUS", "RELEASE"],
+        rows: Object.entries(entry.releases).map(([app, r]) => [app, r.from ?? "-", r.to ?? "-"]),
+      });
+      ctx.reporter.emit({
+        kind: "table",
+        title: "Steps",
+        columns: ["STEP", "RESULT", "TIME"],
+        rows: Object.values(steps)
+          .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
+          .map((s) => [s.step, s.status, `${(s.durationMs / 1000).toFixed(1)}s`]),
+      });
+      ctx.reporter.emit({ kind: "info", message: `report: ${path}; migrations applied: ${entry.migrationsApplied.join(", ") || "none"}; deploy lock released` });
+    },
+    onFailure: (ctx, err) => failCurrentRun(ctx, "finish", err),
+  });

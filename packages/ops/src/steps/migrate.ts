@@ -1,0 +1,96 @@
+import { join } from "node:path";
+import { defineOps } from "../cli/run-ops.ts";
+import type { OpsContext } from "../context.ts";
+import { connectPg, urlWhere } from "../db/connect.ts";
+import { MigrationError } from "../errors.ts";
+import { assertNoHashDrift, listMigrationFiles, pendingMigrations, readAppliedMigrations, runMigrations } from "../migrations/run-migrations.ts";
+import { validateMigrationFiles } from "../migrations/validate-files.ts";
+import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
+import { withStandaloneRun } from "../pipeline/standalone.ts";
+import { targetDatabaseUrl } from "../target-db.ts";
+
+async function connect(ctx: OpsContext, start: boolean) {
+  const url = await targetDatabaseUrl(ctx, { start });
+  return connectPg(url, {
+    purpose: "migrations",
+    where: urlWhere(url),
+    connectTimeoutMs: ctx.config.migrate.connectTimeoutMs,
+    attempts: ctx.config.migrate.connectAttempts,
+    applicationName: "deploy-ops migrate",
+    onRetry: (attempt, delayMs, reason) =>
+      ctx.reporter.emit({ kind: "retry", what: "connect (migrations; a suspended Neon compute can take seconds to wake)", attempt, delayMs, reason }),
+  });
+}
+
+/**
+ * Validates the migration files (before connecting), checks applied ones did not change, then
+ * applies the pending ones. `--dry-run` lists what would run and changes nothing.
+ * @returns the file names applied.
+ * @throws {MigrationError} with file, rule or Postgres message, and the fix.
+ */
+export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
+  const dir = join(ctx.env.repoRoot, ctx.config.migrationsDir);
+  const problems = (await validateMigrationFiles(dir)).filter((r) => r.status === "fail");
+  if (problems.length > 0) {
+    for (const result of problems) ctx.reporter.emit({ kind: "check", result });
+    throw new MigrationError(`${problems.length} migration file problem${problems.length > 1 ? "s" : ""}; nothing was applied`, {
+      where: problems[0]!.where ?? dir,
+      fix: problems[0]!.fix ?? "Fix the files listed above.",
+    });
+  }
+  const files = await listMigrationFiles(dir);
+  let client;
+  try {
+    client = await connect(ctx, !ctx.flags.dryRun);
+  } catch (err) {
+    if (!ctx.flags.dryRun) throw err;
+    ctx.reporter.emit({ kind: "plan", step: "migrate", items: files.map((f) => `apply ${f.fileName} (database not reachable in dry run: all files listed)`) });
+    return [];
+  }
+  try {
+    const applied = await readAppliedMigrations(client);
+    await assertNoHashDrift(ctx.config.migrationsDir, files, applied);
+    const pending = pendingMigrations(files, applied);
+    ctx.reporter.emit({ kind: "info", message: `schema version ${applied.length}; ${pending.length} pending of ${files.length}` });
+    if (ctx.flags.dryRun) {
+      ctx.reporter.emit({ kind: "plan", step: "migrate", items: pending.length ? pending.map((f) => `apply ${f.fileName}`) : ["nothing to apply"] });
+      return [];
+    }
+    if (pending.length === 0) return [];
+    const done = await runMigrations(client, dir, {
+      lockTimeoutMs: ctx.config.migrate.lockTimeoutMs,
+      deadlineMs: ctx.config.migrate.deadlineMs,
+      connectAgain: () => connect(ctx, false),
+      log: (m) => (m.startsWith("Starting migration") ? ctx.reporter.emit({ kind: "info", message: m }) : undefined),
+    });
+    ctx.reporter.emit({ kind: "table", title: "Migrations applied", columns: ["FILE"], rows: done.map((f) => [f]) });
+    return done;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** `pnpm ops:migrate` / the `db-migrate` task. */
+export const migrateCommand = () =>
+  defineOps({
+    name: "migrate",
+    description: "validate migration files and apply pending ones with postgres-migrations (--dry-run lists them)",
+    async run(ctx) {
+      const started = new Date();
+      if (ctx.flags.dryRun) {
+        await migrateDatabase(ctx);
+        return;
+      }
+      if (ctx.flags.pipeline) {
+        const run = await joinRun(ctx, "db-migrate");
+        const applied = await migrateDatabase(ctx);
+        recordStep(ctx, run, "db-migrate", started, { applied });
+        return;
+      }
+      await withStandaloneRun(ctx, "migrate", async () => {
+        const applied = await migrateDatabase(ctx);
+        return { result: applied, migrationsApplied: applied };
+      });
+    },
+    onFailure: (ctx, err) => failCurrentRun(ctx, "db-migrate", err),
+  });

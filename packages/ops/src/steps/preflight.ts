@@ -1,0 +1,91 @@
+import { join } from "node:path";
+import { defineOps } from "../cli/run-ops.ts";
+import type { OpsContext } from "../context.ts";
+import { PreflightError } from "../errors.ts";
+import { validateMigrationFiles } from "../migrations/validate-files.ts";
+import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
+import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
+import { checkTurboJson, loadTurboJson } from "../preflight/turbo-checks.ts";
+import type { CheckResult } from "../preflight/types.ts";
+import { worstStatus } from "../preflight/types.ts";
+import { openRun, recordStep } from "../pipeline/run.ts";
+
+/** A check group: runs concurrently with the others; a throw becomes one `fail` result. */
+export type PreflightCheck = (ctx: OpsContext) => Promise<CheckResult[]> | CheckResult[];
+
+async function turboChecks(ctx: OpsContext): Promise<CheckResult[]> {
+  const path = join(ctx.env.repoRoot, "turbo.json");
+  return checkTurboJson(loadTurboJson(path), ctx.config.turbo, "turbo.json");
+}
+
+/** The checks of each target. Scripts may add their own through `preflightCommand({ extraChecks })`. */
+export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck> {
+  const common: Record<string, PreflightCheck> = {
+    tools: async (c) => [checkNodeVersion(), ...(await checkTools(c.runner, LOCAL_TOOLS))],
+    config: () => [{ id: "config", status: "pass", message: `ops.config.ts is valid (${c(ctx)})` }],
+    turbo: turboChecks,
+    migrations: (c) => validateMigrationFiles(join(c.env.repoRoot, c.config.migrationsDir)),
+  };
+  if (ctx.env.target === "local") {
+    return { ...common, secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
+  }
+  return common;
+}
+
+const c = (ctx: OpsContext) => `${Object.keys(ctx.config.apps).length} apps, deploy order ${ctx.config.deployOrder.join(" → ")}`;
+
+/**
+ * Runs every check concurrently and prints each result.
+ * @returns all results. Never throws for a failed check; a check that crashes becomes a `fail`.
+ */
+export async function runPreflightChecks(ctx: OpsContext, checks: Record<string, PreflightCheck>): Promise<CheckResult[]> {
+  const groups = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      try {
+        return await check(ctx);
+      } catch (err) {
+        const e = err as Error & { where?: string; fix?: string };
+        return [{ id: name, status: "fail" as const, message: e.message, ...(e.where ? { where: e.where } : {}), fix: e.fix ?? "See the message." }];
+      }
+    }),
+  );
+  const results = groups.flat();
+  for (const result of results) ctx.reporter.emit({ kind: "check", result });
+  return results;
+}
+
+export interface PreflightOptions {
+  /** Checks added by scripts/preflight.ts, run with the built-in ones. */
+  extraChecks?: Record<string, PreflightCheck>;
+}
+
+/**
+ * `pnpm ops:preflight` / the `production-preflight` task. Runs the checks; in a pipeline run
+ * (`--pipeline`) it then opens the run: starts the local database if needed, takes the deploy
+ * lock, and records the run. `--dry-run` checks only.
+ * @throws {PreflightError} when any check fails (exit 1), listing how many.
+ */
+export const preflightCommand = (opts: PreflightOptions = {}) =>
+  defineOps({
+    name: "preflight",
+    description: "check tools, config, turbo.json, migrations, secrets and ports; in a pipeline, open the run and take the deploy lock",
+    async run(ctx) {
+      const started = new Date();
+      const results = await runPreflightChecks(ctx, { ...preflightChecks(ctx), ...(opts.extraChecks ?? {}) });
+      const failed = results.filter((r) => r.status === "fail");
+      const warned = results.filter((r) => r.status === "warn");
+      ctx.reporter.emit({ kind: "result", step: "preflight", data: { status: worstStatus(results), results } });
+      if (failed.length > 0) {
+        throw new PreflightError(`${failed.length} check${failed.length > 1 ? "s" : ""} failed: ${failed.map((f) => f.id).join(", ")}`, {
+          fix: "Fix each failed check above (its fix line says how), then run again.",
+        });
+      }
+      ctx.reporter.emit({ kind: "info", message: `${results.length} checks passed${warned.length ? ` (${warned.length} with warnings)` : ""}` });
+      if (ctx.flags.pipeline && !ctx.flags.dryRun) {
+        const run = await openRun(ctx);
+        recordStep(ctx, run, "preflight", started, { checks: results.length, warnings: warned.length });
+      } else if (ctx.flags.pipeline) {
+        ctx.reporter.emit({ kind: "plan", step: "preflight", items: ["start the local database if it is not running", "take the deploy lock", "open a run every later task joins"] });
+      }
+    },
+  });

@@ -1,0 +1,3 @@
+import { deployCommand, runOps } from "@repo/ops";
+
+await runOps(deployCommand());

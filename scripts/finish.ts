@@ -1,0 +1,3 @@
+import { finishCommand, runOps } from "@repo/ops";
+
+await runOps(finishCommand());

@@ -1,0 +1,3 @@
+import { historyCommand, runOps } from "@repo/ops";
+
+await runOps(historyCommand());

@@ -1,0 +1,3 @@
+import { localCommand, runOps } from "@repo/ops";
+
+await runOps(localCommand());

@@ -1,0 +1,3 @@
+import { lockCommand, runOps } from "@repo/ops";
+
+await runOps(lockCommand());

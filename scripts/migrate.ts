@@ -1,0 +1,3 @@
+import { migrateCommand, runOps } from "@repo/ops";
+
+await runOps(migrateCommand());

@@ -1,0 +1,3 @@
+import { preflightCommand, runOps } from "@repo/ops";
+
+await runOps(preflightCommand());

@@ -1,0 +1,3 @@
+import { rollbackCommand, runOps } from "@repo/ops";
+
+await runOps(rollbackCommand());

@@ -1,0 +1,3 @@
+import { secretsCommand, runOps } from "@repo/ops";
+
+await runOps(secretsCommand());

@@ -1,0 +1,3 @@
+import { smokeCommand, runOps } from "@repo/ops";
+
+await runOps(smokeCommand());

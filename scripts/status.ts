@@ -1,0 +1,3 @@
+import { statusCommand, runOps } from "@repo/ops";
+
+await runOps(statusCommand());
