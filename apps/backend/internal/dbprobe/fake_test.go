@@ -10,6 +10,7 @@ import (
 type fakeStore struct {
 	mu          sync.Mutex
 	down        error
+	queryErr    error // fails the queries but not Ping
 	schema      int64
 	haveTable   bool
 	starts      map[string]int
@@ -33,13 +34,19 @@ func (f *fakeStore) Ping(context.Context) error {
 func (f *fakeStore) SchemaVersion(context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.schema, f.down
+	if f.down != nil {
+		return 0, f.down
+	}
+	return f.schema, f.queryErr
 }
 
 func (f *fakeStore) ReleasesSeen(context.Context) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return int64(len(f.starts)), f.down
+	if f.down != nil {
+		return 0, f.down
+	}
+	return int64(len(f.starts)), f.queryErr
 }
 
 func (f *fakeStore) RecordStart(_ context.Context, release, _ string) (bool, error) {

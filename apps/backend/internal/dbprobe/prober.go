@@ -105,8 +105,10 @@ func (p *Prober) check(ctx context.Context, s *Snapshot) string {
 	if err := p.step(ctx, st.Ping); err != nil {
 		return p.describe(err)
 	}
+	// Fill s only once every step succeeded, so a failed query keeps the last known values.
+	var version, seen int64
 	if err := p.step(ctx, func(ctx context.Context) (err error) {
-		s.SchemaVersion, err = st.SchemaVersion(ctx)
+		version, err = st.SchemaVersion(ctx)
 		return err
 	}); err != nil {
 		return p.describe(err)
@@ -115,11 +117,12 @@ func (p *Prober) check(ctx context.Context, s *Snapshot) string {
 		p.recordStart(ctx)
 	}
 	if err := p.step(ctx, func(ctx context.Context) (err error) {
-		s.ReleasesSeen, err = st.ReleasesSeen(ctx)
+		seen, err = st.ReleasesSeen(ctx)
 		return err
 	}); err != nil {
 		return p.describe(err)
 	}
+	s.SchemaVersion, s.ReleasesSeen = version, seen
 	return ""
 }
 

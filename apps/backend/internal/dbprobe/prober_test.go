@@ -60,7 +60,13 @@ func TestProbeTransitions(t *testing.T) {
 		t.Fatal("down again: health should be NOT_SERVING")
 	}
 
-	store.set(func(f *fakeStore) { f.down = nil })
+	// Ping answers but a query fails: still unreachable, values still kept.
+	store.set(func(f *fakeStore) { f.down = nil; f.queryErr = errRefused })
+	if s = p.Probe(ctx); s.Reachable || s.SchemaVersion != 2 || s.ReleasesSeen != 1 {
+		t.Fatalf("query failing: %+v", s)
+	}
+
+	store.set(func(f *fakeStore) { f.queryErr = nil })
 	p.Probe(ctx)
 	if store.starts["r1"] != 1 {
 		t.Fatalf("start recorded more than once: %v", store.starts)
