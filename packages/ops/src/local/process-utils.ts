@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
-import { dirname } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 /** Whether a process with this pid exists (signal 0). */
 export function isAlive(pid: number | undefined): boolean {
@@ -63,7 +64,13 @@ export function tailFile(path: string, lines = 20): string {
   return readFileSync(path, "utf8").split("\n").slice(-lines - 1).join("\n").trimEnd();
 }
 
-const tsxLoader = import.meta.resolve("tsx");
+/** tsx's ESM loader (`exports["."]` of tsx), as a file URL for `node --import`. */
+function tsxLoader(): string {
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve("tsx/package.json");
+  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { exports: { ".": string } };
+  return pathToFileURL(join(dirname(pkgPath), pkg.exports["."])).href;
+}
 
 /**
  * Starts a TypeScript entry file of this package as a detached background process (it outlives
@@ -75,7 +82,7 @@ export function spawnDetached(entry: URL, args: string[], opts: { env: Record<st
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, "a", 0o600);
   try {
-    const child = spawn(process.execPath, ["--import", tsxLoader, fileURLToPath(entry), ...args], {
+    const child = spawn(process.execPath, ["--import", tsxLoader(), fileURLToPath(entry), ...args], {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,

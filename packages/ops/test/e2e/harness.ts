@@ -1,0 +1,64 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { freePort } from "../../src/local/process-utils.ts";
+
+export const repoRoot = resolve(import.meta.dirname, "../../../..");
+
+export interface Ran {
+  code: number | null;
+  out: string;
+}
+
+/** Runs a command in the repo with `env` merged over the test's environment; stdout+stderr together. */
+export function run(file: string, args: string[], env: Record<string, string | undefined>, cwd = repoRoot): Promise<Ran> {
+  return new Promise((resolvePromise) => {
+    const merged: Record<string, string> = {};
+    for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+    const child = spawn(file, args, { cwd, env: merged, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code) => resolvePromise({ code, out }));
+  });
+}
+
+/** A fresh local environment: its own state folder and free loopback ports. */
+export async function freshEnvironment(name: string): Promise<Record<string, string | undefined>> {
+  const stateDir = mkdtempSync(join(tmpdir(), `ops-e2e-${name}-`));
+  return {
+    OPS_STATE_DIR: stateDir,
+    OPS_ENV: name,
+    OPS_TARGET: "local",
+    OPS_LOCAL_PG_PORT: String(await freePort()),
+    OPS_LOCAL_CLIENT_PORT: String(await freePort()),
+    OPS_LOCAL_BACKEND_PORT: String(await freePort()),
+    DATABASE_URL: undefined,
+    MIGRATION_DATABASE_URL: undefined,
+    OPS_SECRETS_FILE: undefined,
+    CI: "1",
+  };
+}
+
+export const pnpm = (args: string[], env: Record<string, string | undefined>) => run("pnpm", args, env);
+
+/** Every regular file under `dir` (recursively), for leak scans. */
+export function filesUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    if (st.isDirectory()) out.push(...filesUnder(p));
+    else if (st.isFile()) out.push(p);
+  }
+  return out;
+}
+
+export const readText = (p: string) => readFileSync(p, "utf8");
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const res = await fetch(url);
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) };
+}

@@ -1,0 +1,74 @@
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getJson, freshEnvironment, pnpm, repoRoot } from "./harness.ts";
+
+const migrationCount = readdirSync(join(repoRoot, "migrations")).filter((f) => f.endsWith(".sql")).length;
+
+describe("production-deploy on the local target", () => {
+  let env: Record<string, string | undefined>;
+  let url: string;
+  let firstRelease: string;
+
+  beforeAll(async () => {
+    env = await freshEnvironment("e2e-pipeline");
+    url = `http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}`;
+  });
+
+  afterAll(async () => {
+    if (env) await pnpm(["ops:local", "down", "--purge"], env);
+  });
+
+  it("deploys both apps, migrates, and the client's /healthz proves the release", async () => {
+    const res = await pnpm(["turbo", "run", "production-deploy"], env);
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toContain("▶ preflight  target=local env=e2e-pipeline");
+    expect(res.out).toMatch(/Deploy \d{8}-\d{6}-[0-9a-f]{4} succeeded/);
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.body.backend.status).toBe("SERVING");
+    expect(health.body.backend.schemaVersion).toBe(migrationCount);
+    expect(health.body.backend.databaseReachable).toBe(true);
+    expect(health.body.client.release).toBe(health.body.backend.release);
+    expect(res.out).toContain(`release ${health.body.client.release} is serving (previous: none)`);
+    firstRelease = health.body.client.release;
+  });
+
+  it("a second run reuses both builds from the turbo cache and ships a new release", async () => {
+    const res = await pnpm(["turbo", "run", "production-deploy"], env);
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toMatch(/backend:build: cache hit/);
+    expect(res.out).toMatch(/client:build: cache hit/);
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.body.client.release).not.toBe(firstRelease);
+    expect(res.out).toContain(`(previous: ${firstRelease})`);
+  });
+
+  it("rollback restarts the previous release of each app and smoke-checks it", async () => {
+    const res = await pnpm(["ops:rollback"], env);
+    expect(res.code, res.out).toBe(0);
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.body.client.release).toBe(firstRelease);
+    expect(health.body.backend.release).toBe(firstRelease);
+    expect(health.body.backend.status).toBe("SERVING");
+  });
+
+  it("history lists both deploys and the rollback; status shows what serves", async () => {
+    const history = await pnpm(["ops:history", "--json"], env);
+    expect(history.code, history.out).toBe(0);
+    const result = history.out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l))
+      .find((e) => e.kind === "result");
+    const kinds = result.data.map((e: { kind: string; status: string }) => `${e.kind}:${e.status}`);
+    expect(kinds).toEqual(["rollback:succeeded", "deploy:succeeded", "deploy:succeeded"]);
+    expect(result.data[2].migrationsApplied).toHaveLength(migrationCount + 1);
+    const status = await pnpm(["ops:status"], env);
+    expect(status.code, status.out).toBe(0);
+    expect(status.out).toMatch(new RegExp(`client\\s+${firstRelease}\\s+running`));
+    expect(status.out).toContain("deploy lock: free");
+  });
+});
