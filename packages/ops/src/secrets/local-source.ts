@@ -58,7 +58,7 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
 
   const store = existsSync(paths.secretsFile) ? readEntries(paths.secretsFile) : { values: new Map<string, Secret>(), warnings: [] };
   if (existsSync(paths.secretsFile) && (statSync(paths.secretsFile).mode & 0o077) !== 0) chmodSync(paths.secretsFile, 0o600);
-  const wanted = [...config.secrets.generated, ...(env.databaseUrl ? [] : [LOCAL_PG_PASSWORD_KEY])];
+  const wanted = [...(env.secretsFile ? [] : config.secrets.generated), ...(env.databaseUrl ? [] : [LOCAL_PG_PASSWORD_KEY])];
   const missing = wanted.filter((k) => !store.values.has(k));
   if (missing.length > 0 && opts.create) {
     for (const key of missing) {
@@ -92,8 +92,10 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
       sources.set(key, paths.secretsFile);
     }
   }
-  const unresolved = declared.filter((k) => !values.has(k));
-  if (unresolved.length > 0 && (opts.create || given)) {
+  // Without `create`, the embedded Postgres' URL and generated keys simply do not exist yet.
+  const willExist = (k: string) => !opts.create && ((k === "DATABASE_URL" && !env.databaseUrl) || (!given && config.secrets.generated.includes(k)));
+  const unresolved = declared.filter((k) => !values.has(k) && !willExist(k));
+  if (unresolved.length > 0) {
     const known = [...(file?.values.keys() ?? store.values.keys())];
     const lines = unresolved.map((k) => {
       const app = config.deployOrder.find((a) => config.apps[a]?.secrets.includes(k))!;

@@ -23,12 +23,11 @@ async function connect(ctx: OpsContext, start: boolean) {
 }
 
 /**
- * Validates the migration files (before connecting), checks applied ones did not change, then
- * applies the pending ones. `--dry-run` lists what would run and changes nothing.
- * @returns the file names applied.
- * @throws {MigrationError} with file, rule or Postgres message, and the fix.
+ * Checks every migration file against postgres-migrations' rules and ours, without connecting.
+ * @returns the migrations folder.
+ * @throws {MigrationError} naming the first problem (all are printed).
  */
-export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
+export async function assertMigrationFilesValid(ctx: OpsContext): Promise<string> {
   const dir = join(ctx.env.repoRoot, ctx.config.migrationsDir);
   const problems = (await validateMigrationFiles(dir)).filter((r) => r.status === "fail");
   if (problems.length > 0) {
@@ -38,6 +37,17 @@ export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
       fix: problems[0]!.fix ?? "Fix the files listed above.",
     });
   }
+  return dir;
+}
+
+/**
+ * Validates the migration files (before connecting), checks applied ones did not change, then
+ * applies the pending ones. `--dry-run` lists what would run and changes nothing.
+ * @returns the file names applied.
+ * @throws {MigrationError} with file, rule or Postgres message, and the fix.
+ */
+export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
+  const dir = await assertMigrationFilesValid(ctx);
   const files = await listMigrationFiles(dir);
   let client;
   try {
@@ -77,6 +87,7 @@ export const migrateCommand = () =>
     description: "validate migration files and apply pending ones with postgres-migrations (--dry-run lists them)",
     async run(ctx) {
       const started = new Date();
+      await assertMigrationFilesValid(ctx);
       if (ctx.flags.dryRun) {
         await migrateDatabase(ctx);
         return;

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/local/process-utils.ts";
@@ -61,4 +61,27 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   const res = await fetch(url);
   const text = await res.text();
   return { status: res.status, body: JSON.parse(text) };
+}
+
+/**
+ * A throwaway copy of the repository's operational files (config, turbo.json, migrations) with
+ * the apps, protos and node_modules linked in, so a test can break one file without touching
+ * the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
+ */
+export function tempRepo(opts: { opsConfig?: (text: string) => string; migrations?: Record<string, string | Buffer> } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), "ops-repo-"));
+  for (const name of ["node_modules", "proto", "apps"]) symlinkSync(join(repoRoot, name), join(dir, name));
+  for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json"]) copyFileSync(join(repoRoot, name), join(dir, name));
+  const config = readFileSync(join(repoRoot, "ops.config.ts"), "utf8");
+  writeFileSync(join(dir, "ops.config.ts"), opts.opsConfig ? opts.opsConfig(config) : config);
+  mkdirSync(join(dir, "migrations"));
+  const migrations = opts.migrations ?? Object.fromEntries(readdirSync(join(repoRoot, "migrations")).map((f) => [f, readFileSync(join(repoRoot, "migrations", f))]));
+  for (const [name, body] of Object.entries(migrations)) writeFileSync(join(dir, "migrations", name), body);
+  return {
+    dir,
+    setConfig: (edit: (text: string) => string) => writeFileSync(join(dir, "ops.config.ts"), edit(config)),
+    /** Runs `scripts/<script>.ts` with the repo root pointed at this copy. */
+    script: (script: string, args: string[], env: Record<string, string | undefined>) =>
+      run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", `${script}.ts`), ...args], { ...env, OPS_REPO_ROOT: dir }, dir),
+  };
 }

@@ -1,0 +1,161 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { filesUnder, freshEnvironment, getJson, pnpm, readText, tempRepo } from "./harness.ts";
+
+const PLANTED = "tok_live_PLACEHOLDER123456";
+const noStack = (out: string) => expect(out).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+
+beforeAll(async () => {
+  const build = await pnpm(["turbo", "run", "build"], {});
+  expect(build.code, build.out).toBe(0);
+});
+
+describe("bad input gives one clear error and a non-zero exit", () => {
+  it("a CRLF migration fails preflight before connecting, naming file:line and the fix", async () => {
+    const repo = tempRepo({ migrations: { "1_init.sql": "CREATE TABLE t (id int);\r\n", "2_more.sql": "SELECT 1;\n" } });
+    const env = await freshEnvironment("e2e-crlf");
+    const res = await repo.script("preflight", [], env);
+    expect(res.code, res.out).toBe(1);
+    expect(res.out).toContain("1_init.sql:1");
+    expect(res.out).toContain("*.sql text eol=lf");
+    expect(res.out).toMatch(/✖ preflight: 1 check failed: migrations\./);
+    noStack(res.out);
+    const migrate = await repo.script("migrate", [], env);
+    expect(migrate.code, migrate.out).toBe(1);
+    expect(migrate.out).toContain("nothing was applied");
+    expect(migrate.out).not.toContain("started the local Postgres");
+  });
+
+  it("a gap in migration ids names the missing id", async () => {
+    const repo = tempRepo({ migrations: { "1_a.sql": "SELECT 1;\n", "2_b.sql": "SELECT 2;\n", "4_c.sql": "SELECT 4;\n" } });
+    const res = await repo.script("preflight", [], await freshEnvironment("e2e-gap"));
+    expect(res.code, res.out).toBe(1);
+    expect(res.out).toContain("missing id 3");
+    noStack(res.out);
+  });
+
+  it("a typo in ops.config.ts names the path and suggests the right name", async () => {
+    const repo = tempRepo({ opsConfig: (t) => t.replace('deployOrder: ["backend", "client"]', 'deployOrder: ["backend", "clinet"]') });
+    const res = await repo.script("preflight", [], await freshEnvironment("e2e-config"));
+    expect(res.code, res.out).toBe(1);
+    expect(res.out).toContain('deployOrder[1]: "clinet" is not an app; did you mean client?');
+    noStack(res.out);
+  });
+
+  it("a secrets file missing a declared key names the key and the closest one", async () => {
+    const repo = tempRepo();
+    const file = join(repo.dir, "secrets.env");
+    writeFileSync(file, `SESSION_SECRET=${"s".repeat(40)}\nBACKEND_AUTH_TOKN=${PLANTED}\n`, { mode: 0o600 });
+    const res = await repo.script("preflight", [], { ...(await freshEnvironment("e2e-secrets")), OPS_SECRETS_FILE: file });
+    expect(res.code, res.out).toBe(1);
+    expect(res.out).toContain('apps.backend.secrets[1]: "BACKEND_AUTH_TOKEN" is not in');
+    expect(res.out).toContain("did you mean BACKEND_AUTH_TOKN?");
+    expect(res.out).not.toContain(PLANTED);
+  });
+
+  it("OPS_TARGET with an unknown value is refused before anything runs", async () => {
+    const res = await tempRepo().script("status", [], { ...(await freshEnvironment("e2e-target")), OPS_TARGET: "heroku" });
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('OPS_TARGET="heroku" is not a target; use "local" or "fly"');
+  });
+});
+
+describe("a pipeline run with planted secrets, a held lock, a bad release and a failing smoke check", () => {
+  const repo = tempRepo();
+  let env: Record<string, string | undefined>;
+  let url: string;
+  const pipeline = async () => {
+    const outs: string[] = [];
+    for (const [script, args] of [
+      ["preflight", ["--pipeline"]],
+      ["secrets", ["sync", "--pipeline"]],
+      ["migrate", ["--pipeline"]],
+      ["deploy", ["backend", "--pipeline"]],
+      ["deploy", ["client", "--pipeline"]],
+      ["smoke", ["--pipeline"]],
+      ["finish", ["--pipeline"]],
+    ] as const) {
+      const res = await repo.script(script, [...args], env);
+      outs.push(res.out);
+      if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script };
+    }
+    return { code: 0, out: outs.join("\n"), failedAt: undefined };
+  };
+
+  beforeAll(async () => {
+    const secretsFile = join(repo.dir, "secrets.env");
+    writeFileSync(secretsFile, `SESSION_SECRET=${"x".repeat(40)}\nBACKEND_AUTH_TOKEN=${PLANTED}\n`, { mode: 0o600 });
+    env = { ...(await freshEnvironment("e2e-faults")), OPS_SECRETS_FILE: secretsFile, OPS_VERBOSE: "1" };
+    url = `http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}`;
+  });
+  afterAll(async () => {
+    await repo.script("local", ["down", "--purge"], env);
+  });
+
+  let good: string;
+  it("deploys with the given secrets; the planted token is nowhere in output or state files", async () => {
+    const res = await pipeline();
+    expect(res.code, res.out).toBe(0);
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    good = health.body.client.release;
+    expect(res.out).not.toContain(PLANTED);
+    for (const f of filesUnder(env.OPS_STATE_DIR!)) expect(readText(f).includes(PLANTED), f).toBe(false);
+  });
+
+  it("a second deploy is refused at once while another holder has the lock, naming the holder", async () => {
+    const secrets = readText(join(env.OPS_STATE_DIR!, "local", "e2e-faults", "secrets.env"));
+    const password = secrets.match(/^OPS_LOCAL_PG_PASSWORD=(.*)$/m)![1]!;
+    const client = new pg.Client({ connectionString: `postgresql://postgres:${password}@127.0.0.1:${env.OPS_LOCAL_PG_PORT}/app` });
+    await client.connect();
+    await client.query(
+      `INSERT INTO ops.deploy_lock (environment, token, run_id, holder_user, holder_host, git_sha, purpose, expires_at)
+       VALUES ('e2e-faults', 't', 'run-alice', 'alice', 'laptop', 'abcdef1234567', 'deploy', now() + interval '10 minutes')`,
+    );
+    await client.end();
+    const res = await repo.script("preflight", ["--pipeline"], env);
+    expect(res.code, res.out).toBe(1);
+    expect(res.out).toContain('environment "e2e-faults" is locked by alice@laptop (run run-alice, deploy of abcdef1');
+    expect(res.out).toContain("pnpm ops:lock break --yes");
+    noStack(res.out);
+    const refused = await repo.script("lock", ["break"], env);
+    expect(refused.code).toBe(2);
+    const broke = await repo.script("lock", ["break", "--yes"], env);
+    expect(broke.code, broke.out).toBe(0);
+    expect(broke.out).toContain("broke the deploy lock held by alice@laptop");
+  });
+
+  it("a release that never becomes healthy fails its deploy and the previous release keeps serving", async () => {
+    repo.setConfig((t) => t.replace('DB_PROBE_INTERVAL: "1s"', 'DB_PROBE_INTERVAL: "banana"').replace("timeoutMs: 30_000 },\n      fly: { config: \"infra/fly/backend", "timeoutMs: 4_000 },\n      fly: { config: \"infra/fly/backend"));
+    const res = await pipeline();
+    expect(res.failedAt).toBe("deploy");
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/backend release \S+ did not become healthy within 4000 ms/);
+    expect(res.out).toContain(`The previous release (${good}) keeps serving`);
+    expect(res.out).toContain("DB_PROBE_INTERVAL");
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    expect(health.body.backend.release).toBe(good);
+    const lock = await repo.script("lock", ["status"], env);
+    expect(lock.out).toContain("free");
+  });
+
+  it("a failing smoke check rolls the run's apps back to their previous releases and exits non-zero", async () => {
+    repo.setConfig((t) => t.replace('expectText: "Deploy ops demo"', 'expectText: "text the page never shows"'));
+    const res = await pipeline();
+    expect(res.failedAt).toBe("smoke");
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('body does not contain "text the page never shows"');
+    expect(res.out).toMatch(/rolled back: client now serves \S+, backend now serves \S+/);
+    const health = await getJson(`${url}/healthz`);
+    expect(health.body.client.release).toBe(good);
+    expect(health.body.backend.release).toBe(good);
+    const history = await repo.script("history", [], env);
+    expect(history.out).toMatch(/deploy\s+rolled-back/);
+    expect(history.out).not.toContain(PLANTED);
+    expect(res.out).not.toContain(PLANTED);
+    for (const f of filesUnder(env.OPS_STATE_DIR!)) expect(readText(f).includes(PLANTED), f).toBe(false);
+  });
+});
