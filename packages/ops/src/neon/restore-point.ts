@@ -1,0 +1,370 @@
+/**
+ * Neon restore points and the database rollback built on them (reference
+ * neon-postgres-migrations.md §C2, §C3, §C5).
+ *
+ * Before migrating, {@link createRestorePoint} branches the production branch at its head, with no
+ * compute (cheap), named `restore-<runId>`. To roll the database back, {@link planDatabaseRestore}
+ * reads both branches and the project's restore window and says exactly what will be overwritten;
+ * {@link restoreFromRestorePoint} then restores the production branch from the restore point,
+ * always with `preserve_under_name` (required: the restore point is a child of production), so
+ * the state being overwritten is kept as a branch that becomes production's parent.
+ *
+ * Every mutating call returns `operations`; {@link pollOperations} waits for each to reach a
+ * terminal status before anything else touches the project (otherwise Neon answers 423).
+ */
+import type { Branch, Operation } from "@neondatabase/api-client";
+import { MigrationError, OpsError, RollbackError, UsageError } from "../errors.ts";
+import type { NeonClient } from "./client.ts";
+
+/** Statuses (`Operation.status`) that mean the operation did not do its work. */
+const FAILED_STATUSES = new Set(["failed", "error", "cancelled"]);
+/** Statuses after which an operation will not change any more. */
+const TERMINAL_STATUSES = new Set(["finished", "skipped", ...FAILED_STATUSES]);
+
+/** A Neon operation as far as polling needs it (`Operation` fields). */
+export type NeonOperation = Pick<Operation, "id" | "action" | "status"> & Partial<Pick<Operation, "error" | "branch_id">>;
+
+export interface PollOptions {
+  /** Wait between two rounds of `GET /projects/{project_id}/operations/{operation_id}`, in milliseconds. Neon suggests about 5 s. @default 5000 */
+  intervalMs?: number;
+  /** Give up when operations are still pending after this long, in milliseconds. @default 600000 (10 min) */
+  timeoutMs?: number;
+}
+
+/** An operation that ended `failed`, `error` or `cancelled`, or did not end in time. */
+export class NeonOperationError extends OpsError {
+  /** `Operation.id`. */
+  readonly operationId: string;
+  /** `Operation.action`, e.g. `create_branch`. */
+  readonly action: string;
+  /** Last `Operation.status` seen. */
+  readonly status: string;
+  constructor(message: string, op: NeonOperation, projectId: string, fix: string) {
+    super("E_COMMAND", message, { where: `Neon project ${projectId}, operation ${op.id}`, fix });
+    this.operationId = op.id;
+    this.action = op.action;
+    this.status = op.status;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const opLabel = (op: NeonOperation) => `${op.id} (${op.action}${op.branch_id ? ` on ${op.branch_id}` : ""})`;
+
+/**
+ * Waits until every operation in `operations` (the `operations` array of a mutating response)
+ * reaches a terminal `Operation.status`: polls `GET /projects/{project_id}/operations/{operation_id}`
+ * every `intervalMs`. Resolves with the final operations when all are `finished` or `skipped`.
+ * Pending: `scheduling`, `running`, `cancelling` and any status Neon may add later.
+ * @throws {NeonOperationError} naming the operation id and action when one ends `failed`, `error`
+ * or `cancelled`, or when some are still pending after `timeoutMs`.
+ */
+export async function pollOperations(
+  client: NeonClient,
+  projectId: string,
+  operations: readonly NeonOperation[],
+  opts: PollOptions = {},
+): Promise<NeonOperation[]> {
+  const intervalMs = opts.intervalMs ?? 5000;
+  const timeoutMs = opts.timeoutMs ?? 600_000;
+  const started = Date.now();
+  const current = new Map(operations.map((op) => [op.id, op]));
+
+  const check = (op: NeonOperation) => {
+    if (!FAILED_STATUSES.has(op.status)) return;
+    throw new NeonOperationError(
+      `Neon operation ${opLabel(op)} ended "${op.status}"${op.error ? `: ${op.error}` : ""}`,
+      op,
+      projectId,
+      `See the operation in the Neon console (project ${projectId} → Monitoring → System operations) or with \`neonctl operations list --project-id ${projectId}\`; fix the cause and run this again.`,
+    );
+  };
+
+  for (;;) {
+    for (const op of current.values()) check(op);
+    const pending = [...current.values()].filter((op) => !TERMINAL_STATUSES.has(op.status));
+    if (pending.length === 0) return [...current.values()];
+    if (Date.now() - started >= timeoutMs) {
+      const first = pending[0] as NeonOperation;
+      throw new NeonOperationError(
+        `Neon operation${pending.length > 1 ? "s" : ""} still not done after ${Math.round(timeoutMs / 1000)} s: ${pending.map((op) => `${opLabel(op)} is "${op.status}"`).join(", ")}`,
+        first,
+        projectId,
+        `Wait until \`neonctl operations list --project-id ${projectId}\` shows ${pending.length > 1 ? "them" : "it"} finished, then run this again (it is safe to re-run).`,
+      );
+    }
+    await sleep(intervalMs);
+    for (const op of pending) {
+      const { operation } = await client.call((api) => api.getProjectOperation(projectId, op.id));
+      current.set(op.id, operation);
+    }
+  }
+}
+
+/** A restore point: a branch of the production branch holding its state at one moment. */
+export interface RestorePoint {
+  /** `branch.id` of the restore point branch. */
+  branchId: string;
+  /** `branch.name`: `restore-<runId>`. */
+  name: string;
+  /** `branch.parent_timestamp`: the moment of the production branch's history it holds (ISO 8601); `branch.created_at` when Neon left it empty. */
+  parentTimestamp: string;
+  /** `branch.created_at` (ISO 8601). */
+  createdAt: string;
+  /** True when a branch with this name already existed for this run and was reused (re-run of the step). */
+  reused: boolean;
+}
+
+export interface CreateRestorePointOptions {
+  /** Neon project id (`project_id`). */
+  projectId: string;
+  /** The production branch id (`br-…`), the restore point's `parent_id`. */
+  branchId: string;
+  /** Deploy run id; the branch is named `restore-<runId>`. */
+  runId: string;
+  /** Current time, for `expires_at`. @default new Date() */
+  now?: Date;
+  /** Sets `branch.expires_at` to now + this many seconds, so Neon deletes the restore point by itself (an Early Access feature). @default unset (kept until deleted) */
+  expiresInSeconds?: number;
+  /** How operations are polled. */
+  poll?: PollOptions;
+}
+
+/** The name of the restore point of a run. */
+export function restorePointName(runId: string): string {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(runId)) {
+    throw new UsageError(`run id "${runId}" cannot be part of a Neon branch name`, { fix: "Use a run id of letters, digits, '.', '_' and '-' (at most 200 characters)." });
+  }
+  return `restore-${runId}`;
+}
+
+/** RFC 3339 with second precision, as `expires_at` requires (`2025-06-09T18:02:16Z`). */
+const toSecondPrecision = (d: Date) => `${d.toISOString().slice(0, 19)}Z`;
+
+const asRestorePoint = (b: Branch, reused: boolean): RestorePoint => ({
+  branchId: b.id,
+  name: b.name,
+  parentTimestamp: b.parent_timestamp ?? b.created_at,
+  createdAt: b.created_at,
+  reused,
+});
+
+/**
+ * Creates the restore point of a run: `POST /projects/{project_id}/branches` with body
+ * `{ branch: { parent_id, name: "restore-<runId>" [, expires_at] } }`: no `parent_lsn` or
+ * `parent_timestamp` (so the branch holds the parent's head, now, with no clock skew) and no
+ * `endpoints` (so no compute is started). Then waits for the returned `operations`
+ * (`create_branch`). Safe to re-run: a ready branch of the same name with the same parent, found
+ * with `GET /projects/{project_id}/branches?search=<name>`, is reused.
+ * @throws {NeonApiError} when a call fails; {@link NeonOperationError} when `create_branch` fails;
+ * {@link MigrationError} when the name is taken by a branch of another parent, or is still initializing;
+ * {@link UsageError} when `runId` cannot be part of a branch name.
+ */
+export async function createRestorePoint(client: NeonClient, opts: CreateRestorePointOptions): Promise<RestorePoint> {
+  const name = restorePointName(opts.runId);
+  const { branches } = await client.call((api) => api.listProjectBranches({ projectId: opts.projectId, search: name }));
+  const existing = branches.find((b) => b.name === name);
+  if (existing) {
+    if (existing.parent_id !== opts.branchId) {
+      throw new MigrationError(`a Neon branch named ${name} (${existing.id}) already exists but was branched from ${existing.parent_id ?? "nothing"}, not from ${opts.branchId}`, {
+        where: `Neon project ${opts.projectId}`,
+        fix: `Delete or rename branch ${existing.id}, or start a new run (a new run id), then migrate again.`,
+      });
+    }
+    if (existing.current_state !== "ready") {
+      throw new MigrationError(`the restore point ${name} (${existing.id}) exists but is still "${existing.current_state}"`, {
+        where: `Neon project ${opts.projectId}`,
+        fix: "Wait a few seconds until the branch is ready, then run the migrate step again.",
+      });
+    }
+    return asRestorePoint(existing, true);
+  }
+
+  const now = opts.now ?? new Date();
+  const body = {
+    branch: {
+      parent_id: opts.branchId,
+      name,
+      ...(opts.expiresInSeconds !== undefined ? { expires_at: toSecondPrecision(new Date(now.getTime() + opts.expiresInSeconds * 1000)) } : {}),
+    },
+  };
+  const created = await client.call((api) => api.createProjectBranch(opts.projectId, body));
+  await pollOperations(client, opts.projectId, created.operations, opts.poll);
+  return asRestorePoint(created.branch, false);
+}
+
+/** What a restore will do, read from Neon before anything changes. */
+export interface RestorePlan {
+  projectId: string;
+  /** The branch that will be overwritten (every database on it, schema and data). */
+  target: {
+    /** `branch.id`. */
+    branchId: string;
+    /** `branch.name`. */
+    name: string;
+    /** The head being overwritten: the time the plan was made (ISO 8601). Everything written between `restorePoint.timestamp` and now is replaced. */
+    headAt: string;
+    /** `branch.updated_at`. */
+    updatedAt: string;
+  };
+  /** Where the data comes from. */
+  restorePoint: {
+    /** `branch.id` of the restore point (sent as `source_branch_id`). */
+    branchId: string;
+    /** `branch.name`. */
+    name: string;
+    /** The moment of the target's history it holds: its `branch.parent_timestamp` (else `created_at`). */
+    timestamp: string;
+  };
+  /** `preserve_under_name`: the branch the current state is kept under, `<branch>_pre_restore_<YYYYMMDDTHHMMSSZ>`. */
+  preserveUnderName: string;
+  /** `project.history_retention_seconds`: the restore window. */
+  historyRetentionSeconds: number;
+}
+
+export interface PlanDatabaseRestoreOptions {
+  projectId: string;
+  /** The branch to overwrite (production). */
+  branchId: string;
+  /** The restore point's branch id (from {@link createRestorePoint}). */
+  restorePointBranchId: string;
+  /** Current time. @default new Date() */
+  now?: Date;
+}
+
+/** `YYYYMMDDTHHMMSSZ`, for branch names. */
+const compactUtc = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+
+/** `<branch>_pre_restore_<YYYYMMDDTHHMMSSZ>`, at most 256 characters (Neon's branch name limit). */
+export function preservedBranchName(branchName: string, at: Date): string {
+  const suffix = `_pre_restore_${compactUtc(at)}`;
+  return `${branchName.slice(0, 256 - suffix.length)}${suffix}`;
+}
+
+/** `6 h 20 min`, `1 day`, `45 s`: seconds below an hour are shown only for short spans. */
+function formatSeconds(total: number): string {
+  const units: [number, string][] = [
+    [86_400, "day"],
+    [3600, "h"],
+    [60, "min"],
+    [1, "s"],
+  ];
+  const parts: string[] = [];
+  let left = Math.max(0, Math.floor(total));
+  for (const [size, unit] of units) {
+    const n = Math.floor(left / size);
+    left -= n * size;
+    if (n === 0 || (unit === "s" && total >= 3600)) continue;
+    parts.push(unit === "day" ? `${n} day${n === 1 ? "" : "s"}` : `${n} ${unit}`);
+  }
+  return parts.length > 0 ? parts.join(" ") : "0 s";
+}
+
+/**
+ * Reads what a restore of `branchId` from the restore point would overwrite, changing nothing:
+ * `GET /projects/{project_id}` (`project.history_retention_seconds`),
+ * `GET /projects/{project_id}/branches/{branch_id}` for the target (`name`, `updated_at`) and for
+ * the restore point (`parent_id`, `parent_timestamp`, `current_state`).
+ * @throws {RollbackError} when the restore point is not a branch of the target, is not `ready`, has no
+ * readable timestamp, or is older than the project's restore window (`now - parent_timestamp > history_retention_seconds`).
+ * @throws {NeonApiError} when a call fails (404 for a wrong id).
+ */
+export async function planDatabaseRestore(client: NeonClient, opts: PlanDatabaseRestoreOptions): Promise<RestorePlan> {
+  const now = opts.now ?? new Date();
+  const { project } = await client.call((api) => api.getProject(opts.projectId));
+  const { branch: target } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.branchId));
+  const { branch: point } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.restorePointBranchId));
+  const where = `Neon project ${opts.projectId}, branch ${target.name} (${target.id})`;
+
+  if (point.parent_id !== target.id) {
+    throw new RollbackError(
+      `${point.name} (${point.id}) is not a restore point of ${target.name} (${target.id}): its parent is ${point.parent_id ?? "none (a root branch)"}`,
+      { where, fix: "Restore from the restore point recorded for this branch's run (pnpm ops:status shows it), or check the branch ids in infra/fly/apps.env." },
+    );
+  }
+  if (point.current_state !== "ready") {
+    throw new RollbackError(`the restore point ${point.name} (${point.id}) is "${point.current_state}", not ready`, {
+      where,
+      fix: "Wait until the branch is ready (its create_branch operation finished), then run the rollback again.",
+    });
+  }
+  const timestamp = point.parent_timestamp ?? point.created_at;
+  if (Number.isNaN(Date.parse(timestamp))) {
+    throw new RollbackError(`the restore point ${point.name} (${point.id}) has no readable parent_timestamp or created_at ("${timestamp}"), so its age against the restore window is unknown`, {
+      where,
+      fix: `Check the branch in the Neon console; restore by hand only after checking its data (neonctl branches restore ${target.name} ${point.id} --preserve-under-name <name>).`,
+    });
+  }
+  const retention = project.history_retention_seconds;
+  const ageSeconds = Math.floor((now.getTime() - Date.parse(timestamp)) / 1000);
+  if (ageSeconds > retention) {
+    const windowStart = new Date(now.getTime() - retention * 1000).toISOString();
+    throw new RollbackError(
+      `the restore point ${point.name} (${point.id}) holds ${target.name} as of ${timestamp}, ${formatSeconds(ageSeconds)} ago; that is outside the project's restore window of ${formatSeconds(retention)} (history_retention_seconds=${retention}, window starts ${windowStart}). Nothing was restored`,
+      {
+        where,
+        fix: `Roll forward with a new migration instead, or restore by hand after checking the data on ${point.name} (neonctl branches restore ${target.name} ${point.id} --preserve-under-name <name>); a longer window (history_retention_seconds in the project settings) only helps future restore points.`,
+      },
+    );
+  }
+  return {
+    projectId: opts.projectId,
+    target: { branchId: target.id, name: target.name, headAt: now.toISOString(), updatedAt: target.updated_at },
+    restorePoint: { branchId: point.id, name: point.name, timestamp },
+    preserveUnderName: preservedBranchName(target.name, now),
+    historyRetentionSeconds: retention,
+  };
+}
+
+/** The plan as lines for a `plan` event or `--dry-run`. */
+export function describeRestorePlan(plan: RestorePlan): string[] {
+  return [
+    `overwrite every database on Neon branch ${plan.target.name} (${plan.target.branchId}), schema and data, with its state as of ${plan.restorePoint.timestamp} from restore point ${plan.restorePoint.name} (${plan.restorePoint.branchId})`,
+    `everything written to ${plan.target.name} after ${plan.restorePoint.timestamp} (up to ${plan.target.headAt}) is replaced; it is kept on a new branch ${plan.preserveUnderName}, which becomes ${plan.target.name}'s parent and takes over its child branches`,
+    `open connections to ${plan.target.name} are interrupted for a few seconds; connection strings stay the same`,
+  ];
+}
+
+/** What a restore did. */
+export interface RestoreResult {
+  /** The restored branch (`branch.id`, unchanged by the restore). */
+  branchId: string;
+  /** `branch.id` of the branch holding the overwritten state (the restored branch's new `parent_id`). */
+  preservedBranchId: string;
+  /** Its name (`preserve_under_name`). */
+  preservedBranchName: string;
+  /** `branch.last_reset_at` of the restored branch, when Neon gave it. */
+  restoredAt: string | undefined;
+}
+
+/**
+ * Restores `plan.target` from the restore point: `POST /projects/{project_id}/branches/{branch_id}/restore`
+ * with body `{ source_branch_id: <restore point id>, preserve_under_name: plan.preserveUnderName }`
+ * (no `source_timestamp`/`source_lsn`: the restore point's head is the state wanted), waits for the
+ * returned `operations`, then reads the target again: its `parent_id` is the preserved branch.
+ * @throws {NeonApiError} when the call fails (after 423/429 retries); {@link NeonOperationError}
+ * when an operation fails; {@link RollbackError} when the preserved branch cannot be found.
+ */
+export async function restoreFromRestorePoint(client: NeonClient, plan: RestorePlan, opts: { poll?: PollOptions } = {}): Promise<RestoreResult> {
+  const body = { source_branch_id: plan.restorePoint.branchId, preserve_under_name: plan.preserveUnderName };
+  const restored = await client.call((api) => api.restoreProjectBranch(plan.projectId, plan.target.branchId, body));
+  await pollOperations(client, plan.projectId, restored.operations, opts.poll);
+
+  const { branch } = await client.call((api) => api.getProjectBranch(plan.projectId, plan.target.branchId));
+  let preserved: Branch | undefined;
+  if (branch.parent_id !== undefined) {
+    const parentId = branch.parent_id;
+    const { branch: parent } = await client.call((api) => api.getProjectBranch(plan.projectId, parentId));
+    if (parent.name === plan.preserveUnderName) preserved = parent;
+  }
+  if (!preserved) {
+    const { branches } = await client.call((api) => api.listProjectBranches({ projectId: plan.projectId, search: plan.preserveUnderName }));
+    preserved = branches.find((b) => b.name === plan.preserveUnderName);
+  }
+  if (!preserved) {
+    throw new RollbackError(`${plan.target.name} was restored from ${plan.restorePoint.name}, but the branch ${plan.preserveUnderName} holding its previous state was not found`, {
+      where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
+      fix: `List the branches (neonctl branches list --project-id ${plan.projectId}) and look for ${plan.target.name}'s parent before deleting anything.`,
+    });
+  }
+  return { branchId: branch.id, preservedBranchId: preserved.id, preservedBranchName: preserved.name, restoredAt: branch.last_reset_at };
+}
