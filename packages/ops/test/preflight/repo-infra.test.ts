@@ -1,0 +1,96 @@
+/**
+ * This repository's own infrastructure files pass the preflight checks: infra/fly/*.fly.toml,
+ * both Dockerfiles (against the real build context and .dockerignore), and apps.env.example.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parse } from "smol-toml";
+import { describe, expect, it } from "vitest";
+import { checkDockerfile } from "../../src/preflight/dockerfile-checks.ts";
+import { checkBackendFlyToml, checkClientFlyToml } from "../../src/preflight/fly-toml-checks.ts";
+import type { CheckResult } from "../../src/preflight/types.ts";
+import { parseSecretsFile } from "../../src/secrets/dotenv-dialect.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../../../..");
+const FLY = join(repoRoot, "infra/fly");
+const read = (path: string) => readFileSync(join(repoRoot, path), "utf8");
+const notPass = (r: CheckResult[]) => r.filter((x) => x.status !== "pass");
+const toml = (path: string) => parse(read(path)) as Record<string, Record<string, unknown> | undefined>;
+
+describe("infra/fly/*.fly.toml", () => {
+  it("client.fly.toml passes checkClientFlyToml with no fail and no warning", () => {
+    expect(notPass(checkClientFlyToml(read("infra/fly/client.fly.toml"), "infra/fly/client.fly.toml"))).toEqual([]);
+  });
+
+  it("backend.fly.toml passes checkBackendFlyToml with no fail and no warning", () => {
+    expect(notPass(checkBackendFlyToml(read("infra/fly/backend.fly.toml"), "infra/fly/backend.fly.toml"))).toEqual([]);
+  });
+
+  it.each(["client", "backend"])("%s: [build] dockerfile, relative to the fly.toml, is the app's Dockerfile", (app) => {
+    const doc = toml(`infra/fly/${app}.fly.toml`);
+    const dockerfile = doc.build?.dockerfile as string;
+    expect(resolve(FLY, dockerfile)).toBe(join(repoRoot, "apps", app, "Dockerfile"));
+    expect(doc.deploy?.strategy).toBe("rolling");
+  });
+
+  it("backend: internal only, no release_command (migrations run from the pipeline)", () => {
+    const doc = toml("infra/fly/backend.fly.toml");
+    expect(doc.http_service).toBeUndefined();
+    expect(doc.services).toBeUndefined();
+    expect(doc.deploy).not.toHaveProperty("release_command");
+    expect(doc.checks?.grpc_port).toMatchObject({ type: "tcp", port: 50051 });
+  });
+
+  it("client: reaches the backend over 6PN and serves https with a /healthz check", () => {
+    const doc = toml("infra/fly/client.fly.toml");
+    expect(doc.env).toMatchObject({ PORT: "3000", HOST: "0.0.0.0", GRPC_PROTO_ROOT: "/app/proto", BACKEND_GRPC_ADDR: expect.stringMatching(/^[a-z0-9-]+\.internal:50051$/) });
+    expect(doc.http_service).toMatchObject({ internal_port: 3000, force_https: true, auto_stop_machines: "stop", min_machines_running: 1 });
+    expect(doc.http_service?.checks).toEqual([expect.objectContaining({ method: "GET", path: "/healthz", grace_period: "10s", interval: "15s", timeout: "5s" })]);
+  });
+
+  it("no [env] entry of either app is a secret", () => {
+    for (const app of ["client", "backend"]) {
+      const env = Object.keys(toml(`infra/fly/${app}.fly.toml`).env ?? {});
+      expect(env.filter((k) => /KEY|TOKEN|SECRET|PASSWORD|DATABASE_URL/.test(k))).toEqual([]);
+    }
+  });
+});
+
+describe("apps/*/Dockerfile", () => {
+  it.each(["client", "backend"] as const)("%s Dockerfile passes checkDockerfile (repo root context, its fly.toml) with no fail and no warning", (kind) => {
+    const r = checkDockerfile(join(repoRoot, "apps", kind, "Dockerfile"), { contextDir: repoRoot, kind, flyTomlPath: join(FLY, `${kind}.fly.toml`) });
+    expect(notPass(r)).toEqual([]);
+    expect(r).toEqual([expect.objectContaining({ id: `dockerfile.${kind}`, status: "pass", where: `apps/${kind}/Dockerfile` })]);
+  });
+
+  it("the root .dockerignore exists and keeps what the client's `COPY . .` build needs", () => {
+    expect(existsSync(join(repoRoot, ".dockerignore"))).toBe(true);
+    const lines = read(".dockerignore").split("\n");
+    for (const kept of ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", "proto", "apps", "packages"]) expect(lines).not.toContain(kept);
+  });
+});
+
+describe("infra/fly/apps.env.example", () => {
+  const KEYS = ["FLY_ORG", "FLY_REGION", "FLY_APP_CLIENT", "FLY_APP_BACKEND", "PUBLIC_URL", "NEON_PROJECT_ID", "NEON_BRANCH_ID", "NEON_API_HOST", "SMOKE_DEADLINE_MS"];
+
+  it("reads in the secrets-file dialect and holds every per-environment key", () => {
+    const parsed = parseSecretsFile(readFileSync(join(FLY, "apps.env.example")), "infra/fly/apps.env.example");
+    expect(parsed.warnings).toEqual([]);
+    expect(parsed.entries.map((e) => e.key)).toEqual(KEYS);
+  });
+
+  it("every key has a comment right above it, and no secret key is listed", () => {
+    const lines = read("infra/fly/apps.env.example").split("\n");
+    for (const key of KEYS) {
+      const i = lines.findIndex((l) => l.startsWith(`${key}=`));
+      expect(lines[i - 1], key).toMatch(/^# /);
+    }
+    expect(lines.filter((l) => /^[A-Z_]+=/.test(l) && /KEY=|TOKEN=|SECRET=|PASSWORD=|DATABASE_URL=/.test(l))).toEqual([]);
+  });
+
+  it("the filled-in copies stay out of git and out of images", () => {
+    expect(read(".gitignore")).toMatch(/^infra\/fly\/apps\.env$/m);
+    expect(read(".gitignore")).toMatch(/^infra\/fly\/\*\.apps\.env$/m);
+    expect(read(".dockerignore")).toMatch(/^infra\/fly\/apps\.env$/m);
+  });
+});
