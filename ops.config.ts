@@ -19,7 +19,7 @@ export default defineOpsConfig({
       localEnv: { GRPC_HOST: "127.0.0.1", DB_PROBE_INTERVAL: "1s" },
       secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN"],
       health: { kind: "grpc", service: "", timeoutMs: 30_000 },
-      fly: { config: "infra/fly/backend.fly.toml", public: false },
+      fly: { config: "infra/fly/backend.fly.toml", public: false, port: 50051 },
     },
     client: {
       dir: "apps/client",

@@ -44,6 +44,8 @@ export interface OpsEnv {
   flyApiToken: Secret | undefined;
   /** `NEON_API_KEY` (fly target). */
   neonApiKey: Secret | undefined;
+  /** `OPS_SECRET_<KEY>` variables (CI passes app secrets this way), keyed by `<KEY>`. */
+  secretEnv: Map<string, Secret>;
   /** The process environment minus nothing: the base for child processes (they need PATH, HOME...). */
   processEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -159,6 +161,11 @@ export function readOpsEnv(
     host: hostname(),
     flyApiToken: secretOf(env.FLY_API_TOKEN),
     neonApiKey: secretOf(env.NEON_API_KEY),
+    secretEnv: new Map(
+      Object.entries(env)
+        .filter(([k, v]) => k.startsWith("OPS_SECRET_") && k.length > 11 && v !== undefined && v !== "")
+        .map(([k, v]) => [k.slice(11), new Secret(v!)]),
+    ),
     processEnv: env,
   };
 }

@@ -45,8 +45,12 @@ const appSchema = z.object({
   /** Fly settings: the fly.toml and whether the app may have public IPs. */
   fly: z
     .object({
+      /** fly.toml of this app, relative to the repository root. */
       config: z.string().min(1),
+      /** Whether the app may have public IPs. An internal app is deployed with --no-public-ips and checked for none (C-22). */
       public: z.boolean(),
+      /** Port other apps reach it on over 6PN (`<fly-app>.internal:<port>`), for `links`. */
+      port: z.number().int().positive().optional(),
     })
     .optional(),
 });

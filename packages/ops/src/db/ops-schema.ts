@@ -1,7 +1,7 @@
 import type pg from "pg";
 
 /**
- * The `ops` schema: the deploy lock and the deploy history, kept in the target database so every
+ * The `ops` schema: the deploy lock, the deploy history and the secret fingerprint ledger, kept in the target database so every
  * deployer sees them. Created idempotently; not a postgres-migrations migration, so the app's
  * schema version counts only the app's own migrations. No table here may be named `migrations`
  * (postgres-migrations looks for that name in every schema).
@@ -36,6 +36,20 @@ CREATE TABLE IF NOT EXISTS ops.deploy_history (
   durations_ms jsonb NOT NULL DEFAULT '{}'::jsonb,
   restore_point text,
   error text
+);
+CREATE TABLE IF NOT EXISTS ops.secret_ledger (
+  environment text NOT NULL,
+  app text NOT NULL,
+  key text NOT NULL,
+  fingerprint text NOT NULL,
+  fly_digest text,
+  pushed_at timestamptz NOT NULL DEFAULT now(),
+  run_id text NOT NULL,
+  PRIMARY KEY (environment, app, key)
+);
+CREATE TABLE IF NOT EXISTS ops.settings (
+  name text PRIMARY KEY,
+  value text NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deploy_history_env_started ON ops.deploy_history (environment, started_at DESC);
 `;

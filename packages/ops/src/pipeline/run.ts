@@ -63,11 +63,13 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
   const releases: HistoryEntry["releases"] = {};
   const durationsMs: Record<string, number> = {};
   let migrationsApplied: string[] = [];
+  let restorePoint: string | undefined;
   for (const s of Object.values(steps)) {
     durationsMs[s.step] = s.durationMs;
-    const d = s.detail as { app?: string; previous?: string | null; release?: string; applied?: string[] };
+    const d = s.detail as { app?: string; previous?: string | null; release?: string; applied?: string[]; restorePoint?: string };
     if (d.app && d.release) releases[d.app] = { from: d.previous ?? null, to: d.release };
     if (Array.isArray(d.applied)) migrationsApplied = d.applied;
+    if (d.restorePoint) restorePoint = d.restorePoint;
   }
   return {
     runId: run.runId,
@@ -83,6 +85,7 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
     releases,
     migrationsApplied,
     durationsMs,
+    restorePoint,
     error: run.error,
   };
 }

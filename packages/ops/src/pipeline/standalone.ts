@@ -13,7 +13,7 @@ import { withTargetDb } from "../target-db.ts";
 export async function withStandaloneRun<T>(
   ctx: OpsContext,
   kind: HistoryEntry["kind"],
-  fn: (run: RunRecord) => Promise<{ result: T; releases?: HistoryEntry["releases"]; migrationsApplied?: string[] }>,
+  fn: (run: RunRecord) => Promise<{ result: T; releases?: HistoryEntry["releases"]; migrationsApplied?: string[]; restorePoint?: string }>,
 ): Promise<T> {
   const gitSha = await currentGitSha(ctx.runner, ctx.env.repoRoot);
   const run: RunRecord = {
@@ -55,7 +55,7 @@ export async function withStandaloneRun<T>(
   try {
     const out = await fn(run);
     await withTargetDb(ctx, "deploy history", (client) =>
-      recordHistory(client, entry("succeeded", { finishedAt: new Date(), releases: out.releases ?? {}, migrationsApplied: out.migrationsApplied ?? [], durationsMs: { [kind]: Date.now() - started } })),
+      recordHistory(client, entry("succeeded", { finishedAt: new Date(), releases: out.releases ?? {}, migrationsApplied: out.migrationsApplied ?? [], restorePoint: out.restorePoint, durationsMs: { [kind]: Date.now() - started } })),
     );
     return out.result;
   } catch (err) {

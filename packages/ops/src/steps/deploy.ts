@@ -8,6 +8,10 @@ import { SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
 import type { RunRecord } from "../state/run-state.ts";
+import { flyDeploy } from "../commands/fly.ts";
+import { displayCommand } from "../runner/types.ts";
+import { flyTarget } from "../fly/context.ts";
+import type { FlyAppRelease } from "../fly/provider.ts";
 
 /** The app's declared secrets, checked against what the sync step staged for this run. */
 function appSecrets(ctx: OpsContext, app: string, staged: AppFingerprints | undefined): Map<string, Secret> {
@@ -68,7 +72,7 @@ export const deployCommand = () =>
       if (!app || !ctx.config.apps[app]) {
         throw new UsageError(`deploy needs an app name${app ? `; "${app}" is not one` : ""}`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
       }
-      if (ctx.env.target !== "local") throw new UsageError("the fly target is not available in this version", { fix: "Use OPS_TARGET=local." });
+      if (ctx.env.target === "fly") return deployFly(ctx, app);
       const provider = new LocalProvider(ctx.config, ctx.env);
       if (ctx.flags.dryRun) {
         ctx.reporter.emit({ kind: "plan", step: `deploy ${app}`, items: planItems(ctx, app, provider) });
@@ -92,3 +96,39 @@ export const deployCommand = () =>
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "deploy", err),
   });
+
+/** What a deploy step records, the same shape on both targets (`previous`/`release` are release ids). */
+function flyStepDetail(r: FlyAppRelease) {
+  return {
+    app: r.app,
+    flyApp: r.flyApp,
+    previous: r.previous ? (r.previous.release ?? `v${r.previous.version}`) : null,
+    previousVersion: r.previous?.version ?? null,
+    previousImage: r.previous?.imageRef ?? null,
+    release: r.release,
+    version: r.version,
+    imageRef: r.imageRef,
+  };
+}
+
+async function deployFly(ctx: OpsContext, app: string): Promise<void> {
+  const { provider, appsEnv } = flyTarget(ctx);
+  const cfg = ctx.config.apps[app]!;
+  if (!cfg.fly) throw new UsageError(`apps.${app}.fly is not set in ops.config.ts`, { fix: "Give the app a fly.toml: fly: { config, public }." });
+  if (ctx.flags.dryRun) {
+    const cmd = flyDeploy({ app: provider.flyApp(app), config: cfg.fly.config, strategy: appsEnv.strategy, waitTimeout: appsEnv.waitTimeout, imageLabel: "<run id>", noPublicIps: !cfg.fly.public, env: { RELEASE_ID: "<run id>" } });
+    ctx.reporter.emit({ kind: "plan", step: `deploy ${app}`, items: [`capture the current release of ${provider.flyApp(app)} (fly releases --json)`, displayCommand(cmd), ...(cfg.fly.public ? [] : [`check fly ips list --json shows no public address`])] });
+    return;
+  }
+  const started = new Date();
+  if (ctx.flags.pipeline) {
+    const run = await joinRun(ctx, `deploy ${app}`);
+    const result = await provider.deploy(app, run.runId);
+    recordStep(ctx, run, `deploy-${app}`, started, flyStepDetail(result));
+    return;
+  }
+  await withStandaloneRun(ctx, "deploy", async (run) => {
+    const result = await provider.deploy(app, run.runId);
+    return { result, releases: { [app]: { from: flyStepDetail(result).previous, to: result.release } } };
+  });
+}

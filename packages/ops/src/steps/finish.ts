@@ -2,6 +2,34 @@ import { appendFileSync } from "node:fs";
 import { defineOps } from "../cli/run-ops.ts";
 import { deployReportMarkdown } from "../output/report.ts";
 import { closeRun, failCurrentRun, historyOf, joinRun } from "../pipeline/run.ts";
+import type { OpsContext } from "../context.ts";
+import { DeployError } from "../errors.ts";
+import { flyTarget } from "../fly/context.ts";
+
+/**
+ * C-09: an app that got staged secrets in this run but was not deployed in it (filtered out, or
+ * nothing to deploy) still runs the old values. Apply them with `fly secrets deploy`; if that is
+ * impossible (no machines yet), fail saying so.
+ */
+export async function applyStagedSecretsOfSkippedApps(ctx: OpsContext, runId: string): Promise<string[]> {
+  if (ctx.env.target !== "fly") return [];
+  const steps = ctx.runs.readSteps(runId);
+  const staged = (steps["sync-secrets"]?.detail as { stagedFly?: Record<string, string[]> } | undefined)?.stagedFly ?? {};
+  const skipped = Object.entries(staged).filter(([app, keys]) => keys.length > 0 && !steps[`deploy-${app}`]).map(([app]) => app);
+  const { provider } = flyTarget(ctx);
+  for (const app of skipped) {
+    ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)} got staged secrets (${staged[app]!.join(", ")}) but was not deployed in this run; applying them with fly secrets deploy` });
+    try {
+      await provider.deployStagedSecrets(app);
+    } catch (err) {
+      throw new DeployError(`${provider.flyApp(app)} still runs the old values of ${staged[app]!.join(", ")}: ${(err as Error).message}`, {
+        where: provider.flyApp(app),
+        fix: `Deploy it (pnpm turbo run production-deploy, unfiltered) or run \`fly secrets deploy -a ${provider.flyApp(app)}\` once it has machines.`,
+      });
+    }
+  }
+  return skipped;
+}
 
 /**
  * The `production-deploy` task, the last node of the graph: records the release in the deploy
@@ -17,6 +45,7 @@ export const finishCommand = () =>
         return;
       }
       const run = await joinRun(ctx, "finish");
+      await applyStagedSecretsOfSkippedApps(ctx, run.runId);
       const final = await closeRun(ctx, run, "succeeded");
       const steps = ctx.runs.readSteps(run.runId);
       const entry = historyOf(final, "deploy", steps);

@@ -8,9 +8,26 @@ import { validateMigrationFiles } from "../migrations/validate-files.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
 import { withStandaloneRun } from "../pipeline/standalone.ts";
 import { targetDatabaseUrl } from "../target-db.ts";
+import { checkMigrationUrl } from "../neon/migration-url.ts";
+import { flyTarget } from "../fly/context.ts";
+import { neonFor } from "../fly/neon.ts";
+import { createRestorePoint } from "../neon/restore-point.ts";
+
+/**
+ * The migration URL, checked before connecting (C-13, C-15): a Neon host must be the direct
+ * endpoint (not `-pooler`) and require TLS, set once.
+ * @throws {MigrationError} naming the direct host or the TLS fix; the password is never shown.
+ */
+async function migrationUrl(ctx: OpsContext, start: boolean) {
+  const url = await targetDatabaseUrl(ctx, { start });
+  const check = checkMigrationUrl(url.reveal());
+  if (!check.ok) throw new MigrationError(check.message, { where: ctx.env.target === "fly" ? "MIGRATION_DATABASE_URL" : "DATABASE_URL", fix: check.fix });
+  for (const w of check.warnings) ctx.reporter.emit({ kind: "warn", message: w });
+  return url;
+}
 
 async function connect(ctx: OpsContext, start: boolean) {
-  const url = await targetDatabaseUrl(ctx, { start });
+  const url = await migrationUrl(ctx, start);
   return connectPg(url, {
     purpose: "migrations",
     where: urlWhere(url),
@@ -46,7 +63,7 @@ export async function assertMigrationFilesValid(ctx: OpsContext): Promise<string
  * @returns the file names applied.
  * @throws {MigrationError} with file, rule or Postgres message, and the fix.
  */
-export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
+export async function migrateDatabase(ctx: OpsContext, runId = "manual"): Promise<{ applied: string[]; restorePoint?: string }> {
   const dir = await assertMigrationFilesValid(ctx);
   const files = await listMigrationFiles(dir);
   let client;
@@ -55,7 +72,7 @@ export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
   } catch (err) {
     if (!ctx.flags.dryRun) throw err;
     ctx.reporter.emit({ kind: "plan", step: "migrate", items: files.map((f) => `apply ${f.fileName} (database not reachable in dry run: all files listed)`) });
-    return [];
+    return { applied: [] };
   }
   try {
     const applied = await readAppliedMigrations(client);
@@ -63,10 +80,18 @@ export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
     const pending = pendingMigrations(files, applied);
     ctx.reporter.emit({ kind: "info", message: `schema version ${applied.length}; ${pending.length} pending of ${files.length}` });
     if (ctx.flags.dryRun) {
-      ctx.reporter.emit({ kind: "plan", step: "migrate", items: pending.length ? pending.map((f) => `apply ${f.fileName}`) : ["nothing to apply"] });
-      return [];
+      const restore = ctx.env.target === "fly" && pending.length ? ["take a restore point (Neon branch off the production branch, now)"] : [];
+      ctx.reporter.emit({ kind: "plan", step: "migrate", items: pending.length ? [...restore, ...pending.map((f) => `apply ${f.fileName}`)] : ["nothing to apply"] });
+      return { applied: [] };
     }
-    if (pending.length === 0) return [];
+    if (pending.length === 0) return { applied: [] };
+    let restorePoint: string | undefined;
+    if (ctx.env.target === "fly") {
+      const neon = neonFor(ctx, flyTarget(ctx).appsEnv);
+      const point = await createRestorePoint(neon.client, { projectId: neon.projectId, branchId: neon.branchId, runId });
+      restorePoint = point.branchId;
+      ctx.reporter.emit({ kind: "info", message: `restore point ${point.name} (${point.branchId}) taken at ${point.parentTimestamp}; \`pnpm ops:rollback --db\` restores it` });
+    }
     const done = await runMigrations(client, dir, {
       lockTimeoutMs: ctx.config.migrate.lockTimeoutMs,
       deadlineMs: ctx.config.migrate.deadlineMs,
@@ -74,7 +99,7 @@ export async function migrateDatabase(ctx: OpsContext): Promise<string[]> {
       log: (m) => (m.startsWith("Starting migration") ? ctx.reporter.emit({ kind: "info", message: m }) : undefined),
     });
     ctx.reporter.emit({ kind: "table", title: "Migrations applied", columns: ["FILE"], rows: done.map((f) => [f]) });
-    return done;
+    return { applied: done, ...(restorePoint ? { restorePoint } : {}) };
   } finally {
     await client.end().catch(() => undefined);
   }
@@ -94,13 +119,13 @@ export const migrateCommand = () =>
       }
       if (ctx.flags.pipeline) {
         const run = await joinRun(ctx, "db-migrate");
-        const applied = await migrateDatabase(ctx);
-        recordStep(ctx, run, "db-migrate", started, { applied });
+        const result = await migrateDatabase(ctx, run.runId);
+        recordStep(ctx, run, "db-migrate", started, { ...result });
         return;
       }
-      await withStandaloneRun(ctx, "migrate", async () => {
-        const applied = await migrateDatabase(ctx);
-        return { result: applied, migrationsApplied: applied };
+      await withStandaloneRun(ctx, "migrate", async (run) => {
+        const result = await migrateDatabase(ctx, run.runId);
+        return { result, migrationsApplied: result.applied, ...(result.restorePoint ? { restorePoint: result.restorePoint } : {}) };
       });
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "db-migrate", err),

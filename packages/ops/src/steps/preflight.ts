@@ -7,6 +7,7 @@ import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../pref
 import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
 import { checkTurboJson, loadTurboJson } from "../preflight/turbo-checks.ts";
 import type { CheckResult } from "../preflight/types.ts";
+import { checkFlyApps, checkFlyCli, checkFlyDatabase, checkFlySecrets, checkFlyTomls, checkGitClean, checkProtoCompatible } from "../preflight/fly-checks.ts";
 import { worstStatus } from "../preflight/types.ts";
 import { openRun, recordStep } from "../pipeline/run.ts";
 
@@ -29,7 +30,16 @@ export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck>
   if (ctx.env.target === "local") {
     return { ...common, secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
   }
-  return common;
+  return {
+    ...common,
+    "fly.cli": checkFlyCli,
+    "fly.apps": checkFlyApps,
+    "fly.toml": checkFlyTomls,
+    secrets: checkFlySecrets,
+    database: checkFlyDatabase,
+    git: checkGitClean,
+    proto: checkProtoCompatible,
+  };
 }
 
 const c = (ctx: OpsContext) => `${Object.keys(ctx.config.apps).length} apps, deploy order ${ctx.config.deployOrder.join(" → ")}`;

@@ -4,6 +4,14 @@ import { UsageError } from "../errors.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { resolveLocalSecrets } from "../secrets/local-source.ts";
+import { flyTarget } from "../fly/context.ts";
+import { syncFlySecrets } from "../fly/secrets-step.ts";
+import { newRunId } from "../state/run-state.ts";
+import { generateSecretValue } from "../secrets/fingerprint.ts";
+import { replaceSecretInFile } from "../secrets/rotate.ts";
+import { flySecretsFilePath } from "../secrets/fly-source.ts";
+import { localPaths } from "../local/paths.ts";
+import type { OpsContext as Ctx } from "../context.ts";
 
 /**
  * Resolves the local target's secrets and the fingerprints each app would receive, without
@@ -35,13 +43,33 @@ export const secretsCommand = () =>
   defineOps({
     name: (pos) => `secrets ${pos[0] ?? "sync"}`,
     description: "sync secrets: resolve every app's declared keys and stage them for the deploy (values never printed)",
-    async run(ctx, { positionals }) {
+    options: { "stage-only": { type: "boolean", default: false } },
+    async run(ctx, { positionals, values }) {
       const sub = positionals[0] ?? "sync";
-      if (sub !== "sync" && sub !== "list") throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync` or `pnpm ops:secrets list`." });
-      if (ctx.env.target !== "local") {
-        throw new UsageError("secrets sync for the fly target is not available in this version", { fix: "Use OPS_TARGET=local." });
-      }
+      if (sub === "rotate") return rotateSecret(ctx, positionals[1]);
+      if (sub !== "sync" && sub !== "list") throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync`, `list` or `rotate KEY`." });
       const started = new Date();
+      if (ctx.env.target === "fly") {
+        const run = ctx.flags.pipeline && !ctx.flags.dryRun ? await joinRun(ctx, "sync-secrets") : undefined;
+        if (sub === "list") ctx.flags.dryRun = true;
+        const staged = await syncFlySecrets(ctx, run?.runId ?? newRunId());
+        if (run) {
+          recordStep(ctx, run, "sync-secrets", started, { stagedFly: staged });
+          return;
+        }
+        const changed = Object.entries(staged).filter(([, keys]) => keys.length > 0).map(([app]) => app);
+        if (ctx.flags.dryRun || changed.length === 0) return;
+        if (values["stage-only"]) {
+          ctx.reporter.emit({ kind: "warn", message: `staged on ${changed.join(", ")} but not applied`, fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only." });
+          return;
+        }
+        const { provider } = flyTarget(ctx);
+        for (const app of changed) {
+          await provider.deployStagedSecrets(app);
+          ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied (fly secrets deploy restarted its machines)` });
+        }
+        return;
+      }
       const run = ctx.flags.pipeline && !ctx.flags.dryRun ? await joinRun(ctx, "sync-secrets") : undefined;
       const { resolved, staged, rows } = stageLocalSecrets(ctx, !ctx.flags.dryRun && sub === "sync");
       for (const w of resolved.warnings) ctx.reporter.emit({ kind: "warn", message: w });
@@ -52,3 +80,32 @@ export const secretsCommand = () =>
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "sync-secrets", err),
   });
+
+/**
+ * `pnpm ops:secrets rotate KEY`: a new strong value for a key declared rotatable, written
+ * atomically to the secrets file (previous file kept as `.bak`), then staged (fly) or used by the
+ * next deploy (local).
+ * @throws {UsageError} when KEY is missing or not rotatable.
+ */
+async function rotateSecret(ctx: Ctx, key: string | undefined): Promise<void> {
+  const rotatable = ctx.config.secrets.rotatable;
+  if (!key || !rotatable.includes(key)) {
+    throw new UsageError(key ? `${key} is not declared rotatable` : "rotate needs a key", { fix: `Rotatable keys (secrets.rotatable in ops.config.ts): ${rotatable.join(", ") || "none"}.` });
+  }
+  const file = ctx.env.target === "fly" ? flySecretsFilePath(ctx.env) : (ctx.env.secretsFile ?? localPaths(ctx.env.stateDir, ctx.env.environment).secretsFile);
+  const apps = ctx.config.deployOrder.filter((a) => ctx.config.apps[a]!.secrets.includes(key));
+  if (ctx.flags.dryRun) {
+    ctx.reporter.emit({ kind: "plan", step: "secrets rotate", items: [`write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`, ctx.env.target === "fly" ? `stage it on ${apps.join(", ")}` : `used by the next deploy of ${apps.join(", ")}`] });
+    return;
+  }
+  const value = generateSecretValue(32);
+  ctx.addSecret(value);
+  const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
+  ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
+  if (ctx.env.target === "fly") {
+    await syncFlySecrets(ctx, newRunId());
+    ctx.reporter.emit({ kind: "info", message: `${key} staged on ${apps.join(", ")}; the next deploy applies it (or \`pnpm ops:secrets sync\` now)` });
+  } else {
+    ctx.reporter.emit({ kind: "info", message: `the next deploy of ${apps.join(", ")} uses the new ${key}` });
+  }
+}

@@ -9,6 +9,24 @@ import { listMigrationFiles } from "../migrations/validate-files.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
 import { runSmokeChecks, type SmokeCheckResult, type SmokeExpectations } from "../smoke/run-smoke.ts";
 import { rollbackApps } from "./rollback.ts";
+import { flyTarget } from "../fly/context.ts";
+import { httpGet } from "../local/health.ts";
+import { currentRelease, releaseIdOfImage } from "../fly/releases.ts";
+
+/** The release id each app serves now (local: app state; fly: the tag of the image of its newest complete release). */
+export async function currentReleases(ctx: OpsContext): Promise<Record<string, string>> {
+  if (ctx.env.target === "fly") {
+    const { provider } = flyTarget(ctx);
+    const out: Record<string, string> = {};
+    for (const app of ctx.config.deployOrder) {
+      const cur = currentRelease(await provider.releases(app));
+      out[app] = cur ? (releaseIdOfImage(cur.ImageRef) ?? `v${cur.Version}`) : "(none)";
+    }
+    return out;
+  }
+  const provider = new LocalProvider(ctx.config, ctx.env);
+  return Object.fromEntries(ctx.config.deployOrder.map((app) => [app, provider.currentRelease(app) ?? "(none)"]));
+}
 
 /** What the deployed releases must report: in a run, the releases it deployed; alone, what serves now. */
 export async function smokeExpectations(ctx: OpsContext, releases: Record<string, string>): Promise<SmokeExpectations> {
@@ -21,14 +39,15 @@ export async function smokeExpectations(ctx: OpsContext, releases: Record<string
  * @returns the results and the report path.
  */
 export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, reportDir: string) {
-  const provider = new LocalProvider(ctx.config, ctx.env);
+  const { baseUrl, mustNotAnswer } = smokeTargets(ctx);
   const s = ctx.config.smoke;
   ctx.reporter.emit({
     kind: "info",
-    message: `smoke-checking ${provider.publicUrl()} (deadline ${s.deadlineMs} ms); expecting ${Object.entries(expect.releases).map(([a, r]) => `${a}=${r}`).join(", ")}`,
+    message: `smoke-checking ${baseUrl} (deadline ${s.deadlineMs} ms); expecting ${Object.entries(expect.releases).map(([a, r]) => `${a}=${r}`).join(", ")}`,
   });
+  const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
   const results = await runSmokeChecks({
-    baseUrl: provider.publicUrl(),
+    baseUrl,
     checks: s.checks,
     expect,
     deadlineMs: s.deadlineMs,
@@ -36,7 +55,7 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
     retryDelayMs: s.retryDelayMs,
     maxRetryDelayMs: s.maxRetryDelayMs,
     onRetry: (check, attempt, delayMs, reason) => ctx.reporter.emit({ kind: "retry", what: `smoke ${check}`, attempt, delayMs, reason }),
-  });
+  }).then((r) => [...r, ...internal]);
   ctx.reporter.emit({
     kind: "table",
     title: "Smoke checks",
@@ -45,7 +64,7 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
   });
   mkdirSync(reportDir, { recursive: true });
   const reportPath = join(reportDir, "smoke-report.json");
-  writeJsonAtomic(reportPath, { url: provider.publicUrl(), expect, results, at: new Date().toISOString() }, 0o600);
+  writeJsonAtomic(reportPath, { url: baseUrl, expect, results, at: new Date().toISOString() }, 0o600);
   ctx.reporter.emit({ kind: "result", step: "smoke", data: { ok: results.every((r) => r.ok), results, reportPath } });
   return { results, reportPath };
 }
@@ -57,6 +76,24 @@ function failure(results: SmokeCheckResult[], reportPath: string): SmokeCheckErr
     where: reportPath,
     fix: `Last attempts:\n    ${last.join("\n    ")}\n  Roll back with \`pnpm ops:rollback\` if the release is bad.`,
   });
+}
+
+/** Where the smoke checks go: the public app's URL, and URLs that must not answer (an internal app's public hostname, C-22). */
+export function smokeTargets(ctx: OpsContext): { baseUrl: string; mustNotAnswer: string[] } {
+  if (ctx.env.target === "fly") {
+    const { appsEnv } = flyTarget(ctx);
+    return { baseUrl: appsEnv.publicUrl, mustNotAnswer: appsEnv.mustNotAnswer };
+  }
+  return { baseUrl: new LocalProvider(ctx.config, ctx.env).publicUrl(), mustNotAnswer: [] };
+}
+
+/** One GET that must get no HTTP answer at all (DNS failure, refused, timeout). */
+async function checkNotPublic(url: string, timeoutMs: number): Promise<SmokeCheckResult> {
+  const started = Date.now();
+  const res = await httpGet(url, timeoutMs);
+  const ok = res.status === 0;
+  const detail = ok ? `no answer (${res.error ?? "unreachable"})` : `answered HTTP ${res.status}; an internal app must not be reachable publicly`;
+  return { name: `not public: ${url}`, url, ok, attempts: [{ atMs: Date.now() - started, status: res.status, outcome: ok ? "pass" : "fail", detail }], durationMs: Date.now() - started, ...(ok ? {} : { reason: detail }) };
 }
 
 /** Apps deployed in a run: `deploy-<app>` step records with previous/release. */
@@ -75,20 +112,21 @@ export const smokeCommand = () =>
     name: "smoke",
     description: "smoke-check the public app: retries with backoff under a deadline; passes only on proof of the expected releases",
     async run(ctx) {
-      const provider = new LocalProvider(ctx.config, ctx.env);
       const started = new Date();
       if (ctx.flags.pipeline && !ctx.flags.dryRun) {
         const run = await joinRun(ctx, "smoke");
         const deployed = deployedInRun(ctx, run.runId);
-        const releases = Object.fromEntries(ctx.config.deployOrder.map((app) => [app, deployed.find((d) => d.app === app)?.release ?? provider.currentRelease(app) ?? "(none)"]));
+        const current = deployed.length === ctx.config.deployOrder.length ? {} : await currentReleases(ctx);
+        const releases = Object.fromEntries(ctx.config.deployOrder.map((app) => [app, deployed.find((d) => d.app === app)?.release ?? current[app] ?? "(none)"]));
         const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, releases), join(ctx.env.stateDir, "runs", run.runId));
         recordStep(ctx, run, "smoke", started, { ok: results.every((r) => r.ok), reportPath }, results.every((r) => r.ok) ? "succeeded" : "failed");
         if (!results.every((r) => r.ok)) throw failure(results, reportPath);
         return;
       }
-      const releases = Object.fromEntries(ctx.config.deployOrder.map((app) => [app, provider.currentRelease(app) ?? "(none)"]));
+      const releases = await currentReleases(ctx);
       if (ctx.flags.dryRun) {
-        ctx.reporter.emit({ kind: "plan", step: "smoke", items: ctx.config.smoke.checks.map((c) => `GET ${provider.publicUrl()}${c.path} → ${c.expectStatus}${c.expectReleases ? ` proving ${Object.entries(releases).map(([a, r]) => `${a}=${r}`).join(", ")}` : ""}`) });
+        const { baseUrl, mustNotAnswer } = smokeTargets(ctx);
+        ctx.reporter.emit({ kind: "plan", step: "smoke", items: [...ctx.config.smoke.checks.map((c) => `GET ${baseUrl}${c.path} → ${c.expectStatus}${c.expectReleases ? ` proving ${Object.entries(releases).map(([a, r]) => `${a}=${r}`).join(", ")}` : ""}`), ...mustNotAnswer.map((u) => `GET ${u} must not answer`)] });
         return;
       }
       const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, releases), join(ctx.env.stateDir, "smoke", new Date().toISOString().replace(/[:.]/g, "-")));
@@ -105,7 +143,7 @@ export const smokeCommand = () =>
       }
       ctx.reporter.emit({ kind: "info", message: `rolling back ${deployed.map((d) => `${d.app} ${d.release} → ${d.previous}`).join(", ")}` });
       try {
-        const back = await rollbackApps(ctx, deployed.map((d) => ({ app: d.app, to: d.previous! })));
+        const back = await rollbackApps(ctx, deployed.map((d) => ({ app: d.app, to: ctx.env.target === "fly" ? `v${(d as { previousVersion?: number }).previousVersion}` : d.previous! })));
         ctx.reporter.emit({ kind: "info", message: `rolled back: ${back.map((b) => `${b.app} now serves ${b.release}`).join(", ")}` });
         await failCurrentRun(ctx, "smoke", err, "rolled-back");
       } catch (rollbackErr) {

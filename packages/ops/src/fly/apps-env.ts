@@ -1,0 +1,73 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import dotenv from "dotenv";
+import { z } from "zod";
+import { ConfigError } from "../errors.ts";
+
+/** Per-environment values of the fly target, from `infra/fly/apps.env` (or `<env>.apps.env`). Not secrets. */
+export interface FlyAppsEnv {
+  file: string;
+  org: string | undefined;
+  region: string;
+  /** Fly app name per ops app (`FLY_APP_<APP>`). */
+  appNames: Record<string, string>;
+  /** The client's public https URL (smoke checks go here). */
+  publicUrl: string;
+  /** URLs that must NOT answer (the backend's public hostname). */
+  mustNotAnswer: string[];
+  neon: { projectId: string; branchId: string; apiHost: string } | undefined;
+  /** `fly deploy --strategy` and `--wait-timeout`. */
+  strategy: string;
+  waitTimeout: string;
+}
+
+/** `infra/fly/apps.env` for production, `infra/fly/<env>.apps.env` for any other environment. */
+export function appsEnvPath(repoRoot: string, environment: string): string {
+  return join(repoRoot, "infra", "fly", environment === "production" ? "apps.env" : `${environment}.apps.env`);
+}
+
+const flyName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "Fly app names are lowercase letters, digits and dashes");
+
+/**
+ * Reads and validates the apps.env of an environment (dotenv syntax).
+ * @throws {ConfigError} naming the file, the key and the fix when it is missing or malformed.
+ */
+export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: readonly string[]): FlyAppsEnv {
+  const file = appsEnvPath(repoRoot, environment);
+  const shown = relative(repoRoot, file);
+  if (!existsSync(file)) {
+    throw new ConfigError(`${shown} does not exist (per-environment values of "${environment}")`, {
+      where: shown,
+      fix: `cp infra/fly/apps.env.example ${shown} and fill in the values.`,
+    });
+  }
+  const v = dotenv.parse(readFileSync(file));
+  const need = (key: string): string => {
+    const value = v[key]?.trim();
+    if (!value) throw new ConfigError(`${shown}: ${key} is not set`, { where: `${shown} ${key}`, fix: `Set ${key} (see infra/fly/apps.env.example).` });
+    return value;
+  };
+  const appNames: Record<string, string> = {};
+  for (const app of apps) {
+    const key = `FLY_APP_${app.toUpperCase().replace(/-/g, "_")}`;
+    const parsed = flyName.safeParse(need(key));
+    if (!parsed.success) throw new ConfigError(`${shown}: ${key}="${v[key]}": ${parsed.error.issues[0]?.message}`, { where: `${shown} ${key}`, fix: "Use the app name shown by `fly apps list`." });
+    appNames[app] = parsed.data;
+  }
+  const publicUrl = need("PUBLIC_URL");
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`${shown}: PUBLIC_URL="${publicUrl}" is not an http(s) URL`, { where: `${shown} PUBLIC_URL`, fix: "e.g. PUBLIC_URL=https://my-client.fly.dev" });
+  const projectId = v.NEON_PROJECT_ID?.trim();
+  const branchId = v.NEON_BRANCH_ID?.trim();
+  const mustNotAnswer = (v.MUST_NOT_ANSWER?.trim() ? v.MUST_NOT_ANSWER.split(",") : apps.filter((a) => a !== "client").map((a) => `https://${appNames[a]}.fly.dev/`)).map((s) => s.trim()).filter(Boolean);
+  return {
+    file: shown,
+    org: v.FLY_ORG?.trim() || undefined,
+    region: need("FLY_REGION"),
+    appNames,
+    publicUrl: publicUrl.replace(/\/+$/, ""),
+    mustNotAnswer,
+    neon: projectId && branchId ? { projectId, branchId, apiHost: v.NEON_API_HOST?.trim() || "https://console.neon.tech/api/v2" } : undefined,
+    strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
+    waitTimeout: v.FLY_WAIT_TIMEOUT?.trim() || "5m0s",
+  };
+}

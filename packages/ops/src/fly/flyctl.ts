@@ -1,0 +1,93 @@
+import type { OpsEnv } from "../env.ts";
+import { CommandFailedError, ConfigError } from "../errors.ts";
+import type { Cmd, RunResult, Runner } from "../runner/types.ts";
+
+/** Meaning of flyctl's exit codes (reference/flyctl.md §0). */
+export function flyExitMeaning(code: number | null): string {
+  switch (code) {
+    case 1:
+      return "error";
+    case 3:
+      return "flyctl crashed (panic)";
+    case 126:
+      return "deadline exceeded";
+    case 127:
+      return "interrupted";
+    case null:
+      return "killed by a signal";
+    default:
+      return `exit ${code}`;
+  }
+}
+
+/** The `Error: …` lines flyctl printed (and the lines after them), at most 12. */
+export function flyErrorLines(stderr: string): string[] {
+  const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  const first = lines.findIndex((l) => l.startsWith("Error"));
+  return (first >= 0 ? lines.slice(first) : lines.slice(-6)).slice(0, 12);
+}
+
+export interface Flyctl {
+  /** Runs a flyctl command; throws CommandFailedError unless it exits 0. */
+  run(cmd: Cmd, what: string, opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /** Runs a `--json` command and parses stdout. */
+  json<T>(cmd: Cmd, what: string): Promise<T>;
+}
+
+/**
+ * flyctl through the one runner. The token reaches it only as `FLY_API_TOKEN` in its
+ * environment; an empty `FLY_ACCESS_TOKEN` is removed because flyctl takes the first *set*
+ * variable even when empty (§4.5). Update checks are off; output is plain.
+ * @throws {ConfigError} (on use) when FLY_API_TOKEN is not set.
+ */
+export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) => string): Flyctl {
+  const childEnv = (): Cmd["env"] => {
+    if (!env.flyApiToken) {
+      throw new ConfigError("FLY_API_TOKEN is not set", { fix: "Create a deploy token (`fly tokens create deploy -a <app>`) and export FLY_API_TOKEN; in CI use the repository secret." });
+    }
+    return {
+      FLY_API_TOKEN: env.flyApiToken,
+      FLY_ACCESS_TOKEN: env.processEnv.FLY_ACCESS_TOKEN ? env.processEnv.FLY_ACCESS_TOKEN : undefined,
+      FLY_NO_UPDATE_CHECK: "1",
+      NO_COLOR: "1",
+    };
+  };
+  const run: Flyctl["run"] = async (cmd, what, opts = {}) => {
+    const res = await runner({ ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(), ...(cmd.env ?? {}) } }, opts);
+    if (!res.ok) {
+      const lines = flyErrorLines(res.stderr).map(redact);
+      throw new CommandFailedError(`${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`, redact(res.command), res.exitCode, {
+        fix: lines.some((l) => /no access token|must be authenticated|unauthorized/i.test(l))
+          ? "FLY_API_TOKEN is missing or invalid: create a new deploy token and set it."
+          : `Read flyctl's message above; the command was: ${redact(res.command)}`,
+      });
+    }
+    return res;
+  };
+  return {
+    run,
+    async json<T>(cmd: Cmd, what: string): Promise<T> {
+      const res = await run(cmd, what);
+      try {
+        return JSON.parse(res.stdout) as T;
+      } catch {
+        throw new CommandFailedError(`${what}: flyctl did not print JSON`, redact(res.command), res.exitCode, { fix: "Check the flyctl version (`flyctl version`); this tool needs v0.4.6 or newer." });
+      }
+    },
+  };
+}
+
+/** Finds the `FLY_EMIT_RELEASE_JSON` line among stdout lines: every line is tried as JSON, never just the last (§takeaway 12). */
+export function findEmittedRelease(stdout: string): { id: string; version: number; image_ref: string } | undefined {
+  for (const line of stdout.split("\n")) {
+    const t = line.trim();
+    if (!t.startsWith("{")) continue;
+    try {
+      const o = JSON.parse(t) as Record<string, unknown>;
+      if (typeof o.version === "number" && typeof o.image_ref === "string") return { id: String(o.id), version: o.version, image_ref: o.image_ref };
+    } catch {
+      // not JSON: a progress line that starts with a brace
+    }
+  }
+  return undefined;
+}

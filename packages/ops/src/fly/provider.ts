@@ -1,0 +1,183 @@
+import type { OpsConfig } from "../config/schema.ts";
+import { DeployError, RollbackError } from "../errors.ts";
+import { flyDeploy, flyIpsList, flyReleases, flySecretsDeploy, flyStatus } from "../commands/fly.ts";
+import type { FlyAppsEnv } from "./apps-env.ts";
+import { findEmittedRelease, type Flyctl } from "./flyctl.ts";
+import { chooseRollbackTarget, currentRelease, newestFirst, releaseIdOfImage, runningImage, type FlyRelease, type FlyStatus } from "./releases.ts";
+
+/** An IP as `flyctl ips list --json` prints it (fly-go `IPAddress`; §3.4). */
+interface FlyIp {
+  Address: string;
+  Type: string;
+}
+const PUBLIC_IP_TYPES = new Set(["v4", "shared_v4", "v6"]);
+
+export interface FlyAppRelease {
+  app: string;
+  flyApp: string;
+  /** What ran before: release version and image, or null on a first deploy. */
+  previous: { version: number; imageRef: string; release: string | null } | null;
+  release: string;
+  version: number;
+  imageRef: string;
+}
+
+/**
+ * The fly target: `flyctl deploy` per app with its fly.toml and a remote build, the run id as
+ * image label and RELEASE_ID, the release captured before (for rollback) and after
+ * (`FLY_EMIT_RELEASE_JSON`), and internal apps checked for public IPs.
+ */
+export class FlyProvider {
+  constructor(
+    private readonly config: OpsConfig,
+    readonly appsEnv: FlyAppsEnv,
+    private readonly flyctl: Flyctl,
+    private readonly progress: (message: string) => void = () => {},
+  ) {}
+
+  flyApp(app: string): string {
+    return this.appsEnv.appNames[app]!;
+  }
+
+  async releases(app: string): Promise<FlyRelease[]> {
+    return newestFirst(await this.flyctl.json<FlyRelease[]>(flyReleases(this.flyApp(app)), `listing releases of ${this.flyApp(app)}`));
+  }
+
+  async status(app: string): Promise<FlyStatus> {
+    return this.flyctl.json<FlyStatus>(flyStatus(this.flyApp(app)), `reading the status of ${this.flyApp(app)}`);
+  }
+
+  private linkEnv(app: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, target] of Object.entries(this.config.apps[app]!.links)) {
+      const port = this.config.apps[target]?.fly?.port;
+      out[key] = `${this.flyApp(target)}.internal${port ? `:${port}` : ""}`;
+    }
+    return out;
+  }
+
+  /**
+   * Deploys one app and returns what changed.
+   * @throws {CommandFailedError} when flyctl fails (health-check timeout, release command…): Fly may
+   * have updated some machines already (rolling), which the message says.
+   * @throws {DeployError} when an internal app ends up with a public IP (C-22).
+   */
+  async deploy(app: string, releaseId: string): Promise<FlyAppRelease> {
+    const cfg = this.config.apps[app]!;
+    const flyApp = this.flyApp(app);
+    const before = currentRelease(await this.releases(app));
+    this.progress(`${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`);
+    const cmd = flyDeploy({
+      app: flyApp,
+      config: cfg.fly!.config,
+      strategy: this.appsEnv.strategy,
+      waitTimeout: this.appsEnv.waitTimeout,
+      imageLabel: releaseId,
+      noPublicIps: !cfg.fly!.public,
+      env: { RELEASE_ID: releaseId, ...this.linkEnv(app) },
+    });
+    let stdout: string;
+    try {
+      stdout = (await this.flyctl.run({ ...cmd, env: { FLY_EMIT_RELEASE_JSON: "1" } }, `fly deploy of ${flyApp}`)).stdout;
+    } catch (err) {
+      const e = err as DeployError;
+      throw new DeployError(`${e.message}`, {
+        where: flyApp,
+        fix: `Fly keeps machines it already updated on the new image (rolling strategy). The previous release was v${before?.Version ?? "-"} (${before?.ImageRef ?? "none"}); roll back with \`pnpm ops:rollback --app ${app}\` if it is not healthy.`,
+      });
+    }
+    const emitted = findEmittedRelease(stdout);
+    let version = emitted?.version;
+    let imageRef = emitted?.image_ref;
+    if (version === undefined || imageRef === undefined) {
+      const latest = currentRelease(await this.releases(app));
+      if (!latest) throw new DeployError(`fly deploy of ${flyApp} exited 0 but no complete release is listed`, { where: flyApp, fix: "Check `fly releases -a " + flyApp + "`." });
+      version = latest.Version;
+      imageRef = latest.ImageRef;
+    }
+    if (!cfg.fly!.public) await this.assertNoPublicIps(app);
+    this.progress(`${app}: ${flyApp} v${version} runs ${imageRef}`);
+    return {
+      app,
+      flyApp,
+      previous: before ? { version: before.Version, imageRef: before.ImageRef, release: releaseIdOfImage(before.ImageRef) ?? null } : null,
+      release: releaseId,
+      version,
+      imageRef,
+    };
+  }
+
+  /**
+   * `flyctl ips list --json` must show no public address for an internal app (C-22).
+   * @throws {DeployError} listing the public addresses and how to release them.
+   */
+  async assertNoPublicIps(app: string): Promise<void> {
+    const flyApp = this.flyApp(app);
+    const ips = await this.flyctl.json<FlyIp[]>(flyIpsList(flyApp), `listing IPs of ${flyApp}`);
+    const publicIps = ips.filter((ip) => PUBLIC_IP_TYPES.has(ip.Type));
+    if (publicIps.length > 0) {
+      throw new DeployError(`${flyApp} must be internal but has public IPs: ${publicIps.map((ip) => `${ip.Address} (${ip.Type})`).join(", ")}`, {
+        where: flyApp,
+        fix: `Release them: ${publicIps.map((ip) => `fly ips release ${ip.Address} -a ${flyApp}`).join("; ")}; and keep [http_service]/[[services]] out of ${this.config.apps[app]!.fly!.config}.`,
+      });
+    }
+  }
+
+  /** Applies staged secrets of an app that is not deployed in this run (C-09). */
+  async deployStagedSecrets(app: string): Promise<void> {
+    await this.flyctl.run(flySecretsDeploy(this.flyApp(app)), `fly secrets deploy of ${this.flyApp(app)}`);
+  }
+
+  /** Which release a rollback would go to, and the image running now (C-25). */
+  async planRollback(app: string, to?: string): Promise<{ app: string; flyApp: string; running: string | undefined; target?: FlyRelease; reason?: string; releases: FlyRelease[] }> {
+    const [releases, status] = await Promise.all([this.releases(app), this.status(app).catch(() => undefined)]);
+    const running = runningImage(status);
+    const choice = chooseRollbackTarget(releases, running, to);
+    return { app, flyApp: this.flyApp(app), running, releases, ...("release" in choice ? { target: choice.release } : { reason: choice.reason }) };
+  }
+
+  /**
+   * Redeploys an earlier image: `fly deploy --image <ref> --skip-release-command` (§3.2). A new,
+   * higher release is created with today's fly.toml and secrets.
+   * @throws {RollbackError} when flyctl fails.
+   */
+  async rollbackTo(app: string, target: FlyRelease): Promise<FlyAppRelease> {
+    const cfg = this.config.apps[app]!;
+    const flyApp = this.flyApp(app);
+    const releaseId = releaseIdOfImage(target.ImageRef) ?? `v${target.Version}`;
+    const before = currentRelease(await this.releases(app));
+    let stdout: string;
+    try {
+      stdout = (
+        await this.flyctl.run(
+          {
+            ...flyDeploy({
+              app: flyApp,
+              config: cfg.fly!.config,
+              strategy: this.appsEnv.strategy,
+              waitTimeout: this.appsEnv.waitTimeout,
+              image: target.ImageRef,
+              skipReleaseCommand: true,
+              noPublicIps: !cfg.fly!.public,
+              env: { RELEASE_ID: releaseId, ...this.linkEnv(app) },
+            }),
+            env: { FLY_EMIT_RELEASE_JSON: "1" },
+          },
+          `rollback of ${flyApp} to v${target.Version}`,
+        )
+      ).stdout;
+    } catch (err) {
+      throw new RollbackError((err as Error).message, { where: flyApp, fix: `Check \`fly status -a ${flyApp}\`; try another target with --to vN.` });
+    }
+    const emitted = findEmittedRelease(stdout);
+    if (!cfg.fly!.public) await this.assertNoPublicIps(app);
+    return {
+      app,
+      flyApp,
+      previous: before ? { version: before.Version, imageRef: before.ImageRef, release: releaseIdOfImage(before.ImageRef) ?? null } : null,
+      release: releaseId,
+      version: emitted?.version ?? (before?.Version ?? 0) + 1,
+      imageRef: target.ImageRef,
+    };
+  }
+}

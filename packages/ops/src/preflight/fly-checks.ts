@@ -1,0 +1,129 @@
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { bufBreaking } from "../commands/buf.ts";
+import { flyAppsList, flyVersion, flyWhoami } from "../commands/fly.ts";
+import { gitIsTracked, gitStatusPorcelain } from "../commands/git.ts";
+import type { OpsContext } from "../context.ts";
+import { listHistory } from "../db/history.ts";
+import { flyTarget } from "../fly/context.ts";
+import { checkMigrationUrl } from "../neon/migration-url.ts";
+import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
+import { withTargetDb } from "../target-db.ts";
+import { checkBackendFlyToml, checkClientFlyToml } from "./fly-toml-checks.ts";
+import { compareVersions } from "./tool-checks.ts";
+import type { CheckResult } from "./types.ts";
+
+const MIN_FLYCTL = "0.4.56"; // FLY_EMIT_RELEASE_JSON (reference/flyctl.md takeaway 12)
+
+const fail = (id: string, message: string, fix: string, where?: string): CheckResult => ({ id, status: "fail", message, fix, ...(where ? { where } : {}) });
+const pass = (id: string, message: string): CheckResult => ({ id, status: "pass", message });
+
+/** flyctl is installed, new enough, and the token works (`fly auth whoami`). */
+export async function checkFlyCli(ctx: OpsContext): Promise<CheckResult[]> {
+  const version = await ctx.runner(flyVersion());
+  if (!version.ok) return [fail("fly.cli", "flyctl is not installed or did not run", "Install flyctl (curl -L https://fly.io/install.sh | sh) or the setup-flyctl action in CI.")];
+  let v = "";
+  try {
+    v = String((JSON.parse(version.stdout) as { Version?: string }).Version ?? "");
+  } catch {
+    v = version.stdout.match(/v?(\d+\.\d+\.\d+)/)?.[1] ?? "";
+  }
+  const out: CheckResult[] = [
+    compareVersions(v, MIN_FLYCTL) >= 0 ? pass("fly.cli", `flyctl ${v}`) : fail("fly.cli", `flyctl ${v || "(unknown version)"} is older than ${MIN_FLYCTL}`, "Upgrade flyctl (fly version upgrade); deploys need FLY_EMIT_RELEASE_JSON."),
+  ];
+  if (!ctx.env.flyApiToken) {
+    out.push(fail("fly.auth", "FLY_API_TOKEN is not set", "Create a deploy token (fly tokens create deploy) and export FLY_API_TOKEN; in CI use the repository secret."));
+    return out;
+  }
+  try {
+    const who = await flyTarget(ctx).flyctl.json<{ email?: string }>(flyWhoami(), "fly auth whoami");
+    out.push(pass("fly.auth", `authenticated as ${who.email ?? "(token identity)"}`));
+  } catch (err) {
+    out.push(fail("fly.auth", (err as Error).message, "Create a new deploy token and set FLY_API_TOKEN."));
+  }
+  return out;
+}
+
+/** Each app of the environment exists on Fly. */
+export async function checkFlyApps(ctx: OpsContext): Promise<CheckResult[]> {
+  if (!ctx.env.flyApiToken) return [];
+  const { flyctl, appsEnv } = flyTarget(ctx);
+  const listed = new Set((await flyctl.json<{ Name: string }[]>(flyAppsList(), "fly apps list")).map((a) => a.Name));
+  return ctx.config.deployOrder.map((app) => {
+    const name = appsEnv.appNames[app]!;
+    return listed.has(name) ? pass(`fly.app.${app}`, `${name} exists`) : fail(`fly.app.${app}`, `Fly app ${name} does not exist (or the token cannot see it)`, `Create it: fly apps create ${name}${appsEnv.org ? ` --org ${appsEnv.org}` : ""}; or fix FLY_APP_${app.toUpperCase()} in ${appsEnv.file}.`, appsEnv.file);
+  });
+}
+
+/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services. */
+export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
+  return ctx.config.deployOrder.flatMap((app) => {
+    const fly = ctx.config.apps[app]!.fly;
+    if (!fly) return [fail(`fly.toml.${app}`, `apps.${app}.fly is not set`, "Give the app fly: { config, public } in ops.config.ts.", "ops.config.ts")];
+    const path = join(ctx.env.repoRoot, fly.config);
+    if (!existsSync(path)) return [fail(`fly.toml.${app}`, `${fly.config} does not exist`, "Create it (see infra/fly/README.md).", fly.config)];
+    const text = readFileSync(path, "utf8");
+    return fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config);
+  });
+}
+
+/** The secrets file is git-ignored, private, parses, and holds every declared key. */
+export async function checkFlySecrets(ctx: OpsContext): Promise<CheckResult[]> {
+  const file = flySecretsFilePath(ctx.env);
+  const shown = relative(ctx.env.repoRoot, file) || file;
+  const out: CheckResult[] = [];
+  if (existsSync(file)) {
+    if ((await ctx.runner(gitIsTracked(ctx.env.repoRoot, file))).ok) {
+      out.push(fail("secrets.tracked", `${shown} is tracked by git`, `git rm --cached ${shown}, keep it in .gitignore, and rotate every value in it (it is in the git history).`, shown));
+    }
+    const mode = statSync(file).mode & 0o777;
+    if ((mode & 0o077) !== 0) out.push(fail("secrets.mode", `${shown} has mode ${mode.toString(8).padStart(4, "0")}, wider than 0600`, `chmod 600 ${shown}`, shown));
+  }
+  try {
+    const r = resolveFlySecrets(ctx.config, ctx.env);
+    for (const v of r.values.values()) ctx.addSecret(v);
+    out.push(pass("secrets", `${r.values.size} secrets from ${r.source}`));
+  } catch (err) {
+    const e = err as Error & { where?: string; fix?: string };
+    out.push(fail("secrets", e.message, e.fix ?? "See the message.", e.where));
+  }
+  return out;
+}
+
+/** The migration URL follows Neon's rules (C-13, C-15) and the Neon API is configured for restore points. */
+export function checkFlyDatabase(ctx: OpsContext): CheckResult[] {
+  const out: CheckResult[] = [];
+  if (!ctx.env.migrationDatabaseUrl) {
+    out.push(fail("database.url", "MIGRATION_DATABASE_URL is not set", "Export the Neon direct (non-pooler) URL with sslmode=require as MIGRATION_DATABASE_URL."));
+  } else {
+    const c = checkMigrationUrl(ctx.env.migrationDatabaseUrl.reveal());
+    out.push(c.ok ? pass("database.url", `migrations connect to ${c.host}${c.direct ? " (direct endpoint)" : ""}`) : fail("database.url", c.message, c.fix, "MIGRATION_DATABASE_URL"));
+  }
+  const { appsEnv } = flyTarget(ctx);
+  if (!appsEnv.neon) out.push(fail("database.neon", `${appsEnv.file} has no NEON_PROJECT_ID/NEON_BRANCH_ID: no restore point can be taken before migrating`, "Set both (Neon console → Branches).", appsEnv.file));
+  else if (!ctx.env.neonApiKey) out.push(fail("database.neon", "NEON_API_KEY is not set: no restore point can be taken before migrating", "Export NEON_API_KEY (a repository secret in CI)."));
+  else out.push(pass("database.neon", `restore points on Neon project ${appsEnv.neon.projectId}, branch ${appsEnv.neon.branchId}`));
+  return out;
+}
+
+/** A production deploy ships a commit: the tree must be clean (other environments only warn). */
+export async function checkGitClean(ctx: OpsContext): Promise<CheckResult[]> {
+  const res = await ctx.runner(gitStatusPorcelain(ctx.env.repoRoot));
+  if (!res.ok) return [{ id: "git.clean", status: "warn", message: "not a git checkout; the release cannot be tied to a commit", fix: "Deploy from a clone." }];
+  const dirty = res.stdout.split("\n").filter(Boolean);
+  if (dirty.length === 0) return [pass("git.clean", "the working tree is clean")];
+  const message = `${dirty.length} uncommitted change${dirty.length > 1 ? "s" : ""} (${dirty.slice(0, 3).map((l) => l.slice(3)).join(", ")}${dirty.length > 3 ? ", …" : ""})`;
+  return [ctx.env.environment === "production" ? fail("git.clean", message, "Commit or stash them; production ships a commit.") : { id: "git.clean", status: "warn", message, fix: "Commit them so the release matches a commit." }];
+}
+
+/** Proto changes are wire-compatible with the release deployed now (`buf breaking`). */
+export async function checkProtoCompatible(ctx: OpsContext): Promise<CheckResult[]> {
+  const last = await withTargetDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), { start: false })
+    .then((h) => h.find((e) => e.kind === "deploy" && e.status === "succeeded" && e.gitSha !== "unknown"))
+    .catch(() => undefined);
+  if (!last) return [pass("proto.breaking", "no earlier deploy recorded; nothing to compare the protos with")];
+  const res = await ctx.runner(bufBreaking(ctx.env.repoRoot, "proto", last.gitSha), { timeoutMs: 60_000 });
+  if (res.ok) return [pass("proto.breaking", `proto/ is compatible with the deployed ${last.gitSha.slice(0, 7)}`)];
+  const lines = (res.stdout + res.stderr).split("\n").filter(Boolean).slice(0, 8);
+  return [fail("proto.breaking", `proto/ breaks compatibility with the deployed ${last.gitSha.slice(0, 7)}:\n      ${lines.join("\n      ")}`, "Make the change additive (new fields/RPCs, reserve removed numbers), or deploy both sides in lockstep knowingly.", "proto/")];
+}
