@@ -2,10 +2,12 @@
  * This repository's own infrastructure files pass the preflight checks: infra/fly/*.fly.toml,
  * both Dockerfiles (against the real build context and .dockerignore), and apps.env.example.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
+import { loadFlyAppsEnv } from "../../src/fly/apps-env.ts";
 import { checkDockerfile } from "../../src/preflight/dockerfile-checks.ts";
 import { checkBackendFlyToml, checkClientFlyToml } from "../../src/preflight/fly-toml-checks.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
@@ -71,7 +73,7 @@ describe("apps/*/Dockerfile", () => {
 });
 
 describe("infra/fly/apps.env.example", () => {
-  const KEYS = ["FLY_ORG", "FLY_REGION", "FLY_APP_CLIENT", "FLY_APP_BACKEND", "PUBLIC_URL", "NEON_PROJECT_ID", "NEON_BRANCH_ID", "NEON_API_HOST", "SMOKE_DEADLINE_MS"];
+  const KEYS = ["FLY_ORG", "FLY_REGION", "FLY_APP_CLIENT", "FLY_APP_BACKEND", "PUBLIC_URL", "NEON_PROJECT_ID", "NEON_BRANCH_ID", "NEON_API_HOST", "MUST_NOT_ANSWER", "FLY_DEPLOY_STRATEGY", "FLY_WAIT_TIMEOUT"];
 
   it("reads in the secrets-file dialect and holds every per-environment key", () => {
     const parsed = parseSecretsFile(readFileSync(join(FLY, "apps.env.example")), "infra/fly/apps.env.example");
@@ -86,6 +88,28 @@ describe("infra/fly/apps.env.example", () => {
       expect(lines[i - 1], key).toMatch(/^# /);
     }
     expect(lines.filter((l) => /^[A-Z_]+=/.test(l) && /KEY=|TOKEN=|SECRET=|PASSWORD=|DATABASE_URL=/.test(l))).toEqual([]);
+  });
+
+  it("the fly target's reader accepts it as apps.env and as staging.apps.env, with the documented defaults", () => {
+    const root = mkdtempSync(join(tmpdir(), "apps-env-"));
+    try {
+      mkdirSync(join(root, "infra/fly"), { recursive: true });
+      for (const name of ["apps.env", "staging.apps.env"]) copyFileSync(join(FLY, "apps.env.example"), join(root, "infra/fly", name));
+      for (const env of ["production", "staging"]) {
+        const apps = loadFlyAppsEnv(root, env, ["backend", "client"]);
+        expect(apps).toMatchObject({
+          file: env === "production" ? "infra/fly/apps.env" : "infra/fly/staging.apps.env",
+          region: "iad",
+          appNames: { backend: "deploy-ops-backend", client: "deploy-ops-client" },
+          publicUrl: "https://deploy-ops-client.fly.dev",
+          mustNotAnswer: ["https://deploy-ops-backend.fly.dev/"],
+          strategy: "rolling",
+          waitTimeout: "5m0s",
+        });
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("the filled-in copies stay out of git and out of images", () => {
