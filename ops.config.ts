@@ -44,15 +44,17 @@ export default defineOpsConfig({
       { name: "home page", path: "/", expectText: "Deploy ops demo" },
     ],
   },
+  // Every pipeline task renews the deploy lock in the target database and most call flyctl, so
+  // they need the database URL and the Fly token; preflight checks turbo.json declares them (C-17).
   turbo: {
     requiredEnv: {
       "production-preflight": ["OPS_TARGET", "OPS_ENV", "DATABASE_URL", "FLY_API_TOKEN"],
-      "production-sync-secrets": ["OPS_TARGET", "FLY_API_TOKEN"],
+      "production-sync-secrets": ["OPS_TARGET", "FLY_API_TOKEN", "MIGRATION_DATABASE_URL"],
       "db-migrate": ["OPS_TARGET", "DATABASE_URL", "MIGRATION_DATABASE_URL", "NEON_API_KEY"],
-      "backend#deploy": ["OPS_TARGET", "FLY_API_TOKEN"],
-      "client#deploy": ["OPS_TARGET", "FLY_API_TOKEN"],
-      "production-smoke": ["OPS_TARGET"],
-      "production-deploy": ["OPS_TARGET", "GITHUB_STEP_SUMMARY"],
+      "backend#deploy": ["OPS_TARGET", "FLY_API_TOKEN", "MIGRATION_DATABASE_URL"],
+      "client#deploy": ["OPS_TARGET", "FLY_API_TOKEN", "MIGRATION_DATABASE_URL"],
+      "production-smoke": ["OPS_TARGET", "FLY_API_TOKEN", "MIGRATION_DATABASE_URL"],
+      "production-deploy": ["OPS_TARGET", "FLY_API_TOKEN", "MIGRATION_DATABASE_URL", "GITHUB_STEP_SUMMARY"],
     },
     secretEnv: ["DATABASE_URL", "MIGRATION_DATABASE_URL", "FLY_API_TOKEN", "NEON_API_KEY"],
     sideEffectTasks: ["production-preflight", "production-sync-secrets", "db-migrate", "backend#deploy", "client#deploy", "production-smoke", "production-deploy"],
