@@ -10,6 +10,7 @@ import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { withTargetDb } from "../target-db.ts";
 import { checkBackendFlyToml, checkClientFlyToml } from "./fly-toml-checks.ts";
+import { checkDockerfile } from "./dockerfile-checks.ts";
 import { compareVersions } from "./tool-checks.ts";
 import type { CheckResult } from "./types.ts";
 
@@ -55,15 +56,34 @@ export async function checkFlyApps(ctx: OpsContext): Promise<CheckResult[]> {
   });
 }
 
-/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services. */
+/** Each app's Dockerfile, statically (no Docker engine): stages, non-root user, COPY sources, ports against its fly.toml. */
+export function checkFlyDockerfiles(ctx: OpsContext): CheckResult[] {
+  return ctx.config.deployOrder.flatMap((app) => {
+    const cfg = ctx.config.apps[app]!;
+    if (!cfg.fly) return [];
+    return checkDockerfile(join(ctx.env.repoRoot, cfg.dir, "Dockerfile"), {
+      contextDir: ctx.env.repoRoot,
+      kind: cfg.fly.public ? "client" : "backend",
+      flyTomlPath: join(ctx.env.repoRoot, cfg.fly.config),
+    });
+  });
+}
+
+/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services; primary_region matches FLY_REGION. */
 export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
+  const { appsEnv } = flyTarget(ctx);
   return ctx.config.deployOrder.flatMap((app) => {
     const fly = ctx.config.apps[app]!.fly;
     if (!fly) return [fail(`fly.toml.${app}`, `apps.${app}.fly is not set`, "Give the app fly: { config, public } in ops.config.ts.", "ops.config.ts")];
     const path = join(ctx.env.repoRoot, fly.config);
     if (!existsSync(path)) return [fail(`fly.toml.${app}`, `${fly.config} does not exist`, "Create it (see infra/fly/README.md).", fly.config)];
     const text = readFileSync(path, "utf8");
-    return fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config);
+    const region = text.match(/^primary_region\s*=\s*["']([^"']+)["']/m)?.[1];
+    const regionCheck: CheckResult[] =
+      region && region !== appsEnv.region
+        ? [{ id: `fly.region.${app}`, status: "warn", message: `${fly.config} has primary_region = "${region}" but ${appsEnv.file} says FLY_REGION=${appsEnv.region}`, where: fly.config, fix: "Keep them equal (and close to the Neon region)." }]
+        : [];
+    return [...(fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config)), ...regionCheck];
   });
 }
 

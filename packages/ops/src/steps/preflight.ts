@@ -7,7 +7,7 @@ import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../pref
 import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
 import { checkTurboJson, loadTurboJson } from "../preflight/turbo-checks.ts";
 import type { CheckResult } from "../preflight/types.ts";
-import { checkFlyApps, checkFlyCli, checkFlyDatabase, checkFlySecrets, checkFlyTomls, checkGitClean, checkProtoCompatible } from "../preflight/fly-checks.ts";
+import { checkFlyApps, checkFlyCli, checkFlyDockerfiles, checkFlyDatabase, checkFlySecrets, checkFlyTomls, checkGitClean, checkProtoCompatible } from "../preflight/fly-checks.ts";
 import { worstStatus } from "../preflight/types.ts";
 import { openRun, recordStep } from "../pipeline/run.ts";
 
@@ -35,6 +35,7 @@ export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck>
     "fly.cli": checkFlyCli,
     "fly.apps": checkFlyApps,
     "fly.toml": checkFlyTomls,
+    docker: checkFlyDockerfiles,
     secrets: checkFlySecrets,
     database: checkFlyDatabase,
     git: checkGitClean,
