@@ -56,7 +56,8 @@ const linksPointAtEarlierApps: Rule = (config, errors) => {
     for (const [key, target] of Object.entries(app.links)) {
       if (!config.apps[target]) {
         errors.push(`apps.${name}.links.${key}: "${target}" is not an app${hint(target, Object.keys(config.apps))}`);
-      } else if (config.deployOrder.indexOf(target) > config.deployOrder.indexOf(name)) {
+      } else if (config.deployOrder.includes(name) && config.deployOrder.indexOf(target) > config.deployOrder.indexOf(name)) {
+        // (an app missing from deployOrder is reported by deployOrderNamesApps; it deploys neither before nor after)
         errors.push(`apps.${name}.links.${key}: "${target}" deploys after "${name}"; move it earlier in deployOrder`);
       }
     }

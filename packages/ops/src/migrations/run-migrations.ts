@@ -46,6 +46,7 @@ async function lockHolder(url: () => Promise<pg.Client>): Promise<string> {
       `SELECT a.pid, a.application_name, a.client_addr, a.backend_start
        FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
        WHERE l.locktype = 'advisory' AND l.granted
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
          AND ((l.classid::bigint << 32) | l.objid::bigint) = ($1::bigint & x'FFFFFFFFFFFFFFFF'::bigint)`,
       [MIGRATIONS_LOCK_KEY],
     );
@@ -106,7 +107,9 @@ export async function runMigrations(client: pg.Client, dir: string, opts: RunMig
   } catch (err) {
     if (err instanceof MigrationError) throw err;
     const message = (err as Error).message ?? String(err);
-    const failed = message.match(/An error occurred running '([^']+)'/)?.[1];
+    // The library names the failed migration by its stored name ("bad" for 2_bad.sql): map it back to the file.
+    const failedName = message.match(/An error occurred running '([^']+)'/)?.[1];
+    const failed = failedName && ((await listMigrationFiles(dir).catch(() => [])).find((f) => f.name === failedName)?.fileName ?? failedName);
     const cause = message.replace(/^Migration failed\. Reason: /, "").replace(/^An error occurred running '[^']+'\. Rolled back this migration\. No further migrations were run\. Reason: /, "");
     throw new MigrationError(failed ? `migration ${failed} failed: ${cause}` : `migrations failed: ${cause}`, {
       ...(failed ? { where: `${dir}/${failed}` } : {}),
