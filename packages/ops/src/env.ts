@@ -144,7 +144,7 @@ export function readOpsEnv(
   } catch {
     // a uid without a passwd entry (some containers)
   }
-  return {
+  const opsEnv: OpsEnv = {
     target,
     environment: e.OPS_ENV ?? (target === "local" ? "local" : "production"),
     repoRoot,
@@ -156,7 +156,7 @@ export function readOpsEnv(
     autoRollback: !falsy(e.OPS_AUTO_ROLLBACK),
     verbose: truthy(e.OPS_VERBOSE),
     githubStepSummary: e.GITHUB_STEP_SUMMARY || undefined,
-    ci: e.CI !== undefined && !falsy(e.CI),
+    ci: e.CI !== undefined && e.CI.trim() !== "" && !falsy(e.CI),
     actor: e.OPS_ACTOR || user,
     host: hostname(),
     flyApiToken: secretOf(env.FLY_API_TOKEN),
@@ -166,6 +166,9 @@ export function readOpsEnv(
         .filter(([k, v]) => k.startsWith("OPS_SECRET_") && k.length > 11 && v !== undefined && v !== "")
         .map(([k, v]) => [k.slice(11), new Secret(v!)]),
     ),
-    processEnv: env,
+    processEnv: {},
   };
+  // Not enumerable: printing or serializing an OpsEnv must not dump raw variables (they hold secrets).
+  Object.defineProperty(opsEnv, "processEnv", { value: env, enumerable: false });
+  return opsEnv;
 }

@@ -83,7 +83,8 @@ export async function acquireLock(
       [environment, token, holder.runId, holder.user, holder.host, holder.gitSha, holder.purpose, opts.ttlMs],
     );
     if (rows[0]?.token === token) {
-      if (previous) opts.onTakeover?.(previous);
+      // A row that was there and whose lease had run out was taken over; one released in between was not.
+      if (previous && previous.expiresAt.getTime() <= Date.now()) opts.onTakeover?.(previous);
       return token;
     }
     const current = await readLock(client, environment);
