@@ -14,7 +14,11 @@ export const CONFIG_FILE = "ops.config.ts";
 export function parseOpsConfig(written: unknown, where = CONFIG_FILE): OpsConfig {
   const parsed = opsConfigSchema.safeParse(written);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+    // A bad record key ("Invalid key in record") carries the key schema's own message inside.
+    const lines = parsed.error.issues.map((i) => {
+      const inner = (i as { issues?: { message: string }[] }).issues?.[0]?.message;
+      return `${formatPath(i.path)}: ${i.code === "invalid_key" && inner ? inner : i.message}`;
+    });
     throw new ConfigError(`${where} is not valid:\n  ${lines.join("\n  ")}`, {
       where,
       fix: `Correct the listed fields in ${where}.`,
