@@ -96,7 +96,7 @@ describe("parseOpsConfig", () => {
     ["rotatable secret given to no app", (c) => (c.secrets.rotatable = ["API_KEY"]), ['secrets.rotatable[0]: "API_KEY" is not given to any app']],
     ["duplicate secret in an app", (c) => (c.apps.backend!.secrets = ["DATABASE_URL", "BACKEND_AUTH_TOKEN", "DATABASE_URL"]), ['apps.backend.secrets[2]: "DATABASE_URL" is listed twice']],
     ["bad env key name", (c) => (c.apps.client!.secrets = ["1SESSION", "SESSION_SECRET"]), ["apps.client.secrets[0]: must match ^[A-Za-z_][A-Za-z0-9_]*$"]],
-    ["bad link key name", (c) => (c.apps.client!.links = { "BACKEND-ADDR": "backend" }), ["apps.client.links.BACKEND-ADDR: Invalid key in record"]],
+    ["bad link key name", (c) => (c.apps.client!.links = { "BACKEND-ADDR": "backend" }), ["apps.client.links.BACKEND-ADDR: must match ^[A-Za-z_][A-Za-z0-9_]*$"]],
     ["missing smoke checks", (c) => delete c.smoke.checks, ["smoke.checks: Invalid input: expected array, received undefined"]],
     ["empty smoke checks", (c) => (c.smoke.checks = []), ["smoke.checks: Too small: expected array to have >=1 items"]],
     ["smoke path without a slash", (c) => (c.smoke.checks = [{ name: "x", path: "healthz" }]), ['smoke.checks[0].path: Invalid string: must start with "/"']],
