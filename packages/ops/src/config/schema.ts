@@ -104,6 +104,14 @@ export const opsConfigSchema = z.object({
       connectAttempts: z.number().int().positive().default(4),
     })
     .default({ lockTimeoutMs: 30_000, deadlineMs: 600_000, connectTimeoutMs: 15_000, connectAttempts: 4 }),
+  neon: z
+    .object({
+      /** How often Neon operations are polled (Neon suggests about 5 s). */
+      pollIntervalMs: z.number().int().positive().default(5_000),
+      /** Give up waiting for a Neon operation after this long. */
+      pollTimeoutMs: z.number().int().positive().default(600_000),
+    })
+    .default({ pollIntervalMs: 5_000, pollTimeoutMs: 600_000 }),
   lock: z
     .object({
       /** Lease length; a crashed deploy's lock expires after this. Renewed by every step. */

@@ -6,7 +6,7 @@ import { FlyProvider } from "./provider.ts";
 /** The fly target's pieces for a step: per-environment values, flyctl, the provider. */
 export function flyTarget(ctx: OpsContext) {
   const appsEnv = loadFlyAppsEnv(ctx.env.repoRoot, ctx.env.environment, ctx.config.deployOrder);
-  const flyctl = createFlyctl(ctx.runner, ctx.env, ctx.redact);
+  const flyctl = createFlyctl(ctx.runner, ctx.env, ctx.redact, (message) => ctx.reporter.emit({ kind: "info", message }));
   const provider = new FlyProvider(ctx.config, appsEnv, flyctl, (message) => ctx.reporter.emit({ kind: "info", message }));
   return { appsEnv, flyctl, provider };
 }

@@ -28,8 +28,11 @@ export function flyErrorLines(stderr: string): string[] {
 }
 
 export interface Flyctl {
-  /** Runs a flyctl command; throws CommandFailedError unless it exits 0. */
-  run(cmd: Cmd, what: string, opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /**
+   * Runs a flyctl command; throws CommandFailedError unless it exits 0. `session: false` is for
+   * commands that need no token (`version`): they run without FLY_API_TOKEN being required.
+   */
+  run(cmd: Cmd, what: string, opts?: { timeoutMs?: number; session?: boolean }): Promise<RunResult>;
   /** Runs a `--json` command and parses stdout. */
   json<T>(cmd: Cmd, what: string): Promise<T>;
 }
@@ -40,20 +43,28 @@ export interface Flyctl {
  * variable even when empty (§4.5). Update checks are off; output is plain.
  * @throws {ConfigError} (on use) when FLY_API_TOKEN is not set.
  */
-export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) => string): Flyctl {
-  const childEnv = (): Cmd["env"] => {
-    if (!env.flyApiToken) {
-      throw new ConfigError("FLY_API_TOKEN is not set", { fix: "Create a deploy token (`fly tokens create deploy -a <app>`) and export FLY_API_TOKEN; in CI use the repository secret." });
-    }
-    return {
-      FLY_API_TOKEN: env.flyApiToken,
+export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) => string, log?: (line: string) => void): Flyctl {
+  // OPS_VERBOSE=1 shows each command and its output, redacted like every other line.
+  const verbose = env.verbose && log ? log : undefined;
+  const childEnv = (session: boolean): Cmd["env"] => {
+    const base = {
+      // flyctl takes the first *set* variable even when empty: never hand it an empty one.
       FLY_ACCESS_TOKEN: env.processEnv.FLY_ACCESS_TOKEN ? env.processEnv.FLY_ACCESS_TOKEN : undefined,
       FLY_NO_UPDATE_CHECK: "1",
       NO_COLOR: "1",
     };
+    if (!session) return base;
+    if (!env.flyApiToken) {
+      throw new ConfigError("FLY_API_TOKEN is not set", { fix: "Create a deploy token (`fly tokens create deploy -a <app>`) and export FLY_API_TOKEN; in CI use the repository secret." });
+    }
+    return { ...base, FLY_API_TOKEN: env.flyApiToken };
   };
   const run: Flyctl["run"] = async (cmd, what, opts = {}) => {
-    const res = await runner({ ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(), ...(cmd.env ?? {}) } }, opts);
+    const res = await runner({ ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(opts.session ?? true), ...(cmd.env ?? {}) } }, opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
+    if (verbose) {
+      verbose(`$ ${redact(res.command)}  (exit ${res.exitCode ?? "signal"}, ${res.durationMs} ms)`);
+      for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) verbose(`  | ${redact(line)}`);
+    }
     if (!res.ok) {
       const lines = flyErrorLines(res.stderr).map(redact);
       throw new CommandFailedError(`${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`, redact(res.command), res.exitCode, {

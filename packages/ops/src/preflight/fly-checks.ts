@@ -21,8 +21,12 @@ const pass = (id: string, message: string): CheckResult => ({ id, status: "pass"
 
 /** flyctl is installed, new enough, and the token works (`fly auth whoami`). */
 export async function checkFlyCli(ctx: OpsContext): Promise<CheckResult[]> {
-  const version = await ctx.runner(flyVersion());
-  if (!version.ok) return [fail("fly.cli", "flyctl is not installed or did not run", "Install flyctl (curl -L https://fly.io/install.sh | sh) or the setup-flyctl action in CI.")];
+  let version;
+  try {
+    version = await flyTarget(ctx).flyctl.run(flyVersion(), "flyctl version", { session: false, timeoutMs: 30_000 });
+  } catch {
+    return [fail("fly.cli", "flyctl is not installed or did not run (`flyctl version` failed)", "Install flyctl (curl -L https://fly.io/install.sh | sh) or the setup-flyctl action in CI.")];
+  }
   let v = "";
   try {
     v = String((JSON.parse(version.stdout) as { Version?: string }).Version ?? "");

@@ -88,7 +88,7 @@ export async function migrateDatabase(ctx: OpsContext, runId = "manual"): Promis
     let restorePoint: string | undefined;
     if (ctx.env.target === "fly") {
       const neon = neonFor(ctx, flyTarget(ctx).appsEnv);
-      const point = await createRestorePoint(neon.client, { projectId: neon.projectId, branchId: neon.branchId, runId });
+      const point = await createRestorePoint(neon.client, { projectId: neon.projectId, branchId: neon.branchId, runId, poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs } });
       restorePoint = point.branchId;
       ctx.reporter.emit({ kind: "info", message: `restore point ${point.name} (${point.branchId}) taken at ${point.parentTimestamp}; \`pnpm ops:rollback --db\` restores it` });
     }

