@@ -56,6 +56,8 @@ describe("secrets import (§1.1)", () => {
     expect(values()).toEqual({ A: "1" });
     const none = await fly(["secrets", "import", "-a", "backend"], { input: "# nothing\n" });
     expect(none).toMatchObject({ code: 1, stderr: "Error: requires at least one SECRET=VALUE pair\n" });
+    // /dev/null is read to EOF like any other stdin.
+    expect(await fly(["secrets", "import", "-a", "backend"], { stdin: "ignore" })).toMatchObject({ code: 1, stderr: "Error: requires at least one SECRET=VALUE pair\n" });
   });
 
   it("a line without = fails (echoing the line, as flyctl does); a lone quote panics with exit 3", async () => {
