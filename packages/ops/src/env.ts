@@ -32,6 +32,13 @@ export interface OpsEnv {
   autoRollback: boolean;
   /** `OPS_VERBOSE=1`: print the commands run and their output (redacted). */
   verbose: boolean;
+  /**
+   * `OPS_DRY_RUN=1`: every step prints its plan and changes nothing. This is how a dry run reaches
+   * every task of `turbo run production-deploy` (turbo passes `-- args` to the named task only).
+   */
+  dryRun: boolean;
+  /** `OPS_LOCK_WAIT` (e.g. `10m`): how long to wait for a busy deploy lock; `--lock-wait` wins. */
+  lockWait: string | undefined;
   /** `GITHUB_STEP_SUMMARY`: the deploy report is appended here when set. */
   githubStepSummary: string | undefined;
   /** `CI` is set: never prompt. */
@@ -50,7 +57,10 @@ export interface OpsEnv {
   processEnv: Readonly<Record<string, string | undefined>>;
 }
 
-const port = (name: string, fallback: number) =>
+/** Ports fetch() and browsers refuse to connect to (the WHATWG "bad port" list): an HTTP app there cannot be reached. */
+const FETCH_BLOCKED_PORTS = new Set([1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+
+const port = (name: string, fallback: number, http = false) =>
   z
     .string()
     .optional()
@@ -59,6 +69,10 @@ const port = (name: string, fallback: number) =>
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1 || n > 65535) {
         ctx.addIssue({ code: "custom", message: `${name}="${v}" is not a TCP port (1-65535)` });
+        return z.NEVER;
+      }
+      if (http && FETCH_BLOCKED_PORTS.has(n)) {
+        ctx.addIssue({ code: "custom", message: `${name}="${v}" is a port browsers and fetch() refuse to connect to; choose another (e.g. 3000)` });
         return z.NEVER;
       }
       return n;
@@ -84,10 +98,12 @@ const schema = z.object({
   OPS_REPO_ROOT: z.string().optional(),
   OPS_SECRETS_FILE: z.string().optional(),
   OPS_LOCAL_PG_PORT: port("OPS_LOCAL_PG_PORT", 54329),
-  OPS_LOCAL_CLIENT_PORT: port("OPS_LOCAL_CLIENT_PORT", 3000),
+  OPS_LOCAL_CLIENT_PORT: port("OPS_LOCAL_CLIENT_PORT", 3000, true),
   OPS_LOCAL_BACKEND_PORT: port("OPS_LOCAL_BACKEND_PORT", 50051),
   OPS_AUTO_ROLLBACK: z.string().optional(),
   OPS_VERBOSE: z.string().optional(),
+  OPS_DRY_RUN: z.string().optional(),
+  OPS_LOCK_WAIT: z.string().optional(),
   OPS_ACTOR: z.string().optional(),
   GITHUB_STEP_SUMMARY: z.string().optional(),
   CI: z.string().optional(),
@@ -155,6 +171,8 @@ export function readOpsEnv(
     localPorts: { postgres: e.OPS_LOCAL_PG_PORT, client: e.OPS_LOCAL_CLIENT_PORT, backend: e.OPS_LOCAL_BACKEND_PORT },
     autoRollback: !falsy(e.OPS_AUTO_ROLLBACK),
     verbose: truthy(e.OPS_VERBOSE),
+    dryRun: truthy(e.OPS_DRY_RUN),
+    lockWait: e.OPS_LOCK_WAIT?.trim() || undefined,
     githubStepSummary: e.GITHUB_STEP_SUMMARY || undefined,
     ci: e.CI !== undefined && e.CI.trim() !== "" && !falsy(e.CI),
     actor: e.OPS_ACTOR || user,

@@ -3,7 +3,9 @@ import type { OpsContext } from "./context.ts";
 import { connectPg, urlWhere } from "./db/connect.ts";
 import { ensureOpsSchema } from "./db/ops-schema.ts";
 import { ConfigError } from "./errors.ts";
-import { ensureLocalPostgres, localDatabaseUrl } from "./local/postgres.ts";
+import { existsSync } from "node:fs";
+import { ensureLocalPostgres, localDatabaseUrl, runningPostgres } from "./local/postgres.ts";
+import { checkMigrationUrl } from "./neon/migration-url.ts";
 import { localPaths } from "./local/paths.ts";
 import { resolveLocalSecrets } from "./secrets/local-source.ts";
 import type { Secret } from "./secrets/secret.ts";
@@ -21,16 +23,25 @@ export async function targetDatabaseUrl(ctx: OpsContext, opts: { start: boolean 
         fix: "Set MIGRATION_DATABASE_URL (Neon direct endpoint, sslmode=require) in the environment.",
       });
     }
+    // The lock, history and migrations all use this URL: Neon's rules apply before any connect (C-13, C-15).
+    const check = checkMigrationUrl(env.migrationDatabaseUrl.reveal());
+    if (!check.ok) throw new ConfigError(check.message, { where: "MIGRATION_DATABASE_URL", fix: check.fix });
     return env.migrationDatabaseUrl;
   }
   if (env.databaseUrl) return env.databaseUrl;
+  const paths = localPaths(env.stateDir, env.environment);
+  if (!opts.start && !runningPostgres(paths)) {
+    throw new ConfigError(`the local database of environment "${env.environment}" is not running, so there is no lock or history to read`, {
+      fix: existsSync(paths.secretsFile) ? "Start it with `pnpm ops:local up`." : "Nothing was deployed here yet: run `pnpm turbo run production-deploy`.",
+    });
+  }
   const secrets = resolveLocalSecrets(ctx.config, env, { create: opts.start });
   if (!secrets.postgresPassword) {
-    throw new ConfigError("the local Postgres has no password yet", { fix: "Run `pnpm turbo run production-deploy` once (preflight sets it up)." });
+    throw new ConfigError(`nothing was deployed in environment "${env.environment}" yet`, { fix: "Run `pnpm turbo run production-deploy` first." });
   }
   ctx.addSecret(secrets.postgresPassword);
   if (opts.start) {
-    const { started } = await ensureLocalPostgres(localPaths(env.stateDir, env.environment), {
+    const { started } = await ensureLocalPostgres(paths, {
       port: env.localPorts.postgres,
       password: secrets.postgresPassword,
       baseEnv: env.processEnv,

@@ -17,6 +17,8 @@ export interface OpsCommand<O extends Options> {
   /** Step name printed first (`preflight`, `migrate`, `deploy backend`). */
   name: string | ((positionals: string[]) => string);
   description: string;
+  /** Extra help lines: sub-commands, positional arguments, the command's own options. */
+  usage?: string[];
   options?: O;
   /** Runs the step. Return an exit code, or nothing for 0. Throw `OpsError` for user-caused failures. */
   run(ctx: OpsContext, args: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
@@ -34,6 +36,22 @@ const common = {
   yes: { type: "boolean", short: "y", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const satisfies Options;
+
+function helpText(name: string, command: OpsCommand<Options>): string {
+  return [
+    `${name}: ${command.description}`,
+    ...(command.usage?.length ? ["", ...command.usage.map((l) => `  ${l}`)] : []),
+    "",
+    "Options every command takes:",
+    "  --dry-run          print the plan, change nothing (whole pipeline: OPS_DRY_RUN=1)",
+    "  --json             one JSON event per line",
+    "  --target <t>       local | fly (or OPS_TARGET)",
+    "  --env <name>       environment, e.g. staging (or OPS_ENV)",
+    "  --lock-wait <d>    wait this long for a busy deploy lock, e.g. 10m (or OPS_LOCK_WAIT)",
+    "  --yes, -y          confirm destructive actions (needed without a terminal)",
+    "  --pipeline         (turbo tasks) join the run preflight opened",
+  ].join("\n");
+}
 
 /** Identity helper for typing commands. */
 export function defineOps<O extends Options>(command: OpsCommand<O>): OpsCommand<O> {
@@ -54,15 +72,19 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   const started = performance.now();
   let stepName = typeof command.name === "string" ? command.name : "ops";
   try {
+    const optionNames = Object.keys({ ...common, ...(command.options ?? {}) }).map((o) => `--${o}`);
     let parsed;
     try {
       parsed = parseArgs({ args: argv, options: { ...common, ...(command.options ?? {}) }, allowPositionals: true, strict: true });
     } catch (err) {
-      throw new UsageError((err as Error).message, { fix: `See --help for ${stepName}'s options.` });
+      const e = err as Error & { code?: string };
+      const unknown = e.message.match(/Unknown option '([^']+)'/)?.[1];
+      throw new UsageError(unknown ? `unknown option ${unknown}` : e.message.split(". ")[0]!, { fix: `Options: ${optionNames.join(", ")}. See --help.` });
     }
     const values = parsed.values as Record<string, unknown>;
+    if (typeof command.name === "function") stepName = command.name(parsed.positionals);
     if (values.help) {
-      process.stdout.write(`${stepName}: ${command.description}\n`);
+      process.stdout.write(`${helpText(stepName, command)}\n`);
       process.exit(0);
     }
     json = Boolean(values.json);
@@ -72,14 +94,14 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       ...(typeof values.env === "string" ? { environment: values.env } : {}),
     });
     for (const s of knownSecretValues(env)) redactor.add(s);
+    const lockWait = typeof values["lock-wait"] === "string" ? values["lock-wait"] : env.lockWait;
     const flags: CommonFlags = {
-      dryRun: Boolean(values["dry-run"]),
+      dryRun: Boolean(values["dry-run"]) || env.dryRun,
       json,
       pipeline: Boolean(values.pipeline),
-      lockWaitMs: typeof values["lock-wait"] === "string" ? parseDurationMs(values["lock-wait"], "--lock-wait") : 0,
+      lockWaitMs: lockWait !== undefined ? parseDurationMs(lockWait, typeof values["lock-wait"] === "string" ? "--lock-wait" : "OPS_LOCK_WAIT") : 0,
       yes: Boolean(values.yes),
     };
-    if (typeof command.name === "function") stepName = command.name(parsed.positionals);
     reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
     const config = await loadOpsConfig(env.repoRoot);
     ctx = {

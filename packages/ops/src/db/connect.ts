@@ -32,7 +32,7 @@ export async function connectPg(url: Secret, opts: ConnectOptions): Promise<pg.C
   return pRetry(
     async () => {
       const client = new pg.Client({
-        connectionString: url.reveal(),
+        connectionString: explicitSslMode(url.reveal()),
         connectionTimeoutMillis: opts.connectTimeoutMs,
         application_name: opts.applicationName ?? "deploy-ops",
       });
@@ -67,6 +67,14 @@ export async function connectPg(url: Secret, opts: ConnectOptions): Promise<pg.C
         "Check that the database is running and the URL is right (pnpm ops:local status for the local target; the Neon console for fly).",
     });
   });
+}
+
+/**
+ * node-postgres treats `sslmode=prefer|require|verify-ca` as `verify-full` and prints a security
+ * warning each time; say `verify-full` explicitly so behaviour is unchanged and the output clean.
+ */
+export function explicitSslMode(url: string): string {
+  return url.replace(/([?&]sslmode=)(prefer|require|verify-ca)(?=&|$)/, "$1verify-full");
 }
 
 function describe(e: { code?: string; message?: string }): string {

@@ -65,6 +65,11 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
       verbose(`$ ${redact(res.command)}  (exit ${res.exitCode ?? "signal"}, ${res.durationMs} ms)`);
       for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) verbose(`  | ${redact(line)}`);
     }
+    if (!res.ok && res.exitCode === 127 && /command not found|not found/i.test(res.stderr) && !/^Error/m.test(res.stderr)) {
+      throw new CommandFailedError(`${what} failed: flyctl is not installed (command not found)`, redact(res.command), 127, {
+        fix: "Install flyctl (curl -L https://fly.io/install.sh | sh, or superfly/flyctl-actions/setup-flyctl in CI) and make sure it is on PATH.",
+      });
+    }
     if (!res.ok) {
       const lines = flyErrorLines(res.stderr).map(redact);
       throw new CommandFailedError(`${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`, redact(res.command), res.exitCode, {

@@ -13,6 +13,8 @@ export interface LocalRelease {
   port?: number;
   /** Supervisor pid while it runs. */
   supervisorPid?: number;
+  /** Its run's smoke checks failed: skipped by default rollbacks (still reachable with `--to`). */
+  failedSmoke?: boolean;
 }
 
 /** Per-app state of the local target: the serving release and the ones kept, newest first. */
@@ -34,10 +36,10 @@ export function writeAppState(paths: LocalPaths, app: string, state: LocalAppSta
 
 /**
  * The release a rollback goes back to: `to` if given, else the newest release older than the
- * current one that once served (not `failed`).
+ * current one that once served (not `failed`, and not from a run whose smoke checks failed).
  */
 export function rollbackTarget(state: LocalAppState, to?: string): LocalRelease | undefined {
   if (to) return state.releases.find((r) => r.id === to && r.status !== "failed");
   const idx = state.releases.findIndex((r) => r.id === state.current);
-  return state.releases.slice(idx + 1).find((r) => r.status !== "failed");
+  return state.releases.slice(idx + 1).find((r) => r.status !== "failed" && !r.failedSmoke);
 }

@@ -163,7 +163,13 @@ export class LocalProvider {
         fix: `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(logFile, 15)}`,
       });
     }
-    await setRoute(this.paths, { name: app, listenHost: LOOPBACK, listenPort: this.publicPort(app), upstream: { host: LOOPBACK, port } }, minimalChildEnv(this.env.processEnv));
+    try {
+      await setRoute(this.paths, { name: app, listenHost: LOOPBACK, listenPort: this.publicPort(app), upstream: { host: LOOPBACK, port } }, minimalChildEnv(this.env.processEnv));
+    } catch (err) {
+      // Traffic never reached the new release: stop it so nothing runs that no state file knows of.
+      await stopProcess(pid, 10_000);
+      throw err;
+    }
     onProgress?.(`${app}: ${LOOPBACK}:${this.publicPort(app)} now routes to release ${releaseId}`);
 
     const previous = state.current;
@@ -220,8 +226,9 @@ export class LocalProvider {
       const cur = st.releases.find((r) => r.id === st.current);
       const sup = cur ? readJson<{ status: string; restarts: number }>(join(this.paths.releaseDir(app, cur.id), "supervisor.json")) : undefined;
       const running = cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
-      const address = `${LOOPBACK}:${this.publicPort(app)}`;
       const route = routes.find((r) => r.name === app);
+      // The port the router really listens on (set by the deploy), not this shell's OPS_LOCAL_*_PORT.
+      const address = `${LOOPBACK}:${route?.listenPort ?? this.publicPort(app)}`;
       let health = "-";
       if (running) {
         if (cfg.health.kind === "grpc") health = (await checkGrpcHealth(address, { protoRoot, service: cfg.health.service })).status;
@@ -240,6 +247,15 @@ export class LocalProvider {
       });
     }
     return rows;
+  }
+
+  /** Marks a release as failed (its run's smoke checks failed): never a default rollback target again. */
+  markFailed(app: string, releaseId: string): void {
+    const state = readAppState(this.paths, app);
+    const entry = state.releases.find((r) => r.id === releaseId);
+    if (!entry) return;
+    entry.failedSmoke = true;
+    writeAppState(this.paths, app, state);
   }
 
   /** Stops every running release of this environment (the router and Postgres are stopped by the caller). */

@@ -38,7 +38,8 @@ function writeState(error?: string) {
   });
 }
 
-function listen(route: Route): Promise<void> {
+/** Opens a listener for `route`; the caller registers it once it listens (so a failure changes nothing). */
+function listen(route: Route): Promise<{ server: Server; route: Route }> {
   return new Promise((resolve, reject) => {
     const entry = { server: createServer(), route };
     entry.server.on("connection", (socket) => {
@@ -55,10 +56,7 @@ function listen(route: Route): Promise<void> {
       upstream.on("close", () => socket.destroy());
     });
     entry.server.once("error", reject);
-    entry.server.listen(route.listenPort, route.listenHost, () => {
-      listeners.set(route.name, entry);
-      resolve();
-    });
+    entry.server.listen(route.listenPort, route.listenHost, () => resolve(entry));
   });
 }
 
@@ -70,11 +68,9 @@ async function apply(): Promise<void> {
       existing.route = route;
       continue;
     }
-    if (existing) {
-      existing.server.close();
-      listeners.delete(route.name);
-    }
-    await listen(route);
+    const fresh = await listen(route);
+    existing?.server.close();
+    listeners.set(route.name, fresh);
     log(`listening on ${route.listenHost}:${route.listenPort} for ${route.name}`);
   }
   for (const [name, entry] of listeners) {

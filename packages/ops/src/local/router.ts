@@ -1,6 +1,6 @@
 import { DeployError } from "../errors.ts";
 import type { LocalPaths } from "./paths.ts";
-import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
+import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, writeJsonAtomic } from "./process-utils.ts";
 import type { Route, RoutesFile } from "./router-main.ts";
 
 interface RouterState {
@@ -18,7 +18,7 @@ export function routerPid(paths: LocalPaths): number | undefined {
   return s && isAlive(s.pid) ? s.pid : undefined;
 }
 
-async function waitForGeneration(paths: LocalPaths, pid: number, generation: number): Promise<void> {
+async function waitForGeneration(paths: LocalPaths, pid: number, generation: number, route: Route): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const s = readJson<RouterState>(paths.routerState);
@@ -28,10 +28,16 @@ async function waitForGeneration(paths: LocalPaths, pid: number, generation: num
     await new Promise((r) => setTimeout(r, 50));
   }
   const s = readJson<RouterState>(paths.routerState);
-  throw new DeployError(`the local router did not apply routes generation ${generation}${s?.error ? `: ${s.error}` : ""}`, {
-    where: paths.routerLog,
-    fix: `If a port is in use, set OPS_LOCAL_CLIENT_PORT / OPS_LOCAL_BACKEND_PORT to free ports.\n${tailFile(paths.routerLog, 10)}`,
-  });
+  const inUse = /EADDRINUSE/.test(s?.error ?? "");
+  throw new DeployError(
+    `the local router could not serve ${route.name} on ${route.listenHost}:${route.listenPort}${inUse ? ": the port is used by another program" : s?.error ? `: ${s.error}` : " (no answer within 10 s)"}`,
+    {
+      where: paths.routerLog,
+      fix: inUse
+        ? `Stop that program, or set OPS_LOCAL_${route.name.toUpperCase()}_PORT to a free port. The previous release keeps serving where it was.`
+        : `See ${paths.routerLog}.`,
+    },
+  );
 }
 
 /**
@@ -61,7 +67,14 @@ export async function setRoute(paths: LocalPaths, route: Route, baseEnv: Record<
       cwd: paths.routerDir,
     });
   }
-  await waitForGeneration(paths, pid, next.generation);
+  try {
+    await waitForGeneration(paths, pid, next.generation, route);
+  } catch (err) {
+    // The router kept what it had; make the file say so again, so a later reload does not retry this route.
+    writeJsonAtomic(paths.routesFile, { ...file, generation: next.generation + 1 });
+    if (routerPid(paths)) process.kill(routerPid(paths)!, "SIGHUP");
+    throw err;
+  }
 }
 
 export async function stopRouter(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {

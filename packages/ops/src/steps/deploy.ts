@@ -67,6 +67,7 @@ export const deployCommand = () =>
   defineOps({
     name: (pos) => `deploy ${pos[0] ?? ""}`.trim(),
     description: "deploy one app: new release folder, start, health wait, switch traffic, stop the previous release",
+    usage: ["tsx scripts/deploy.ts <app>   alone, under the deploy lock (the pipeline runs it per app with --pipeline)"],
     async run(ctx, { positionals }) {
       const app = positionals[0];
       if (!app || !ctx.config.apps[app]) {

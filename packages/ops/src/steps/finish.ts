@@ -40,6 +40,18 @@ export const finishCommand = () =>
     name: "finish",
     description: "record the release in the deploy history, write the report and release the deploy lock",
     async run(ctx) {
+      const runId = ctx.flags.pipeline ? ctx.runs.currentRunId() : undefined;
+      const open = runId ? ctx.runs.read(runId) : undefined;
+      if (ctx.flags.dryRun && open?.status === "running" && !ctx.env.dryRun) {
+        // `turbo run production-deploy -- --dry-run` hands the flag to this last task only: the
+        // others really ran. Say so, and close the run so its lock is not left held.
+        ctx.reporter.emit({
+          kind: "warn",
+          message: `--dry-run reached only this last task: turbo passes arguments after -- to the task named on the command line, so run ${runId} really deployed`,
+          fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy.",
+        });
+        ctx.flags.dryRun = false;
+      }
       if (ctx.flags.dryRun || !ctx.flags.pipeline) {
         ctx.reporter.emit({ kind: "plan", step: "finish", items: ["record the run in ops.deploy_history", "write the deploy report", "release the deploy lock"] });
         return;

@@ -8,6 +8,7 @@ export const historyCommand = () =>
   defineOps({
     name: "history",
     description: "list recorded deploy, migrate and rollback runs, newest first",
+    usage: ["pnpm ops:history [--limit N]   newest N runs (default 20)"],
     options: { limit: { type: "string", default: "20" } },
     async run(ctx, { values }) {
       const limit = Number(values.limit);

@@ -1,4 +1,6 @@
-import { rmSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+import type { OpsContext } from "../context.ts";
 import { defineOps } from "../cli/run-ops.ts";
 import { UsageError } from "../errors.ts";
 import { readAppState } from "../local/app-state.ts";
@@ -9,11 +11,31 @@ import { targetDatabaseUrl } from "../target-db.ts";
 import { rollbackApps } from "./rollback.ts";
 import { statusCommand } from "./status.ts";
 
+/** Deletes everything the local target keeps for one environment; returns what it deleted. */
+function purgeEnvironment(ctx: OpsContext, dataDir: string, root: string): string[] {
+  const { stateDir, environment } = ctx.env;
+  const targets = [root, dataDir, join(stateDir, "current-run", `${environment}.json`), join(stateDir, "ledger", environment), join(stateDir, "smoke", environment)];
+  const runsDir = join(stateDir, "runs");
+  if (existsSync(runsDir)) {
+    for (const id of readdirSync(runsDir)) {
+      try {
+        if ((JSON.parse(readFileSync(join(runsDir, id, "run.json"), "utf8")) as { environment?: string }).environment === environment) targets.push(join(runsDir, id));
+      } catch {
+        // a run folder without run.json is not ours to judge
+      }
+    }
+  }
+  const removed = targets.filter((t) => existsSync(t));
+  for (const t of removed) rmSync(t, { recursive: true, force: true });
+  return removed.map((t) => relative(stateDir, t) || t);
+}
+
 /** `pnpm ops:local up|down|status`: the processes of the local target. */
 export const localCommand = () =>
   defineOps({
     name: (pos) => `local ${pos[0] ?? "status"}`,
     description: "local target processes: `up` restarts the current releases, `down` stops everything (--purge deletes the local state), `status` shows them",
+    usage: ["pnpm ops:local [status]   what runs where", "pnpm ops:local up         start the local Postgres and the current releases", "pnpm ops:local down [--purge]   stop everything (--purge: delete this environment's local state)"],
     options: { purge: { type: "boolean", default: false } },
     async run(ctx, args) {
       const sub = args.positionals[0] ?? "status";
@@ -30,9 +52,8 @@ export const localCommand = () =>
         ctx.reporter.emit({ kind: "info", message: `router: ${await stopRouter(provider.paths)}` });
         ctx.reporter.emit({ kind: "info", message: `postgres: ${await stopLocalPostgres(provider.paths)}` });
         if (args.values.purge) {
-          rmSync(postgresDataDir(provider.paths), { recursive: true, force: true });
-          rmSync(provider.paths.root, { recursive: true, force: true });
-          ctx.reporter.emit({ kind: "warn", message: `deleted ${provider.paths.root} (releases, database, generated secrets)` });
+          const removed = purgeEnvironment(ctx, postgresDataDir(provider.paths), provider.paths.root);
+          ctx.reporter.emit({ kind: "warn", message: `deleted the local state of "${ctx.env.environment}": ${removed.join(", ")}` });
         }
         return;
       }

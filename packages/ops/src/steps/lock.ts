@@ -8,6 +8,7 @@ export const lockCommand = () =>
   defineOps({
     name: (pos) => `lock ${pos[0] ?? "status"}`,
     description: "show the deploy lock, or break a dead one (break needs --yes)",
+    usage: ["pnpm ops:lock [status]      who holds it, since when, until when", "pnpm ops:lock break --yes   delete it (only when the holder is gone)"],
     async run(ctx, { positionals }) {
       const sub = positionals[0] ?? "status";
       if (sub !== "status" && sub !== "break") throw new UsageError(`unknown lock command "${sub}"`, { fix: "Use `pnpm ops:lock status` or `pnpm ops:lock break --yes`." });
@@ -17,12 +18,12 @@ export const lockCommand = () =>
         ctx.reporter.emit({ kind: "result", step: "lock", data: lock ?? null });
         return;
       }
-      if (!ctx.flags.yes) {
-        throw new UsageError("breaking the deploy lock needs --yes", { fix: "Make sure the holder is really gone (pnpm ops:lock status), then run `pnpm ops:lock break --yes`." });
-      }
       if (ctx.flags.dryRun) {
         ctx.reporter.emit({ kind: "plan", step: "lock break", items: [`delete the deploy lock of "${ctx.env.environment}"`] });
         return;
+      }
+      if (!ctx.flags.yes) {
+        throw new UsageError("breaking the deploy lock needs --yes", { fix: "Make sure the holder is really gone (pnpm ops:lock status), then run `pnpm ops:lock break --yes`." });
       }
       const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
       ctx.reporter.emit({ kind: removed ? "warn" : "info", message: removed ? `broke the deploy lock held by ${describeHolder(removed)}` : "the lock was free; nothing to break" });

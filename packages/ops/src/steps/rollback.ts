@@ -66,8 +66,12 @@ async function planAppRollback(ctx: OpsContext, apps: string[], app: string | un
   }
   const provider = new LocalProvider(ctx.config, ctx.env);
   return apps.map((a) => {
-    const target = rollbackTarget(readAppState(provider.paths, a), a === app ? to : undefined);
-    return { app: a, from: provider.currentRelease(a) ?? "(none)", to: target?.id, toArg: target?.id, since: target?.createdAt, reason: target ? undefined : "no earlier release that served" };
+    const state = readAppState(provider.paths, a);
+    const wanted = a === app ? to : undefined;
+    const target = rollbackTarget(state, wanted);
+    const known = state.releases.map((r) => `${r.id}${r.status === "failed" || r.failedSmoke ? " (failed)" : ""}`).join(", ") || "none";
+    const reason = target ? undefined : wanted ? `no release "${wanted}" that can serve (known: ${known})` : "no earlier release that served";
+    return { app: a, from: provider.currentRelease(a) ?? "(none)", to: target?.id, toArg: target?.id, since: target?.createdAt, reason };
   });
 }
 
@@ -118,6 +122,7 @@ export const rollbackCommand = () =>
   defineOps({
     name: "rollback",
     description: "roll apps back to their previous release (or --to) and smoke-check them; --db restores the Neon branch from the run's restore point",
+    usage: ["pnpm ops:rollback                      every app to its previous release, then smoke checks", "pnpm ops:rollback --app <app> [--to <release>]   one app (local: a release id; fly: vN)", "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch (asks, or --yes)"],
     options: { app: { type: "string" }, to: { type: "string" }, db: { type: "boolean", default: false }, "restore-point": { type: "string" } },
     async run(ctx, { values }) {
       if (values.db) return rollbackDatabase(ctx, values["restore-point"] as string | undefined);
@@ -125,7 +130,8 @@ export const rollbackCommand = () =>
       const to = values.to as string | undefined;
       if (app && !ctx.config.apps[app]) throw new UsageError(`--app "${app}" is not an app`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
       if (to && !app) throw new UsageError("--to needs --app (releases are per app)", { fix: "pnpm ops:rollback --app client --to <release>" });
-      const apps = app ? [app] : ctx.config.deployOrder;
+      // Listed in the order they run: reverse deploy order (the client before the backend).
+      const apps = app ? [app] : [...ctx.config.deployOrder].reverse();
       const plan = await planAppRollback(ctx, apps, app, to);
       ctx.reporter.emit({ kind: "plan", step: "rollback", items: plan.map((p) => `${p.app}: ${p.from} → ${p.to ?? `impossible (${p.reason})`}`) });
       const oldest = plan.map((p) => p.since).filter(Boolean).sort()[0];
@@ -133,11 +139,11 @@ export const rollbackCommand = () =>
       if (since.length > 0) {
         ctx.reporter.emit({ kind: "warn", message: `migrations applied since that release stay applied: ${since.join(", ")}`, fix: "Check the old release works with the new schema; restore the database with `pnpm ops:rollback --db` only if it must go back too." });
       }
-      if (ctx.flags.dryRun) return;
       const impossible = plan.filter((p) => !p.toArg);
       if (impossible.length > 0) {
         throw new RollbackError(`nothing to roll back to for ${impossible.map((p) => `${p.app} (${p.reason})`).join(", ")}`, { fix: "See `pnpm ops:status` and `pnpm ops:history`." });
       }
+      if (ctx.flags.dryRun) return;
       await withStandaloneRun(ctx, "rollback", async (run) => {
         const done = await rollbackApps(ctx, plan.map((p) => ({ app: p.app, to: p.toArg! })));
         const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, await currentReleases(ctx)), join(ctx.env.stateDir, "runs", run.runId));

@@ -25,10 +25,10 @@ export function stageLocalSecrets(ctx: OpsContext, create: boolean) {
   const rows: string[][] = [];
   for (const app of ctx.config.deployOrder) {
     const keys = ctx.config.apps[app]!.secrets;
-    staged[app] = create ? ledger.fingerprints(keys, resolved.values) : {};
+    staged[app] = ledger.fingerprints(keys, resolved.values);
     const diff = diffFingerprints(ledger.deployed(app), staged[app]!);
     for (const key of keys) {
-      rows.push([app, key, resolved.sources.get(key) ?? "(generated on first run)", create ? (diff[key] ?? "new") : "-"]);
+      rows.push([app, key, resolved.sources.get(key) ?? "(generated on first run)", diff[key] ?? "new"]);
     }
   }
   return { resolved, staged, rows };
@@ -41,11 +41,13 @@ export function stageLocalSecrets(ctx: OpsContext, create: boolean) {
  */
 export const secretsCommand = () =>
   defineOps({
-    name: (pos) => `secrets ${pos[0] ?? "sync"}`,
-    description: "sync secrets: resolve every app's declared keys and stage them for the deploy (values never printed)",
+    name: (pos) => `secrets ${pos[0] ?? "list"}`,
+    description: "secrets per app (values never shown). `list` (default): what would change; `sync`: stage them for the deploy (fly: import, then apply unless --stage-only); `rotate KEY`: new value for a rotatable key",
+    usage: ["pnpm ops:secrets [list]          what would change per app", "pnpm ops:secrets sync            stage (fly: and apply) every app's declared keys", "pnpm ops:secrets sync --stage-only   fly: stage only; the next deploy applies them", "pnpm ops:secrets rotate KEY      new value for a key in secrets.rotatable"],
     options: { "stage-only": { type: "boolean", default: false } },
     async run(ctx, { positionals, values }) {
-      const sub = positionals[0] ?? "sync";
+      // Bare `pnpm ops:secrets` only shows; changing anything needs the explicit `sync`.
+      const sub = positionals[0] ?? "list";
       if (sub === "rotate") return rotateSecret(ctx, positionals[1]);
       if (sub !== "sync" && sub !== "list") throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync`, `list` or `rotate KEY`." });
       const started = new Date();
@@ -72,10 +74,11 @@ export const secretsCommand = () =>
       }
       const run = ctx.flags.pipeline && !ctx.flags.dryRun ? await joinRun(ctx, "sync-secrets") : undefined;
       const { resolved, staged, rows } = stageLocalSecrets(ctx, !ctx.flags.dryRun && sub === "sync");
+      if (sub === "list") ctx.flags.dryRun = true;
       for (const w of resolved.warnings) ctx.reporter.emit({ kind: "warn", message: w });
       if (resolved.generated.length) ctx.reporter.emit({ kind: "info", message: `generated ${resolved.generated.join(", ")} (stored with mode 0600)` });
       ctx.reporter.emit({ kind: "table", title: "Secrets per app (values never shown)", columns: ["APP", "KEY", "SOURCE", "VS DEPLOYED"], rows });
-      if (ctx.flags.dryRun) ctx.reporter.emit({ kind: "plan", step: "secrets", items: ["generate missing development secrets (mode 0600)", "stage each app's fingerprints for this run"] });
+      if (ctx.flags.dryRun && sub === "sync") ctx.reporter.emit({ kind: "plan", step: "secrets", items: ["generate missing development secrets (mode 0600)", "stage each app's fingerprints for this run"] });
       if (run) recordStep(ctx, run, "sync-secrets", started, { staged });
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "sync-secrets", err),

@@ -129,13 +129,17 @@ export const smokeCommand = () =>
         ctx.reporter.emit({ kind: "plan", step: "smoke", items: [...ctx.config.smoke.checks.map((c) => `GET ${baseUrl}${c.path} → ${c.expectStatus}${c.expectReleases ? ` proving ${Object.entries(releases).map(([a, r]) => `${a}=${r}`).join(", ")}` : ""}`), ...mustNotAnswer.map((u) => `GET ${u} must not answer`)] });
         return;
       }
-      const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, releases), join(ctx.env.stateDir, "smoke", new Date().toISOString().replace(/[:.]/g, "-")));
+      const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, releases), join(ctx.env.stateDir, "smoke", ctx.env.environment, new Date().toISOString().replace(/[:.]/g, "-")));
       if (!results.every((r) => r.ok)) throw failure(results, reportPath);
     },
     async onFailure(ctx, err) {
       if (!ctx.flags.pipeline || ctx.flags.dryRun) return;
       const runId = ctx.runs.currentRunId();
       if (!runId || !(err instanceof SmokeCheckError)) return failCurrentRun(ctx, "smoke", err);
+      if (ctx.env.target === "local") {
+        const provider = new LocalProvider(ctx.config, ctx.env);
+        for (const d of deployedInRun(ctx, runId)) provider.markFailed(d.app, d.release);
+      }
       const deployed = deployedInRun(ctx, runId).filter((d) => d.previous && d.previous !== d.release);
       if (!ctx.env.autoRollback || deployed.length === 0) {
         ctx.reporter.emit({ kind: "warn", message: ctx.env.autoRollback ? "nothing to roll back: no app of this run had a previous release" : "automatic rollback is off (OPS_AUTO_ROLLBACK=false)", fix: "Roll back by hand with `pnpm ops:rollback` if needed." });
