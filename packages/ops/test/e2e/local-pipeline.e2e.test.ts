@@ -9,6 +9,7 @@ describe("production-deploy on the local target", () => {
   let env: Record<string, string | undefined>;
   let url: string;
   let firstRelease: string;
+  let secondRelease: string;
 
   beforeAll(async () => {
     env = await freshEnvironment("e2e-pipeline");
@@ -43,6 +44,7 @@ describe("production-deploy on the local target", () => {
     expect(health.status).toBe(200);
     expect(health.body.client.release).not.toBe(firstRelease);
     expect(res.out).toContain(`(previous: ${firstRelease})`);
+    secondRelease = health.body.client.release;
   });
 
   it("rollback restarts the previous release of each app and smoke-checks it", async () => {
@@ -55,6 +57,31 @@ describe("production-deploy on the local target", () => {
     expect(health.body.backend.status).toBe("SERVING");
   });
 
+  it("OPS_DRY_RUN=1 reaches every task: each prints its plan and nothing changes", async () => {
+    const res = await pnpm(["turbo", "run", "production-deploy"], { ...env, OPS_DRY_RUN: "1" });
+    expect(res.code, res.out).toBe(0);
+    for (const step of ["preflight", "secrets sync", "migrate", "deploy backend", "deploy client", "smoke", "finish"]) {
+      expect(res.out).toContain(`▶ ${step}  target=local env=e2e-pipeline  (dry run: nothing will change)`);
+    }
+    expect(res.out).toContain("plan (deploy client):");
+    expect(res.out).not.toContain("now routes to release");
+    const health = await getJson(`${url}/healthz`);
+    expect(health.body.client.release).toBe(firstRelease);
+  });
+
+  it("'-- --dry-run' (which turbo hands to the last task only) ends the real run instead of leaving the lock held", async () => {
+    const res = await pnpm(["turbo", "run", "production-deploy", "--", "--dry-run"], env);
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toContain("--dry-run reached only this last task");
+    expect(res.out).toContain("OPS_DRY_RUN=1 pnpm turbo run production-deploy");
+    const lock = await pnpm(["ops:lock"], env);
+    expect(lock.out).toContain("free");
+    const rollback = await pnpm(["ops:rollback"], env);
+    expect(rollback.code, rollback.out).toBe(0);
+    // it went back to the newest release before the one just made
+    expect(rollback.out).toContain(`→ ${secondRelease}`);
+  });
+
   it("history lists both deploys and the rollback; status shows what serves", async () => {
     const history = await pnpm(["ops:history", "--json"], env);
     expect(history.code, history.out).toBe(0);
@@ -64,11 +91,11 @@ describe("production-deploy on the local target", () => {
       .map((l) => JSON.parse(l))
       .find((e) => e.kind === "result");
     const kinds = result.data.map((e: { kind: string; status: string }) => `${e.kind}:${e.status}`);
-    expect(kinds).toEqual(["rollback:succeeded", "deploy:succeeded", "deploy:succeeded"]);
-    expect(result.data[2].migrationsApplied).toHaveLength(migrationCount + 1);
+    expect(kinds).toEqual(["rollback:succeeded", "deploy:succeeded", "rollback:succeeded", "deploy:succeeded", "deploy:succeeded"]);
+    expect(result.data[4].migrationsApplied).toHaveLength(migrationCount + 1);
     const status = await pnpm(["ops:status"], env);
     expect(status.code, status.out).toBe(0);
-    expect(status.out).toMatch(new RegExp(`client\\s+${firstRelease}\\s+running`));
+    expect(status.out).toMatch(new RegExp(`client\\s+${secondRelease}\\s+running`));
     expect(status.out).toContain("deploy lock: free");
   });
 });
