@@ -210,6 +210,29 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(history.out).toMatch(/deploy\s+rolled-back/);
   });
 
+  it("a health-check timeout on Fly fails the deploy, says what Fly kept, and releases the lock", async () => {
+    updateFakeFlyState(flyState, (s) => void (s.knobs.failHealthFor = [CLIENT]));
+    const res = await pipeline();
+    updateFakeFlyState(flyState, (s) => void (s.knobs.failHealthFor = []));
+    expect(res.failedAt).toBe("deploy");
+    expect(res.code).toBe(1);
+    expect(res.out).toContain(`fly deploy of ${CLIENT} failed: flyctl error`);
+    expect(res.out).toContain("timeout reached waiting for health checks");
+    expect(res.out).toContain(`pnpm ops:rollback --app client`);
+    const lock = await repo.script("lock", [], env);
+    expect(lock.out).toContain("free");
+  });
+
+  it("a bad Fly token fails preflight before anything is locked or deployed", async () => {
+    const before = calls().length;
+    const res = await repo.script("preflight", ["--pipeline"], { ...env, FLY_API_TOKEN: "FlyV1 fm2_wrong" });
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(/✖ fly\.auth\s+fly auth whoami failed/);
+    expect(res.out).toContain("Create a new deploy token and set FLY_API_TOKEN.");
+    expect(calls().slice(before).some((c) => c.argv[0] === "deploy")).toBe(false);
+    expect(res.out).not.toContain("fm2_wrong");
+  });
+
   it("C-09: secrets staged for apps the run did not deploy are applied with fly secrets deploy", async () => {
     writeSecrets("");
     const file = join(repo.dir, ".env.production");
