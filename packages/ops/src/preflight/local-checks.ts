@@ -1,8 +1,9 @@
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { OpsContext } from "../context.ts";
 import { localPaths } from "../local/paths.ts";
 import { runningPostgres } from "../local/postgres.ts";
-import { portAnswers } from "../local/process-utils.ts";
+import { portAnswers, readJson } from "../local/process-utils.ts";
 import { routerPid } from "../local/router.ts";
 import { resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { CheckResult } from "./types.ts";
@@ -22,16 +23,31 @@ export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
       if (w.owned || !(await portAnswers("127.0.0.1", w.port))) {
         return { id: `ports.${w.name}`, status: "pass", message: `127.0.0.1:${w.port} is ${w.owned ? "served by this environment" : "free"}` };
       }
+      const other = otherEnvironmentOnPort(ctx, w.port);
       return {
         id: `ports.${w.name}`,
         status: "fail",
-        message: `127.0.0.1:${w.port} is used by another program`,
+        message: other ? `127.0.0.1:${w.port} is used by the local environment "${other}" of this checkout` : `127.0.0.1:${w.port} is used by another program`,
         where: w.envVar,
-        fix: `Stop that program or set ${w.envVar} to a free port.`,
+        fix: other ? `Stop it (OPS_ENV=${other} pnpm ops:local down) or give this environment other ports with ${w.envVar}.` : `Stop that program or set ${w.envVar} to a free port.`,
       };
     }),
   );
   return results;
+}
+
+/** Which other local environment of this state folder listens on `port` (router or Postgres), if any. */
+function otherEnvironmentOnPort(ctx: OpsContext, port: number): string | undefined {
+  const root = join(ctx.env.stateDir, "local");
+  if (!existsSync(root)) return undefined;
+  for (const env of readdirSync(root).filter((e) => e !== ctx.env.environment)) {
+    const paths = localPaths(ctx.env.stateDir, env);
+    const routes = readJson<{ listening?: { port: number }[] }>(paths.routerState);
+    if (routerPid(paths) && routes?.listening?.some((l) => l.port === port)) return env;
+    const pg = runningPostgres(paths);
+    if (pg?.port === port) return env;
+  }
+  return undefined;
 }
 
 /** Every declared secret has a value (or will be generated on the first real run). */
