@@ -10,23 +10,31 @@ import { withTargetDb } from "../target-db.ts";
  * run as `running` in the history, and makes it the current run every later task joins.
  * @throws {LockError} naming the holder when another deploy holds the lock past `--lock-wait`.
  */
-export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "deploy"): Promise<RunRecord> {
-  const gitSha = await currentGitSha(ctx.runner, ctx.env.repoRoot);
-  const run: RunRecord = {
+/** A new run record of this environment, not yet stored anywhere. */
+export async function newRun(ctx: OpsContext): Promise<RunRecord> {
+  return {
     runId: newRunId(),
     environment: ctx.env.environment,
     target: ctx.env.target,
     actor: ctx.env.actor,
     host: ctx.env.host,
-    gitSha,
+    gitSha: await currentGitSha(ctx.runner, ctx.env.repoRoot),
     startedAt: new Date().toISOString(),
     status: "running",
   };
-  run.lockToken = await withTargetDb(ctx, "deploy lock", async (client) => {
+}
+
+/**
+ * Takes the environment's deploy lock for `run` and records the run as `running` in the history.
+ * @returns the lease token.
+ * @throws {LockError} naming the holder when the lock stays busy past `--lock-wait`.
+ */
+export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntry["kind"]): Promise<string> {
+  return withTargetDb(ctx, "deploy lock", async (client) => {
     const token = await acquireLock(
       client,
       run.environment,
-      { user: run.actor, host: run.host, runId: run.runId, gitSha, purpose: kind },
+      { user: run.actor, host: run.host, runId: run.runId, gitSha: run.gitSha, purpose: kind },
       {
         ttlMs: ctx.config.lock.ttlMs,
         waitMs: ctx.flags.lockWaitMs,
@@ -37,6 +45,16 @@ export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "dep
     await recordHistory(client, historyOf(run, kind, {}));
     return token;
   });
+}
+
+/**
+ * Opens a pipeline run (preflight does this): takes the environment's deploy lock, records the
+ * run as `running` in the history, and makes it the current run every later task joins.
+ * @throws {LockError} naming the holder when another deploy holds the lock past `--lock-wait`.
+ */
+export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "deploy"): Promise<RunRecord> {
+  const run = await newRun(ctx);
+  run.lockToken = await lockRun(ctx, run, kind);
   ctx.runs.create(run);
   ctx.reporter.emit({ kind: "info", message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}` });
   return run;

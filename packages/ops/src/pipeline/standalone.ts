@@ -1,9 +1,9 @@
 import type { OpsContext } from "../context.ts";
 import { recordHistory, type HistoryEntry } from "../db/history.ts";
-import { acquireLock, describeHolder, releaseLock } from "../db/lock.ts";
-import { currentGitSha } from "../git-info.ts";
-import { newRunId, type RunRecord } from "../state/run-state.ts";
+import { releaseLock } from "../db/lock.ts";
+import type { RunRecord } from "../state/run-state.ts";
 import { withTargetDb } from "../target-db.ts";
+import { historyOf, lockRun, newRun } from "./run.ts";
 
 /**
  * Runs a step outside a pipeline (`pnpm ops:migrate`, `pnpm ops:rollback`) under the same deploy
@@ -15,42 +15,9 @@ export async function withStandaloneRun<T>(
   kind: HistoryEntry["kind"],
   fn: (run: RunRecord) => Promise<{ result: T; releases?: HistoryEntry["releases"]; migrationsApplied?: string[]; restorePoint?: string }>,
 ): Promise<T> {
-  const gitSha = await currentGitSha(ctx.runner, ctx.env.repoRoot);
-  const run: RunRecord = {
-    runId: newRunId(),
-    environment: ctx.env.environment,
-    target: ctx.env.target,
-    actor: ctx.env.actor,
-    host: ctx.env.host,
-    gitSha,
-    startedAt: new Date().toISOString(),
-    status: "running",
-  };
-  const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({
-    runId: run.runId,
-    environment: run.environment,
-    target: run.target,
-    kind,
-    status,
-    actor: run.actor,
-    host: run.host,
-    gitSha,
-    startedAt: new Date(run.startedAt),
-    releases: {},
-    migrationsApplied: [],
-    durationsMs: {},
-    ...extra,
-  });
-  const token = await withTargetDb(ctx, "deploy lock", async (client) => {
-    const t = await acquireLock(client, run.environment, { user: run.actor, host: run.host, runId: run.runId, gitSha, purpose: kind }, {
-      ttlMs: ctx.config.lock.ttlMs,
-      waitMs: ctx.flags.lockWaitMs,
-      onWait: (h) => ctx.reporter.emit({ kind: "info", message: `waiting for the deploy lock held by ${describeHolder(h)}` }),
-      onTakeover: (h) => ctx.reporter.emit({ kind: "warn", message: `took over an expired deploy lock of ${describeHolder(h)}` }),
-    });
-    await recordHistory(client, entry("running"));
-    return t;
-  });
+  const run = await newRun(ctx);
+  const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ ...historyOf({ ...run, status }, kind, {}), ...extra });
+  const token = await lockRun(ctx, run, kind);
   const started = Date.now();
   try {
     const out = await fn(run);

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { filesUnder, freshEnvironment, getJson, pnpm, readText, tempRepo } from "./harness.ts";
+import { filesUnder, freshEnvironment, getJson, pnpm, readText, runPipeline, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const noStack = (out: string) => expect(out).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
@@ -66,23 +66,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
   const repo = tempRepo();
   let env: Record<string, string | undefined>;
   let url: string;
-  const pipeline = async () => {
-    const outs: string[] = [];
-    for (const [script, args] of [
-      ["preflight", ["--pipeline"]],
-      ["secrets", ["sync", "--pipeline"]],
-      ["migrate", ["--pipeline"]],
-      ["deploy", ["backend", "--pipeline"]],
-      ["deploy", ["client", "--pipeline"]],
-      ["smoke", ["--pipeline"]],
-      ["finish", ["--pipeline"]],
-    ] as const) {
-      const res = await repo.script(script, [...args], env);
-      outs.push(res.out);
-      if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script };
-    }
-    return { code: 0, out: outs.join("\n"), failedAt: undefined };
-  };
+  const pipeline = () => runPipeline(repo, env);
 
   beforeAll(async () => {
     const secretsFile = join(repo.dir, "secrets.env");

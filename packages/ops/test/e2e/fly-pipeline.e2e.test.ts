@@ -8,7 +8,7 @@ import { freePort } from "../../src/local/process-utils.ts";
 import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
-import { filesUnder, readText, repoRoot, tempRepo } from "./harness.ts";
+import { filesUnder, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const TOKEN = "FlyV1 fm2_e2e_token";
@@ -39,23 +39,7 @@ const calls = () => readFakeFlyState(flyState).calls;
 const argvOf = (c: { argv: string[] }) => c.argv.join(" ");
 const migrationCount = 2;
 
-async function pipeline(steps: [string, string[]][] = [
-  ["preflight", ["--pipeline"]],
-  ["secrets", ["sync", "--pipeline"]],
-  ["migrate", ["--pipeline"]],
-  ["deploy", ["backend", "--pipeline"]],
-  ["deploy", ["client", "--pipeline"]],
-  ["smoke", ["--pipeline"]],
-  ["finish", ["--pipeline"]],
-]) {
-  const outs: string[] = [];
-  for (const [script, args] of steps) {
-    const res = await repo.script(script, args, env);
-    outs.push(res.out);
-    if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script };
-  }
-  return { code: 0, out: outs.join("\n"), failedAt: undefined };
-}
+const pipeline = (steps?: [string, string[]][]) => runPipeline(repo, env, steps);
 
 function writeSecrets(extra = "") {
   const file = join(repo.dir, ".env.production");

@@ -86,3 +86,25 @@ export function tempRepo(opts: { opsConfig?: (text: string) => string; migration
       run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", `${script}.ts`), ...args], { ...env, OPS_REPO_ROOT: dir }, dir),
   };
 }
+
+/** The steps of `turbo run production-deploy`, in the order turbo runs them. */
+export const PIPELINE_STEPS: [string, string[]][] = [
+  ["preflight", ["--pipeline"]],
+  ["secrets", ["sync", "--pipeline"]],
+  ["migrate", ["--pipeline"]],
+  ["deploy", ["backend", "--pipeline"]],
+  ["deploy", ["client", "--pipeline"]],
+  ["smoke", ["--pipeline"]],
+  ["finish", ["--pipeline"]],
+];
+
+/** Runs pipeline steps one by one against a temp repo, stopping at the first failure (as turbo does). */
+export async function runPipeline(repo: ReturnType<typeof tempRepo>, env: Record<string, string | undefined>, steps = PIPELINE_STEPS) {
+  const outs: string[] = [];
+  for (const [script, args] of steps) {
+    const res = await repo.script(script, args, env);
+    outs.push(res.out);
+    if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script as string | undefined };
+  }
+  return { code: 0 as number | null, out: outs.join("\n"), failedAt: undefined as string | undefined };
+}
