@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import type { OpsContext } from "../context.ts";
 import { defineOps } from "../cli/run-ops.ts";
 import { UsageError } from "../errors.ts";
@@ -14,7 +14,9 @@ import { statusCommand } from "./status.ts";
 /** Deletes everything the local target keeps for one environment; returns what it deleted. */
 function purgeEnvironment(ctx: OpsContext, dataDir: string, root: string): string[] {
   const { stateDir, environment } = ctx.env;
-  const targets = [root, dataDir, join(stateDir, "current-run", `${environment}.json`), join(stateDir, "ledger", environment), join(stateDir, "smoke", environment)];
+  // The fallback data folder under the OS temp dir goes with its own parent.
+  const dataHome = basename(dirname(dataDir)).startsWith("deploy-ops-pg-") ? dirname(dataDir) : dataDir;
+  const targets = [root, dataHome, join(stateDir, "current-run", `${environment}.json`), join(stateDir, "ledger", environment), join(stateDir, "smoke", environment)];
   const runsDir = join(stateDir, "runs");
   if (existsSync(runsDir)) {
     for (const id of readdirSync(runsDir)) {

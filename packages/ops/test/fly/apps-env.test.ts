@@ -1,11 +1,15 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { appsEnvPath, loadFlyAppsEnv } from "../../src/fly/apps-env.ts";
+
+const roots: string[] = [];
+afterAll(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
 
 function repoWith(file: string, text: string) {
   const root = mkdtempSync(join(tmpdir(), "apps-env-"));
+  roots.push(root);
   mkdirSync(join(root, "infra", "fly"), { recursive: true });
   writeFileSync(join(root, "infra", "fly", file), text);
   return root;

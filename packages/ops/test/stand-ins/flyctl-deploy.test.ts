@@ -1,10 +1,10 @@
 // The flyctl stand-in's `deploy` (§2, §3, §5.4, §6): first deploys per the --ha rule, IPs only
 // with services, the FLY_EMIT_RELEASE_JSON line, the health and release_command knobs, rollback
 // by --image (C-25), C-22, flag validation, and SIGTERM → 127.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { rmSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runFly, type RunFlyOptions } from "../fixtures/flyctl/run.ts";
 import { createFakeFlyState, readFakeFlyState, seedReleases, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 
@@ -49,6 +49,8 @@ primary_region = "iad"
     interval = "15s"
     timeout = "5s"
 `;
+
+afterEach(() => rmSync(repo, { recursive: true, force: true }));
 
 beforeEach(() => {
   repo = mkdtempSync(join(tmpdir(), "fake-fly-deploy-"));

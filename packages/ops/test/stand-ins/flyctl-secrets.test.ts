@@ -1,10 +1,10 @@
 // The flyctl stand-in's secrets commands (§1): values only from stdin or argv, flyctl's importer
 // quirks, staged vs deployed status, restart deploys that make releases, and the exact errors.
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runFly, type RunFlyOptions } from "../fixtures/flyctl/run.ts";
 import { createFakeFlyState, fakeSecretDigest, readFakeFlyState, seedReleases, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 
@@ -19,6 +19,8 @@ const fly = (args: string[], opts: RunFlyOptions = {}) => runFly(args, { statePa
 const app = (name = "backend") => readFakeFlyState(state).apps[name]!;
 const values = (name = "backend") => Object.fromEntries(Object.entries(app(name).secrets).map(([k, v]) => [k, v.value]));
 const list = async (name = "backend") => JSON.parse((await fly(["secrets", "list", "--json", "-a", name])).stdout) as { name: string; digest: string; status: string }[];
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "fake-fly-secrets-"));

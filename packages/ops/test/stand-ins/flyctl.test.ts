@@ -1,10 +1,10 @@
 // The flyctl stand-in, run as a real executable through PATH: identity, auth (§4.5), argv
 // parsing (cobra/pflag), errors and exit codes (§0), the read-only --json commands (§3.3, §3.4,
 // §4.1–4.4), config validation (§5.1) and signals.
-import { mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
+import { rmSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runFly, type RunFlyOptions } from "../fixtures/flyctl/run.ts";
 import { createFakeFlyState, readFakeFlyState, seedReleases, updateFakeFlyState, type FakeFlyInit } from "../fixtures/flyctl/state.ts";
 
@@ -20,6 +20,8 @@ function setup(init: FakeFlyInit = {}): void {
 }
 const fly = (args: string[], opts: RunFlyOptions = {}) => runFly(args, { statePath: state, cwd: dir, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
 const lastCall = () => readFakeFlyState(state).calls.at(-1)!;
+
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "fake-fly-"));
