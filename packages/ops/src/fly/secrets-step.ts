@@ -18,10 +18,11 @@ export type StagedKeys = Record<string, string[]>;
  * without changes skipped. Changes are found from keyed fingerprints and Fly's digests (ledger in
  * the target database); a digest that moved since our push is reported as changed outside this tool.
  * @param runId recorded in the ledger.
+ * @param opts.preview only compare and print (list, dry run): nothing is imported.
  * @returns the keys staged per app (empty for unchanged apps).
  * @throws {SecretsError} naming a key whose value flyctl cannot carry; {CommandFailedError} when flyctl fails (output redacted).
  */
-export async function syncFlySecrets(ctx: OpsContext, runId: string): Promise<StagedKeys> {
+export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { preview: boolean }): Promise<StagedKeys> {
   const { provider, flyctl } = flyTarget(ctx);
   const secrets = resolveFlySecrets(ctx.config, ctx.env);
   for (const v of secrets.values.values()) ctx.addSecret(v);
@@ -47,7 +48,7 @@ export async function syncFlySecrets(ctx: OpsContext, runId: string): Promise<St
       const outside = push.filter((k) => changes[k] === "changed-outside");
       if (outside.length) ctx.reporter.emit({ kind: "warn", message: `${flyApp}: ${outside.join(", ")} changed outside this tool since our last push; our value is pushed again`, fix: "Set secrets only through the secrets file and `pnpm ops:secrets`." });
       const payload = serializeForFlyImport(importEntries(push, secrets.values));
-      if (ctx.flags.dryRun) continue;
+      if (opts.preview) continue;
       await flyctl.run(flySecretsImportStaged(flyApp, new Secret(payload)), `staging ${push.length} secrets on ${flyApp}`);
       const after = await flyctl.json<FlySecretListing[]>(flySecretsList(flyApp), `listing secrets of ${flyApp}`);
       const digests = new Map(after.map((s) => [s.name, s.digest]));
@@ -55,7 +56,7 @@ export async function syncFlySecrets(ctx: OpsContext, runId: string): Promise<St
       staged[app] = push;
     }
     ctx.reporter.emit({ kind: "table", title: `Secrets from ${secrets.source} (values never shown)`, columns: ["APP", "FLY APP", "KEY", "CHANGE"], rows });
-    if (ctx.flags.dryRun) ctx.reporter.emit({ kind: "plan", step: "secrets", items: ctx.config.deployOrder.map((a) => `${provider.flyApp(a)}: stage ${rows.filter((r) => r[0] === a && r[3] !== "unchanged" && !r[3]!.startsWith("on Fly")).map((r) => r[2]).join(", ") || "nothing (unchanged)"}`) });
+    if (opts.preview) ctx.reporter.emit({ kind: "plan", step: "secrets", items: ctx.config.deployOrder.map((a) => `${provider.flyApp(a)}: stage ${rows.filter((r) => r[0] === a && r[3] !== "unchanged" && !r[3]!.startsWith("on Fly")).map((r) => r[2]).join(", ") || "nothing (unchanged)"}`) });
     return staged;
   });
 }

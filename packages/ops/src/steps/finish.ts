@@ -42,7 +42,8 @@ export const finishCommand = () =>
     async run(ctx) {
       const runId = ctx.flags.pipeline ? ctx.runs.currentRunId() : undefined;
       const open = runId ? ctx.runs.read(runId) : undefined;
-      if (ctx.flags.dryRun && open?.status === "running" && !ctx.env.dryRun) {
+      let dryRun = ctx.flags.dryRun;
+      if (dryRun && open?.status === "running" && !ctx.env.dryRun) {
         // `turbo run production-deploy -- --dry-run` hands the flag to this last task only: the
         // others really ran. Say so, and close the run so its lock is not left held.
         ctx.reporter.emit({
@@ -50,9 +51,9 @@ export const finishCommand = () =>
           message: `--dry-run reached only this last task: turbo passes arguments after -- to the task named on the command line, so run ${runId} really deployed`,
           fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy.",
         });
-        ctx.flags.dryRun = false;
+        dryRun = false;
       }
-      if (ctx.flags.dryRun || !ctx.flags.pipeline) {
+      if (dryRun || !ctx.flags.pipeline) {
         ctx.reporter.emit({ kind: "plan", step: "finish", items: ["record the run in ops.deploy_history", "write the deploy report", "release the deploy lock"] });
         return;
       }

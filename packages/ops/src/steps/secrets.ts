@@ -35,9 +35,10 @@ export function stageLocalSecrets(ctx: OpsContext, create: boolean) {
 }
 
 /**
- * `pnpm ops:secrets [sync]` / the `production-sync-secrets` task. On the local target: generates
- * the development secrets once (mode 0600), checks every app's keys resolve, and stages their
- * fingerprints in the run so the deploy step hands each app exactly the values staged here.
+ * `pnpm ops:secrets [list|sync|rotate KEY]` / the `production-sync-secrets` task (`sync
+ * --pipeline`). Local: generates the development secrets once (mode 0600) and stages their
+ * fingerprints in the run, so the deploy step hands each app exactly the values staged here.
+ * Fly: one `fly secrets import --stage` per app with changes (see fly/secrets-step.ts).
  */
 export const secretsCommand = () =>
   defineOps({
@@ -50,39 +51,45 @@ export const secretsCommand = () =>
       const sub = positionals[0] ?? "list";
       if (sub === "rotate") return rotateSecret(ctx, positionals[1]);
       if (sub !== "sync" && sub !== "list") throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync`, `list` or `rotate KEY`." });
-      const started = new Date();
-      if (ctx.env.target === "fly") {
-        const run = ctx.flags.pipeline && !ctx.flags.dryRun ? await joinRun(ctx, "sync-secrets") : undefined;
-        if (sub === "list") ctx.flags.dryRun = true;
-        const staged = await syncFlySecrets(ctx, run?.runId ?? newRunId());
-        if (run) {
-          recordStep(ctx, run, "sync-secrets", started, { stagedFly: staged });
-          return;
-        }
-        const changed = Object.entries(staged).filter(([, keys]) => keys.length > 0).map(([app]) => app);
-        if (ctx.flags.dryRun || changed.length === 0) return;
-        if (values["stage-only"]) {
-          ctx.reporter.emit({ kind: "warn", message: `staged on ${changed.join(", ")} but not applied`, fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only." });
-          return;
-        }
-        const { provider } = flyTarget(ctx);
-        for (const app of changed) {
-          await provider.deployStagedSecrets(app);
-          ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied (fly secrets deploy restarted its machines)` });
-        }
-        return;
-      }
-      const run = ctx.flags.pipeline && !ctx.flags.dryRun ? await joinRun(ctx, "sync-secrets") : undefined;
-      const { resolved, staged, rows } = stageLocalSecrets(ctx, !ctx.flags.dryRun && sub === "sync");
-      if (sub === "list") ctx.flags.dryRun = true;
-      for (const w of resolved.warnings) ctx.reporter.emit({ kind: "warn", message: w });
-      if (resolved.generated.length) ctx.reporter.emit({ kind: "info", message: `generated ${resolved.generated.join(", ")} (stored with mode 0600)` });
-      ctx.reporter.emit({ kind: "table", title: "Secrets per app (values never shown)", columns: ["APP", "KEY", "SOURCE", "VS DEPLOYED"], rows });
-      if (ctx.flags.dryRun && sub === "sync") ctx.reporter.emit({ kind: "plan", step: "secrets", items: ["generate missing development secrets (mode 0600)", "stage each app's fingerprints for this run"] });
-      if (run) recordStep(ctx, run, "sync-secrets", started, { staged });
+      const preview = sub === "list" || ctx.flags.dryRun;
+      return ctx.env.target === "fly" ? syncFly(ctx, preview, Boolean(values["stage-only"])) : syncLocal(ctx, preview, sub === "list");
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "sync-secrets", err),
   });
+
+/** Fly: stage changed keys per app; alone (not in a pipeline) also apply them unless `stageOnly`. */
+async function syncFly(ctx: Ctx, preview: boolean, stageOnly: boolean): Promise<void> {
+  const started = new Date();
+  const run = ctx.flags.pipeline && !preview ? await joinRun(ctx, "sync-secrets") : undefined;
+  const staged = await syncFlySecrets(ctx, run?.runId ?? newRunId(), { preview });
+  if (run) {
+    recordStep(ctx, run, "sync-secrets", started, { stagedFly: staged });
+    return;
+  }
+  const changed = Object.entries(staged).filter(([, keys]) => keys.length > 0).map(([app]) => app);
+  if (preview || changed.length === 0) return;
+  if (stageOnly) {
+    ctx.reporter.emit({ kind: "warn", message: `staged on ${changed.join(", ")} but not applied`, fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only." });
+    return;
+  }
+  const { provider } = flyTarget(ctx);
+  for (const app of changed) {
+    await provider.deployStagedSecrets(app);
+    ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied (fly secrets deploy restarted its machines)` });
+  }
+}
+
+/** Local: generate missing development secrets once, and stage each app's fingerprints in the run. */
+async function syncLocal(ctx: Ctx, preview: boolean, listOnly: boolean): Promise<void> {
+  const started = new Date();
+  const run = ctx.flags.pipeline && !preview ? await joinRun(ctx, "sync-secrets") : undefined;
+  const { resolved, staged, rows } = stageLocalSecrets(ctx, !preview);
+  for (const w of resolved.warnings) ctx.reporter.emit({ kind: "warn", message: w });
+  if (resolved.generated.length) ctx.reporter.emit({ kind: "info", message: `generated ${resolved.generated.join(", ")} (stored with mode 0600)` });
+  ctx.reporter.emit({ kind: "table", title: "Secrets per app (values never shown)", columns: ["APP", "KEY", "SOURCE", "VS DEPLOYED"], rows });
+  if (preview && !listOnly) ctx.reporter.emit({ kind: "plan", step: "secrets", items: ["generate missing development secrets (mode 0600)", "stage each app's fingerprints for this run"] });
+  if (run) recordStep(ctx, run, "sync-secrets", started, { staged });
+}
 
 /**
  * `pnpm ops:secrets rotate KEY`: a new strong value for a key declared rotatable, written
@@ -106,7 +113,7 @@ async function rotateSecret(ctx: Ctx, key: string | undefined): Promise<void> {
   const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
   ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
   if (ctx.env.target === "fly") {
-    await syncFlySecrets(ctx, newRunId());
+    await syncFlySecrets(ctx, newRunId(), { preview: false });
     ctx.reporter.emit({ kind: "info", message: `${key} staged on ${apps.join(", ")}; the next deploy applies it (or \`pnpm ops:secrets sync\` now)` });
   } else {
     ctx.reporter.emit({ kind: "info", message: `the next deploy of ${apps.join(", ")} uses the new ${key}` });
