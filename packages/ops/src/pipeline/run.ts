@@ -55,6 +55,7 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
 export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "deploy"): Promise<RunRecord> {
   const run = await newRun(ctx);
   run.lockToken = await lockRun(ctx, run, kind);
+  keepLease(ctx, run.environment, run.lockToken);
   ctx.runs.create(run);
   ctx.reporter.emit({ kind: "info", message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}` });
   return run;
@@ -67,8 +68,32 @@ export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "dep
 export async function joinRun(ctx: OpsContext, step: string): Promise<RunRecord> {
   const run = ctx.runs.requireCurrent(step);
   await withTargetDb(ctx, "deploy lock", (client) => renewLock(client, run.environment, run.lockToken ?? "", ctx.config.lock.ttlMs));
+  keepLease(ctx, run.environment, run.lockToken ?? "");
   ctx.reporter.emit({ kind: "info", message: `joined run ${run.runId} (started ${run.startedAt} by ${run.actor})` });
   return run;
+}
+
+/**
+ * Renews the lease every third of its length while this process works (a long migration or a
+ * slow `fly deploy` must not let it expire). The timer never keeps the process alive; a lost
+ * lease is reported once.
+ */
+export function keepLease(ctx: OpsContext, environment: string, token: string): () => Promise<void> {
+  let warned = false;
+  let inflight: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    inflight = withTargetDb(ctx, "deploy lock", (client) => renewLock(client, environment, token, ctx.config.lock.ttlMs), { start: false }).catch((err: Error) => {
+      if (warned) return;
+      warned = true;
+      ctx.reporter.emit({ kind: "warn", message: `could not renew the deploy lock: ${err.message}`, fix: "If another deploy took it over, stop this one." });
+    });
+  }, Math.max(500, Math.floor(ctx.config.lock.ttlMs / 3)));
+  timer.unref();
+  // Stopping waits for a renewal under way, so nothing extends the lease afterwards.
+  return () => {
+    clearInterval(timer);
+    return inflight;
+  };
 }
 
 /** Records a finished pipeline step in the run folder. */

@@ -3,7 +3,7 @@ import { recordHistory, type HistoryEntry } from "../db/history.ts";
 import { releaseLock } from "../db/lock.ts";
 import type { RunRecord } from "../state/run-state.ts";
 import { withTargetDb } from "../target-db.ts";
-import { historyOf, lockRun, newRun } from "./run.ts";
+import { historyOf, keepLease, lockRun, newRun } from "./run.ts";
 
 /**
  * Runs a step outside a pipeline (`pnpm ops:migrate`, `pnpm ops:rollback`) under the same deploy
@@ -18,6 +18,7 @@ export async function withStandaloneRun<T>(
   const run = await newRun(ctx);
   const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ ...historyOf({ ...run, status }, kind, {}), ...extra });
   const token = await lockRun(ctx, run, kind);
+  const stopLease = keepLease(ctx, run.environment, token);
   const started = Date.now();
   try {
     const out = await fn(run);
@@ -31,6 +32,7 @@ export async function withStandaloneRun<T>(
     ).catch(() => undefined);
     throw err;
   } finally {
+    await stopLease();
     await withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false }).catch(() => undefined);
   }
 }

@@ -1,0 +1,73 @@
+import { resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseOpsConfig } from "../../src/config/load.ts";
+import type { OpsContext } from "../../src/context.ts";
+import { acquireLock, readLock } from "../../src/db/lock.ts";
+import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
+import { readOpsEnv } from "../../src/env.ts";
+import { createReporter } from "../../src/output/reporter.ts";
+import { keepLease } from "../../src/pipeline/run.ts";
+import { createRedactor } from "../../src/secrets/redactor.ts";
+import { Secret } from "../../src/secrets/secret.ts";
+import { createTestDatabase, type TestDatabase } from "../setup/pg.ts";
+
+const repoRoot = resolve(import.meta.dirname, "../../../..");
+let db: TestDatabase;
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+});
+afterAll(async () => {
+  await db?.drop();
+});
+
+async function context(ttlMs: number): Promise<OpsContext> {
+  const written = (await import(resolve(repoRoot, "ops.config.ts"))).default;
+  const redactor = createRedactor([]);
+  const lines: string[] = [];
+  return {
+    env: readOpsEnv({ OPS_REPO_ROOT: repoRoot, DATABASE_URL: db.url }),
+    config: parseOpsConfig({ ...written, lock: { ttlMs } }),
+    flags: { dryRun: false, json: false, pipeline: true, lockWaitMs: 0, yes: false },
+    reporter: createReporter({ json: false, redactor, write: (l) => lines.push(l) }),
+    addSecret: (s: Secret) => redactor.add(s),
+    redact: (t: string) => redactor.redact(t),
+    runner: async () => ({ ok: true, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 0, command: "" }),
+    runs: undefined as never,
+  };
+}
+
+describe("the lease is kept while a step works", () => {
+  it("renews before the lease runs out, and stops renewing when told", async () => {
+    const ctx = await context(1_500);
+    const client = await db.connect();
+    await ensureOpsSchema(client);
+    const token = await acquireLock(client, "lease-env", { user: "u", host: "h", runId: "r", gitSha: "s", purpose: "deploy" }, { ttlMs: 1_500, waitMs: 0 });
+    const first = (await readLock(client, "lease-env"))!.expiresAt;
+    const stop = keepLease(ctx, "lease-env", token);
+    // Wait (by polling the database, not by timing) until the lease has been extended twice.
+    let renewed = first;
+    let extensions = 0;
+    while (extensions < 2) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = (await readLock(client, "lease-env"))!.expiresAt;
+      if (now > renewed) {
+        renewed = now;
+        extensions++;
+      }
+    }
+    await stop();
+    const held = await readLock(client, "lease-env");
+    expect(held?.runId).toBe("r");
+    expect(held!.expiresAt.getTime()).toBeGreaterThan(first.getTime());
+    // After stop(), nothing extends it any more: it expires by the database clock.
+    for (;;) {
+      const { rows } = await client.query("SELECT expires_at < now() AS expired, expires_at FROM ops.deploy_lock WHERE environment = 'lease-env'");
+      if (rows[0].expired) {
+        expect(new Date(rows[0].expires_at).getTime()).toBe(held!.expiresAt.getTime());
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, 30_000);
+});
