@@ -2,6 +2,7 @@ import pg from "pg";
 import pRetry, { AbortError } from "p-retry";
 import { OpsError } from "../errors.ts";
 import type { Secret } from "../secrets/secret.ts";
+import { classifyConnectError } from "../neon/migration-url.ts";
 
 export interface ConnectOptions {
   /** Timeout of one connect attempt, in milliseconds (a cold Neon compute can take seconds, C-16). */
@@ -45,7 +46,9 @@ export async function connectPg(url: Secret, opts: ConnectOptions): Promise<pg.C
       } catch (err) {
         await client.end().catch(() => undefined);
         const e = err as { code?: string; message?: string };
-        if (e.code && PERMANENT.has(e.code)) throw new AbortError(describe(e));
+        // C-16: only what a waking compute or a network blip explains is retried.
+        const verdict = classifyConnectError(err);
+        if ((e.code && PERMANENT.has(e.code)) || !verdict.retry) throw new AbortError(describe(e));
         throw new Error(describe(e));
       }
     },

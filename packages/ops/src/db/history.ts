@@ -5,7 +5,7 @@ export interface HistoryEntry {
   runId: string;
   environment: string;
   target: string;
-  kind: "deploy" | "migrate" | "rollback";
+  kind: "deploy" | "migrate" | "rollback" | "secrets";
   status: "running" | "succeeded" | "failed" | "rolled-back";
   actor: string;
   host: string;

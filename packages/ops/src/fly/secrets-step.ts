@@ -12,6 +12,13 @@ import { flyTarget } from "./context.ts";
 /** Per app: the keys staged on Fly by this sync. */
 export type StagedKeys = Record<string, string[]>;
 
+export interface FlySyncResult {
+  /** Keys this sync staged, per app. */
+  staged: StagedKeys;
+  /** Apps that already had declared keys staged but not deployed before this sync (a rotation, a --stage-only sync). */
+  pending: string[];
+}
+
 /**
  * Syncs each app's declared secrets to Fly: one `fly secrets import --stage -a <app>` per app
  * with changes, values on stdin only (serialized in the exact form flyctl's importer parses), apps
@@ -22,7 +29,7 @@ export type StagedKeys = Record<string, string[]>;
  * @returns the keys staged per app (empty for unchanged apps).
  * @throws {SecretsError} naming a key whose value flyctl cannot carry; {CommandFailedError} when flyctl fails (output redacted).
  */
-export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { preview: boolean }): Promise<StagedKeys> {
+export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { preview: boolean }): Promise<FlySyncResult> {
   const { provider, flyctl } = flyTarget(ctx);
   const secrets = resolveFlySecrets(ctx.config, ctx.env);
   for (const v of secrets.values.values()) ctx.addSecret(v);
@@ -30,6 +37,7 @@ export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { pre
   return withTargetDb(ctx, "secret ledger", async (client) => {
     const key = await ledgerKey(client);
     const staged: StagedKeys = {};
+    const pending: string[] = [];
     const rows: string[][] = [];
     for (const app of ctx.config.deployOrder) {
       const keys = ctx.config.apps[app]!.secrets;
@@ -39,8 +47,10 @@ export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { pre
       const changes = classifyKeys(keys, fingerprints, await readLedger(client, ctx.env.environment, app), onFly);
       for (const k of keys) rows.push([app, flyApp, k, changes[k]!]);
       for (const extra of onFly.filter((s) => !keys.includes(s.name))) rows.push([app, flyApp, extra.name, "on Fly, not declared (left alone)"]);
-      for (const s of onFly.filter((s) => keys.includes(s.name) && s.status === "Staged")) {
-        ctx.reporter.emit({ kind: "warn", message: `${flyApp}: ${s.name} was already staged but not deployed before this sync`, fix: "This deploy applies it." });
+      const waiting = onFly.filter((s) => keys.includes(s.name) && s.status === "Staged").map((s) => s.name);
+      if (waiting.length > 0) {
+        pending.push(app);
+        ctx.reporter.emit({ kind: "info", message: `${flyApp}: ${waiting.join(", ")} staged earlier and not deployed yet` });
       }
       const push = keysToPush(changes);
       staged[app] = [];
@@ -57,6 +67,6 @@ export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { pre
     }
     ctx.reporter.emit({ kind: "table", title: `Secrets from ${secrets.source} (values never shown)`, columns: ["APP", "FLY APP", "KEY", "CHANGE"], rows });
     if (opts.preview) ctx.reporter.emit({ kind: "plan", step: "secrets", items: ctx.config.deployOrder.map((a) => `${provider.flyApp(a)}: stage ${rows.filter((r) => r[0] === a && r[3] !== "unchanged" && !r[3]!.startsWith("on Fly")).map((r) => r[2]).join(", ") || "nothing (unchanged)"}`) });
-    return staged;
+    return { staged, pending };
   });
 }

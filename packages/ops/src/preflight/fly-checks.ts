@@ -142,10 +142,17 @@ export async function checkGitClean(ctx: OpsContext): Promise<CheckResult[]> {
 
 /** Proto changes are wire-compatible with the release deployed now (`buf breaking`). */
 export async function checkProtoCompatible(ctx: OpsContext): Promise<CheckResult[]> {
-  const last = await withTargetDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), { start: false })
-    .then((h) => h.find((e) => e.kind === "deploy" && e.status === "succeeded" && e.gitSha !== "unknown"))
-    .catch(() => undefined);
+  let last;
+  try {
+    const history = await withTargetDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), { start: false });
+    last = history.find((e) => e.kind === "deploy" && e.status === "succeeded" && e.gitSha !== "unknown");
+  } catch (err) {
+    return [{ id: "proto.breaking", status: "warn", message: `could not read the deploy history to find the deployed commit: ${(err as Error).message}`, fix: "The database check above says why; proto compatibility was not checked." }];
+  }
   if (!last) return [pass("proto.breaking", "no earlier deploy recorded; nothing to compare the protos with")];
+  if (!(await ctx.runner({ file: "git", args: ["cat-file", "-e", `${last.gitSha}^{commit}`], cwd: ctx.env.repoRoot })).ok) {
+    return [{ id: "proto.breaking", status: "warn", message: `the deployed commit ${last.gitSha.slice(0, 7)} is not in this clone, so proto/ could not be compared with it`, fix: "Fetch it (git fetch origin, or actions/checkout with fetch-depth: 0)." }];
+  }
   const res = await ctx.runner(bufBreaking(ctx.env.repoRoot, "proto", last.gitSha), { timeoutMs: 60_000 });
   if (res.ok) return [pass("proto.breaking", `proto/ is compatible with the deployed ${last.gitSha.slice(0, 7)}`)];
   const lines = (res.stdout + res.stderr).split("\n").filter(Boolean).slice(0, 8);

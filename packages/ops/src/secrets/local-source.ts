@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import type { OpsConfig } from "../config/schema.ts";
 import { closest } from "../config/rules.ts";
 import type { OpsEnv } from "../env.ts";
@@ -113,9 +114,10 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
 
 /** Every secret value a step might print by mistake, for the redactor: generated, given, from the environment. */
 export function knownSecretValues(env: OpsEnv): Secret[] {
-  const out: Secret[] = [];
+  const out: Secret[] = [...env.secretEnv.values()];
   const paths = localPaths(env.stateDir, env.environment);
-  for (const f of [paths.secretsFile, env.secretsFile]) {
+  // The fly target's file is `.env.<environment>` at the repo root unless OPS_SECRETS_FILE names one.
+  for (const f of [paths.secretsFile, env.secretsFile, join(env.repoRoot, `.env.${env.environment}`)]) {
     if (!f || !existsSync(f)) continue;
     try {
       out.push(...parseSecretsFile(readFileSync(f), f).entries.map((e) => e.value));

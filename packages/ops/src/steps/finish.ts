@@ -18,7 +18,7 @@ export async function applyStagedSecretsOfSkippedApps(ctx: OpsContext, runId: st
   const skipped = Object.entries(staged).filter(([app, keys]) => keys.length > 0 && !steps[`deploy-${app}`]).map(([app]) => app);
   const { provider } = flyTarget(ctx);
   for (const app of skipped) {
-    ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)} got staged secrets (${staged[app]!.join(", ")}) but was not deployed in this run; applying them with fly secrets deploy` });
+    ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)} has staged secrets (${staged[app]!.join(", ")}) but was not deployed in this run; applying them with fly secrets deploy` });
     try {
       await provider.deployStagedSecrets(app);
     } catch (err) {

@@ -67,7 +67,13 @@ export async function migrateDatabase(ctx: OpsContext, runId = "manual"): Promis
   const dir = await assertMigrationFilesValid(ctx);
   const files = await listMigrationFiles(dir);
   let client;
+  const url = await migrationUrl(ctx, !ctx.flags.dryRun).catch((err: unknown) => {
+    // In a dry run a stopped local database is fine; a URL that breaks Neon's rules is not.
+    if (ctx.flags.dryRun && ctx.env.target === "local" && !(err instanceof MigrationError)) return undefined;
+    throw err;
+  });
   try {
+    if (!url) throw new Error("no database in dry run");
     client = await connect(ctx, !ctx.flags.dryRun);
   } catch (err) {
     if (!ctx.flags.dryRun) throw err;

@@ -79,7 +79,8 @@ async function planAppRollback(ctx: OpsContext, apps: string[], app: string | un
 async function migrationsSince(ctx: OpsContext, since: string | undefined): Promise<string[]> {
   if (!since) return [];
   const history = await withTargetDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 200), { start: false }).catch(() => []);
-  return history.filter((h) => h.startedAt > new Date(since) && h.status !== "failed").flatMap((h) => h.migrationsApplied).filter((m) => !m.startsWith("0_"));
+  // Failed runs count too: migrations commit one by one, before any later step fails.
+  return history.filter((h) => h.startedAt > new Date(since)).flatMap((h) => h.migrationsApplied).filter((m) => !m.startsWith("0_"));
 }
 
 async function confirm(ctx: OpsContext, question: string, expected: string): Promise<boolean> {

@@ -7,6 +7,7 @@ import { resolveLocalSecrets } from "../secrets/local-source.ts";
 import { flyTarget } from "../fly/context.ts";
 import { syncFlySecrets } from "../fly/secrets-step.ts";
 import { newRunId } from "../state/run-state.ts";
+import { withStandaloneRun } from "../pipeline/standalone.ts";
 import { generateSecretValue } from "../secrets/fingerprint.ts";
 import { replaceSecretInFile } from "../secrets/rotate.ts";
 import { flySecretsFilePath } from "../secrets/fly-source.ts";
@@ -60,23 +61,34 @@ export const secretsCommand = () =>
 /** Fly: stage changed keys per app; alone (not in a pipeline) also apply them unless `stageOnly`. */
 async function syncFly(ctx: Ctx, preview: boolean, stageOnly: boolean): Promise<void> {
   const started = new Date();
-  const run = ctx.flags.pipeline && !preview ? await joinRun(ctx, "sync-secrets") : undefined;
-  const staged = await syncFlySecrets(ctx, run?.runId ?? newRunId(), { preview });
-  if (run) {
+  if (preview) {
+    await syncFlySecrets(ctx, newRunId(), { preview: true });
+    return;
+  }
+  if (ctx.flags.pipeline) {
+    const run = await joinRun(ctx, "sync-secrets");
+    const { staged, pending } = await syncFlySecrets(ctx, run.runId, { preview: false });
+    // Keys staged before this run go live with this run's deploys too (C-09 applies to them as well).
+    for (const app of pending) staged[app] = staged[app]?.length ? staged[app]! : ["(staged earlier)"];
     recordStep(ctx, run, "sync-secrets", started, { stagedFly: staged });
     return;
   }
-  const changed = Object.entries(staged).filter(([, keys]) => keys.length > 0).map(([app]) => app);
-  if (preview || changed.length === 0) return;
-  if (stageOnly) {
-    ctx.reporter.emit({ kind: "warn", message: `staged on ${changed.join(", ")} but not applied`, fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only." });
-    return;
-  }
-  const { provider } = flyTarget(ctx);
-  for (const app of changed) {
-    await provider.deployStagedSecrets(app);
-    ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied (fly secrets deploy restarted its machines)` });
-  }
+  // Alone, staging restarts nothing but applying does: both run under the deploy lock.
+  await withStandaloneRun(ctx, "secrets", async (run) => {
+    const { staged, pending } = await syncFlySecrets(ctx, run.runId, { preview: false });
+    const apply = [...new Set([...Object.entries(staged).filter(([, keys]) => keys.length > 0).map(([app]) => app), ...pending])];
+    if (apply.length === 0) return { result: undefined };
+    if (stageOnly) {
+      ctx.reporter.emit({ kind: "warn", message: `staged on ${apply.join(", ")} but not applied`, fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only." });
+      return { result: undefined };
+    }
+    const { provider } = flyTarget(ctx);
+    for (const app of ctx.config.deployOrder.filter((a) => apply.includes(a))) {
+      await provider.deployStagedSecrets(app);
+      ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied (fly secrets deploy restarted its machines)` });
+    }
+    return { result: undefined };
+  });
 }
 
 /** Local: generate missing development secrets once, and stage each app's fingerprints in the run. */
@@ -108,14 +120,21 @@ async function rotateSecret(ctx: Ctx, key: string | undefined): Promise<void> {
     ctx.reporter.emit({ kind: "plan", step: "secrets rotate", items: [`write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`, ctx.env.target === "fly" ? `stage it on ${apps.join(", ")}` : `used by the next deploy of ${apps.join(", ")}`] });
     return;
   }
-  const value = generateSecretValue(32);
-  ctx.addSecret(value);
-  const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
-  ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
+  const write = () => {
+    const value = generateSecretValue(32);
+    ctx.addSecret(value);
+    const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
+    ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
+  };
   if (ctx.env.target === "fly") {
-    await syncFlySecrets(ctx, newRunId(), { preview: false });
-    ctx.reporter.emit({ kind: "info", message: `${key} staged on ${apps.join(", ")}; the next deploy applies it (or \`pnpm ops:secrets sync\` now)` });
+    // Under the deploy lock: no deploy may read the file or stage secrets while it changes.
+    await withStandaloneRun(ctx, "secrets", async (run) => {
+      write();
+      return { result: await syncFlySecrets(ctx, run.runId, { preview: false }) };
+    });
+    ctx.reporter.emit({ kind: "info", message: `${key} staged on ${apps.join(", ")}; the next deploy applies it, or \`pnpm ops:secrets sync\` applies it now` });
   } else {
+    write();
     ctx.reporter.emit({ kind: "info", message: `the next deploy of ${apps.join(", ")} uses the new ${key}` });
   }
 }

