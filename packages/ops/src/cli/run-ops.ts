@@ -53,6 +53,17 @@ function helpText(name: string, command: OpsCommand<Options>): string {
   ].join("\n");
 }
 
+const cleanups = new Set<() => Promise<unknown>>();
+
+/**
+ * Registers work that must happen if the process is interrupted (SIGINT/SIGTERM) while a step
+ * holds something, e.g. releasing a standalone run's deploy lock. Returns the unregister function.
+ */
+export function onInterrupt(fn: () => Promise<unknown>): () => void {
+  cleanups.add(fn);
+  return () => cleanups.delete(fn);
+}
+
 /** Identity helper for typing commands. */
 export function defineOps<O extends Options>(command: OpsCommand<O>): OpsCommand<O> {
   return command;
@@ -71,6 +82,20 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   let ctx: OpsContext | undefined;
   const started = performance.now();
   let stepName = typeof command.name === "string" ? command.name : "ops";
+  let interrupted = false;
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(signal === "SIGINT" ? 130 : 143);
+    interrupted = true;
+    const err = new OpsError("E_USAGE", `interrupted by ${signal}`, { fix: "Run the step again; `pnpm ops:status` shows what serves now." });
+    void (async () => {
+      if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);
+      for (const fn of cleanups) await fn().catch(() => undefined);
+      reporter.emit({ kind: "error", message: `${stepName}: interrupted by ${signal}; the run was marked failed and its lock released`, fix: err.fix });
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    })();
+  };
+  process.on("SIGINT", interrupt);
+  process.on("SIGTERM", interrupt);
   try {
     const optionNames = Object.keys({ ...common, ...(command.options ?? {}) }).map((o) => `--${o}`);
     let parsed;

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { OpsError } from "../errors.ts";
 
 /**
  * The `ops` schema: the deploy lock, the deploy history and the secret fingerprint ledger, kept in the target database so every
@@ -57,10 +58,22 @@ CREATE INDEX IF NOT EXISTS deploy_history_env_started ON ops.deploy_history (env
 /** A fixed key so concurrent first runs do not race on CREATE SCHEMA. */
 const BOOTSTRAP_LOCK = 7_310_425_001;
 
+/**
+ * Creates the `ops` schema and its tables if they are missing.
+ * @throws {OpsError} when the database role may not create them (the fix names the grant).
+ */
 export async function ensureOpsSchema(client: pg.Client): Promise<void> {
   await client.query("SELECT pg_advisory_lock($1)", [BOOTSTRAP_LOCK]);
   try {
     await client.query(OPS_SCHEMA_SQL);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code === "42501") {
+      throw new OpsError("E_CONFIG", `the database role may not create the ops schema (lock, history): ${e.message}`, {
+        fix: "Connect as the database owner (Neon: the role that owns the database), or have it run: CREATE SCHEMA ops AUTHORIZATION <your role>;",
+      });
+    }
+    throw err;
   } finally {
     await client.query("SELECT pg_advisory_unlock($1)", [BOOTSTRAP_LOCK]);
   }

@@ -10,6 +10,7 @@ import { checkGrpcHealth, httpGet, waitFor, type HealthzBody } from "./health.ts
 import { localPaths, type LocalPaths } from "./paths.ts";
 import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
 import { readRoutes, setRoute } from "./router.ts";
+import { onInterrupt } from "../cli/run-ops.ts";
 
 export interface LocalDeployInput {
   app: string;
@@ -150,7 +151,18 @@ export class LocalProvider {
     const logFile = join(dir, "release.log");
     const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...command], { env, logFile, cwd: dir });
     onProgress?.(`${app}: started release ${releaseId} on ${LOOPBACK}:${port} (supervisor pid ${pid}); waiting up to ${cfg.health.timeoutMs} ms for health`);
+    // Interrupted before traffic moved: stop the new release so nothing runs that no state file knows of.
+    const forget = onInterrupt(() => stopProcess(pid, 5_000));
+    try {
+      return await this.switchTo(app, releaseId, pid, port, logFile, onProgress);
+    } finally {
+      forget();
+    }
+  }
 
+  /** Waits for the new release's health, routes traffic to it, stops the previous release. */
+  private async switchTo(app: string, releaseId: string, pid: number, port: number, logFile: string, onProgress?: (m: string) => void): Promise<AppRelease> {
+    const cfg = this.appConfig(app);
     const health = await this.waitHealthy(cfg, `${LOOPBACK}:${port}`, releaseId, cfg.health.timeoutMs, pid);
     const state = readAppState(this.paths, app);
     if (!health.ok) {

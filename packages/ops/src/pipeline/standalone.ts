@@ -4,6 +4,7 @@ import { releaseLock } from "../db/lock.ts";
 import type { RunRecord } from "../state/run-state.ts";
 import { withTargetDb } from "../target-db.ts";
 import { historyOf, keepLease, lockRun, newRun } from "./run.ts";
+import { onInterrupt } from "../cli/run-ops.ts";
 
 /**
  * Runs a step outside a pipeline (`pnpm ops:migrate`, `pnpm ops:rollback`) under the same deploy
@@ -19,6 +20,8 @@ export async function withStandaloneRun<T>(
   const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ ...historyOf({ ...run, status }, kind, {}), ...extra });
   const token = await lockRun(ctx, run, kind);
   const stopLease = keepLease(ctx, run.environment, token);
+  const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
+  const forget = onInterrupt(release);
   const started = Date.now();
   try {
     const out = await fn(run);
@@ -32,7 +35,8 @@ export async function withStandaloneRun<T>(
     ).catch(() => undefined);
     throw err;
   } finally {
+    forget();
     await stopLease();
-    await withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false }).catch(() => undefined);
+    await release().catch(() => undefined);
   }
 }

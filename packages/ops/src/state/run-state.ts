@@ -83,13 +83,13 @@ export class RunStore {
   requireCurrent(step: string): RunRecord {
     const runId = this.currentRunId();
     if (!runId) {
-      throw new RunStateError(`${step}: no deploy run is under way for environment "${this.environment}"`, {
+      throw new RunStateError(`no deploy run is under way for environment "${this.environment}"`, {
         fix: "Start the whole pipeline with `pnpm turbo run production-deploy` (preflight opens the run), or run the step alone with its pnpm ops:* command.",
       });
     }
     const run = this.read(runId);
     if (run.status !== "running") {
-      throw new RunStateError(`${step}: run ${runId} already ended (${run.status}${run.failedStep ? ` at ${run.failedStep}` : ""})`, {
+      throw new RunStateError(`run ${runId} already ended (${run.status}${run.failedStep ? ` at ${run.failedStep}` : ""}), so ${step} cannot join it`, {
         fix: "Start a new run with `pnpm turbo run production-deploy`.",
       });
     }
@@ -99,7 +99,11 @@ export class RunStore {
   read(runId: string): RunRecord {
     const path = join(this.runDir(runId), "run.json");
     if (!existsSync(path)) throw new RunStateError(`run ${runId} has no state at ${path}`, { fix: "Start a new run." });
-    return JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+    try {
+      return JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+    } catch {
+      throw new RunStateError(`the state of run ${runId} is damaged (${path} is not JSON)`, { where: path, fix: "Start a new run; if its lock is still held, `pnpm ops:lock break --yes` once you are sure it is dead." });
+    }
   }
 
   update(runId: string, patch: Partial<RunRecord>): RunRecord {

@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { filesUnder, freshEnvironment, getJson, pnpm, readText, runPipeline, tempRepo } from "./harness.ts";
+import { isAlive } from "../../src/local/process-utils.ts";
+import { filesUnder, freshEnvironment, getJson, pnpm, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const noStack = (out: string) => expect(out).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
@@ -124,6 +126,36 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     expect(health.body.backend.release).toBe(good);
     const lock = await repo.script("lock", ["status"], env);
     expect(lock.out).toContain("free");
+  });
+
+  it("Ctrl-C during a deploy marks the run failed, releases the lock and stops the half-started release", async () => {
+    repo.setConfig((t) => t.replace('DB_PROBE_INTERVAL: "1s"', 'DB_PROBE_INTERVAL: "banana"'));
+    const pre = await repo.script("preflight", ["--pipeline"], env);
+    expect(pre.code, pre.out).toBe(0);
+    for (const step of [["secrets", ["sync", "--pipeline"]], ["migrate", ["--pipeline"]]] as const) {
+      expect((await repo.script(step[0], [...step[1]], env)).code).toBe(0);
+    }
+    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "deploy.ts"), "backend", "--pipeline"], {
+      cwd: repo.dir,
+      env: { ...process.env, ...env, OPS_REPO_ROOT: repo.dir } as Record<string, string>,
+    });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    while (!out.includes("waiting up to")) await new Promise((r) => setTimeout(r, 100));
+    const supervisorPid = Number(out.match(/supervisor pid (\d+)/)![1]);
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((r) => child.on("close", r));
+    expect(code, out).toBe(130);
+    expect(out).toContain("deploy backend: interrupted by SIGINT; the run was marked failed and its lock released");
+    expect(isAlive(supervisorPid)).toBe(false);
+    const lock = await repo.script("lock", [], env);
+    expect(lock.out).toContain("free");
+    const history = await repo.script("history", ["--json"], env);
+    const last = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data[0];
+    expect(last).toMatchObject({ status: "failed", error: "interrupted by SIGINT" });
+    const health = await getJson(`${url}/healthz`);
+    expect(health.body.backend.release).toBe(good);
   });
 
   it("a failing smoke check rolls the run's apps back to their previous releases and exits non-zero", async () => {

@@ -64,7 +64,7 @@ describe("RunStore", () => {
 
   it("requireCurrent fails when no run is under way", () => {
     const e = runStateError(() => new RunStore(dir, "production").requireCurrent("db-migrate"));
-    expect(e.message).toBe('db-migrate: no deploy run is under way for environment "production"');
+    expect(e.message).toBe('no deploy run is under way for environment "production"');
     expect(e.fix).toContain("pnpm turbo run production-deploy");
   });
 
@@ -73,9 +73,9 @@ describe("RunStore", () => {
     store.create(run("run-a"));
     store.update("run-a", { status: "failed", failedStep: "production-smoke", error: "smoke failed" });
     const e = runStateError(() => store.requireCurrent("backend#deploy"));
-    expect(e.message).toBe("backend#deploy: run run-a already ended (failed at production-smoke)");
+    expect(e.message).toBe("run run-a already ended (failed at production-smoke), so backend#deploy cannot join it");
     store.update("run-a", { status: "succeeded", failedStep: undefined });
-    expect(runStateError(() => store.requireCurrent("finish")).message).toBe("finish: run run-a already ended (succeeded)");
+    expect(runStateError(() => store.requireCurrent("finish")).message).toBe("run run-a already ended (succeeded), so finish cannot join it");
   });
 
   it("read fails for an unknown run, naming where it looked", () => {
