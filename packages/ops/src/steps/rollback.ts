@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { listHistory } from "../db/history.ts";
+import { restoreOpsState, snapshotOpsState } from "../db/ops-snapshot.ts";
 import { RollbackError, UsageError } from "../errors.ts";
 import { flyTarget } from "../fly/context.ts";
 import { neonFor } from "../fly/neon.ts";
@@ -108,9 +109,13 @@ async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefine
     throw new UsageError("the database restore needs confirmation", { fix: "Run it on a terminal and type the branch name, or pass --yes (CI)." });
   }
   await withStandaloneRun(ctx, "rollback", async () => {
+    // The ops schema lives on the same branch: keep its history, ledger and settings across the restore.
+    const snapshot = await withTargetDb(ctx, "deploy history", (c) => snapshotOpsState(c, ctx.env.environment));
     const r = await restoreFromRestorePoint(neon.client, plan, { poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs } });
     ctx.reporter.emit({ kind: "info", message: `restored ${plan.target.name} from ${pointId}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})` });
-    return { result: r };
+    await withTargetDb(ctx, "deploy history", (c) => restoreOpsState(c, snapshot));
+    ctx.reporter.emit({ kind: "info", message: `kept the deploy history (${snapshot.history.length} runs) and the secret ledger across the restore` });
+    return { result: r, restorePoint: pointId };
   });
 }
 
