@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import dotenv from "dotenv";
 import { z } from "zod";
 import { ConfigError } from "../errors.ts";
+import { neonApiHostFrom } from "../neon/client.ts";
 
 /** Per-environment values of the fly target, from `infra/fly/apps.env` (or `<env>.apps.env`). Not secrets. */
 export interface FlyAppsEnv {
@@ -66,7 +67,8 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
     appNames,
     publicUrl: publicUrl.replace(/\/+$/, ""),
     mustNotAnswer,
-    neon: projectId && branchId ? { projectId, branchId, apiHost: v.NEON_API_HOST?.trim() || "https://console.neon.tech/api/v2" } : undefined,
+    // https only (loopback http for a stand-in): the API key travels in a header.
+    neon: projectId && branchId ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }) } : undefined,
     strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
     waitTimeout: v.FLY_WAIT_TIMEOUT?.trim() || "5m0s",
   };

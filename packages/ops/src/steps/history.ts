@@ -17,7 +17,7 @@ export const historyCommand = () =>
       ctx.reporter.emit({
         kind: "table",
         title: `Runs of "${ctx.env.environment}"`,
-        columns: ["RUN", "KIND", "STATUS", "WHO", "GIT", "RELEASES", "MIGRATIONS", "TIME", "ERROR"],
+        columns: ["RUN", "KIND", "STATUS", "WHO", "GIT", "RELEASES", "MIGRATIONS", "RESTORE POINT", "TIME", "ERROR"],
         rows: entries.map((e) => [
           e.runId,
           e.kind,
@@ -26,6 +26,7 @@ export const historyCommand = () =>
           e.gitSha.slice(0, 7),
           Object.entries(e.releases).map(([a, r]) => `${a}:${r.to ?? "-"}`).join(" ") || "-",
           e.migrationsApplied.join(",") || "-",
+          e.restorePoint ?? "-",
           e.finishedAt ? `${((e.finishedAt.getTime() - e.startedAt.getTime()) / 1000).toFixed(1)}s` : "-",
           e.error ? e.error.slice(0, 60) : "",
         ]),
