@@ -2,9 +2,9 @@
 -- table `migrations` in `public`.
 CREATE SCHEMA IF NOT EXISTS app;
 
-CREATE TABLE app.release_starts (
+CREATE TABLE IF NOT EXISTS app.release_starts (
   release_id text PRIMARY KEY,
   first_started_at timestamptz NOT NULL DEFAULT now(),
   last_started_at timestamptz NOT NULL DEFAULT now(),
-  start_count integer NOT NULL DEFAULT 1
+  start_count bigint NOT NULL DEFAULT 1
 );

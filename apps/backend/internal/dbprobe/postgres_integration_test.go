@@ -52,7 +52,7 @@ func TestPostgresIntegration(t *testing.T) {
 		release_id text PRIMARY KEY,
 		first_started_at timestamptz NOT NULL DEFAULT now(),
 		last_started_at timestamptz NOT NULL DEFAULT now(),
-		start_count integer NOT NULL DEFAULT 1)`)
+		start_count bigint NOT NULL DEFAULT 1)`)
 	if s := p.Probe(ctx); !s.Reachable || s.SchemaVersion != 1 || s.ReleasesSeen != 1 {
 		t.Fatalf("after migration 1: %+v", s)
 	}

@@ -102,8 +102,23 @@ export const opsConfigSchema = z.object({
       /** Connect timeout of one attempt (Neon computes may be cold, C-16). */
       connectTimeoutMs: z.number().int().positive().default(15_000),
       connectAttempts: z.number().int().positive().default(4),
+      /** `lock_timeout` of the migration session: DDL waiting this long for a table lock fails instead of queueing all traffic behind it. */
+      statementLockTimeoutMs: z.number().int().positive().default(10_000),
+      /** `statement_timeout` of the migration session. */
+      statementTimeoutMs: z.number().int().positive().default(600_000),
+      /** squawk rules not to report (ids like `prefer-bigint-over-int`). */
+      lintExclude: z.array(z.string()).default([]),
+      /**
+       * squawk rules that fail preflight instead of warning: changes that break the release still
+       * running during a rolling deploy (it reads the old columns and tables).
+       */
+      lintFail: z
+        .array(z.string())
+        .default(["ban-drop-database", "ban-drop-table", "ban-drop-column", "renaming-column", "renaming-table", "changing-column-type", "adding-required-field"]),
+      /** Postgres version squawk assumes (match the Neon project). */
+      pgVersion: z.string().default("17"),
     })
-    .default({ lockTimeoutMs: 30_000, deadlineMs: 600_000, connectTimeoutMs: 15_000, connectAttempts: 4 }),
+    .default({ lockTimeoutMs: 30_000, deadlineMs: 600_000, connectTimeoutMs: 15_000, connectAttempts: 4, statementLockTimeoutMs: 10_000, statementTimeoutMs: 600_000, lintExclude: [], lintFail: ["ban-drop-database", "ban-drop-table", "ban-drop-column", "renaming-column", "renaming-table", "changing-column-type", "adding-required-field"], pgVersion: "17" }),
   neon: z
     .object({
       /** How often Neon operations are polled (Neon suggests about 5 s). */

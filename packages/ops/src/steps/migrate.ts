@@ -98,6 +98,9 @@ export async function migrateDatabase(ctx: OpsContext, runId = "manual"): Promis
       restorePoint = point.branchId;
       ctx.reporter.emit({ kind: "info", message: `restore point ${point.name} (${point.branchId}) taken at ${point.parentTimestamp}; \`pnpm ops:rollback --db\` restores it` });
     }
+    // Session limits the squawk timeout rules ask for: a migration waiting on a busy table fails fast.
+    await client.query(`SET lock_timeout = ${Math.round(ctx.config.migrate.statementLockTimeoutMs)}`);
+    await client.query(`SET statement_timeout = ${Math.round(ctx.config.migrate.statementTimeoutMs)}`);
     const done = await runMigrations(client, dir, {
       lockTimeoutMs: ctx.config.migrate.lockTimeoutMs,
       deadlineMs: ctx.config.migrate.deadlineMs,

@@ -3,6 +3,7 @@ import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { PreflightError } from "../errors.ts";
 import { validateMigrationFiles } from "../migrations/validate-files.ts";
+import { lintMigrations } from "../migrations/lint.ts";
 import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
 import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
 import { checkTurboJson, loadTurboJson } from "../preflight/turbo-checks.ts";
@@ -26,6 +27,7 @@ export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck>
     config: () => [{ id: "config", status: "pass", message: `ops.config.ts is valid (${c(ctx)})` }],
     turbo: turboChecks,
     migrations: (c) => validateMigrationFiles(join(c.env.repoRoot, c.config.migrationsDir)),
+    "migrations.lint": (c) => lintMigrations(c.runner, join(c.env.repoRoot, c.config.migrationsDir), c.env.repoRoot, { pgVersion: c.config.migrate.pgVersion, exclude: c.config.migrate.lintExclude, fail: c.config.migrate.lintFail }),
   };
   if (ctx.env.target === "local") {
     return { ...common, secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
