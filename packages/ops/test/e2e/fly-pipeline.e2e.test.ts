@@ -163,6 +163,20 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(res.out).toMatch(/BACKEND_AUTH_TOKEN\s+unchanged/);
   });
 
+  it("a manual rollback of one app redeploys the newest complete release with another image, then smoke-checks", async () => {
+    const before = calls().length;
+    const running = readFakeFlyState(flyState).apps[BACKEND]!.machines[0]!.config.image;
+    const rolled = await repo.script("rollback", ["--app", "backend"], env);
+    expect(rolled.code, rolled.out).toBe(0);
+    const redeploy = calls().slice(before).find((c) => c.argv[0] === "deploy")!;
+    const target = redeploy.argv[redeploy.argv.indexOf("--image") + 1]!;
+    expect(target).not.toBe(running);
+    expect(redeploy.argv).toContain("--skip-release-command");
+    expect(redeploy.argv).toContain("--no-public-ips");
+    expect(redeploy.argv).toContain(`RELEASE_ID=${target.split(":").at(-1)}`);
+    expect(rolled.out).toMatch(/healthz proves the release\s+pass/);
+  });
+
   it("C-22: a backend that ends up with a public IP fails its deploy, naming the addresses", async () => {
     updateFakeFlyState(flyState, (s) => void (s.knobs.allocatePublicIpsFor = [BACKEND]));
     const res = await pipeline();

@@ -1,4 +1,4 @@
-import { readdirSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson, freshEnvironment, pnpm, repoRoot } from "./harness.ts";
@@ -21,7 +21,8 @@ describe("production-deploy on the local target", () => {
   });
 
   it("deploys both apps, migrates, and the client's /healthz proves the release", async () => {
-    const res = await pnpm(["turbo", "run", "production-deploy"], env);
+    const summary = join(env.OPS_STATE_DIR!, "step-summary.md");
+    const res = await pnpm(["turbo", "run", "production-deploy"], { ...env, GITHUB_STEP_SUMMARY: summary });
     expect(res.code, res.out).toBe(0);
     expect(res.out).toContain("▶ preflight  target=local env=e2e-pipeline");
     expect(res.out).toMatch(/Deploy \d{8}-\d{6}-[0-9a-f]{4} succeeded/);
@@ -33,6 +34,11 @@ describe("production-deploy on the local target", () => {
     expect(health.body.client.release).toBe(health.body.backend.release);
     expect(res.out).toContain(`release ${health.body.client.release} is serving (previous: none)`);
     firstRelease = health.body.client.release;
+    // The deploy report also goes to the CI job summary.
+    const report = readFileSync(summary, "utf8");
+    expect(report).toContain(`## Deploy ${firstRelease}: succeeded`);
+    expect(report).toContain(`| backend | — | ${firstRelease} |`);
+    expect(report).toMatch(/Migrations applied: 0_create-migrations-table\.sql, 1_init\.sql, 2_release-starts-host\.sql/);
   });
 
   it("a second run reuses both builds from the turbo cache and ships a new release", async () => {
