@@ -51,6 +51,8 @@ export interface OpsEnv {
   flyApiToken: Secret | undefined;
   /** `NEON_API_KEY` (fly target). */
   neonApiKey: Secret | undefined;
+  /** `OPS_LEDGER_KEY`: HMAC key of the secret fingerprints, kept out of the database when set. */
+  ledgerKey: Secret | undefined;
   /** `OPS_SECRET_<KEY>` variables (CI passes app secrets this way), keyed by `<KEY>`. */
   secretEnv: Map<string, Secret>;
   /** The process environment minus nothing: the base for child processes (they need PATH, HOME...). */
@@ -179,6 +181,7 @@ export function readOpsEnv(
     host: hostname(),
     flyApiToken: secretOf(env.FLY_API_TOKEN),
     neonApiKey: secretOf(env.NEON_API_KEY),
+    ledgerKey: secretOf(env.OPS_LEDGER_KEY),
     secretEnv: new Map(
       Object.entries(env)
         .filter(([k, v]) => k.startsWith("OPS_SECRET_") && k.length > 11 && v !== undefined && v !== "")

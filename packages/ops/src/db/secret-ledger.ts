@@ -1,4 +1,5 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import type { Secret } from "../secrets/secret.ts";
 import type pg from "pg";
 
 /** One ledger row: what this tool last pushed for a key (as a keyed fingerprint) and the digest Fly reported then. */
@@ -11,10 +12,12 @@ export interface LedgerRow {
 }
 
 /**
- * The HMAC key of the fingerprint ledger, kept in `ops.settings` so every deployer computes the
- * same fingerprints; created once with 32 random bytes.
+ * The HMAC key of the fingerprint ledger: derived from `override` (`OPS_LEDGER_KEY`, a secret
+ * every deployer has) when given, so someone who can read the database cannot brute-force
+ * fingerprints; otherwise kept in `ops.settings`, created once with 32 random bytes.
  */
-export async function ledgerKey(client: pg.Client): Promise<Buffer> {
+export async function ledgerKey(client: pg.Client, override?: Secret): Promise<Buffer> {
+  if (override) return createHash("sha256").update(`deploy-ops ledger\0${override.reveal()}`).digest();
   await client.query("INSERT INTO ops.settings (name, value) VALUES ('secret_ledger_key', $1) ON CONFLICT (name) DO NOTHING", [randomBytes(32).toString("hex")]);
   const { rows } = await client.query("SELECT value FROM ops.settings WHERE name = 'secret_ledger_key'");
   return Buffer.from(String(rows[0].value), "hex");

@@ -35,7 +35,7 @@ export async function syncFlySecrets(ctx: OpsContext, runId: string, opts: { pre
   for (const v of secrets.values.values()) ctx.addSecret(v);
   for (const w of secrets.warnings) ctx.reporter.emit({ kind: "warn", message: w });
   return withTargetDb(ctx, "secret ledger", async (client) => {
-    const key = await ledgerKey(client);
+    const key = await ledgerKey(client, ctx.env.ledgerKey);
     const staged: StagedKeys = {};
     const pending: string[] = [];
     const rows: string[][] = [];

@@ -125,6 +125,6 @@ export function knownSecretValues(env: OpsEnv): Secret[] {
       // a malformed file is reported by the step that reads it
     }
   }
-  for (const s of [env.databaseUrl, env.migrationDatabaseUrl, env.flyApiToken, env.neonApiKey]) if (s) out.push(s);
+  for (const s of [env.databaseUrl, env.migrationDatabaseUrl, env.flyApiToken, env.neonApiKey, env.ledgerKey]) if (s) out.push(s);
   return out;
 }
