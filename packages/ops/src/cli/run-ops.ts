@@ -109,7 +109,9 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     const values = parsed.values as Record<string, unknown>;
     if (typeof command.name === "function") stepName = command.name(parsed.positionals);
     if (values.help) {
-      process.stdout.write(`${helpText(stepName, command)}\n`);
+      // `ops:local --help` is about the command, not its default sub-command.
+      const helpName = typeof command.name === "function" && parsed.positionals.length === 0 ? stepName.split(" ")[0]! : stepName;
+      process.stdout.write(`${helpText(helpName, command)}\n`);
       process.exit(0);
     }
     json = Boolean(values.json);

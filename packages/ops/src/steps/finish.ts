@@ -3,7 +3,7 @@ import { defineOps } from "../cli/run-ops.ts";
 import { deployReportMarkdown } from "../output/report.ts";
 import { closeRun, failCurrentRun, historyOf, joinRun } from "../pipeline/run.ts";
 import type { OpsContext } from "../context.ts";
-import { DeployError } from "../errors.ts";
+import { DeployError, UsageError } from "../errors.ts";
 import { flyTarget } from "../fly/context.ts";
 
 /**
@@ -43,16 +43,10 @@ export const finishCommand = () =>
       const runId = ctx.flags.pipeline ? ctx.runs.currentRunId() : undefined;
       const open = runId ? ctx.runs.read(runId) : undefined;
       let dryRun = ctx.flags.dryRun;
-      if (dryRun && open?.status === "running" && !ctx.env.dryRun) {
-        // `turbo run production-deploy -- --dry-run` hands the flag to this last task only: the
-        // others really ran. Say so, and close the run so its lock is not left held.
-        ctx.reporter.emit({
-          kind: "warn",
-          message: `--dry-run reached only this last task: turbo passes arguments after -- to the task named on the command line, so run ${runId} really deployed`,
-          fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy.",
-        });
-        dryRun = false;
-      }
+      // `turbo run production-deploy -- --dry-run` hands the flag to this last task only: the
+      // others really ran. Close the run (so its lock is not left held), then fail loudly.
+      const misusedDryRun = dryRun && open?.status === "running" && !ctx.env.dryRun;
+      if (misusedDryRun) dryRun = false;
       if (dryRun || !ctx.flags.pipeline) {
         ctx.reporter.emit({ kind: "plan", step: "finish", items: ["record the run in ops.deploy_history", "write the deploy report", "release the deploy lock"] });
         return;
@@ -80,6 +74,11 @@ export const finishCommand = () =>
           .map((s) => [s.step, s.status, `${(s.durationMs / 1000).toFixed(1)}s`]),
       });
       ctx.reporter.emit({ kind: "info", message: `report: ${path}; migrations applied: ${entry.migrationsApplied.join(", ") || "none"}; deploy lock released` });
+      if (misusedDryRun) {
+        throw new UsageError(`this was NOT a dry run: --dry-run reached only this last task (turbo passes arguments after -- to the task named on the command line), so run ${run.runId} really deployed`, {
+          fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy. To undo this deploy: pnpm ops:rollback.",
+        });
+      }
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "finish", err),
   });

@@ -152,7 +152,7 @@ export const rollbackCommand = () =>
       if (ctx.flags.dryRun) return;
       await withStandaloneRun(ctx, "rollback", async (run) => {
         const done = await rollbackApps(ctx, plan.map((p) => ({ app: p.app, to: p.toArg! })));
-        const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, await currentReleases(ctx)), join(ctx.env.stateDir, "runs", run.runId));
+        const { results, reportPath } = await smokeCheck(ctx, await smokeExpectations(ctx, await currentReleases(ctx)), join(ctx.env.stateDir, "smoke", ctx.env.environment, run.runId));
         if (!results.every((r) => r.ok)) {
           throw new RollbackError(`the rolled-back releases do not pass the smoke checks: ${results.filter((r) => !r.ok).map((r) => `${r.name} (${r.reason})`).join("; ")}`, { where: reportPath, fix: "Check `pnpm ops:status`; roll back further with --to, or deploy a fix." });
         }

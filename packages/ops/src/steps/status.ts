@@ -20,7 +20,7 @@ export const statusCommand = () =>
       ctx.reporter.emit({ kind: "table", title: `Apps (${ctx.env.environment}, public URL ${provider.publicUrl()})`, columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"], rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]) });
       const pg = runningPostgres(provider.paths);
       if (!ctx.env.databaseUrl && !pg) {
-        ctx.reporter.emit({ kind: "info", message: "database: the local Postgres is not running (no lock or history to show)" });
+        ctx.reporter.emit({ kind: "info", message: "database: the local Postgres is not running (no lock or history to show); `pnpm ops:local up` starts it and the current releases" });
         ctx.reporter.emit({ kind: "result", step: "status", data: { apps: rows, database: "stopped" } });
         return;
       }

@@ -75,10 +75,10 @@ describe("production-deploy on the local target", () => {
     expect(health.body.client.release).toBe(firstRelease);
   });
 
-  it("'-- --dry-run' (which turbo hands to the last task only) ends the real run instead of leaving the lock held", async () => {
+  it("'-- --dry-run' (which turbo hands to the last task only) fails loudly, but ends the real run instead of leaving the lock held", async () => {
     const res = await pnpm(["turbo", "run", "production-deploy", "--", "--dry-run"], env);
-    expect(res.code, res.out).toBe(0);
-    expect(res.out).toContain("--dry-run reached only this last task");
+    expect(res.code, res.out).not.toBe(0);
+    expect(res.out).toContain("this was NOT a dry run: --dry-run reached only this last task");
     expect(res.out).toContain("OPS_DRY_RUN=1 pnpm turbo run production-deploy");
     const lock = await pnpm(["ops:lock"], env);
     expect(lock.out).toContain("free");
