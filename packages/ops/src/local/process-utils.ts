@@ -85,10 +85,15 @@ function tsxLoader(): string {
 /**
  * Starts a TypeScript entry file of this package as a detached background process (it outlives
  * the turbo task that started it), stdout and stderr appended to `logFile`.
- * `env` is the child's whole environment; secrets travel only this way, never in argv or files.
+ * `env` is the child's whole environment; `input` is written to its stdin and closed. Secrets travel
+ * only these ways, never in argv or files.
  * @returns the child's pid.
  */
-export function spawnDetached(entry: URL, args: string[], opts: { env: Record<string, string>; logFile: string; cwd: string }): number {
+export function spawnDetached(
+  entry: URL,
+  args: string[],
+  opts: { env: Record<string, string>; logFile: string; cwd: string; input?: string },
+): number {
   mkdirSync(dirname(opts.logFile), { recursive: true });
   const fd = openSync(opts.logFile, "a", 0o600);
   try {
@@ -96,8 +101,13 @@ export function spawnDetached(entry: URL, args: string[], opts: { env: Record<st
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
-      stdio: ["ignore", fd, fd],
+      stdio: [opts.input === undefined ? "ignore" : "pipe", fd, fd],
     });
+    if (opts.input !== undefined) {
+      child.stdin!.on("error", () => undefined); // the child may die before reading; its state file says why
+      child.stdin!.end(opts.input);
+      (child.stdin as unknown as { unref?: () => void }).unref?.();
+    }
     child.unref();
     if (!child.pid) throw new Error(`could not start ${fileURLToPath(entry)}`);
     return child.pid;

