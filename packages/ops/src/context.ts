@@ -4,6 +4,7 @@ import type { Reporter } from "./output/reporter.ts";
 import type { Runner } from "./runner/types.ts";
 import type { Secret } from "./secrets/secret.ts";
 import { RunStore } from "./state/run-state.ts";
+import type { Target } from "./target/target.ts";
 
 /** Flags every command understands. */
 export interface CommonFlags {
@@ -31,4 +32,11 @@ export interface OpsContext {
   redact(text: string): string;
   runner: Runner;
   runs: RunStore;
+  /** Where this command deploys: chosen once from OPS_TARGET / --target (target/factory.ts). */
+  target: Target;
+  /**
+   * Registers work that must run if the process is interrupted (SIGINT/SIGTERM) while a step
+   * holds something (a deploy lock, a release started but not yet routed). Returns the unregister function.
+   */
+  onInterrupt(fn: () => Promise<unknown>): () => void;
 }

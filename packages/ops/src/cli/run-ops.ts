@@ -5,6 +5,8 @@ import { readOpsEnv } from "../env.ts";
 import { OpsError, UsageError } from "../errors.ts";
 import { createReporter } from "../output/reporter.ts";
 import { createZxRunner } from "../runner/zx.ts";
+import { withCommandEvents } from "../runner/with-events.ts";
+import { createTarget } from "../target/factory.ts";
 import { knownSecretValues } from "../secrets/local-source.ts";
 import { createRedactor } from "../secrets/redactor.ts";
 import { RunStore } from "../state/run-state.ts";
@@ -53,17 +55,6 @@ function helpText(name: string, command: OpsCommand<Options>): string {
   ].join("\n");
 }
 
-const cleanups = new Set<() => Promise<unknown>>();
-
-/**
- * Registers work that must happen if the process is interrupted (SIGINT/SIGTERM) while a step
- * holds something, e.g. releasing a standalone run's deploy lock. Returns the unregister function.
- */
-export function onInterrupt(fn: () => Promise<unknown>): () => void {
-  cleanups.add(fn);
-  return () => cleanups.delete(fn);
-}
-
 /** Identity helper for typing commands. */
 export function defineOps<O extends Options>(command: OpsCommand<O>): OpsCommand<O> {
   return command;
@@ -83,6 +74,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   const started = performance.now();
   let stepName = typeof command.name === "string" ? command.name : "ops";
   let interrupted = false;
+  // Work registered through ctx.onInterrupt: what a step holds that an interrupt must undo.
+  const cleanups = new Set<() => Promise<unknown>>();
   const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(signal === "SIGINT" ? 130 : 143);
     interrupted = true;
@@ -115,11 +108,11 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       process.exit(0);
     }
     json = Boolean(values.json);
-    reporter = createReporter({ json, redactor });
     const env = readOpsEnv(process.env, {
       ...(typeof values.target === "string" ? { target: values.target } : {}),
       ...(typeof values.env === "string" ? { environment: values.env } : {}),
     });
+    reporter = createReporter({ json, redactor, verbose: env.verbose });
     for (const s of knownSecretValues(env)) redactor.add(s);
     const lockWait = typeof values["lock-wait"] === "string" ? values["lock-wait"] : env.lockWait;
     const flags: CommonFlags = {
@@ -131,16 +124,22 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     };
     reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
     const config = await loadOpsConfig(env.repoRoot);
-    ctx = {
+    const full: Omit<OpsContext, "target"> & { target?: OpsContext["target"] } = {
       env,
       config,
       flags,
       reporter,
       addSecret: (s) => redactor.add(s),
       redact: (t) => redactor.redact(t),
-      runner: createZxRunner(env.processEnv),
+      runner: withCommandEvents(createZxRunner(env.processEnv), reporter),
       runs: new RunStore(env.stateDir, env.environment),
+      onInterrupt: (fn) => {
+        cleanups.add(fn);
+        return () => cleanups.delete(fn);
+      },
     };
+    full.target = await createTarget(full);
+    ctx = full as OpsContext;
     const code = (await command.run(ctx, { values, positionals: parsed.positionals })) ?? 0;
     reporter.emit({ kind: "step:end", step: stepName, ok: code === 0, durationMs: Math.round(performance.now() - started) });
     process.exit(code);

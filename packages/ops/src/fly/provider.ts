@@ -1,6 +1,7 @@
 import type { OpsConfig } from "../config/schema.ts";
 import { DeployError, RollbackError } from "../errors.ts";
 import { flyDeploy, flyIpsList, flyReleases, flySecretsDeploy, flyStatus } from "../commands/fly.ts";
+import type { Cmd } from "../runner/types.ts";
 import type { FlyAppsEnv } from "./apps-env.ts";
 import { findEmittedRelease, type Flyctl } from "./flyctl.ts";
 import { chooseRollbackTarget, currentRelease, newestFirst, releaseIdOfImage, runningImage, type FlyRelease, type FlyStatus } from "./releases.ts";
@@ -57,18 +58,14 @@ export class FlyProvider {
   }
 
   /**
-   * Deploys one app and returns what changed.
-   * @throws {CommandFailedError} when flyctl fails (health-check timeout, release command…): Fly may
-   * have updated some machines already (rolling), which the message says.
-   * @throws {DeployError} when an internal app ends up with a public IP (C-22).
+   * The `fly deploy` of one app for release `releaseId`: a remote build tagged with the release id,
+   * `RELEASE_ID` and the link addresses as `-e` values, `FLY_EMIT_RELEASE_JSON=1` so the new
+   * release is printed as JSON (flyctl deploy docs).
    */
-  async deploy(app: string, releaseId: string): Promise<FlyAppRelease> {
+  deployCmd(app: string, releaseId: string): Cmd {
     const cfg = this.config.apps[app]!;
-    const flyApp = this.flyApp(app);
-    const before = currentRelease(await this.releases(app));
-    this.progress(`${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`);
     const cmd = flyDeploy({
-      app: flyApp,
+      app: this.flyApp(app),
       config: cfg.fly!.config,
       strategy: this.appsEnv.strategy,
       waitTimeout: this.appsEnv.waitTimeout,
@@ -76,9 +73,21 @@ export class FlyProvider {
       noPublicIps: !cfg.fly!.public,
       env: { RELEASE_ID: releaseId, ...this.linkEnv(app) },
     });
+    return { ...cmd, env: { FLY_EMIT_RELEASE_JSON: "1" } };
+  }
+
+  /**
+   * Runs a deploy command built by `deployCmd` and returns what changed; `before` is the release
+   * that served until now (read while planning).
+   * @throws {DeployError} when flyctl fails (health-check timeout, release command…): Fly may have
+   * updated some machines already (rolling), which the message says.
+   */
+  async runDeploy(app: string, releaseId: string, cmd: Cmd, before: FlyRelease | undefined): Promise<FlyAppRelease> {
+    const flyApp = this.flyApp(app);
+    this.progress(`${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`);
     let stdout: string;
     try {
-      stdout = (await this.flyctl.run({ ...cmd, env: { FLY_EMIT_RELEASE_JSON: "1" } }, `fly deploy of ${flyApp}`)).stdout;
+      stdout = (await this.flyctl.run(cmd, `fly deploy of ${flyApp}`)).stdout;
     } catch (err) {
       const e = err as DeployError;
       throw new DeployError(`${e.message}`, {
@@ -95,7 +104,6 @@ export class FlyProvider {
       version = latest.Version;
       imageRef = latest.ImageRef;
     }
-    if (!cfg.fly!.public) await this.assertNoPublicIps(app);
     this.progress(`${app}: ${flyApp} v${version} runs ${imageRef}`);
     return {
       app,
@@ -107,13 +115,22 @@ export class FlyProvider {
     };
   }
 
+  /** Whether `app` is internal (no public service): its IPs are checked after each deploy. */
+  isInternal(app: string): boolean {
+    return !this.config.apps[app]!.fly!.public;
+  }
+
+  ipsCmd(app: string): Cmd {
+    return flyIpsList(this.flyApp(app));
+  }
+
   /**
    * `flyctl ips list --json` must show no public address for an internal app (C-22).
    * @throws {DeployError} listing the public addresses and how to release them.
    */
-  async assertNoPublicIps(app: string): Promise<void> {
+  async assertNoPublicIps(app: string, cmd: Cmd = this.ipsCmd(app)): Promise<void> {
     const flyApp = this.flyApp(app);
-    const ips = await this.flyctl.json<FlyIp[]>(flyIpsList(flyApp), `listing IPs of ${flyApp}`);
+    const ips = await this.flyctl.json<FlyIp[]>(cmd, `listing IPs of ${flyApp}`);
     const publicIps = ips.filter((ip) => PUBLIC_IP_TYPES.has(ip.Type));
     if (publicIps.length > 0) {
       throw new DeployError(`${flyApp} must be internal but has public IPs: ${publicIps.map((ip) => `${ip.Address} (${ip.Type})`).join(", ")}`, {
@@ -123,9 +140,14 @@ export class FlyProvider {
     }
   }
 
+  /** `fly secrets deploy -a <app>`: applies staged secrets with a restart-only deploy. */
+  secretsDeployCmd(app: string): Cmd {
+    return flySecretsDeploy(this.flyApp(app));
+  }
+
   /** Applies staged secrets of an app that is not deployed in this run (C-09). */
-  async deployStagedSecrets(app: string): Promise<void> {
-    await this.flyctl.run(flySecretsDeploy(this.flyApp(app)), `fly secrets deploy of ${this.flyApp(app)}`);
+  async deployStagedSecrets(app: string, cmd: Cmd = this.secretsDeployCmd(app)): Promise<void> {
+    await this.flyctl.run(cmd, `fly secrets deploy of ${this.flyApp(app)}`);
   }
 
   /** Which release a rollback would go to, and the image running now (C-25). */
@@ -136,46 +158,45 @@ export class FlyProvider {
     return { app, flyApp: this.flyApp(app), running, releases, ...("release" in choice ? { target: choice.release } : { reason: choice.reason }) };
   }
 
+  /** The release id a rollback to `target` sets as RELEASE_ID: the run id in its image tag, else `v<its version>`. */
+  rollbackReleaseId(target: FlyRelease): string {
+    return releaseIdOfImage(target.ImageRef) ?? `v${target.Version}`;
+  }
+
+  /** `fly deploy --image <ref> --skip-release-command`: a new, higher release with an earlier image, today's fly.toml and secrets. */
+  rollbackCmd(app: string, target: FlyRelease): Cmd {
+    const cfg = this.config.apps[app]!;
+    const cmd = flyDeploy({
+      app: this.flyApp(app),
+      config: cfg.fly!.config,
+      strategy: this.appsEnv.strategy,
+      waitTimeout: this.appsEnv.waitTimeout,
+      image: target.ImageRef,
+      skipReleaseCommand: true,
+      noPublicIps: !cfg.fly!.public,
+      env: { RELEASE_ID: this.rollbackReleaseId(target), ...this.linkEnv(app) },
+    });
+    return { ...cmd, env: { FLY_EMIT_RELEASE_JSON: "1" } };
+  }
+
   /**
-   * Redeploys an earlier image: `fly deploy --image <ref> --skip-release-command` (§3.2). A new,
-   * higher release is created with today's fly.toml and secrets.
+   * Runs a rollback command built by `rollbackCmd`; `before` is what served until now.
    * @throws {RollbackError} when flyctl fails.
    */
-  async rollbackTo(app: string, target: FlyRelease): Promise<FlyAppRelease> {
-    const cfg = this.config.apps[app]!;
+  async runRollback(app: string, target: FlyRelease, cmd: Cmd, before: FlyRelease | undefined): Promise<FlyAppRelease> {
     const flyApp = this.flyApp(app);
-    const releaseId = releaseIdOfImage(target.ImageRef) ?? `v${target.Version}`;
-    const before = currentRelease(await this.releases(app));
     let stdout: string;
     try {
-      stdout = (
-        await this.flyctl.run(
-          {
-            ...flyDeploy({
-              app: flyApp,
-              config: cfg.fly!.config,
-              strategy: this.appsEnv.strategy,
-              waitTimeout: this.appsEnv.waitTimeout,
-              image: target.ImageRef,
-              skipReleaseCommand: true,
-              noPublicIps: !cfg.fly!.public,
-              env: { RELEASE_ID: releaseId, ...this.linkEnv(app) },
-            }),
-            env: { FLY_EMIT_RELEASE_JSON: "1" },
-          },
-          `rollback of ${flyApp} to v${target.Version}`,
-        )
-      ).stdout;
+      stdout = (await this.flyctl.run(cmd, `rollback of ${flyApp} to v${target.Version}`)).stdout;
     } catch (err) {
       throw new RollbackError((err as Error).message, { where: flyApp, fix: `Check \`fly status -a ${flyApp}\`; try another target with --to vN.` });
     }
     const emitted = findEmittedRelease(stdout);
-    if (!cfg.fly!.public) await this.assertNoPublicIps(app);
     return {
       app,
       flyApp,
       previous: before ? { version: before.Version, imageRef: before.ImageRef, release: releaseIdOfImage(before.ImageRef) ?? null } : null,
-      release: releaseId,
+      release: this.rollbackReleaseId(target),
       version: emitted?.version ?? (before?.Version ?? 0) + 1,
       imageRef: target.ImageRef,
     };

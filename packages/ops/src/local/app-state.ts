@@ -1,3 +1,4 @@
+import { previousServed, type ServedEntry } from "../release/previous.ts";
 import type { LocalPaths } from "./paths.ts";
 import { readJson, writeJsonAtomic } from "./process-utils.ts";
 
@@ -15,12 +16,16 @@ export interface LocalRelease {
   supervisorPid?: number;
   /** Its run's smoke checks failed: skipped by default rollbacks (still reachable with `--to`). */
   failedSmoke?: boolean;
+  /** A rollback went away from it: skipped by default rollbacks (still reachable with `--to`). */
+  rolledBack?: boolean;
 }
 
 /** Per-app state of the local target: the serving release and the ones kept, newest first. */
 export interface LocalAppState {
   current: string | null;
   releases: LocalRelease[];
+  /** Every switch of traffic, oldest first (state files written before it existed lack it). */
+  served?: ServedEntry[];
 }
 
 /** How many releases are kept per app (folders of older ones are deleted). */
@@ -34,12 +39,37 @@ export function writeAppState(paths: LocalPaths, app: string, state: LocalAppSta
   writeJsonAtomic(paths.appState(app), state);
 }
 
+/** Why a release may not be a default rollback target, or undefined. */
+export function skipReason(r: LocalRelease | undefined): string | undefined {
+  if (!r) return "(pruned)";
+  if (r.status === "failed") return "(never became healthy)";
+  if (r.failedSmoke) return "(its smoke checks failed)";
+  if (r.rolledBack) return "(rolled back)";
+  return undefined;
+}
+
 /**
- * The release a rollback goes back to: `to` if given, else the newest release older than the
- * current one that once served (not `failed`, and not from a run whose smoke checks failed).
+ * The release a rollback goes back to: `to` if given (any release that ever became healthy), else
+ * the one that served before the current one (release/previous.ts). State written before the
+ * serve history existed falls back to the newest older release that once served.
  */
-export function rollbackTarget(state: LocalAppState, to?: string): LocalRelease | undefined {
-  if (to) return state.releases.find((r) => r.id === to && r.status !== "failed");
+export function rollbackChoice(state: LocalAppState, to?: string): { release: LocalRelease } | { reason: string } {
+  const known = () => state.releases.map((r) => `${r.id}${skipReason(r) ? ` ${skipReason(r)}` : ""}`).join(", ") || "none";
+  if (to) {
+    const r = state.releases.find((x) => x.id === to && x.status !== "failed");
+    return r ? { release: r } : { reason: `no release "${to}" that can serve (known: ${known()})` };
+  }
+  if (state.served?.length) {
+    const choice = previousServed(state.served, state.current, (id) => skipReason(state.releases.find((r) => r.id === id)));
+    return "release" in choice ? { release: state.releases.find((r) => r.id === choice.release)! } : choice;
+  }
   const idx = state.releases.findIndex((r) => r.id === state.current);
-  return state.releases.slice(idx + 1).find((r) => r.status !== "failed" && !r.failedSmoke);
+  const r = state.releases.slice(idx + 1).find((x) => !skipReason(x));
+  return r ? { release: r } : { reason: "no earlier release that served" };
+}
+
+/** `rollbackChoice` as a release or undefined. */
+export function rollbackTarget(state: LocalAppState, to?: string): LocalRelease | undefined {
+  const c = rollbackChoice(state, to);
+  return "release" in c ? c.release : undefined;
 }

@@ -10,22 +10,20 @@ import { checkGrpcHealth, httpGet, waitFor, type HealthzBody } from "./health.ts
 import { localPaths, type LocalPaths } from "./paths.ts";
 import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
 import { readRoutes, setRoute } from "./router.ts";
-import { onInterrupt } from "../cli/run-ops.ts";
+import type { AppRelease } from "../target/target.ts";
+import type { ServedEntry } from "../release/previous.ts";
 
-export interface LocalDeployInput {
+/** A release process started but not yet routed. */
+export interface StartedRelease {
   app: string;
   releaseId: string;
-  gitSha: string;
-  runId: string;
-  /** The app's secrets (only its declared keys). */
-  secrets: Map<string, Secret>;
-  onProgress?: (message: string) => void;
-}
-
-export interface AppRelease {
-  app: string;
-  previous: string | null;
-  release: string;
+  /** Supervisor pid. */
+  pid: number;
+  /** Loopback port it listens on. */
+  port: number;
+  logFile: string;
+  /** Unregisters its interrupt cleanup (once routed or stopped). */
+  forget: () => void;
 }
 
 const LOOPBACK = "127.0.0.1";
@@ -40,6 +38,8 @@ export class LocalProvider {
   constructor(
     private readonly config: OpsConfig,
     private readonly env: OpsEnv,
+    /** Registers interrupt cleanups (the context's `onInterrupt`). */
+    private readonly onInterrupt: (fn: () => Promise<unknown>) => () => void = () => () => undefined,
   ) {
     this.paths = localPaths(env.stateDir, env.environment);
   }
@@ -63,6 +63,13 @@ export class LocalProvider {
     return cfg;
   }
 
+  /** Whether the current release of `app` has a live supervisor. */
+  isServing(app: string): boolean {
+    const st = readAppState(this.paths, app);
+    const cur = st.releases.find((r) => r.id === st.current);
+    return cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
+  }
+
   currentRelease(app: string): string | null {
     return readAppState(this.paths, app).current;
   }
@@ -73,13 +80,22 @@ export class LocalProvider {
     return cfg.artifacts.map((a) => join(cfg.dir, a)).filter((p) => !existsSync(join(this.env.repoRoot, p)));
   }
 
+  /** The argv a release of `app` runs (`node` is this Node). */
+  releaseCommand(app: string): string[] {
+    return this.appConfig(app).command.map((c, i) => (i === 0 && c === "node" ? process.execPath : c));
+  }
+
+  /** Names of the variables a release of `app` gets (its port, release id, links, declared secrets, localEnv). */
+  releaseEnvKeys(app: string): string[] {
+    const cfg = this.appConfig(app);
+    return [...new Set([...Object.keys(minimalChildEnv(this.env.processEnv)), ...Object.keys(cfg.localEnv), cfg.portEnv, cfg.releaseEnv, ...Object.keys(cfg.links), ...cfg.secrets])].sort();
+  }
+
   /**
-   * Copies the build into a new release folder, starts it, waits for health, switches the
-   * router, stops the previous release.
-   * @throws {DeployError} when the build is missing or the release does not become healthy in
-   * time; the previous release then keeps serving and nothing else changed.
+   * Copies the build into a new, immutable release folder and records the release as `stopped`.
+   * @throws {DeployError} when the build is missing or the release folder exists already.
    */
-  async deploy(input: LocalDeployInput): Promise<AppRelease> {
+  createRelease(input: { app: string; releaseId: string; gitSha: string; runId: string }): string {
     const cfg = this.appConfig(input.app);
     const missing = this.missingArtifacts(input.app);
     if (missing.length > 0) {
@@ -107,20 +123,19 @@ export class LocalProvider {
     const state = readAppState(this.paths, input.app);
     state.releases = [release, ...state.releases.filter((r) => r.id !== release.id)];
     writeAppState(this.paths, input.app, state);
-    input.onProgress?.(`${input.app}: release ${release.id} copied to ${dir}`);
-    return this.activate(input.app, release.id, input.secrets, input.onProgress);
+    return dir;
   }
 
   /**
-   * Rolls `app` back to its previous release (or `to`), with today's secrets, and returns what changed.
-   * @throws {RollbackError} when there is no earlier release to go back to, or it does not become healthy.
+   * The release `to` of `app`, or the one a default rollback goes back to.
+   * @throws {RollbackError} when there is none, or its folder was pruned.
    */
-  async rollback(app: string, secrets: Map<string, Secret>, opts: { to?: string; onProgress?: (m: string) => void } = {}): Promise<AppRelease> {
+  rollbackRelease(app: string, to?: string): LocalRelease {
     const state = readAppState(this.paths, app);
-    const target = rollbackTarget(state, opts.to);
+    const target = rollbackTarget(state, to);
     if (!target) {
       throw new RollbackError(
-        opts.to ? `${app} has no release ${opts.to} to roll back to` : `${app} has no earlier release to roll back to (current: ${state.current ?? "none"})`,
+        to ? `${app} has no release ${to} to roll back to` : `${app} has no earlier release to roll back to (current: ${state.current ?? "none"})`,
         { where: this.paths.appState(app), fix: `Known releases: ${state.releases.map((r) => `${r.id} (${r.status})`).join(", ") || "none"}.` },
       );
     }
@@ -129,15 +144,15 @@ export class LocalProvider {
         fix: "Deploy the wanted git revision again instead.",
       });
     }
-    try {
-      return await this.activate(app, target.id, secrets, opts.onProgress);
-    } catch (err) {
-      if (err instanceof DeployError) throw new RollbackError(err.message, { where: err.where, fix: err.fix });
-      throw err;
-    }
+    return target;
   }
 
-  private async activate(app: string, releaseId: string, secrets: Map<string, Secret>, onProgress?: (m: string) => void): Promise<AppRelease> {
+  /**
+   * Starts an existing release folder under a supervisor on a free loopback port. Until it is
+   * routed (`switchTraffic`) or given up (`abandon`), an interrupt stops it, so nothing runs that
+   * no state file knows of.
+   */
+  async startRelease(app: string, releaseId: string, secrets: Map<string, Secret>): Promise<StartedRelease> {
     const cfg = this.appConfig(app);
     const dir = this.paths.releaseDir(app, releaseId);
     const port = await freePort();
@@ -146,44 +161,52 @@ export class LocalProvider {
     env[cfg.releaseEnv] = releaseId;
     for (const [key, target] of Object.entries(cfg.links)) env[key] = `${LOOPBACK}:${this.publicPort(target)}`;
     for (const [key, value] of secrets) env[key] = value.reveal();
-    const command = cfg.command.map((c, i) => (i === 0 && c === "node" ? process.execPath : c));
     const supervisorState = join(dir, "supervisor.json");
     const logFile = join(dir, "release.log");
-    const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...command], { env, logFile, cwd: dir });
-    onProgress?.(`${app}: started release ${releaseId} on ${LOOPBACK}:${port} (supervisor pid ${pid}); waiting up to ${cfg.health.timeoutMs} ms for health`);
-    // Interrupted before traffic moved: stop the new release so nothing runs that no state file knows of.
-    const forget = onInterrupt(() => stopProcess(pid, 5_000));
-    try {
-      return await this.switchTo(app, releaseId, pid, port, logFile, onProgress);
-    } finally {
-      forget();
-    }
+    const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...this.releaseCommand(app)], { env, logFile, cwd: dir });
+    const forget = this.onInterrupt(() => stopProcess(pid, 5_000));
+    return { app, releaseId, pid, port, logFile, forget };
   }
 
-  /** Waits for the new release's health, routes traffic to it, stops the previous release. */
-  private async switchTo(app: string, releaseId: string, pid: number, port: number, logFile: string, onProgress?: (m: string) => void): Promise<AppRelease> {
-    const cfg = this.appConfig(app);
-    const health = await this.waitHealthy(cfg, `${LOOPBACK}:${port}`, releaseId, cfg.health.timeoutMs, pid);
-    const state = readAppState(this.paths, app);
-    if (!health.ok) {
-      await stopProcess(pid, 10_000);
-      const failed = state.releases.find((r) => r.id === releaseId);
-      if (failed && failed.id !== state.current) failed.status = "failed";
-      writeAppState(this.paths, app, state);
-      throw new DeployError(`${app} release ${releaseId} did not become healthy within ${cfg.health.timeoutMs} ms: ${health.detail}`, {
-        where: logFile,
-        fix: `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(logFile, 15)}`,
-      });
-    }
+  /** Stops a started release that will not be routed. */
+  async abandon(started: StartedRelease): Promise<void> {
+    await stopProcess(started.pid, 10_000);
+    started.forget();
+  }
+
+  /**
+   * Waits until the started release is healthy.
+   * @throws {DeployError} when it is not within the app's health timeout: it is stopped and marked
+   * failed, and the previous release keeps serving.
+   */
+  async awaitHealthy(started: StartedRelease): Promise<void> {
+    const cfg = this.appConfig(started.app);
+    const health = await this.waitHealthy(cfg, `${LOOPBACK}:${started.port}`, started.releaseId, cfg.health.timeoutMs, started.pid);
+    if (health.ok) return;
+    await this.abandon(started);
+    const state = readAppState(this.paths, started.app);
+    const failed = state.releases.find((r) => r.id === started.releaseId);
+    if (failed && failed.id !== state.current) failed.status = "failed";
+    writeAppState(this.paths, started.app, state);
+    throw new DeployError(`${started.app} release ${started.releaseId} did not become healthy within ${cfg.health.timeoutMs} ms: ${health.detail}`, {
+      where: started.logFile,
+      fix: `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(started.logFile, 15)}`,
+    });
+  }
+
+  /** Routes the app's stable port to the started (healthy) release, then stops the previous release. */
+  async switchTraffic(started: StartedRelease, via: ServedEntry["via"], onProgress?: (m: string) => void): Promise<AppRelease> {
+    const { app, releaseId, pid, port } = started;
     try {
       await setRoute(this.paths, { name: app, listenHost: LOOPBACK, listenPort: this.publicPort(app), upstream: { host: LOOPBACK, port } }, minimalChildEnv(this.env.processEnv));
     } catch (err) {
       // Traffic never reached the new release: stop it so nothing runs that no state file knows of.
-      await stopProcess(pid, 10_000);
+      await this.abandon(started);
       throw err;
     }
+    started.forget();
     onProgress?.(`${app}: ${LOOPBACK}:${this.publicPort(app)} now routes to release ${releaseId}`);
-
+    const state = readAppState(this.paths, app);
     const previous = state.current;
     const previousEntry = state.releases.find((r) => r.id === previous);
     if (previousEntry && previous !== releaseId) {
@@ -194,12 +217,27 @@ export class LocalProvider {
       onProgress?.(`${app}: stopped previous release ${previous}`);
     }
     const entry = state.releases.find((r) => r.id === releaseId);
-    if (entry) Object.assign(entry, { status: "serving", port, supervisorPid: pid });
+    if (entry) {
+      Object.assign(entry, { status: "serving", port, supervisorPid: pid });
+      delete entry.rolledBack;
+    }
+    if (via === "rollback" && previousEntry && previous !== releaseId) previousEntry.rolledBack = true;
+    if (previous !== releaseId || !state.served?.length) state.served = [...(state.served ?? []), { release: releaseId, at: new Date().toISOString(), via }].slice(-50);
     state.current = releaseId;
     this.prune(app, state.releases);
     state.releases = state.releases.slice(0, KEEP_RELEASES);
     writeAppState(this.paths, app, state);
     return { app, previous, release: releaseId };
+  }
+
+  /** The health wait of an app, for plans. */
+  healthDescription(app: string, releaseId: string): string {
+    const cfg = this.appConfig(app);
+    return `wait up to ${cfg.health.timeoutMs} ms for ${cfg.health.kind === "grpc" ? "gRPC health SERVING" : `${cfg.health.path} to report release ${releaseId}`}`;
+  }
+
+  healthTimeoutMs(app: string): number {
+    return this.appConfig(app).health.timeoutMs;
   }
 
   private prune(app: string, releases: LocalRelease[]): void {

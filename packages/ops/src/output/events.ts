@@ -1,3 +1,4 @@
+import type { ActionDescription } from "../plan/plan.ts";
 import type { CheckResult } from "../preflight/types.ts";
 
 /** Everything an operation tells the outside world, as data. Human text, `--json` and tests read the same stream. */
@@ -7,8 +8,10 @@ export type OpsEvent =
   | { kind: "info"; message: string }
   | { kind: "warn"; message: string; fix?: string }
   | { kind: "check"; result: CheckResult }
-  | { kind: "plan"; step: string; items: string[] }
-  | { kind: "cmd"; command: string }
+  | { kind: "plan"; step: string; items: string[]; actions?: ActionDescription[]; notes?: string[] }
+  | { kind: "action"; step: string; index: number; total: number; action: ActionDescription }
+  | { kind: "action:end"; step: string; index: number; ok: boolean; durationMs: number }
+  | { kind: "cmd"; command: string; envKeys: string[] }
   | { kind: "cmd:end"; command: string; exitCode: number | null; durationMs: number }
   | { kind: "retry"; what: string; attempt: number; delayMs: number; reason: string }
   | { kind: "table"; title: string; columns: string[]; rows: string[][] }

@@ -1,5 +1,6 @@
 import type { CheckStatus } from "../preflight/types.ts";
 import type { Formatters, OpsEvent } from "./events.ts";
+import { displayCommand } from "../runner/types.ts";
 
 const mark: Record<CheckStatus, string> = { pass: "✔", warn: "!", fail: "✖" };
 
@@ -21,7 +22,18 @@ export const humanFormatters: Formatters = {
   warn: (e) => `  ! ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ""}`,
   check: ({ result: r }) =>
     `  ${mark[r.status]} ${r.id.padEnd(24)} ${r.message}${r.where && r.status !== "pass" ? `\n      at ${r.where}` : ""}${r.status !== "pass" && r.fix ? `\n      fix: ${r.fix}` : ""}`,
-  plan: (e) => [`  plan (${e.step}):`, ...e.items.map((i, n) => `    ${n + 1}. ${i}`)].join("\n"),
+  plan: (e) =>
+    [
+      `  plan (${e.step}):`,
+      ...(e.notes ?? []).map((n) => `    ${n}`),
+      ...(e.actions
+        ? e.actions.map((a, n) => `    ${n + 1}. ${a.description}${a.argv && a.kind !== "process" ? `\n         $ ${displayCommand({ file: a.argv[0]!, args: a.argv.slice(1) })}` : ""}`)
+        : e.items.map((i, n) => `    ${n + 1}. ${i}`)),
+      ...(e.actions?.length === 0 || e.items.length === 0 ? ["    (nothing to do)"] : []),
+    ].join("\n"),
+  action: (e) => `  [${e.index}/${e.total}] ${e.action.description}`,
+  "action:end": () => undefined,
+  // Commands show in --json and with OPS_VERBOSE=1 (see createReporter); a failure is reported by its step.
   cmd: (e) => `  $ ${e.command}`,
   "cmd:end": (e) => (e.exitCode === 0 ? undefined : `  (exit ${e.exitCode ?? "signal"} after ${formatSeconds(e.durationMs)})`),
   retry: (e) => `  … ${e.what}: attempt ${e.attempt} failed (${e.reason}); retrying in ${formatSeconds(e.delayMs)}`,

@@ -16,6 +16,8 @@ export interface ReporterOptions {
   /** `--json`: one JSON object per line instead of text. */
   json: boolean;
   redactor: Redact;
+  /** `OPS_VERBOSE=1`: human output also shows every command run (`cmd`/`cmd:end`). */
+  verbose?: boolean;
   write?: (line: string) => void;
 }
 
@@ -30,6 +32,7 @@ export function createReporter(opts: ReporterOptions): Reporter {
     events,
     emit(event) {
       events.push(event);
+      if (!opts.json && !opts.verbose && (event.kind === "cmd" || event.kind === "cmd:end")) return;
       const text = opts.json ? JSON.stringify(event) : formatHuman(event);
       if (text !== undefined) write(opts.redactor.redact(text));
     },

@@ -4,12 +4,8 @@ import { acquireLock, describeHolder, releaseLock, renewLock } from "../db/lock.
 import { currentGitSha } from "../git-info.ts";
 import { newRunId, type RunRecord, type StepRecord } from "../state/run-state.ts";
 import { withTargetDb } from "../target-db.ts";
+import { action, type Action } from "../plan/plan.ts";
 
-/**
- * Opens a pipeline run (preflight does this): takes the environment's deploy lock, records the
- * run as `running` in the history, and makes it the current run every later task joins.
- * @throws {LockError} naming the holder when another deploy holds the lock past `--lock-wait`.
- */
 /** A new run record of this environment, not yet stored anywhere. */
 export async function newRun(ctx: OpsContext): Promise<RunRecord> {
   return {
@@ -48,17 +44,22 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
 }
 
 /**
- * Opens a pipeline run (preflight does this): takes the environment's deploy lock, records the
- * run as `running` in the history, and makes it the current run every later task joins.
- * @throws {LockError} naming the holder when another deploy holds the lock past `--lock-wait`.
+ * The actions that open a pipeline run (preflight does this): take the environment's deploy lock
+ * and record the run as `running` in the history, then make it the current run every later task
+ * joins. The lock is kept renewed while the process lives.
+ * @throws (on apply) {LockError} naming the holder when another deploy holds the lock past `--lock-wait`.
  */
-export async function openRun(ctx: OpsContext, kind: HistoryEntry["kind"] = "deploy"): Promise<RunRecord> {
-  const run = await newRun(ctx);
-  run.lockToken = await lockRun(ctx, run, kind);
-  keepLease(ctx, run.environment, run.lockToken);
-  ctx.runs.create(run);
-  ctx.reporter.emit({ kind: "info", message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}` });
-  return run;
+export function openRunActions(ctx: OpsContext, run: RunRecord, kind: HistoryEntry["kind"] = "deploy"): Action[] {
+  return [
+    action("db", `take the deploy lock of "${run.environment}" and record run ${run.runId} as running in ops.deploy_history`, async () => {
+      run.lockToken = await lockRun(ctx, run, kind);
+      keepLease(ctx, run.environment, run.lockToken);
+    }),
+    action("file", `open run ${run.runId}: the run state every later task of the pipeline joins`, () => {
+      ctx.runs.create(run);
+      ctx.reporter.emit({ kind: "info", message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}` });
+    }, { path: ctx.runs.runDir(run.runId) }),
+  ];
 }
 
 /**

@@ -1,34 +1,53 @@
 import type { OpsContext } from "../context.ts";
 import { recordHistory, type HistoryEntry } from "../db/history.ts";
 import { releaseLock } from "../db/lock.ts";
+import { action, printPlan, applyPlan, type Plan } from "../plan/plan.ts";
 import type { RunRecord } from "../state/run-state.ts";
 import { withTargetDb } from "../target-db.ts";
 import { historyOf, keepLease, lockRun, newRun } from "./run.ts";
-import { onInterrupt } from "../cli/run-ops.ts";
+
+/** What a standalone run records in the history besides its status. */
+export interface StandaloneRecord {
+  releases?: HistoryEntry["releases"];
+  migrationsApplied?: string[];
+  restorePoint?: string;
+}
 
 /**
  * Runs a step outside a pipeline (`pnpm ops:migrate`, `pnpm ops:rollback`) under the same deploy
- * lock, recording it in the history as its own run of `kind`. The lock is released whatever happens.
- * @throws {LockError} when a deploy holds the lock past `--lock-wait`; whatever `fn` throws.
+ * lock, recorded in the history as its own run of `kind`. `build` works the plan out (reads
+ * only); the plan shown and applied is: take the lock, the step's actions, record the run and
+ * release the lock (released whatever happens, also on an interrupt). A dry run prints it and
+ * returns `undefined`.
+ * @throws {LockError} when a deploy holds the lock past `--lock-wait`; whatever an action throws.
  */
-export async function withStandaloneRun<T>(
+export async function runStandalone<T>(
   ctx: OpsContext,
   kind: HistoryEntry["kind"],
-  fn: (run: RunRecord) => Promise<{ result: T; releases?: HistoryEntry["releases"]; migrationsApplied?: string[]; restorePoint?: string }>,
-): Promise<T> {
+  build: (run: RunRecord) => Promise<{ plan: Plan; result: () => T; record?: () => StandaloneRecord }>,
+): Promise<T | undefined> {
   const run = await newRun(ctx);
+  const { plan, result, record } = await build(run);
   const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ ...historyOf({ ...run, status }, kind, {}), ...extra });
-  const token = await lockRun(ctx, run, kind);
-  const stopLease = keepLease(ctx, run.environment, token);
-  const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
-  const forget = onInterrupt(release);
+  const lock = action("db", `take the deploy lock of "${run.environment}" and record ${kind} run ${run.runId} as running`, () => lockRun(ctx, run, kind));
   const started = Date.now();
-  try {
-    const out = await fn(run);
+  const close = action("db", `record run ${run.runId} as succeeded in ops.deploy_history and release the deploy lock`, async () => {
+    const out = record?.() ?? {};
     await withTargetDb(ctx, "deploy history", (client) =>
       recordHistory(client, entry("succeeded", { finishedAt: new Date(), releases: out.releases ?? {}, migrationsApplied: out.migrationsApplied ?? [], restorePoint: out.restorePoint, durationsMs: { [kind]: Date.now() - started } })),
     );
-    return out.result;
+  });
+  if (ctx.flags.dryRun) {
+    printPlan(ctx, { ...plan, actions: [lock, ...plan.actions, close] });
+    return undefined;
+  }
+  const [token] = (await applyPlan(ctx, { step: plan.step, actions: [lock] })) as [string];
+  const stopLease = keepLease(ctx, run.environment, token);
+  const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
+  const forget = ctx.onInterrupt(release);
+  try {
+    await applyPlan(ctx, { step: plan.step, actions: [...plan.actions, close], ...(plan.notes ? { notes: plan.notes } : {}) });
+    return result();
   } catch (err) {
     await withTargetDb(ctx, "deploy history", (client) =>
       recordHistory(client, entry("failed", { finishedAt: new Date(), error: ctx.redact(((err as Error).message ?? String(err)).split("\n")[0]!), durationsMs: { [kind]: Date.now() - started } })),

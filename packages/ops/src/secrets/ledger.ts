@@ -19,8 +19,10 @@ export class SecretLedger {
     this.dir = join(stateDir, "ledger", environment);
   }
 
-  private key(): Buffer {
+  private key(create: boolean): Buffer {
     const path = join(this.dir, "ledger.key");
+    // A dry run writes nothing: without a key yet, nothing was deployed to compare with either.
+    if (!existsSync(path) && !create) return randomBytes(32);
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, randomBytes(32).toString("hex"), { mode: 0o600, flag: "wx" });
@@ -28,9 +30,9 @@ export class SecretLedger {
     return Buffer.from(readFileSync(path, "utf8").trim(), "hex");
   }
 
-  /** Fingerprints of `values` restricted to `keys` (an app's declared secrets). */
-  fingerprints(keys: readonly string[], values: Map<string, Secret>): AppFingerprints {
-    const k = this.key();
+  /** Fingerprints of `values` restricted to `keys` (an app's declared secrets). `create: false` never writes the key file. */
+  fingerprints(keys: readonly string[], values: Map<string, Secret>, opts: { create: boolean } = { create: true }): AppFingerprints {
+    const k = this.key(opts.create);
     const out: AppFingerprints = {};
     for (const key of keys) {
       const v = values.get(key);
@@ -42,6 +44,11 @@ export class SecretLedger {
   /** What was last deployed to `app` (empty before the first deploy). */
   deployed(app: string): AppFingerprints {
     return readJson<AppFingerprints>(join(this.dir, `${app}.json`)) ?? {};
+  }
+
+  /** The folder the ledger writes (for plans). */
+  get folder(): string {
+    return this.dir;
   }
 
   recordDeployed(app: string, fingerprints: AppFingerprints): void {

@@ -112,6 +112,14 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
   return { values, sources, generated, warnings, ...(pgPassword ? { postgresPassword: pgPassword } : {}) };
 }
 
+/** The keys `resolveLocalSecrets({ create: true })` would generate now (none once the file holds them). */
+export function missingGeneratedKeys(config: OpsConfig, env: OpsEnv): string[] {
+  const paths = localPaths(env.stateDir, env.environment);
+  const store = existsSync(paths.secretsFile) ? readEntries(paths.secretsFile).values : new Map<string, Secret>();
+  const wanted = [...(env.secretsFile ? [] : config.secrets.generated), ...(env.databaseUrl ? [] : [LOCAL_PG_PASSWORD_KEY])];
+  return wanted.filter((k) => !store.has(k));
+}
+
 /** Every secret value a step might print by mistake, for the redactor: generated, given, from the environment. */
 export function knownSecretValues(env: OpsEnv): Secret[] {
   const out: Secret[] = [...env.secretEnv.values()];

@@ -51,7 +51,8 @@ export class RunStore {
     private readonly environment: string,
   ) {}
 
-  private runDir(runId: string) {
+  /** The folder of one run's state. */
+  runDir(runId: string): string {
     return join(this.stateDir, "runs", runId);
   }
   private pointerPath() {

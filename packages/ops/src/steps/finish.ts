@@ -1,34 +1,32 @@
 import { appendFileSync } from "node:fs";
 import { defineOps } from "../cli/run-ops.ts";
+import type { OpsContext } from "../context.ts";
+import { UsageError } from "../errors.ts";
 import { deployReportMarkdown } from "../output/report.ts";
 import { closeRun, failCurrentRun, historyOf, joinRun } from "../pipeline/run.ts";
-import type { OpsContext } from "../context.ts";
-import { DeployError, UsageError } from "../errors.ts";
-import { flyTarget } from "../fly/context.ts";
+import { action, applyPlan, printPlan, type Plan } from "../plan/plan.ts";
+import type { RunRecord } from "../state/run-state.ts";
 
-/**
- * C-09: an app that got staged secrets in this run but was not deployed in it (filtered out, or
- * nothing to deploy) still runs the old values. Apply them with `fly secrets deploy`; if that is
- * impossible (no machines yet), fail saying so.
- */
-export async function applyStagedSecretsOfSkippedApps(ctx: OpsContext, runId: string): Promise<string[]> {
-  if (ctx.env.target !== "fly") return [];
-  const steps = ctx.runs.readSteps(runId);
-  const staged = (steps["sync-secrets"]?.detail as { stagedFly?: Record<string, string[]> } | undefined)?.stagedFly ?? {};
-  const skipped = Object.entries(staged).filter(([app, keys]) => keys.length > 0 && !steps[`deploy-${app}`]).map(([app]) => app);
-  const { provider } = flyTarget(ctx);
-  for (const app of skipped) {
-    ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)} has staged secrets (${staged[app]!.join(", ")}) but was not deployed in this run; applying them with fly secrets deploy` });
-    try {
-      await provider.deployStagedSecrets(app);
-    } catch (err) {
-      throw new DeployError(`${provider.flyApp(app)} still runs the old values of ${staged[app]!.join(", ")}: ${(err as Error).message}`, {
-        where: provider.flyApp(app),
-        fix: `Deploy it (pnpm turbo run production-deploy, unfiltered) or run \`fly secrets deploy -a ${provider.flyApp(app)}\` once it has machines.`,
-      });
-    }
-  }
-  return skipped;
+/** The finish plan: the target's last actions, then close the run (history + lock) and write the report. */
+function finishPlan(ctx: OpsContext, runId: string | undefined, report: { run?: RunRecord; done?: { path: string; entry: ReturnType<typeof historyOf> } }): Plan {
+  const steps = runId ? ctx.runs.readSteps(runId) : {};
+  return {
+    step: "finish",
+    actions: [
+      ...ctx.target.finishActions(steps),
+      action("db", "record the run as succeeded in ops.deploy_history and release the deploy lock", async () => {
+        report.run = await closeRun(ctx, report.run!, "succeeded");
+      }),
+      action("file", "write the deploy report (and append it to $GITHUB_STEP_SUMMARY when set)", () => {
+        const all = ctx.runs.readSteps(report.run!.runId);
+        const entry = historyOf(report.run!, "deploy", all);
+        const markdown = deployReportMarkdown(entry, all);
+        const path = ctx.runs.writeFile(report.run!.runId, "report.md", markdown);
+        if (ctx.env.githubStepSummary) appendFileSync(ctx.env.githubStepSummary, `${markdown}\n`);
+        report.done = { path, entry };
+      }),
+    ],
+  };
 }
 
 /**
@@ -48,20 +46,16 @@ export const finishCommand = () =>
       const misusedDryRun = dryRun && open?.status === "running" && !ctx.env.dryRun;
       if (misusedDryRun) dryRun = false;
       if (dryRun || !ctx.flags.pipeline) {
-        ctx.reporter.emit({ kind: "plan", step: "finish", items: ["record the run in ops.deploy_history", "write the deploy report", "release the deploy lock"] });
+        printPlan(ctx, finishPlan(ctx, runId, {}));
         return;
       }
-      const run = await joinRun(ctx, "finish");
-      await applyStagedSecretsOfSkippedApps(ctx, run.runId);
-      const final = await closeRun(ctx, run, "succeeded");
-      const steps = ctx.runs.readSteps(run.runId);
-      const entry = historyOf(final, "deploy", steps);
-      const markdown = deployReportMarkdown(entry, steps);
-      const path = ctx.runs.writeFile(run.runId, "report.md", markdown);
-      if (ctx.env.githubStepSummary) appendFileSync(ctx.env.githubStepSummary, `${markdown}\n`);
+      const report: Parameters<typeof finishPlan>[2] = { run: await joinRun(ctx, "finish") };
+      await applyPlan(ctx, finishPlan(ctx, report.run!.runId, report));
+      const { path, entry } = report.done!;
+      const steps = ctx.runs.readSteps(report.run!.runId);
       ctx.reporter.emit({
         kind: "table",
-        title: `Deploy ${run.runId} succeeded`,
+        title: `Deploy ${report.run!.runId} succeeded`,
         columns: ["APP", "PREVIOUS", "RELEASE"],
         rows: Object.entries(entry.releases).map(([app, r]) => [app, r.from ?? "-", r.to ?? "-"]),
       });
@@ -75,7 +69,7 @@ export const finishCommand = () =>
       });
       ctx.reporter.emit({ kind: "info", message: `report: ${path}; migrations applied: ${entry.migrationsApplied.join(", ") || "none"}; deploy lock released` });
       if (misusedDryRun) {
-        throw new UsageError(`this was NOT a dry run: --dry-run reached only this last task (turbo passes arguments after -- to the task named on the command line), so run ${run.runId} really deployed`, {
+        throw new UsageError(`this was NOT a dry run: --dry-run reached only this last task (turbo passes arguments after -- to the task named on the command line), so run ${report.run!.runId} really deployed`, {
           fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy. To undo this deploy: pnpm ops:rollback.",
         });
       }

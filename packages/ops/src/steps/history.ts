@@ -1,7 +1,7 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { listHistory } from "../db/history.ts";
 import { UsageError } from "../errors.ts";
-import { withTargetDb } from "../target-db.ts";
+import { readOpsDb } from "../target-db.ts";
 
 /** `pnpm ops:history [--limit N]`: every recorded run, newest first. */
 export const historyCommand = () =>
@@ -13,7 +13,7 @@ export const historyCommand = () =>
     async run(ctx, { values }) {
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${String(values.limit)}" is not a positive whole number`, { fix: "e.g. --limit 50" });
-      const entries = await withTargetDb(ctx, "deploy history", (client) => listHistory(client, ctx.env.environment, limit), { start: false });
+      const entries = await readOpsDb(ctx, "deploy history", (client) => listHistory(client, ctx.env.environment, limit), []);
       ctx.reporter.emit({
         kind: "table",
         title: `Runs of "${ctx.env.environment}"`,

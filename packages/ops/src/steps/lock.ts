@@ -1,7 +1,8 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { breakLock, describeHolder, readLock } from "../db/lock.ts";
 import { UsageError } from "../errors.ts";
-import { withTargetDb } from "../target-db.ts";
+import { readOpsDb, withTargetDb } from "../target-db.ts";
+import { action, runPlan } from "../plan/plan.ts";
 
 /** `pnpm ops:lock [status]` and `pnpm ops:lock break --yes`. */
 export const lockCommand = () =>
@@ -13,19 +14,23 @@ export const lockCommand = () =>
       const sub = positionals[0] ?? "status";
       if (sub !== "status" && sub !== "break") throw new UsageError(`unknown lock command "${sub}"`, { fix: "Use `pnpm ops:lock status` or `pnpm ops:lock break --yes`." });
       if (sub === "status") {
-        const lock = await withTargetDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), { start: false });
+        const lock = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
         ctx.reporter.emit({ kind: "info", message: lock ? `held by ${describeHolder(lock)}${lock.expiresAt < new Date() ? " (lease expired: the next deploy takes it over)" : ""}` : "free" });
         ctx.reporter.emit({ kind: "result", step: "lock", data: lock ?? null });
         return;
       }
-      if (ctx.flags.dryRun) {
-        ctx.reporter.emit({ kind: "plan", step: "lock break", items: [`delete the deploy lock of "${ctx.env.environment}"`] });
-        return;
-      }
-      if (!ctx.flags.yes) {
+      if (!ctx.flags.yes && !ctx.flags.dryRun) {
         throw new UsageError("breaking the deploy lock needs --yes", { fix: "Make sure the holder is really gone (pnpm ops:lock status), then run `pnpm ops:lock break --yes`." });
       }
-      const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
-      ctx.reporter.emit({ kind: removed ? "warn" : "info", message: removed ? `broke the deploy lock held by ${describeHolder(removed)}` : "the lock was free; nothing to break" });
+      const held = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
+      await runPlan(ctx, {
+        step: "lock break",
+        actions: [
+          action("db", `delete the deploy lock of "${ctx.env.environment}"${held ? ` held by ${describeHolder(held)}` : " (it is free)"}`, async () => {
+            const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
+            ctx.reporter.emit({ kind: removed ? "warn" : "info", message: removed ? `broke the deploy lock held by ${describeHolder(removed)}` : "the lock was free; nothing to break" });
+          }),
+        ],
+      });
     },
   });

@@ -4,16 +4,15 @@ import type { OpsContext } from "../context.ts";
 import { PreflightError } from "../errors.ts";
 import { validateMigrationFiles } from "../migrations/validate-files.ts";
 import { lintMigrations } from "../migrations/lint.ts";
-import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
 import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
 import { checkTurboJson, loadTurboJson } from "../preflight/turbo-checks.ts";
 import type { CheckResult } from "../preflight/types.ts";
-import { checkFlyApps, checkFlyCli, checkFlyDockerfiles, checkFlyDatabase, checkFlySecrets, checkFlyTomls, checkGitClean, checkProtoCompatible } from "../preflight/fly-checks.ts";
+import type { PreflightCheck } from "../preflight/check.ts";
 import { worstStatus } from "../preflight/types.ts";
-import { openRun, recordStep } from "../pipeline/run.ts";
+import { newRun, openRunActions, recordStep } from "../pipeline/run.ts";
+import { runPlan } from "../plan/plan.ts";
 
-/** A check group: runs concurrently with the others; a throw becomes one `fail` result. */
-export type PreflightCheck = (ctx: OpsContext) => Promise<CheckResult[]> | CheckResult[];
+export type { PreflightCheck } from "../preflight/check.ts";
 
 async function turboChecks(ctx: OpsContext): Promise<CheckResult[]> {
   const path = join(ctx.env.repoRoot, "turbo.json");
@@ -29,20 +28,7 @@ export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck>
     migrations: (c) => validateMigrationFiles(join(c.env.repoRoot, c.config.migrationsDir)),
     "migrations.lint": (c) => lintMigrations(c.runner, join(c.env.repoRoot, c.config.migrationsDir), c.env.repoRoot, { pgVersion: c.config.migrate.pgVersion, exclude: c.config.migrate.lintExclude, fail: c.config.migrate.lintFail }),
   };
-  if (ctx.env.target === "local") {
-    return { ...common, secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
-  }
-  return {
-    ...common,
-    "fly.cli": checkFlyCli,
-    "fly.apps": checkFlyApps,
-    "fly.toml": checkFlyTomls,
-    docker: checkFlyDockerfiles,
-    secrets: checkFlySecrets,
-    database: checkFlyDatabase,
-    git: checkGitClean,
-    proto: checkProtoCompatible,
-  };
+  return { ...common, ...ctx.target.preflightChecks() };
 }
 
 const c = (ctx: OpsContext) => `${Object.keys(ctx.config.apps).length} apps, deploy order ${ctx.config.deployOrder.join(" → ")}`;
@@ -94,11 +80,9 @@ export const preflightCommand = (opts: PreflightOptions = {}) =>
         });
       }
       ctx.reporter.emit({ kind: "info", message: `${results.length} checks passed${warned.length ? ` (${warned.length} with warnings)` : ""}` });
-      if (ctx.flags.pipeline && !ctx.flags.dryRun) {
-        const run = await openRun(ctx);
-        recordStep(ctx, run, "preflight", started, { checks: results.length, warnings: warned.length });
-      } else if (ctx.flags.pipeline) {
-        ctx.reporter.emit({ kind: "plan", step: "preflight", items: ["start the local database if it is not running", "take the deploy lock", "open a run every later task joins"] });
-      }
+      if (!ctx.flags.pipeline) return;
+      const run = await newRun(ctx);
+      const applied = await runPlan(ctx, { step: "preflight", actions: [...ctx.target.database.startActions(), ...openRunActions(ctx, run)] });
+      if (applied) recordStep(ctx, run, "preflight", started, { checks: results.length, warnings: warned.length });
     },
   });

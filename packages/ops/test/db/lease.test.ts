@@ -10,6 +10,7 @@ import { keepLease } from "../../src/pipeline/run.ts";
 import { createRedactor } from "../../src/secrets/redactor.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 import { createTestDatabase, type TestDatabase } from "../setup/pg.ts";
+import { testContext } from "../setup/context.ts";
 
 const repoRoot = resolve(import.meta.dirname, "../../../..");
 let db: TestDatabase;
@@ -22,19 +23,8 @@ afterAll(async () => {
 });
 
 async function context(ttlMs: number): Promise<OpsContext> {
-  const written = (await import(resolve(repoRoot, "ops.config.ts"))).default;
-  const redactor = createRedactor([]);
-  const lines: string[] = [];
-  return {
-    env: readOpsEnv({ OPS_REPO_ROOT: repoRoot, DATABASE_URL: db.url }),
-    config: parseOpsConfig({ ...written, lock: { ttlMs } }),
-    flags: { dryRun: false, json: false, pipeline: true, lockWaitMs: 0, yes: false },
-    reporter: createReporter({ json: false, redactor, write: (l) => lines.push(l) }),
-    addSecret: (s: Secret) => redactor.add(s),
-    redact: (t: string) => redactor.redact(t),
-    runner: async () => ({ ok: true, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 0, command: "" }),
-    runs: undefined as never,
-  };
+  const { ctx } = await testContext({ env: { DATABASE_URL: db.url }, flags: { pipeline: true }, config: (written) => ({ ...written, lock: { ttlMs } }) });
+  return ctx;
 }
 
 describe("the lease is kept while a step works", () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import pgLib from "pg";
@@ -8,7 +8,8 @@ import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
 import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
-import { filesUnder, readText, repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
+import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
+import { filesUnder, PIPELINE_STEPS, readText, repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const TOKEN = "FlyV1 fm2_e2e_token";
@@ -156,6 +157,54 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(next.filter((c) => c.argv[0] === "secrets" && c.argv[1] === "import")).toHaveLength(0);
     expect(next.filter((c) => c.argv[0] === "deploy")).toHaveLength(2);
     expect(res.out).toMatch(/BACKEND_AUTH_TOKEN\s+unchanged/);
+  });
+
+  it("a dry run of the pipeline and of each step calls no mutating flyctl command and leaves the database and state folder as they were", async () => {
+    const readsOnly = (c: { argv: string[] }) => ["releases", "status", "version"].includes(c.argv[0]!) || ["secrets list", "ips list", "auth whoami", "apps list"].includes(c.argv.slice(0, 2).join(" "));
+    const snap = async () => ({ db: await databaseSnapshot(env.MIGRATION_DATABASE_URL!), files: folderSnapshot(stateDir, (p) => !p.startsWith("fly-state")) });
+    // Something for each dry run to plan: a changed secret, and a pending migration.
+    writeFileSync(join(repo.dir, ".env.production"), readFileSync(join(repo.dir, ".env.production"), "utf8").replace(`GREETING=${GREETING}`, "GREETING=hello again"));
+    const probe = join(repo.dir, "migrations", `${migrationCount + 1}_dry.sql`);
+    writeFileSync(probe, "CREATE TABLE dry_run_probe (id bigint);\n");
+    try {
+    const before = await snap();
+    const firstCall = calls().length;
+    const res = await pipeline(PIPELINE_STEPS.map(([s, a]) => [s, [...a, "--dry-run"]]));
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toContain("stage GREETING on");
+    expect(res.out).toContain(`apply ${migrationCount + 1}_dry.sql`);
+    for (const [script, args] of [["secrets", ["sync", "--dry-run"]], ["migrate", ["--dry-run"]], ["deploy", ["client", "--dry-run"]], ["rollback", ["--dry-run"]], ["lock", ["break", "--dry-run"]]] as const) {
+      const one = await repo.script(script, [...args], env);
+      expect(one.code, one.out).toBe(0);
+    }
+    expect(calls().slice(firstCall).filter((c) => !readsOnly(c)).map(argvOf)).toEqual([]);
+    expect(await snap()).toEqual(before);
+    } finally {
+      rmSync(probe, { force: true });
+      writeSecrets();
+    }
+  });
+
+  it.each([
+    ["secrets", ["sync"]],
+    ["deploy", ["client"]],
+    ["deploy", ["backend"]],
+    ["rollback", ["--app", "client"]],
+  ] as const)("%s %s: apply runs exactly the reads of its dry run, then the commands the dry run printed", async (script, args) => {
+    if (script === "secrets") writeFileSync(join(repo.dir, ".env.production"), readFileSync(join(repo.dir, ".env.production"), "utf8").replace(`GREETING=${GREETING}`, "GREETING=hello plan"));
+    const norm = (argv: readonly string[]) => argv.join(" ").replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>");
+    const start = calls().length;
+    const dry = await repo.script(script, [...args, "--dry-run", "--json"], env);
+    expect(dry.code, dry.out).toBe(0);
+    const dryCalls = calls().slice(start).map((c) => norm(c.argv));
+    const plan = dry.out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).find((e) => e.kind === "plan");
+    const planned = (plan.actions as { argv?: string[] }[]).filter((a) => a.argv?.[0] === "flyctl").map((a) => norm(a.argv!.slice(1)));
+    expect(planned.length).toBeGreaterThan(0);
+    const mid = calls().length;
+    const applied = await repo.script(script, [...args, "--json"], env);
+    expect(applied.code, applied.out).toBe(0);
+    expect(calls().slice(mid).map((c) => norm(c.argv))).toEqual([...dryCalls, ...planned]);
+    if (script === "secrets") writeSecrets();
   });
 
   it("a manual rollback of one app redeploys the newest complete release with another image, then smoke-checks", async () => {

@@ -2,6 +2,15 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson, freshEnvironment, pnpm, repoRoot } from "./harness.ts";
+import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
+import { parse as parseDotenv } from "dotenv";
+
+/** The embedded Postgres URL of an environment, from its generated secrets file (read with dotenv). */
+function localDatabaseUrl(env: Record<string, string | undefined>): string {
+  const file = readFileSync(join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!, "secrets.env"));
+  const password = parseDotenv(file).OPS_LOCAL_PG_PASSWORD!;
+  return `postgresql://postgres:${encodeURIComponent(password)}@127.0.0.1:${env.OPS_LOCAL_PG_PORT}/app`;
+}
 
 const migrationCount = readdirSync(join(repoRoot, "migrations")).filter((f) => f.endsWith(".sql")).length;
 
@@ -63,7 +72,9 @@ describe("production-deploy on the local target", () => {
     expect(health.body.backend.status).toBe("SERVING");
   });
 
-  it("OPS_DRY_RUN=1 reaches every task: each prints its plan and nothing changes", async () => {
+  it("OPS_DRY_RUN=1 reaches every task: each prints its plan, and the database and state folder stay byte-identical", async () => {
+    const snap = async () => ({ db: await databaseSnapshot(localDatabaseUrl(env)), files: folderSnapshot(env.OPS_STATE_DIR!) });
+    const before = await snap();
     const res = await pnpm(["turbo", "run", "production-deploy"], { ...env, OPS_DRY_RUN: "1" });
     expect(res.code, res.out).toBe(0);
     for (const step of ["preflight", "secrets sync", "migrate", "deploy backend", "deploy client", "smoke", "finish"]) {
@@ -71,6 +82,11 @@ describe("production-deploy on the local target", () => {
     }
     expect(res.out).toContain("plan (deploy client):");
     expect(res.out).not.toContain("now routes to release");
+    for (const args of [["ops:secrets", "sync", "--dry-run"], ["ops:migrate", "--dry-run"], ["ops:rollback", "--app", "client", "--to", secondRelease, "--dry-run"], ["ops:local", "down", "--purge", "--dry-run"], ["ops:lock", "break", "--dry-run"], ["ops:secrets", "rotate", "BACKEND_AUTH_TOKEN", "--dry-run"]]) {
+      const one = await pnpm(args, env);
+      expect(one.code, one.out).toBe(0);
+    }
+    expect(await snap()).toEqual(before);
     const health = await getJson(`${url}/healthz`);
     expect(health.body.client.release).toBe(firstRelease);
   });
@@ -84,8 +100,9 @@ describe("production-deploy on the local target", () => {
     expect(lock.out).toContain("free");
     const rollback = await pnpm(["ops:rollback"], env);
     expect(rollback.code, rollback.out).toBe(0);
-    // it went back to the newest release before the one just made
-    expect(rollback.out).toContain(`→ ${secondRelease}`);
+    // It goes back to what served before the release just made: the first release, which the
+    // earlier rollback restored, not the second, which that rollback went away from.
+    expect(rollback.out).toContain(`→ ${firstRelease}`);
   });
 
   it("history lists both deploys and the rollback; status shows what serves", async () => {
@@ -101,7 +118,25 @@ describe("production-deploy on the local target", () => {
     expect(result.data[4].migrationsApplied).toHaveLength(migrationCount + 1);
     const status = await pnpm(["ops:status"], env);
     expect(status.code, status.out).toBe(0);
-    expect(status.out).toMatch(new RegExp(`client\\s+${secondRelease}\\s+running`));
+    expect(status.out).toMatch(new RegExp(`client\\s+${firstRelease}\\s+running`));
     expect(status.out).toContain("deploy lock: free");
   });
+  it.each([
+    { name: "ops:secrets sync", argsOf: () => ["ops:secrets", "sync"] },
+    { name: "ops:rollback --app client --to <second release>", argsOf: () => ["ops:rollback", "--app", "client", "--to", secondRelease] },
+    { name: "ops:local up", argsOf: () => ["ops:local", "up"] },
+  ])("$name: apply runs the very actions its dry run printed", async ({ argsOf }) => {
+    const args = argsOf();
+    if (args[1] === "up") expect((await pnpm(["ops:local", "down"], env)).code).toBe(0);
+    const events = (out: string) => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const dry = await pnpm([...args, "--dry-run", "--json"], env);
+    expect(dry.code, dry.out).toBe(0);
+    const printed = events(dry.out).find((e) => e.kind === "plan").actions;
+    expect(printed.length).toBeGreaterThan(0);
+    const applied = await pnpm([...args, "--json"], env);
+    expect(applied.code, applied.out).toBe(0);
+    const norm = (a: unknown) => JSON.stringify(a).replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>");
+    expect(events(applied.out).filter((e) => e.kind === "action").map((e) => norm(e.action))).toEqual(printed.map(norm));
+  });
+
 });

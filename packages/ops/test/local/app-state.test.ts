@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readAppState, rollbackTarget, writeAppState, type LocalAppState, type LocalRelease } from "../../src/local/app-state.ts";
+import { readAppState, rollbackChoice, rollbackTarget, writeAppState, type LocalAppState, type LocalRelease } from "../../src/local/app-state.ts";
 import { localPaths } from "../../src/local/paths.ts";
 
 const rel = (id: string, status: LocalRelease["status"]): LocalRelease => ({
@@ -60,5 +60,38 @@ describe("readAppState / writeAppState", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("rollbackChoice follows what served, not creation order", () => {
+  const served = (...ids: [string, "deploy" | "rollback"][]) => ids.map(([release, via], i) => ({ release, via, at: `2026-12-04T10:0${i}:00.000Z` }));
+  it("deploy A, B, roll back to A, deploy C: the rollback goes to A, not to B", () => {
+    const s: LocalAppState = {
+      current: "C",
+      releases: [rel("C", "serving"), { ...rel("B", "stopped"), rolledBack: true }, rel("A", "stopped")],
+      served: served(["A", "deploy"], ["B", "deploy"], ["A", "rollback"], ["C", "deploy"]),
+    };
+    expect(rollbackChoice(s)).toEqual({ release: rel("A", "stopped") });
+  });
+  it("a rollback after a rollback does not return to the release just rolled away from", () => {
+    const s: LocalAppState = {
+      current: "A",
+      releases: [{ ...rel("B", "stopped"), rolledBack: true }, rel("A", "serving")],
+      served: served(["A", "deploy"], ["B", "deploy"], ["A", "rollback"]),
+    };
+    expect(rollbackChoice(s)).toEqual({ reason: "no earlier release that can serve: B (rolled back); name one with --to to go back to it anyway" });
+    expect(rollbackChoice(s, "B")).toEqual({ release: { ...rel("B", "stopped"), rolledBack: true } });
+  });
+  it("skips a release whose smoke checks failed and one that never became healthy", () => {
+    const s: LocalAppState = {
+      current: "D",
+      releases: [rel("D", "serving"), { ...rel("C", "stopped"), failedSmoke: true }, rel("B", "failed"), rel("A", "stopped")],
+      served: served(["A", "deploy"], ["B", "deploy"], ["C", "deploy"], ["D", "deploy"]),
+    };
+    expect("release" in rollbackChoice(s) && (rollbackChoice(s) as { release: LocalRelease }).release.id).toBe("A");
+  });
+  it("names a pruned release instead of choosing it", () => {
+    const s: LocalAppState = { current: "B", releases: [rel("B", "serving")], served: served(["A", "deploy"], ["B", "deploy"]) };
+    expect(rollbackChoice(s)).toEqual({ reason: "no earlier release that can serve: A (pruned); name one with --to to go back to it anyway" });
   });
 });

@@ -16,7 +16,9 @@ const events = (v: string): OpsEvent[] => [
   { kind: "warn", message: "careful", fix: `set it to ${v}` },
   { kind: "check", result: { id: "secrets.present", status: "fail", message: `value ${v}`, where: `.env:${v}`, fix: `remove ${v}` } },
   { kind: "plan", step: "secrets", items: [`set KEY=${v}`] },
-  { kind: "cmd", command: `flyctl secrets set KEY=${v}` },
+  { kind: "action", step: "deploy", index: 1, total: 2, action: { kind: "cmd", description: `stage KEY=${v}`, argv: ["flyctl", `KEY=${v}`], envKeys: ["FLY_API_TOKEN"] } },
+  { kind: "action:end", step: `deploy ${v}`, index: 1, ok: true, durationMs: 3 },
+  { kind: "cmd", command: `flyctl secrets set KEY=${v}`, envKeys: ["FLY_API_TOKEN"] },
   { kind: "cmd:end", command: `flyctl secrets set KEY=${v}`, exitCode: 1, durationMs: 10 },
   { kind: "retry", what: "connect", attempt: 1, delayMs: 1000, reason: `auth failed for ${v}` },
   { kind: "table", title: "Secrets", columns: ["KEY", "VALUE"], rows: [["KEY", v]] },
@@ -27,7 +29,8 @@ const events = (v: string): OpsEvent[] => [
 function capture(json: boolean) {
   const lines: string[] = [];
   const redactor = createRedactor();
-  const reporter = createReporter({ json, redactor, write: (l) => lines.push(l) });
+  // verbose: commands print in text mode too, so every line a step can cause is checked
+  const reporter = createReporter({ json, redactor, verbose: true, write: (l) => lines.push(l) });
   return { lines, redactor, reporter };
 }
 
@@ -41,9 +44,9 @@ describe("createReporter", () => {
     expect(out).not.toContain(JSON.stringify(PLANTED).slice(1, -1));
     expect(out).not.toContain("s3cr3t");
     // every event that prints something printed the mask instead
-    expect(lines.length).toBe(json ? 12 : 11); // text mode prints nothing for `result`
+    expect(lines.length).toBe(json ? 14 : 12); // text mode prints nothing for `result` and `action:end`
     // ...and where the value was printed, the mask stands instead (text mode's cmd:end line shows no command)
-    expect(lines.filter((l) => l.includes("[REDACTED]")).length).toBe(json ? 12 : 10);
+    expect(lines.filter((l) => l.includes("[REDACTED]")).length).toBe(json ? 14 : 11);
   });
 
   it("the error event's fix is redacted in text", () => {

@@ -1,0 +1,28 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import type { OpsEnv } from "../env.ts";
+
+/** Everything the local target keeps for one environment (`ops:local down --purge` deletes it), existing paths only. */
+export function purgeTargets(env: OpsEnv, dataDir: string, root: string): string[] {
+  const { stateDir, environment } = env;
+  // The fallback data folder under the OS temp dir goes with its own parent.
+  const dataHome = basename(dirname(dataDir)).startsWith("deploy-ops-pg-") ? dirname(dataDir) : dataDir;
+  const targets = [root, dataHome, join(stateDir, "current-run", `${environment}.json`), join(stateDir, "ledger", environment), join(stateDir, "smoke", environment)];
+  const runsDir = join(stateDir, "runs");
+  if (existsSync(runsDir)) {
+    for (const id of readdirSync(runsDir)) {
+      try {
+        if ((JSON.parse(readFileSync(join(runsDir, id, "run.json"), "utf8")) as { environment?: string }).environment === environment) targets.push(join(runsDir, id));
+      } catch {
+        // a run folder without run.json is not ours to judge
+      }
+    }
+  }
+  return targets.filter((t) => existsSync(t));
+}
+
+/** Deletes `targets`; returns them relative to the state folder. */
+export function purgeEnvironment(env: OpsEnv, targets: string[]): string[] {
+  for (const t of targets) rmSync(t, { recursive: true, force: true });
+  return targets.map((t) => relative(env.stateDir, t) || t);
+}

@@ -1,0 +1,273 @@
+import { existsSync } from "node:fs";
+import { relative } from "node:path";
+import type { OpsContext } from "../context.ts";
+import { ConfigError, DeployError } from "../errors.ts";
+import { action, type Action, type Plan } from "../plan/plan.ts";
+import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
+import type { PreflightCheck } from "../preflight/check.ts";
+import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
+import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
+import type { Secret } from "../secrets/secret.ts";
+import type { AppRelease, DeployOutcome, LocalProcesses, RollbackChoice, SecretsSyncPlan, Target, TargetDatabase } from "../target/target.ts";
+import { readAppState, rollbackChoice } from "./app-state.ts";
+import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
+import { LocalProvider, type StartedRelease } from "./provider.ts";
+import { purgeEnvironment, purgeTargets } from "./purge.ts";
+import { stopRouter } from "./router.ts";
+
+/**
+ * The local target: the embedded Postgres (or `DATABASE_URL`), releases as folders run by
+ * supervisors on loopback, a router on each app's stable port.
+ */
+export class LocalTarget implements Target {
+  readonly name = "local";
+  readonly rotateStagesAtOnce = false;
+  readonly provider: LocalProvider;
+  readonly database: TargetDatabase;
+  readonly processes: LocalProcesses;
+
+  constructor(private readonly ctx: OpsContext) {
+    this.provider = new LocalProvider(ctx.config, ctx.env, (fn) => ctx.onInterrupt(fn));
+    this.database = {
+      source: ctx.env.databaseUrl ? "DATABASE_URL" : "the local Postgres",
+      url: (opts) => this.databaseUrl(opts.start),
+      startActions: () => this.databaseStartActions(),
+    };
+    this.processes = {
+      upPlan: () => this.upPlan(),
+      downPlan: (purge) => this.downPlan(purge),
+      publicUrl: () => this.provider.publicUrl(),
+    };
+  }
+
+  private get env() {
+    return this.ctx.env;
+  }
+
+  private async databaseUrl(start: boolean): Promise<Secret> {
+    const { env } = this;
+    if (env.databaseUrl) return env.databaseUrl;
+    const paths = this.provider.paths;
+    if (!start && !runningPostgres(paths)) {
+      throw new ConfigError(`the local database of environment "${env.environment}" is not running, so there is no lock or history to read`, {
+        fix: existsSync(paths.secretsFile) ? "Start it with `pnpm ops:local up`." : "Nothing was deployed here yet: run `pnpm turbo run production-deploy`.",
+      });
+    }
+    const secrets = resolveLocalSecrets(this.ctx.config, env, { create: start });
+    if (!secrets.postgresPassword) {
+      throw new ConfigError(`nothing was deployed in environment "${env.environment}" yet`, { fix: "Run `pnpm turbo run production-deploy` first." });
+    }
+    this.ctx.addSecret(secrets.postgresPassword);
+    if (start) {
+      const { started } = await ensureLocalPostgres(paths, { port: env.localPorts.postgres, password: secrets.postgresPassword, baseEnv: env.processEnv });
+      if (started) this.ctx.reporter.emit({ kind: "info", message: `started the local Postgres on 127.0.0.1:${env.localPorts.postgres}` });
+    }
+    const url = localDatabaseUrl(secrets.postgresPassword, env.localPorts.postgres);
+    this.ctx.addSecret(url);
+    return url;
+  }
+
+  private databaseStartActions(): Action[] {
+    if (this.env.databaseUrl || runningPostgres(this.provider.paths)) return [];
+    return [
+      action("process", `start the local Postgres on 127.0.0.1:${this.env.localPorts.postgres} (data in ${postgresDataDir(this.provider.paths)})`, () => this.databaseUrl(true), {
+        path: this.provider.paths.postgresDir,
+      }),
+    ];
+  }
+
+  preflightChecks(): Record<string, PreflightCheck> {
+    return { secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
+  }
+
+  async currentReleases(): Promise<Record<string, string>> {
+    return Object.fromEntries(this.ctx.config.deployOrder.map((app) => [app, this.provider.currentRelease(app) ?? "(none)"]));
+  }
+
+  secretsFile(): string {
+    return this.env.secretsFile ?? this.provider.paths.secretsFile;
+  }
+
+  private resolveSecrets(create: boolean) {
+    const resolved = resolveLocalSecrets(this.ctx.config, this.env, { create });
+    for (const v of resolved.values.values()) this.ctx.addSecret(v);
+    return resolved;
+  }
+
+  async planSecretsSync(_runId: string, opts: { create: boolean }): Promise<SecretsSyncPlan> {
+    const { config } = this.ctx;
+    const preview = this.resolveSecrets(false);
+    const missing = missingGeneratedKeys(config, this.env);
+    const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
+    const rows: string[][] = [];
+    for (const app of config.deployOrder) {
+      const keys = config.apps[app]!.secrets;
+      const diff = diffFingerprints(ledger.deployed(app), ledger.fingerprints(keys, preview.values, { create: false }));
+      for (const key of keys) rows.push([app, key, preview.sources.get(key) ?? "(generated on first run)", diff[key] ?? "new"]);
+    }
+    for (const w of preview.warnings) this.ctx.reporter.emit({ kind: "warn", message: w });
+    this.ctx.reporter.emit({ kind: "table", title: "Secrets per app (values never shown)", columns: ["APP", "KEY", "SOURCE", "VS DEPLOYED"], rows });
+    let staged: Record<string, AppFingerprints> = {};
+    const actions: Action[] = [];
+    if (missing.length > 0) {
+      actions.push(
+        action("file", `generate ${missing.join(", ")} (32 random bytes each) into ${this.provider.paths.secretsFile} (mode 0600)`, () => {
+          const r = this.resolveSecrets(opts.create);
+          if (r.generated.length) this.ctx.reporter.emit({ kind: "info", message: `generated ${r.generated.join(", ")} (stored with mode 0600)` });
+        }, { path: this.provider.paths.secretsFile }),
+      );
+    }
+    actions.push(
+      action("file", `stage each app's secret fingerprints for this run (ledger key in ${ledger.folder})`, () => {
+        const r = this.resolveSecrets(opts.create);
+        staged = Object.fromEntries(config.deployOrder.map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
+      }, { path: ledger.folder }),
+    );
+    return { plan: { step: "secrets sync", actions }, detail: () => ({ staged }), applyActions: () => [] };
+  }
+
+  /** The app's declared secrets, checked against what the sync step staged for this run. */
+  private appSecrets(app: string, staged: AppFingerprints | undefined, create: boolean): Map<string, Secret> {
+    const resolved = this.resolveSecrets(create);
+    const keys = this.ctx.config.apps[app]!.secrets;
+    if (staged) {
+      const now = new SecretLedger(this.env.stateDir, this.env.environment).fingerprints(keys, resolved.values, { create: false });
+      const moved = keys.filter((k) => now[k] !== staged[k]);
+      if (moved.length > 0) {
+        throw new DeployError(`secrets of ${app} changed after the sync step staged them: ${moved.join(", ")}`, {
+          fix: "Start a new run so the new values are staged and checked: `pnpm turbo run production-deploy`.",
+        });
+      }
+    }
+    return new Map(keys.filter((k) => resolved.values.has(k)).map((k) => [k, resolved.values.get(k)!]));
+  }
+
+  /** Start, health wait, route: the actions that make `releaseId` (an existing folder) serve `app`. */
+  private activateActions(app: string, releaseId: string, via: "deploy" | "rollback" | "restart", secrets: () => Map<string, Secret>, done: (r: AppRelease) => void): Action[] {
+    const p = this.provider;
+    let started: StartedRelease | undefined;
+    const progress = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
+    return [
+      action("process", `start ${app} release ${releaseId} under a supervisor on a free loopback port`, async () => {
+        started = await p.startRelease(app, releaseId, secrets());
+        progress(`${app}: started release ${releaseId} on 127.0.0.1:${started.port} (supervisor pid ${started.pid}); waiting up to ${p.healthTimeoutMs(app)} ms for health`);
+      }, { argv: p.releaseCommand(app), envKeys: p.releaseEnvKeys(app) }),
+      action("wait", p.healthDescription(app, releaseId), () => p.awaitHealthy(started!), { timeoutMs: p.healthTimeoutMs(app) }),
+      action("process", `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${p.currentRelease(app) ?? "none"})`, async () => {
+        done(await p.switchTraffic(started!, via, progress));
+      }),
+    ];
+  }
+
+  async planDeploy(app: string, run: { runId: string; gitSha: string }, staged: AppFingerprints | undefined): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
+    const cfg = this.ctx.config.apps[app]!;
+    const p = this.provider;
+    const missing = p.missingArtifacts(app);
+    if (missing.length > 0) {
+      throw new DeployError(`no build output for ${app}: ${missing.join(", ")} not found`, { where: cfg.dir, fix: "Build first: `pnpm turbo run build` (production-deploy does it for you)." });
+    }
+    const secrets = this.appSecrets(app, staged, staged === undefined && !this.ctx.flags.dryRun);
+    let result: AppRelease | undefined;
+    const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
+    const dir = p.paths.releaseDir(app, run.runId);
+    const actions: Action[] = [
+      action("file", `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`, () => {
+        p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
+      }, { path: dir }),
+      ...this.activateActions(app, run.runId, "deploy", () => secrets, (r) => (result = r)),
+      action("file", `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`, () => {
+        ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
+      }, { path: ledger.folder }),
+    ];
+    return {
+      plan: { step: `deploy ${app}`, actions },
+      outcome: () => ({ ...result!, detail: { ...result! } }),
+    };
+  }
+
+  async planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]> {
+    return apps.map((a) => {
+      const state = readAppState(this.provider.paths, a);
+      const from = this.provider.currentRelease(a) ?? "(none)";
+      if (wanted[a] && wanted[a] === state.current) return { app: a, from, reason: `${wanted[a]} is already the current release` };
+      const choice = rollbackChoice(state, wanted[a]);
+      if (!("release" in choice)) return { app: a, from, reason: choice.reason };
+      const target = choice.release;
+      return { app: a, from, to: target.id, toArg: target.id, expectRelease: target.id, since: target.createdAt };
+    });
+  }
+
+  rollbackActions(choice: RollbackChoice, via: "rollback" | "restart" = "rollback"): { actions: Action[]; outcome(): AppRelease } {
+    let result: AppRelease | undefined;
+    const keys = this.ctx.config.apps[choice.app]!.secrets;
+    const secrets = () => {
+      this.provider.rollbackRelease(choice.app, choice.toArg);
+      const resolved = this.resolveSecrets(false);
+      return new Map(keys.map((k) => [k, resolved.values.get(k)!]));
+    };
+    return { actions: this.activateActions(choice.app, choice.toArg!, via, secrets, (r) => (result = r)), outcome: () => result! };
+  }
+
+  smokeTargets() {
+    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [] };
+  }
+
+  markSmokeFailed(releases: AppRelease[]): void {
+    for (const r of releases) this.provider.markFailed(r.app, r.release);
+  }
+
+  finishActions(): Action[] {
+    return [];
+  }
+
+  async status(): Promise<unknown> {
+    const rows = await this.provider.status();
+    this.ctx.reporter.emit({
+      kind: "table",
+      title: `Apps (${this.env.environment}, public URL ${this.provider.publicUrl()})`,
+      columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"],
+      rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
+    });
+    const pg = runningPostgres(this.provider.paths);
+    this.ctx.reporter.emit({
+      kind: "info",
+      message: this.env.databaseUrl ? "database: DATABASE_URL" : pg ? `database: embedded Postgres on 127.0.0.1:${pg.port} (pid ${pg.pid})` : "database: the local Postgres is not running (no lock or history to show); `pnpm ops:local up` starts it and the current releases",
+    });
+    return { apps: rows, database: this.env.databaseUrl ? "DATABASE_URL" : pg ? "running" : "stopped" };
+  }
+
+  private async upPlan(): Promise<Plan> {
+    // Only what is not running already: `up` twice must not start a second copy.
+    const current = this.ctx.config.deployOrder
+      .map((app) => ({ app, to: readAppState(this.provider.paths, app).current }))
+      .filter((c): c is { app: string; to: string } => c.to !== null && !this.provider.isServing(c.app));
+    const actions: Action[] = [...this.databaseStartActions()];
+    for (const c of current) {
+      actions.push(...this.rollbackActions({ app: c.app, from: c.to, to: c.to, toArg: c.to, expectRelease: c.to }, "restart").actions);
+    }
+    return { step: "local up", actions, notes: current.length ? [] : ["no release deployed yet; run `pnpm turbo run production-deploy`"] };
+  }
+
+  private downPlan(purge: boolean): Plan {
+    const p = this.provider;
+    const say = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
+    const actions: Action[] = [
+      action("process", "stop every release of this environment", async () => {
+        const stopped = await p.stopApps();
+        say(stopped.length ? `stopped ${stopped.join(", ")}` : "no release was running");
+      }),
+      action("process", "stop the router", async () => say(`router: ${await stopRouter(p.paths)}`)),
+      action("process", "stop the local Postgres", async () => say(`postgres: ${await stopLocalPostgres(p.paths)}`)),
+    ];
+    if (purge) {
+      const targets = purgeTargets(this.env, postgresDataDir(p.paths), p.paths.root);
+      actions.push(
+        action("file", `delete the local state of "${this.env.environment}": ${targets.map((t) => relative(this.env.stateDir, t) || t).join(", ")}`, () => {
+          const removed = purgeEnvironment(this.env, targets);
+          this.ctx.reporter.emit({ kind: "warn", message: `deleted the local state of "${this.env.environment}": ${removed.join(", ")}` });
+        }),
+      );
+    }
+    return { step: "local down", actions };
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Plans as values (changesets' assemble → apply): a step first builds the list of actions it will
+ * take, each described as data; `--dry-run` prints that list and stops, apply runs the same
+ * objects in order. Reads needed to build a plan happen while planning; every write is an action.
+ */
+import type { OpsContext } from "../context.ts";
+import type { Cmd } from "../runner/types.ts";
+
+export type ActionKind = "cmd" | "db" | "file" | "process" | "http" | "wait" | "check";
+
+/** What an action does, as printed by a dry run and carried by `action` events (never a secret value). */
+export interface ActionDescription {
+  kind: ActionKind;
+  /** One line for people. */
+  description: string;
+  /** `cmd`/`process`: the exact argv the runner (or the supervisor) gets. */
+  argv?: string[];
+  /** `cmd`/`process`: names of the variables set for the child; values are never shown. */
+  envKeys?: string[];
+  /** `cmd`: names of the secrets written to stdin. */
+  stdinKeys?: string[];
+  /** `file`: the path written or deleted. */
+  path?: string;
+  /** `wait`/`http`: the bound, in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** A planned action: its description plus the function apply calls. */
+export interface Action<R = unknown> extends ActionDescription {
+  apply(): Promise<R>;
+}
+
+export interface Plan {
+  /** The step the plan belongs to (`deploy client`). */
+  step: string;
+  actions: Action[];
+  /** Facts the reader needs that are not actions ("schema version 3; 1 pending"). */
+  notes?: string[];
+}
+
+/** An action that runs one command through the context's runner; `argv`/`envKeys` come from the very `Cmd` it runs. */
+export function cmdAction<R>(description: string, cmd: Cmd, run: (cmd: Cmd) => Promise<R>, opts: { stdinKeys?: string[]; kind?: "cmd" | "check" } = {}): Action<R> {
+  return {
+    kind: opts.kind ?? "cmd",
+    description,
+    argv: [cmd.file, ...cmd.args],
+    envKeys: Object.keys(cmd.env ?? {}).sort(),
+    ...(opts.stdinKeys ? { stdinKeys: opts.stdinKeys } : {}),
+    apply: () => run(cmd),
+  };
+}
+
+/** An action of any other kind. */
+export function action<R>(kind: ActionKind, description: string, apply: () => Promise<R> | R, extra: Omit<ActionDescription, "kind" | "description"> = {}): Action<R> {
+  return { kind, description, ...extra, apply: async () => apply() };
+}
+
+/** The plan without its functions: what `--dry-run --json` prints. */
+export function describeActions(actions: readonly Action[]): ActionDescription[] {
+  return actions.map(({ apply: _apply, ...d }) => d);
+}
+
+/**
+ * Runs the plan's actions in order, emitting `action` before and `action:end` after each.
+ * @returns each action's result, in order.
+ * @throws whatever an action throws; later actions do not run.
+ */
+export async function applyPlan(ctx: OpsContext, plan: Plan): Promise<unknown[]> {
+  const results: unknown[] = [];
+  for (const note of plan.notes ?? []) ctx.reporter.emit({ kind: "info", message: note });
+  for (const [index, a] of plan.actions.entries()) {
+    const { apply, ...description } = a;
+    ctx.reporter.emit({ kind: "action", step: plan.step, index: index + 1, total: plan.actions.length, action: description });
+    const started = performance.now();
+    try {
+      results.push(await apply());
+    } catch (err) {
+      ctx.reporter.emit({ kind: "action:end", step: plan.step, index: index + 1, ok: false, durationMs: Math.round(performance.now() - started) });
+      throw err;
+    }
+    ctx.reporter.emit({ kind: "action:end", step: plan.step, index: index + 1, ok: true, durationMs: Math.round(performance.now() - started) });
+  }
+  return results;
+}
+
+/** Prints the plan (one `plan` event, its actions as data). */
+export function printPlan(ctx: OpsContext, plan: Plan): void {
+  ctx.reporter.emit({ kind: "plan", step: plan.step, items: plan.actions.map((a) => a.description), actions: describeActions(plan.actions), ...(plan.notes?.length ? { notes: plan.notes } : {}) });
+}
+
+/**
+ * `--dry-run`: print the plan and return `undefined`. Otherwise apply it.
+ * @returns the action results when applied.
+ */
+export async function runPlan(ctx: OpsContext, plan: Plan): Promise<unknown[] | undefined> {
+  if (ctx.flags.dryRun) {
+    printPlan(ctx, plan);
+    return undefined;
+  }
+  return applyPlan(ctx, plan);
+}

@@ -1,0 +1,92 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { OpsContext } from "../context.ts";
+import { SmokeCheckError } from "../errors.ts";
+import { httpGet } from "../local/health.ts";
+import { writeJsonAtomic } from "../local/process-utils.ts";
+import { listMigrationFiles } from "../migrations/validate-files.ts";
+import { action, type Action } from "../plan/plan.ts";
+import { runSmokeChecks, type SmokeCheckResult, type SmokeExpectations } from "../smoke/run-smoke.ts";
+import type { AppRelease } from "../target/target.ts";
+
+/** What the deployed releases must report: the given release per app, and the schema version of the migrations folder. */
+export async function smokeExpectations(ctx: OpsContext, releases: Record<string, string>): Promise<SmokeExpectations> {
+  const files = await listMigrationFiles(join(ctx.env.repoRoot, ctx.config.migrationsDir));
+  return { releases, schemaVersion: files.length };
+}
+
+/** One GET that must get no HTTP answer at all (DNS failure, refused, timeout). */
+async function checkNotPublic(url: string, timeoutMs: number): Promise<SmokeCheckResult> {
+  const started = Date.now();
+  const res = await httpGet(url, timeoutMs);
+  const ok = res.status === 0;
+  const detail = ok ? `no answer (${res.error ?? "unreachable"})` : `answered HTTP ${res.status}; an internal app must not be reachable publicly`;
+  return { name: `not public: ${url}`, url, ok, attempts: [{ atMs: Date.now() - started, status: res.status, outcome: ok ? "pass" : "fail", detail }], durationMs: Date.now() - started, ...(ok ? {} : { reason: detail }) };
+}
+
+/**
+ * Runs the declared smoke checks against the target's public URL, prints a table and writes a
+ * JSON report (mode 0600) to `<reportDir>/smoke-report.json`.
+ * @returns the results and the report path.
+ */
+export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, reportDir: string) {
+  const { baseUrl, mustNotAnswer } = ctx.target.smokeTargets();
+  const s = ctx.config.smoke;
+  ctx.reporter.emit({
+    kind: "info",
+    message: `smoke-checking ${baseUrl} (deadline ${s.deadlineMs} ms); expecting ${Object.entries(expect.releases).map(([a, r]) => `${a}=${r}`).join(", ")}`,
+  });
+  const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
+  const results = await runSmokeChecks({
+    baseUrl,
+    checks: s.checks,
+    expect,
+    deadlineMs: s.deadlineMs,
+    attemptTimeoutMs: s.attemptTimeoutMs,
+    retryDelayMs: s.retryDelayMs,
+    maxRetryDelayMs: s.maxRetryDelayMs,
+    onRetry: (check, attempt, delayMs, reason) => ctx.reporter.emit({ kind: "retry", what: `smoke ${check}`, attempt, delayMs, reason }),
+  }).then((r) => [...r, ...internal]);
+  ctx.reporter.emit({
+    kind: "table",
+    title: "Smoke checks",
+    columns: ["CHECK", "RESULT", "ATTEMPTS", "TIME", "DETAIL"],
+    rows: results.map((r) => [r.name, r.ok ? "pass" : "FAIL", String(r.attempts.length), `${(r.durationMs / 1000).toFixed(1)}s`, r.ok ? r.attempts.at(-1)!.detail : r.reason ?? ""]),
+  });
+  mkdirSync(reportDir, { recursive: true });
+  const reportPath = join(reportDir, "smoke-report.json");
+  writeJsonAtomic(reportPath, { url: baseUrl, expect, results, at: new Date().toISOString() }, 0o600);
+  ctx.reporter.emit({ kind: "result", step: "smoke", data: { ok: results.every((r) => r.ok), results, reportPath } });
+  return { results, reportPath };
+}
+
+/** The smoke checks as one plan action per declared check (they run together, under one deadline). */
+export function smokeActions(ctx: OpsContext, releases: Record<string, string>, reportDir: string, done: (r: Awaited<ReturnType<typeof smokeCheck>>) => void): Action[] {
+  const { baseUrl, mustNotAnswer } = ctx.target.smokeTargets();
+  const checks = ctx.config.smoke.checks;
+  const proving = Object.entries(releases).map(([a, r]) => `${a}=${r}`).join(", ");
+  return [
+    action(
+      "http",
+      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path} → ${c.expectStatus}${c.expectReleases ? ` proving ${proving}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
+      async () => done(await smokeCheck(ctx, await smokeExpectations(ctx, releases), reportDir)),
+      { timeoutMs: ctx.config.smoke.deadlineMs, path: join(reportDir, "smoke-report.json") },
+    ),
+  ];
+}
+
+/** The error of failed smoke checks: each check's name, path, URL and reason, and the last attempts. */
+export function smokeFailure(results: SmokeCheckResult[], reportPath: string): SmokeCheckError {
+  const failed = results.filter((r) => !r.ok);
+  const last = failed.flatMap((r) => r.attempts.slice(-3).map((a) => `${r.name} @${(a.atMs / 1000).toFixed(1)}s: ${a.detail}`));
+  return new SmokeCheckError(`${failed.length} smoke check${failed.length > 1 ? "s" : ""} failed: ${failed.map((r) => `${r.name} at ${r.url} (${r.reason})`).join("; ")}`, {
+    where: reportPath,
+    fix: `Last attempts:\n    ${last.join("\n    ")}\n  Roll back with \`pnpm ops:rollback\` if the release is bad.`,
+  });
+}
+
+/** Apps deployed in a run: its `deploy-<app>` step records, in deploy order. */
+export function deployedInRun(ctx: OpsContext, runId: string): (AppRelease & Record<string, unknown>)[] {
+  const steps = ctx.runs.readSteps(runId);
+  return ctx.config.deployOrder.map((app) => steps[`deploy-${app}`]?.detail as (AppRelease & Record<string, unknown>) | undefined).filter((d): d is AppRelease & Record<string, unknown> => Boolean(d));
+}

@@ -1,0 +1,120 @@
+/**
+ * Where a deploy goes. Steps talk only to this interface; `local/target.ts` and `fly/target.ts`
+ * implement it, and `target/factory.ts` picks one from `OPS_TARGET` / `--target`. Everything that
+ * changes something comes back as plan actions (see plan/plan.ts), so a dry run prints exactly
+ * what apply runs.
+ */
+import type { Action, Plan } from "../plan/plan.ts";
+import type { PreflightCheck } from "../preflight/check.ts";
+import type { Secret } from "../secrets/secret.ts";
+import type { AppFingerprints } from "../secrets/ledger.ts";
+
+/** One app's release change, the same shape on every target (release ids, or `vN` on fly for releases not made by this tool). */
+export interface AppRelease {
+  app: string;
+  previous: string | null;
+  release: string;
+}
+
+/** What a deploy step records: the change plus target facts (fly version, image ref). */
+export interface DeployOutcome extends AppRelease {
+  /** Recorded in the run's step file; `previous`/`release` are always present. */
+  detail: Record<string, unknown>;
+}
+
+/** Where a rollback of one app would go, computed without changing anything. */
+export interface RollbackChoice {
+  app: string;
+  /** What serves now, for display. */
+  from: string;
+  /** For display: the release (and image) it goes back to; undefined when impossible. */
+  to?: string;
+  /** The value `--to` would take for this target, or undefined when impossible. */
+  toArg?: string;
+  /** The release id the app reports once rolled back (smoke expectation). */
+  expectRelease?: string;
+  /** When the target release was made (ISO), for "migrations applied since". */
+  since?: string;
+  /** Why it is impossible. */
+  reason?: string;
+}
+
+/** The database a target's lock, history and migrations live in. */
+export interface TargetDatabase {
+  /** The variable (or place) the URL comes from, for messages: `MIGRATION_DATABASE_URL`. */
+  readonly source: string;
+  /**
+   * The URL. `start: true` may start a local database first (only apply does that).
+   * @throws {ConfigError} when there is none (the fix says how to get one).
+   */
+  url(opts: { start: boolean }): Promise<Secret>;
+  /** Actions that make the database reachable before a run (local: start Postgres); empty when it already is. */
+  startActions(): Action[];
+}
+
+/** A secrets sync worked out: the plan, and what it staged once applied (recorded in the run). */
+export interface SecretsSyncPlan {
+  plan: Plan;
+  /** After apply: the step detail to record (`staged` fingerprints, or `stagedFly` keys). */
+  detail(): Record<string, unknown>;
+  /** Apps whose staged secrets must still be applied when the sync runs alone (fly: `fly secrets deploy`). */
+  applyActions(): Action[];
+}
+
+/** The processes of a target that runs on this machine (`pnpm ops:local`). */
+export interface LocalProcesses {
+  /** Restart the database and the current releases. */
+  upPlan(): Promise<Plan>;
+  /** Stop everything; `purge` also deletes the environment's local state. */
+  downPlan(purge: boolean): Plan;
+  publicUrl(): string;
+}
+
+/** Restoring the database from a restore point (a target whose database can do that). */
+export interface DatabaseRestore {
+  /** The restore point id of the newest run that took one, or undefined. */
+  plan(restorePoint: string): Promise<{ lines: string[]; confirmWord: string; actions: Action[] }>;
+  /** The restore point taken before migrations, as an action; undefined when the target has none. */
+  restorePointAction(runId: string, onTaken: (id: string) => void): Action;
+}
+
+export interface Target {
+  /** For display only (`local`, `fly`). */
+  readonly name: string;
+  readonly database: TargetDatabase;
+  /** The preflight checks of this target, by group name. */
+  preflightChecks(): Record<string, PreflightCheck>;
+  /** The release id each app serves now (`(none)` before its first deploy). */
+  currentReleases(): Promise<Record<string, string>>;
+  /** The file the secrets of this environment are read from (rotate writes it). */
+  secretsFile(): string;
+  /** Whether rotating a key must happen under the deploy lock and be staged at once (fly), or is picked up by the next deploy (local). */
+  readonly rotateStagesAtOnce: boolean;
+  /**
+   * Works out a secrets sync for run `runId`: reads only; the plan's actions do the writes.
+   * `create`: whether missing development secrets may be generated (false in a dry run or `list`).
+   */
+  planSecretsSync(runId: string, opts: { create: boolean }): Promise<SecretsSyncPlan>;
+  /**
+   * Works out the deploy of one app for a run. `staged`: the fingerprints the sync step staged for
+   * it (the deploy refuses values that moved since); undefined when the deploy runs alone.
+   * @throws {DeployError} when the app cannot be deployed (no build, no fly config).
+   */
+  planDeploy(app: string, run: { runId: string; gitSha: string }, staged: AppFingerprints | undefined): Promise<{ plan: Plan; outcome(): DeployOutcome }>;
+  /** For each app, where a rollback would go (`wanted[app]`: a `--to` value). Reads only. */
+  planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]>;
+  /** The actions that roll one app back to a possible choice, and what changed once applied. */
+  rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease };
+  /** The public URL the smoke checks use, and URLs that must not answer (an internal app's public name). */
+  smokeTargets(): { baseUrl: string; mustNotAnswer: string[] };
+  /** Marks releases of a run whose smoke checks failed, so default rollbacks skip them. */
+  markSmokeFailed(releases: AppRelease[]): void;
+  /** Actions the last pipeline task runs before closing the run (fly: apply staged secrets of apps this run did not deploy). */
+  finishActions(steps: Record<string, { detail: unknown }>): Action[];
+  /** Prints what serves (tables) and returns it as data. */
+  status(): Promise<unknown>;
+  /** The database restore of this target, when it has one. */
+  readonly restore?: DatabaseRestore;
+  /** The processes on this machine, when the target runs here. */
+  readonly processes?: LocalProcesses;
+}

@@ -1,0 +1,61 @@
+/**
+ * A real OpsContext for step tests, without the CLI boundary: env from the given variables,
+ * config from the repository's ops.config.ts (or an override), the target the factory picks, a
+ * reporter that keeps every event, and a recording runner around the given one.
+ */
+import { resolve } from "node:path";
+import { parseOpsConfig } from "../../src/config/load.ts";
+import type { CommonFlags, OpsContext } from "../../src/context.ts";
+import { readOpsEnv } from "../../src/env.ts";
+import { createReporter } from "../../src/output/reporter.ts";
+import type { Cmd, Runner } from "../../src/runner/types.ts";
+import { createRedactor } from "../../src/secrets/redactor.ts";
+import { RunStore } from "../../src/state/run-state.ts";
+import { createTarget } from "../../src/target/factory.ts";
+
+export const repoRoot = resolve(import.meta.dirname, "../../../..");
+
+export interface TestContext {
+  ctx: OpsContext;
+  /** Every command the runner got, in order. */
+  commands: Cmd[];
+  lines: string[];
+}
+
+/** A runner that answers every command with exit 0 and empty output. */
+export const okRunner: Runner = async (cmd) => ({ ok: true, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 0, command: [cmd.file, ...cmd.args].join(" ") });
+
+export async function testContext(opts: {
+  env: Record<string, string | undefined>;
+  flags?: Partial<CommonFlags>;
+  runner?: Runner;
+  config?: (written: Record<string, unknown>) => Record<string, unknown>;
+}): Promise<TestContext> {
+  const env = readOpsEnv({ OPS_REPO_ROOT: repoRoot, ...opts.env });
+  const written = (await import(resolve(env.repoRoot, "ops.config.ts"))).default as Record<string, unknown>;
+  const redactor = createRedactor([]);
+  const lines: string[] = [];
+  const commands: Cmd[] = [];
+  const inner = opts.runner ?? okRunner;
+  const cleanups = new Set<() => Promise<unknown>>();
+  const base = {
+    env,
+    config: parseOpsConfig(opts.config ? opts.config(written) : written),
+    flags: { dryRun: false, json: false, pipeline: false, lockWaitMs: 0, yes: false, ...opts.flags },
+    reporter: createReporter({ json: true, redactor, write: (l) => lines.push(l) }),
+    addSecret: (s: Parameters<OpsContext["addSecret"]>[0]) => redactor.add(s),
+    redact: (t: string) => redactor.redact(t),
+    runner: async (cmd: Cmd, o?: Parameters<Runner>[1]) => {
+      commands.push(cmd);
+      return inner(cmd, o);
+    },
+    runs: new RunStore(env.stateDir, env.environment),
+    onInterrupt: (fn: () => Promise<unknown>) => {
+      cleanups.add(fn);
+      return () => cleanups.delete(fn);
+    },
+  };
+  const ctx = { ...base, target: undefined } as unknown as OpsContext;
+  (ctx as { target: OpsContext["target"] }).target = await createTarget(ctx);
+  return { ctx, commands, lines };
+}
