@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { LockError } from "../errors.ts";
+import { isOwnerAlive, type ProcessIdentity } from "../pipeline/owner.ts";
 
 /** Who holds (or wants) the deploy lock. */
 export interface LockHolder {
@@ -10,6 +11,8 @@ export interface LockHolder {
   gitSha: string;
   /** What the holder is doing: `deploy`, `migrate`, `rollback`. */
   purpose: string;
+  /** The process that owns the run on `host` (pipeline/owner.ts), when known. */
+  owner?: ProcessIdentity;
 }
 
 export interface LockInfo extends LockHolder {
@@ -27,8 +30,8 @@ export interface AcquireOptions {
   /** Poll interval while waiting. @default 2000 */
   pollMs?: number;
   onWait?: (holder: LockInfo) => void;
-  /** A lock whose lease expired is taken over; this reports whose it was. */
-  onTakeover?: (previous: LockInfo) => void;
+  /** A lock whose lease expired, or whose owner process on this host is gone, is taken over; this reports whose it was and why. */
+  onTakeover?: (previous: LockInfo, why: string) => void;
 }
 
 const rowToInfo = (r: Record<string, unknown>): LockInfo => ({
@@ -38,6 +41,7 @@ const rowToInfo = (r: Record<string, unknown>): LockInfo => ({
   runId: String(r.run_id),
   gitSha: String(r.git_sha),
   purpose: String(r.purpose),
+  ...(r.holder_pid != null ? { owner: { pid: Number(r.holder_pid), start: String(r.holder_pid_start) } } : {}),
   acquiredAt: new Date(r.acquired_at as string),
   heartbeatAt: new Date(r.heartbeat_at as string),
   expiresAt: new Date(r.expires_at as string),
@@ -72,23 +76,30 @@ export async function acquireLock(
   for (;;) {
     const previous = await readLock(client, environment);
     const { rows } = await client.query(
-      `INSERT INTO ops.deploy_lock (environment, token, run_id, holder_user, holder_host, git_sha, purpose, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::double precision / 1000))
+      `INSERT INTO ops.deploy_lock (environment, token, run_id, holder_user, holder_host, git_sha, purpose, expires_at, holder_pid, holder_pid_start)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now() + make_interval(secs => $8::double precision / 1000), $9, $10)
        ON CONFLICT (environment) DO UPDATE SET
          token = EXCLUDED.token, run_id = EXCLUDED.run_id, holder_user = EXCLUDED.holder_user,
          holder_host = EXCLUDED.holder_host, git_sha = EXCLUDED.git_sha, purpose = EXCLUDED.purpose,
-         acquired_at = now(), heartbeat_at = now(), expires_at = EXCLUDED.expires_at
+         acquired_at = now(), heartbeat_at = now(), expires_at = EXCLUDED.expires_at,
+         holder_pid = EXCLUDED.holder_pid, holder_pid_start = EXCLUDED.holder_pid_start
        WHERE ops.deploy_lock.expires_at < now()
        RETURNING token`,
-      [environment, token, holder.runId, holder.user, holder.host, holder.gitSha, holder.purpose, opts.ttlMs],
+      [environment, token, holder.runId, holder.user, holder.host, holder.gitSha, holder.purpose, opts.ttlMs, holder.owner?.pid ?? null, holder.owner?.start ?? null],
     );
     if (rows[0]?.token === token) {
       // A row that was there and whose lease had run out was taken over; one released in between was not.
-      if (previous && previous.expiresAt.getTime() <= Date.now()) opts.onTakeover?.(previous);
+      if (previous && previous.expiresAt.getTime() <= Date.now()) await endAbandonedRun(client, previous, "its lease expired", opts);
       return token;
     }
     const current = await readLock(client, environment);
     if (!current) continue;
+    // Same host, owner process gone (kill -9, a closed terminal): no need to wait out the lease.
+    if (current.host === holder.host && current.owner && !isOwnerAlive(current.owner)) {
+      const { rowCount } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 AND run_id = $2 AND holder_pid = $3", [environment, current.runId, current.owner.pid]);
+      if (rowCount === 1) await endAbandonedRun(client, current, `its process ${current.owner.pid} on ${current.host} is gone`, opts);
+      continue;
+    }
     if (Date.now() >= deadline) {
       throw new LockError(`environment "${environment}" is locked by ${describeHolder(current)}`, {
         where: `ops.deploy_lock[${environment}]`,
@@ -101,6 +112,12 @@ export async function acquireLock(
     }
     await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 2000, Math.max(50, deadline - Date.now()))));
   }
+}
+
+/** A holder that is gone: its run is marked failed in the history (it would say "running" forever), then reported. */
+async function endAbandonedRun(client: pg.Client, previous: LockInfo, why: string, opts: AcquireOptions): Promise<void> {
+  await client.query("UPDATE ops.deploy_history SET status = 'failed', finished_at = now(), error = $2 WHERE run_id = $1 AND status = 'running'", [previous.runId, `abandoned: ${why}`]);
+  opts.onTakeover?.(previous, why);
 }
 
 /**

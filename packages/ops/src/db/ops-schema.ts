@@ -52,6 +52,8 @@ CREATE TABLE IF NOT EXISTS ops.settings (
   name text PRIMARY KEY,
   value text NOT NULL
 );
+ALTER TABLE ops.deploy_lock ADD COLUMN IF NOT EXISTS holder_pid integer;
+ALTER TABLE ops.deploy_lock ADD COLUMN IF NOT EXISTS holder_pid_start text;
 CREATE INDEX IF NOT EXISTS deploy_history_env_started ON ops.deploy_history (environment, started_at DESC);
 `;
 

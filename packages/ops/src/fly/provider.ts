@@ -152,7 +152,9 @@ export class FlyProvider {
 
   /** Which release a rollback would go to, and the image running now (C-25). */
   async planRollback(app: string, to?: string): Promise<{ app: string; flyApp: string; running: string | undefined; target?: FlyRelease; reason?: string; releases: FlyRelease[] }> {
-    const [releases, status] = await Promise.all([this.releases(app), this.status(app).catch(() => undefined)]);
+    // One after the other: the same reads in the same order on every run (dry run and apply alike).
+    const releases = await this.releases(app);
+    const status = await this.status(app).catch(() => undefined);
     const running = runningImage(status);
     const choice = chooseRollbackTarget(releases, running, to);
     return { app, flyApp: this.flyApp(app), running, releases, ...("release" in choice ? { target: choice.release } : { reason: choice.reason }) };

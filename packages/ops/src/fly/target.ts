@@ -77,6 +77,11 @@ export class FlyTarget implements Target {
     return url;
   }
 
+  repairActions(): Action[] {
+    // Fly's machines are the truth and need no repair; an abandoned run's history row is closed when its lock is taken over.
+    return [];
+  }
+
   preflightChecks(): Record<string, PreflightCheck> {
     return {
       "fly.cli": checkFlyCli,

@@ -1,4 +1,7 @@
 import { previousServed, type ServedEntry } from "../release/previous.ts";
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
 import type { LocalPaths } from "./paths.ts";
 import { readJson, writeJsonAtomic } from "./process-utils.ts";
 
@@ -31,8 +34,45 @@ export interface LocalAppState {
 /** How many releases are kept per app (folders of older ones are deleted). */
 export const KEEP_RELEASES = 5;
 
+const releaseSchema = z
+  .object({
+    id: z.string(),
+    createdAt: z.string(),
+    gitSha: z.string(),
+    runId: z.string(),
+    status: z.enum(["serving", "stopped", "failed"]),
+    port: z.number().int().optional(),
+    supervisorPid: z.number().int().optional(),
+    failedSmoke: z.boolean().optional(),
+    rolledBack: z.boolean().optional(),
+  })
+  .strip();
+const appStateSchema = z.object({
+  current: z.string().nullable(),
+  releases: z.array(releaseSchema),
+  served: z.array(z.object({ release: z.string(), at: z.string(), via: z.enum(["deploy", "rollback", "restart"]) })).optional(),
+});
+
+/**
+ * Rebuilt from the release folders (each has its release.json) when the state file is damaged:
+ * every release known as stopped, none current; the repair step then records the one the router
+ * serves.
+ */
+function rebuildFromFolders(paths: LocalPaths, app: string): LocalAppState {
+  const dir = join(paths.appDir(app), "releases");
+  const releases = (existsSync(dir) ? readdirSync(dir) : [])
+    .map((id) => readJson<Partial<LocalRelease>>(join(dir, id, "release.json")))
+    .filter((r): r is Partial<LocalRelease> & { id: string } => typeof r?.id === "string")
+    .map((r) => ({ id: r.id, createdAt: r.createdAt ?? "", gitSha: r.gitSha ?? "unknown", runId: r.runId ?? r.id, status: "stopped" as const }))
+    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return { current: null, releases };
+}
+
+/** The app's state, validated; a missing file is an empty state, a damaged one is rebuilt from the release folders. */
 export function readAppState(paths: LocalPaths, app: string): LocalAppState {
-  return readJson<LocalAppState>(paths.appState(app)) ?? { current: null, releases: [] };
+  if (!existsSync(paths.appState(app))) return { current: null, releases: [] };
+  const parsed = appStateSchema.safeParse(readJson<unknown>(paths.appState(app)));
+  return parsed.success ? (parsed.data as LocalAppState) : rebuildFromFolders(paths, app);
 }
 
 export function writeAppState(paths: LocalPaths, app: string, state: LocalAppState): void {

@@ -6,7 +6,9 @@
 import { ensureDataOwner, hasCluster, initCluster, packagedBinaries, postgresIdentity, reachableBinaries, readStdin, startPostgres, stopPostgres } from "./pg-cluster.ts";
 import { Secret } from "../secrets/secret.ts";
 import { OpsError } from "../errors.ts";
-import { writeJsonAtomic } from "./process-utils.ts";
+import { isAlive, writeJsonAtomic } from "./process-utils.ts";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
 
 const [dataDir, portText, stateFile] = process.argv.slice(2);
@@ -26,7 +28,10 @@ async function main() {
   const who = postgresIdentity();
   const bin = reachableBinaries(await packagedBinaries(), who);
   if (!hasCluster(dataDir!)) initCluster(bin, { dataDir: dataDir!, password, who });
-  else ensureDataOwner(dataDir!, who);
+  else {
+    ensureDataOwner(dataDir!, who);
+    await stopOrphan(dataDir!);
+  }
   server = await startPostgres(bin, {
     dataDir: dataDir!,
     port: Number(portText),
@@ -50,6 +55,19 @@ async function main() {
   }
   writeState("ready");
   console.log(`[postgres-main] ready on 127.0.0.1:${portText}`);
+}
+
+/** A server an earlier, killed entry process left running on this data folder (its postmaster.pid names a live pid). */
+async function stopOrphan(dir: string): Promise<void> {
+  const lockFile = join(dir, "postmaster.pid");
+  if (!existsSync(lockFile)) return;
+  const pid = Number(readFileSync(lockFile, "utf8").split("\n")[0]);
+  if (!pid || !isAlive(pid)) return;
+  console.log(`[postgres-main] stopping the server an earlier run left running (pid ${pid})`);
+  process.kill(pid, "SIGINT");
+  const deadline = Date.now() + 30_000;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
 }
 
 let stopping = false;

@@ -13,7 +13,21 @@ export interface PostgresState {
   port: number;
   dataDir: string;
   status: "starting" | "ready" | "stopping" | "stopped" | "failed";
+  /** The postgres server process itself (a child of the entry process). */
+  postgresPid?: number;
   error?: string;
+}
+
+/** Fast shutdown (SIGINT: ends sessions, checkpoints) of a server whose entry process was killed; waits up to `graceMs`, then SIGKILL. */
+async function stopOrphanedServer(pid: number, graceMs = 30_000): Promise<void> {
+  try {
+    process.kill(pid, "SIGINT");
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + graceMs;
+  while (isAlive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (isAlive(pid)) process.kill(pid, "SIGKILL");
 }
 
 /** Whether every folder above `dir` lets other users through (the `postgres` OS user must reach it when we run as root). */
@@ -91,6 +105,9 @@ async function startUnlessRunning(
     }
     return { started: false, state: current };
   }
+  // The entry process was killed (kill -9) but its server lives on, holding the port and the data folder.
+  const stale = readJson<PostgresState>(paths.postgresState);
+  if (stale?.postgresPid && !isAlive(stale.pid) && isAlive(stale.postgresPid)) await stopOrphanedServer(stale.postgresPid);
   if (await portAnswers("127.0.0.1", opts.port)) {
     throw new DeployError(`port ${opts.port} is already used by another program, so the local Postgres cannot start`, {
       where: `127.0.0.1:${opts.port}`,
@@ -110,7 +127,8 @@ async function startUnlessRunning(
   while (Date.now() < deadline) {
     const state = readJson<PostgresState>(paths.postgresState);
     if (state?.pid === pid && state.status === "ready") return { started: true, state };
-    if (!isAlive(pid) || state?.status === "failed") break;
+    // Only this start's own state counts: a "failed" left by an earlier start must not end the wait.
+    if (!isAlive(pid) || (state?.pid === pid && state.status === "failed")) break;
     await new Promise((r) => setTimeout(r, 200));
   }
   await stopProcess(pid, 5000);
@@ -123,5 +141,9 @@ async function startUnlessRunning(
 /** Stops the local Postgres if it runs. */
 export async function stopLocalPostgres(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {
   const state = readJson<PostgresState>(paths.postgresState);
+  if (state?.postgresPid && !isAlive(state.pid) && isAlive(state.postgresPid)) {
+    await stopOrphanedServer(state.postgresPid);
+    return "stopped";
+  }
   return stopProcess(state?.pid, 30_000);
 }

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -61,11 +61,28 @@ export function readJson<T>(path: string): T | undefined {
   }
 }
 
+/**
+ * Writes JSON so a reader (or a crash at any point) sees the old file or the new one, never half:
+ * a temp file in the same folder, flushed to disk, renamed over the old one, the folder flushed.
+ */
 export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode });
+  const fd = openSync(tmp, "w", mode);
+  try {
+    writeFileSync(fd, `${JSON.stringify(data, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   renameSync(tmp, path);
+  try {
+    const dirFd = openSync(dirname(path), "r");
+    fsyncSync(dirFd);
+    closeSync(dirFd);
+  } catch {
+    // some file systems do not let a folder be flushed; the rename is still atomic
+  }
 }
 
 /** The last `lines` lines of a log file ("" when missing). */

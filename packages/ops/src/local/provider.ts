@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AppConfig, OpsConfig } from "../config/schema.ts";
 import type { OpsEnv } from "../env.ts";
@@ -8,8 +8,8 @@ import { KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalR
 import { minimalChildEnv } from "./child-env.ts";
 import { checkGrpcHealth, httpGet, waitFor, type HealthzBody } from "./health.ts";
 import { localPaths, type LocalPaths } from "./paths.ts";
-import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
-import { readRoutes, setRoute } from "./router.ts";
+import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
+import { readRoutes, routerPid, setRoute } from "./router.ts";
 import type { AppRelease } from "../target/target.ts";
 import type { ServedEntry } from "../release/previous.ts";
 
@@ -164,6 +164,8 @@ export class LocalProvider {
     const supervisorState = join(dir, "supervisor.json");
     const logFile = join(dir, "release.log");
     const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...this.releaseCommand(app)], { env, logFile, cwd: dir });
+    // Where it listens, for the repair of a run killed before it recorded the switch.
+    writeJsonAtomic(join(dir, "launch.json"), { supervisorPid: pid, port, startedAt: new Date().toISOString() });
     const forget = this.onInterrupt(() => stopProcess(pid, 5_000));
     return { app, releaseId, pid, port, logFile, forget };
   }
@@ -308,10 +310,87 @@ export class LocalProvider {
     writeAppState(this.paths, app, state);
   }
 
-  /** Stops every running release of this environment (the router and Postgres are stopped by the caller). */
+  /** Releases of `app` whose supervisor runs, from each release folder's supervisor.json (not only those the app state knows). */
+  liveReleases(app: string): { releaseId: string; pid: number; port: number | undefined }[] {
+    const dir = join(this.paths.appDir(app), "releases");
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).flatMap((id) => {
+      const sup = readJson<{ supervisorPid?: number }>(join(dir, id, "supervisor.json"));
+      const launch = readJson<{ supervisorPid?: number; port?: number }>(join(dir, id, "launch.json"));
+      const pid = sup?.supervisorPid ?? launch?.supervisorPid;
+      return pid && isAlive(pid) ? [{ releaseId: id, pid, port: launch?.port }] : [];
+    });
+  }
+
+  /** The live release the router sends `app`'s traffic to, if any (the truth when the state file is behind). */
+  routedRelease(app: string): { releaseId: string; pid: number; port: number | undefined } | undefined {
+    if (routerPid(this.paths) === undefined) return undefined;
+    const port = readRoutes(this.paths).routes.find((r) => r.name === app)?.upstream?.port;
+    return port === undefined ? undefined : this.liveReleases(app).find((l) => l.port === port);
+  }
+
+  /**
+   * What a killed run left behind, as repairs (each checks again when applied, so a plan made a
+   * moment earlier cannot stop what has since become current): a release the router serves that
+   * the state does not record as current is recorded; a release that runs but serves nothing is stopped.
+   */
+  repairs(): { app: string; description: string; apply(): Promise<void> }[] {
+    const out: { app: string; description: string; apply(): Promise<void> }[] = [];
+    for (const app of this.config.deployOrder) {
+      const st = readAppState(this.paths, app);
+      const routed = this.routedRelease(app);
+      const recorded = st.releases.find((r) => r.id === st.current);
+      if (routed && (st.current !== routed.releaseId || recorded?.supervisorPid !== routed.pid)) {
+        out.push({
+          app,
+          description: `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (a run was killed after switching)`,
+          apply: async () => this.recordServing(app, routed),
+        });
+      }
+      const keep = routed?.releaseId ?? (recorded?.supervisorPid !== undefined && isAlive(recorded.supervisorPid) ? recorded.id : undefined);
+      for (const l of this.liveReleases(app).filter((x) => x.releaseId !== keep)) {
+        out.push({
+          app,
+          description: `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (a run was killed before switching to it)`,
+          apply: async () => {
+            const now = readAppState(this.paths, app);
+            if (this.routedRelease(app)?.releaseId === l.releaseId || now.current === l.releaseId) return;
+            await stopProcess(l.pid, 10_000);
+          },
+        });
+      }
+    }
+    return out;
+  }
+
+  private recordServing(app: string, routed: { releaseId: string; pid: number; port: number | undefined }): void {
+    const state = readAppState(this.paths, app);
+    for (const r of state.releases) {
+      if (r.id !== routed.releaseId && r.status === "serving") {
+        r.status = "stopped";
+        delete r.supervisorPid;
+        delete r.port;
+      }
+    }
+    let entry = state.releases.find((r) => r.id === routed.releaseId);
+    if (!entry) {
+      const meta = readJson<Partial<LocalRelease>>(join(this.paths.releaseDir(app, routed.releaseId), "release.json")) ?? {};
+      entry = { id: routed.releaseId, createdAt: meta.createdAt ?? new Date().toISOString(), gitSha: meta.gitSha ?? "unknown", runId: meta.runId ?? routed.releaseId, status: "serving" };
+      state.releases = [entry, ...state.releases];
+    }
+    Object.assign(entry, { status: "serving", supervisorPid: routed.pid, ...(routed.port !== undefined ? { port: routed.port } : {}) });
+    if (state.current !== routed.releaseId) state.served = [...(state.served ?? []), { release: routed.releaseId, at: new Date().toISOString(), via: "deploy" as const }].slice(-50);
+    state.current = routed.releaseId;
+    writeAppState(this.paths, app, state);
+  }
+
+  /** Stops every running release of this environment, those the state knows and those it does not (the router and Postgres are stopped by the caller). */
   async stopApps(): Promise<string[]> {
     const stopped: string[] = [];
     for (const app of [...this.config.deployOrder].reverse()) {
+      for (const l of this.liveReleases(app)) {
+        if ((await stopProcess(l.pid, 20_000)) !== "not-running") stopped.push(`${app} ${l.releaseId}`);
+      }
       const st = readAppState(this.paths, app);
       for (const r of st.releases) {
         if (r.supervisorPid !== undefined && (await stopProcess(r.supervisorPid, 20_000)) !== "not-running") stopped.push(`${app} ${r.id}`);

@@ -76,6 +76,10 @@ export class LocalTarget implements Target {
     ];
   }
 
+  repairActions(): Action[] {
+    return this.provider.repairs().map((r) => action("process", `repair: ${r.description}`, () => r.apply()));
+  }
+
   preflightChecks(): Record<string, PreflightCheck> {
     return { secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
   }
@@ -228,6 +232,7 @@ export class LocalTarget implements Target {
       columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"],
       rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
     });
+    for (const r of this.provider.repairs()) this.ctx.reporter.emit({ kind: "warn", message: `state is behind the processes: ${r.description}`, fix: "The next deploy, rollback or `pnpm ops:local up` repairs it." });
     const pg = runningPostgres(this.provider.paths);
     this.ctx.reporter.emit({
       kind: "info",
@@ -241,7 +246,7 @@ export class LocalTarget implements Target {
     const current = this.ctx.config.deployOrder
       .map((app) => ({ app, to: readAppState(this.provider.paths, app).current }))
       .filter((c): c is { app: string; to: string } => c.to !== null && !this.provider.isServing(c.app));
-    const actions: Action[] = [...this.databaseStartActions()];
+    const actions: Action[] = [...this.databaseStartActions(), ...this.repairActions()];
     for (const c of current) {
       actions.push(...this.rollbackActions({ app: c.app, from: c.to, to: c.to, toArg: c.to, expectRelease: c.to }, "restart").actions);
     }

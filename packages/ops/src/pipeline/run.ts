@@ -4,6 +4,9 @@ import { acquireLock, describeHolder, releaseLock, renewLock } from "../db/lock.
 import { currentGitSha } from "../git-info.ts";
 import { newRunId, type RunRecord, type StepRecord } from "../state/run-state.ts";
 import { withTargetDb } from "../target-db.ts";
+import { runOwner, type ProcessIdentity } from "./owner.ts";
+
+const withOwner = (owner: ProcessIdentity | undefined) => (owner ? { owner } : {});
 import { action, type Action } from "../plan/plan.ts";
 
 /** A new run record of this environment, not yet stored anywhere. */
@@ -17,6 +20,7 @@ export async function newRun(ctx: OpsContext): Promise<RunRecord> {
     gitSha: await currentGitSha(ctx.runner, ctx.env.repoRoot),
     startedAt: new Date().toISOString(),
     status: "running",
+    ...withOwner(runOwner(ctx.flags.pipeline)),
   };
 }
 
@@ -30,12 +34,17 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
     const token = await acquireLock(
       client,
       run.environment,
-      { user: run.actor, host: run.host, runId: run.runId, gitSha: run.gitSha, purpose: kind },
+      { user: run.actor, host: run.host, runId: run.runId, gitSha: run.gitSha, purpose: kind, ...(run.owner ? { owner: run.owner } : {}) },
       {
         ttlMs: ctx.config.lock.ttlMs,
         waitMs: ctx.flags.lockWaitMs,
         onWait: (h) => ctx.reporter.emit({ kind: "info", message: `waiting up to ${ctx.flags.lockWaitMs} ms for the deploy lock held by ${describeHolder(h)}` }),
-        onTakeover: (h) => ctx.reporter.emit({ kind: "warn", message: `took over an expired deploy lock of ${describeHolder(h)}`, fix: "That run stopped without releasing its lock; check its history entry." }),
+        onTakeover: (h, why) => {
+          ctx.reporter.emit({ kind: "warn", message: `took over the deploy lock of ${describeHolder(h)}: ${why}; that run is marked failed`, fix: "Check what it left: `pnpm ops:status` (this run repairs what it can)." });
+          // The abandoned run's local pointer and state, if it ran from this state folder.
+          if (ctx.runs.exists(h.runId) && ctx.runs.read(h.runId).status === "running") ctx.runs.update(h.runId, { status: "failed", finishedAt: new Date().toISOString(), error: `abandoned: ${why}` });
+          ctx.runs.clearCurrent(h.runId);
+        },
       },
     );
     await recordHistory(client, historyOf(run, kind, {}));

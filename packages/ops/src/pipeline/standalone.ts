@@ -38,7 +38,7 @@ export async function runStandalone<T>(
     );
   });
   if (ctx.flags.dryRun) {
-    printPlan(ctx, { ...plan, actions: [lock, ...plan.actions, close] });
+    printPlan(ctx, { ...plan, actions: [lock, ...ctx.target.repairActions(), ...plan.actions, close] });
     return undefined;
   }
   const [token] = (await applyPlan(ctx, { step: plan.step, actions: [lock] })) as [string];
@@ -46,7 +46,7 @@ export async function runStandalone<T>(
   const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
   const forget = ctx.onInterrupt(release);
   try {
-    await applyPlan(ctx, { step: plan.step, actions: [...plan.actions, close], ...(plan.notes ? { notes: plan.notes } : {}) });
+    await applyPlan(ctx, { step: plan.step, actions: [...ctx.target.repairActions(), ...plan.actions, close], ...(plan.notes ? { notes: plan.notes } : {}) });
     return result();
   } catch (err) {
     await withTargetDb(ctx, "deploy history", (client) =>

@@ -1,7 +1,9 @@
+import { z } from "zod";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { RunStateError } from "../errors.ts";
+import { writeJsonAtomic as writeAtomic } from "../local/process-utils.ts";
 
 /**
  * The state shared by the tasks of one pipeline run, under `<stateDir>/runs/<runId>/`.
@@ -18,6 +20,8 @@ export interface RunRecord {
   startedAt: string;
   /** Lease token of the deploy lock held by this run. */
   lockToken?: string;
+  /** The process that owns the run (pipeline/owner.ts): turbo in a pipeline, the command alone. */
+  owner?: { pid: number; start: string };
   status: "running" | "succeeded" | "failed" | "rolled-back";
   failedStep?: string;
   error?: string;
@@ -39,10 +43,32 @@ export function newRunId(now = new Date()): string {
   return `${t}-${randomBytes(2).toString("hex")}`;
 }
 
-function writeJsonAtomic(path: string, data: unknown): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(data, null, 2)}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+/** Run state holds no secret, but stays private to the deployer (mode 0600). */
+const writeJsonAtomic = (path: string, data: unknown) => writeAtomic(path, data, 0o600);
+
+const runRecordSchema = z
+  .object({
+    runId: z.string(),
+    environment: z.string(),
+    target: z.string(),
+    actor: z.string(),
+    host: z.string(),
+    gitSha: z.string(),
+    startedAt: z.string(),
+    status: z.enum(["running", "succeeded", "failed", "rolled-back"]),
+  })
+  .passthrough();
+
+const stepRecordSchema = z
+  .object({ step: z.string(), status: z.enum(["succeeded", "failed"]), startedAt: z.string(), durationMs: z.number(), detail: z.record(z.string(), z.unknown()) })
+  .passthrough();
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 export class RunStore {
@@ -97,11 +123,16 @@ export class RunStore {
     return run;
   }
 
+  /** Whether run `runId` has state in this folder. */
+  exists(runId: string): boolean {
+    return existsSync(join(this.runDir(runId), "run.json"));
+  }
+
   read(runId: string): RunRecord {
     const path = join(this.runDir(runId), "run.json");
     if (!existsSync(path)) throw new RunStateError(`run ${runId} has no state at ${path}`, { fix: "Start a new run." });
     try {
-      return JSON.parse(readFileSync(path, "utf8")) as RunRecord;
+      return runRecordSchema.parse(JSON.parse(readFileSync(path, "utf8"))) as RunRecord;
     } catch {
       throw new RunStateError(`the state of run ${runId} is damaged (${path} is not JSON)`, { where: path, fix: "Start a new run; if its lock is still held, `pnpm ops:lock break --yes` once you are sure it is dead." });
     }
@@ -123,7 +154,10 @@ export class RunStore {
     if (!existsSync(dir)) return {};
     const out: Record<string, StepRecord> = {};
     for (const f of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
-      const rec = JSON.parse(readFileSync(join(dir, f), "utf8")) as StepRecord;
+      // A step file a killed process left half-written cannot exist (atomic writes); one that does not parse is skipped and named.
+      const parsed = stepRecordSchema.safeParse(safeJson(readFileSync(join(dir, f), "utf8")));
+      if (!parsed.success) throw new RunStateError(`the step record ${join(dir, f)} is damaged`, { where: join(dir, f), fix: "Start a new run (`pnpm turbo run production-deploy`)." });
+      const rec = parsed.data as StepRecord;
       out[rec.step] = rec;
     }
     return out;

@@ -82,7 +82,7 @@ export const preflightCommand = (opts: PreflightOptions = {}) =>
       ctx.reporter.emit({ kind: "info", message: `${results.length} checks passed${warned.length ? ` (${warned.length} with warnings)` : ""}` });
       if (!ctx.flags.pipeline) return;
       const run = await newRun(ctx);
-      const applied = await runPlan(ctx, { step: "preflight", actions: [...ctx.target.database.startActions(), ...openRunActions(ctx, run)] });
+      const applied = await runPlan(ctx, { step: "preflight", actions: [...ctx.target.database.startActions(), ...openRunActions(ctx, run), ...ctx.target.repairActions()] });
       if (applied) recordStep(ctx, run, "preflight", started, { checks: results.length, warnings: warned.length });
     },
   });

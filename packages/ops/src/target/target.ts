@@ -82,6 +82,11 @@ export interface Target {
   /** For display only (`local`, `fly`). */
   readonly name: string;
   readonly database: TargetDatabase;
+  /**
+   * Repairs of what a killed run left behind (a release that serves but is not recorded, one that
+   * runs but serves nothing). Runs under the deploy lock, first thing after taking it.
+   */
+  repairActions(): Action[];
   /** The preflight checks of this target, by group name. */
   preflightChecks(): Record<string, PreflightCheck>;
   /** The release id each app serves now (`(none)` before its first deploy). */
