@@ -96,6 +96,13 @@ export class RunStateError extends OpsError {
   }
 }
 
+/** The step was stopped by SIGINT/SIGTERM (Ctrl-C, a CI cancel): nothing is rolled back on the way out. */
+export class InterruptedError extends OpsError {
+  constructor(signal: string) {
+    super("E_USAGE", `interrupted by ${signal}`, { fix: "Run the step again; `pnpm ops:status` shows what serves now." });
+  }
+}
+
 export class UsageError extends OpsError {
   constructor(message: string, details: OpsErrorDetails = {}) {
     super("E_USAGE", message, { exitCode: 2, ...details });

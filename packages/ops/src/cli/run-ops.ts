@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { loadOpsConfig } from "../config/load.ts";
 import type { CommonFlags, OpsContext } from "../context.ts";
 import { readOpsEnv } from "../env.ts";
-import { OpsError, UsageError } from "../errors.ts";
+import { InterruptedError, OpsError, UsageError } from "../errors.ts";
 import { createReporter } from "../output/reporter.ts";
 import { createZxRunner } from "../runner/zx.ts";
 import { withCommandEvents } from "../runner/with-events.ts";
@@ -24,8 +24,11 @@ export interface OpsCommand<O extends Options> {
   options?: O;
   /** Runs the step. Return an exit code, or nothing for 0. Throw `OpsError` for user-caused failures. */
   run(ctx: OpsContext, args: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
-  /** Called with the error when `run` throws, before it is printed (pipeline steps mark the run failed here). */
-  onFailure?(ctx: OpsContext, error: unknown): Promise<void>;
+  /**
+   * Called with the error when `run` throws, before it is printed (pipeline steps mark the run
+   * failed here). May return the error to print instead.
+   */
+  onFailure?(ctx: OpsContext, error: unknown): Promise<void | OpsError>;
 }
 
 const common = {
@@ -79,7 +82,7 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(signal === "SIGINT" ? 130 : 143);
     interrupted = true;
-    const err = new OpsError("E_USAGE", `interrupted by ${signal}`, { fix: "Run the step again; `pnpm ops:status` shows what serves now." });
+    const err = new InterruptedError(signal);
     void (async () => {
       if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);
       for (const fn of cleanups) await fn().catch(() => undefined);
@@ -145,9 +148,11 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     process.exit(code);
   } catch (err) {
     if (ctx && command.onFailure) {
-      await command.onFailure(ctx, err).catch((hookErr: unknown) => {
+      // The hook may hand back the error to show instead (e.g. one whose fix says what serves after a rollback).
+      const shown = await command.onFailure(ctx, err).catch((hookErr: unknown) => {
         reporter.emit({ kind: "warn", message: `could not record the failure: ${(hookErr as Error).message}` });
       });
+      if (shown instanceof OpsError) err = shown;
     }
     if (err instanceof OpsError) {
       reporter.emit({ kind: "error", message: `${stepName}: ${err.message}`, ...(err.where ? { where: err.where } : {}), ...(err.fix ? { fix: err.fix } : {}) });

@@ -75,6 +75,12 @@ export const opsConfigSchema = z.object({
   deployOrder: z.array(appName).min(1),
   /** The app whose URL the smoke checks call. */
   publicApp: appName,
+  /**
+   * What a pipeline does when an app's deploy fails: `rollback-run` rolls back the apps this run
+   * already changed (including one a rolling deploy updated halfway), then smoke-checks; `stop`
+   * leaves everything as it is and prints the commands that would.
+   */
+  onDeployFailure: z.enum(["rollback-run", "stop"]).default("rollback-run"),
   secrets: z
     .object({
       /** Keys the local target generates once (strong random values) when no secrets file is given. */

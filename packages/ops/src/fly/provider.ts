@@ -4,7 +4,8 @@ import { flyDeploy, flyIpsList, flyReleases, flySecretsDeploy, flyStatus } from 
 import type { Cmd } from "../runner/types.ts";
 import type { FlyAppsEnv } from "./apps-env.ts";
 import { findEmittedRelease, type Flyctl } from "./flyctl.ts";
-import { chooseRollbackTarget, currentRelease, newestFirst, releaseIdOfImage, runningImage, type FlyRelease, type FlyStatus } from "./releases.ts";
+import { currentRelease, newestFirst, releaseIdOfImage, type FlyRelease, type FlyStatus } from "./releases.ts";
+import { decideFlyRollback, type FlyRollbackDecision } from "./rollback-plan.ts";
 
 /** An IP as `flyctl ips list --json` prints it (fly-go `IPAddress`; §3.4). */
 interface FlyIp {
@@ -92,7 +93,7 @@ export class FlyProvider {
       const e = err as DeployError;
       throw new DeployError(`${e.message}`, {
         where: flyApp,
-        fix: `Fly keeps machines it already updated on the new image (rolling strategy). The previous release was v${before?.Version ?? "-"} (${before?.ImageRef ?? "none"}); roll back with \`pnpm ops:rollback --app ${app}\` if it is not healthy.`,
+        fix: `Fly keeps machines it already updated on the new image (rolling strategy). The previous release was v${before?.Version ?? "-"} (${before?.ImageRef ?? "none"}); \`pnpm ops:rollback --app ${app}\` converges every machine back to it.`,
       });
     }
     const emitted = findEmittedRelease(stdout);
@@ -150,14 +151,16 @@ export class FlyProvider {
     await this.flyctl.run(cmd, `fly secrets deploy of ${this.flyApp(app)}`);
   }
 
-  /** Which release a rollback would go to, and the image running now (C-25). */
-  async planRollback(app: string, to?: string): Promise<{ app: string; flyApp: string; running: string | undefined; target?: FlyRelease; reason?: string; releases: FlyRelease[] }> {
+  /**
+   * Which release a rollback would go to, from Fly's releases, every machine's image and the
+   * releases our history says to avoid (C-25; see `decideFlyRollback`).
+   */
+  async planRollback(app: string, avoid: ReadonlyMap<string, string>, to?: string): Promise<FlyRollbackDecision & { app: string; flyApp: string; releases: FlyRelease[] }> {
     // One after the other: the same reads in the same order on every run (dry run and apply alike).
     const releases = await this.releases(app);
     const status = await this.status(app).catch(() => undefined);
-    const running = runningImage(status);
-    const choice = chooseRollbackTarget(releases, running, to);
-    return { app, flyApp: this.flyApp(app), running, releases, ...("release" in choice ? { target: choice.release } : { reason: choice.reason }) };
+    const decision = decideFlyRollback({ releases, machines: status?.Machines ?? [], avoid }, to);
+    return { app, flyApp: this.flyApp(app), releases, ...decision };
   }
 
   /** The release id a rollback to `target` sets as RELEASE_ID: the run id in its image tag, else `v<its version>`. */

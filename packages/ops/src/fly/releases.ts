@@ -35,41 +35,12 @@ export function machineImage(m: FlyMachine): string | undefined {
   return undefined;
 }
 
-/** The image most started machines run; undefined when none runs. */
-export function runningImage(status: FlyStatus | undefined): string | undefined {
-  const counts = new Map<string, number>();
-  for (const m of status?.Machines ?? []) {
-    const img = m.state === "started" ? machineImage(m) : undefined;
-    if (img) counts.set(img, (counts.get(img) ?? 0) + 1);
-  }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
-}
-
 /** Newest first by Version (flyctl already sorts; this does not rely on it). */
 export const newestFirst = (releases: FlyRelease[]) => [...releases].sort((a, b) => b.Version - a.Version);
 
 /** The newest complete release: what "current" means before a deploy. */
 export function currentRelease(releases: FlyRelease[]): FlyRelease | undefined {
   return newestFirst(releases).find((r) => r.Status === "complete");
-}
-
-/**
- * The rollback target (C-25): `to` (`v40` or `40`) when given, else the newest complete release
- * whose image differs from the running one. Failed releases are never targets.
- * @returns the release, or a reason why there is none.
- */
-export function chooseRollbackTarget(releases: FlyRelease[], running: string | undefined, to?: string): { release: FlyRelease } | { reason: string } {
-  const sorted = newestFirst(releases);
-  if (to !== undefined) {
-    const version = Number(to.replace(/^v/, ""));
-    const r = sorted.find((x) => x.Version === version);
-    if (!r) return { reason: `no release v${version} among the ${sorted.length} newest (flyctl lists 25)` };
-    if (r.Status !== "complete") return { reason: `v${version} is ${r.Status}, not complete` };
-    return { release: r };
-  }
-  const runningImage = running ?? currentRelease(sorted)?.ImageRef;
-  const r = sorted.find((x) => x.Status === "complete" && x.ImageRef !== runningImage);
-  return r ? { release: r } : { reason: `no complete release with an image other than ${runningImage ?? "(none)"} among the ${sorted.length} newest` };
 }
 
 /** The release id our deploys put in the image tag (`registry.fly.io/<app>:<runId>`), or undefined. */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { OpsContext } from "../context.ts";
 import { flySecretsImportStaged, flySecretsList } from "../commands/fly.ts";
+import { listHistory } from "../db/history.ts";
 import { readLedger, recordPushed, type LedgerRow } from "../db/secret-ledger.ts";
 import { restoreOpsState, snapshotOpsState, type OpsSnapshot } from "../db/ops-snapshot.ts";
 import { opsSchemaPresent } from "../db/ops-schema.ts";
@@ -15,12 +16,29 @@ import { serializeForFlyImport } from "../secrets/fly-import-format.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { classifyKeys, importEntries, keysToPush, type FlySecretListing } from "../secrets/fly-sync.ts";
 import { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DatabaseRestore, DeployOutcome, RollbackChoice, SecretsSyncPlan, Target, TargetDatabase } from "../target/target.ts";
+import type { AppRelease, DatabaseRestore, DeployOutcome, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
 import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
 import type { FlyAppRelease } from "./provider.ts";
 import { currentRelease, machineImage, releaseIdOfImage, type FlyRelease } from "./releases.ts";
+import { describeSplit, imageShares, releasesToAvoid } from "./rollback-plan.ts";
+
+/**
+ * The error of a `fly secrets deploy` that failed after others succeeded: which apps run the new
+ * values, which still run the old ones with the new ones staged, which keys are split between
+ * them, and the next command.
+ */
+function splitSecretsError(err: Error, s: { failed: string; applied: string[]; pending: string[]; keysOf: (app: string) => string[]; flyApp: (app: string) => string }): DeployError {
+  const live = s.applied.map((a) => `${s.flyApp(a)}: ${s.keysOf(a).join(", ")} new and live`);
+  const waiting = [s.failed, ...s.pending].map((a) => `${s.flyApp(a)}: ${s.keysOf(a).join(", ")} staged, not live (the old values serve)${a === s.failed ? " (this apply failed)" : " (not tried)"}`);
+  const liveKeys = new Set(s.applied.flatMap(s.keysOf));
+  const split = [...new Set([s.failed, ...s.pending].flatMap(s.keysOf))].filter((k) => liveKeys.has(k));
+  return new DeployError(`applying staged secrets failed on ${s.flyApp(s.failed)}: ${err.message}\n  ${[...live, ...waiting].join("\n  ")}${split.length ? `\n  split: ${split.join(", ")} ${split.length > 1 ? "have" : "has"} the new value on ${s.applied.map(s.flyApp).join(", ")} and the old one on ${[s.failed, ...s.pending].map(s.flyApp).join(", ")}` : ""}`, {
+    where: s.flyApp(s.failed),
+    fix: `Fix the cause (\`fly status -a ${s.flyApp(s.failed)}\`), then apply what is still staged: ${[s.failed, ...s.pending].map((a) => `\`fly secrets deploy -a ${s.flyApp(a)}\``).join(" && ")}.`,
+  });
+}
 
 /** What a deploy step records on fly: the shared shape plus Fly's version and image. */
 function stepDetail(r: FlyAppRelease) {
@@ -46,7 +64,7 @@ export class FlyTarget implements Target {
   readonly database: TargetDatabase;
   readonly restore: DatabaseRestore;
   /** The rollback target release per app, from the last `planRollback`. */
-  private readonly rollbackTargets = new Map<string, { target: FlyRelease; before: FlyRelease | undefined }>();
+  private readonly rollbackTargets = new Map<string, { target: FlyRelease; before: FlyRelease | undefined; leaving: string | null }>();
 
   constructor(private readonly ctx: OpsContext) {
     this.database = {
@@ -93,6 +111,19 @@ export class FlyTarget implements Target {
       git: checkGitClean,
       proto: checkProtoCompatible,
     };
+  }
+
+  async servingNow(apps: string[], runId: string): Promise<Record<string, ServingState>> {
+    const { provider } = this.fly;
+    const out: Record<string, ServingState> = {};
+    for (const app of apps) {
+      const [releases, status] = [await provider.releases(app), await provider.status(app)];
+      const machines = status.Machines ?? [];
+      const onRun = machines.filter((m) => releaseIdOfImage(machineImage(m) ?? "") === runId).length;
+      const state: ServingState["state"] = machines.length === 0 ? "none" : onRun === machines.length ? "this-run" : onRun === 0 ? "previous" : "mixed";
+      out[app] = { state, detail: machines.length === 0 ? "no machines" : describeSplit(imageShares(machines, releases)) };
+    }
+    return out;
   }
 
   async currentReleases(): Promise<Record<string, string>> {
@@ -194,13 +225,22 @@ export class FlyTarget implements Target {
       plan: { step: "secrets sync", actions },
       // Keys staged before this run go live with this run's deploys too (C-09 applies to them as well).
       detail: () => ({ stagedFly: Object.fromEntries(Object.entries(staged).map(([a, keys]) => [a, keys.length ? keys : pending.includes(a) ? ["(staged earlier)"] : []])) }),
-      applyActions: () =>
-        toApply.map((app) =>
+      applyActions: () => {
+        // Stage everything first (the plan above), then apply app by app; a failure names what is live where.
+        const applied: string[] = [];
+        const keysOf = (a: string) => (staged[a]?.length ? staged[a]! : ["(staged earlier)"]);
+        return toApply.map((app) =>
           cmdAction(`apply the staged secrets of ${provider.flyApp(app)} (fly secrets deploy restarts its machines)`, provider.secretsDeployCmd(app), async (cmd) => {
-            await provider.deployStagedSecrets(app, cmd);
+            try {
+              await provider.deployStagedSecrets(app, cmd);
+            } catch (err) {
+              throw splitSecretsError(err as Error, { failed: app, applied, pending: toApply.filter((a) => a !== app && !applied.includes(a)), keysOf, flyApp: (a) => provider.flyApp(a) });
+            }
+            applied.push(app);
             ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied` });
           }),
-        ),
+        );
+      },
     };
   }
 
@@ -230,19 +270,27 @@ export class FlyTarget implements Target {
 
   async planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]> {
     const { provider } = this.fly;
-    return Promise.all(
-      apps.map(async (a) => {
-        const p = await provider.planRollback(a, wanted[a]);
-        if (p.target) this.rollbackTargets.set(a, { target: p.target, before: currentRelease(p.releases) });
-        return {
-          app: a,
-          from: p.running ?? "(unknown)",
-          ...(p.target
-            ? { to: `v${p.target.Version} ${p.target.ImageRef}`, toArg: `v${p.target.Version}`, expectRelease: provider.rollbackReleaseId(p.target), since: p.target.CreatedAt }
-            : { reason: p.reason ?? "no release to go back to" }),
-        };
-      }),
-    );
+    const history = await readOpsDb(this.ctx, "deploy history", (c) => listHistory(c, this.ctx.env.environment, 200), []);
+    const choices: RollbackChoice[] = [];
+    // One app after the other, in the order given: dry run and apply read the same things in the same order.
+    for (const a of apps) {
+      const p = await provider.planRollback(a, releasesToAvoid(history, a), wanted[a]);
+      if (p.target) this.rollbackTargets.set(a, { target: p.target, before: currentRelease(p.releases), leaving: p.leavingMarker });
+      const machines = p.split.reduce((n, s) => n + s.started + s.notStarted, 0);
+      choices.push({
+        app: a,
+        from: p.from,
+        ...(p.target
+          ? {
+              to: `v${p.target.Version} ${p.target.ImageRef}${p.mixed ? ` (all ${machines} machines)` : ""}`,
+              toArg: `v${p.target.Version}`,
+              expectRelease: provider.rollbackReleaseId(p.target),
+              since: p.target.CreatedAt,
+            }
+          : { reason: p.reason ?? "no release to go back to" }),
+      });
+    }
+    return choices;
   }
 
   rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease } {
@@ -260,7 +308,8 @@ export class FlyTarget implements Target {
     }
     return {
       actions,
-      outcome: () => ({ app: choice.app, previous: result!.previous?.release ?? (result!.previous ? `v${result!.previous.version}` : null), release: result!.release }),
+      // `previous` is the release being left (in a mixed state, the half-deployed one), so history marks it rolled back.
+      outcome: () => ({ app: choice.app, previous: planned.leaving ?? result!.previous?.release ?? (result!.previous ? `v${result!.previous.version}` : null), release: result!.release }),
     };
   }
 

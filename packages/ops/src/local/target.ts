@@ -8,7 +8,7 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DeployOutcome, LocalProcesses, RollbackChoice, SecretsSyncPlan, Target, TargetDatabase } from "../target/target.ts";
+import type { AppRelease, DeployOutcome, LocalProcesses, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
 import { readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
 import { LocalProvider, type StartedRelease } from "./provider.ts";
@@ -82,6 +82,17 @@ export class LocalTarget implements Target {
 
   preflightChecks(): Record<string, PreflightCheck> {
     return { secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
+  }
+
+  async servingNow(apps: string[], runId: string): Promise<Record<string, ServingState>> {
+    // A local deploy switches traffic only once the new release is healthy: never a mix.
+    return Object.fromEntries(
+      apps.map((app) => {
+        const current = this.provider.currentRelease(app);
+        const state: ServingState["state"] = !current ? "none" : current === runId ? "this-run" : "previous";
+        return [app, { state, detail: current ? `release ${current}` : "nothing serves" }];
+      }),
+    );
   }
 
   async currentReleases(): Promise<Record<string, string>> {

@@ -1,7 +1,8 @@
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { DeployError, UsageError } from "../errors.ts";
-import { failCurrentRun, joinRun, newRun, recordStep } from "../pipeline/run.ts";
+import { joinRun, newRun, recordStep } from "../pipeline/run.ts";
+import { handleDeployFailure } from "../release/deploy-failure.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { applyPlan, printPlan } from "../plan/plan.ts";
 import type { AppFingerprints } from "../secrets/ledger.ts";
@@ -17,13 +18,15 @@ function stagedFor(ctx: OpsContext, runId: string, app: string): AppFingerprints
  * the deploy lock itself. `--dry-run` prints the target's plan (the very commands apply runs).
  * @throws {DeployError} when the build is missing, secrets moved, or the release is not healthy in time (the previous release keeps serving).
  */
-export const deployCommand = () =>
-  defineOps({
+export const deployCommand = () => {
+  let deployedApp: string | undefined;
+  return defineOps({
     name: (pos) => `deploy ${pos[0] ?? ""}`.trim(),
     description: "deploy one app: new release, start, health wait, switch traffic, stop the previous release",
     usage: ["tsx scripts/deploy.ts <app>   alone, under the deploy lock (the pipeline runs it per app with --pipeline)"],
     async run(ctx, { positionals }) {
       const app = positionals[0];
+      deployedApp = app;
       if (!app || !ctx.config.apps[app]) {
         throw new UsageError(`deploy needs an app name${app ? `; "${app}" is not one` : ""}`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
       }
@@ -60,5 +63,7 @@ export const deployCommand = () =>
         };
       });
     },
-    onFailure: (ctx, err) => failCurrentRun(ctx, "deploy", err),
+    // In a run: roll back what the run changed (onDeployFailure), say what serves, mark the run.
+    onFailure: (ctx, err) => handleDeployFailure(ctx, deployedApp, err),
   });
+};

@@ -39,6 +39,13 @@ export interface RollbackChoice {
   reason?: string;
 }
 
+/** What serves one app now compared with a run: all of it on the run's release, none, or part (a rolling deploy that failed halfway). */
+export interface ServingState {
+  state: "this-run" | "previous" | "mixed" | "none";
+  /** For display: the release(s) and, on fly, the machines per image. */
+  detail: string;
+}
+
 /** The database a target's lock, history and migrations live in. */
 export interface TargetDatabase {
   /** The variable (or place) the URL comes from, for messages: `MIGRATION_DATABASE_URL`. */
@@ -89,6 +96,8 @@ export interface Target {
   repairActions(): Action[];
   /** The preflight checks of this target, by group name. */
   preflightChecks(): Record<string, PreflightCheck>;
+  /** For each app, whether what serves is run `runId`'s release, the one before, or a mix. Reads only. */
+  servingNow(apps: string[], runId: string): Promise<Record<string, ServingState>>;
   /** The release id each app serves now (`(none)` before its first deploy). */
   currentReleases(): Promise<Record<string, string>>;
   /** The file the secrets of this environment are read from (rotate writes it). */

@@ -1,0 +1,187 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/local/process-utils.ts";
+import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
+import { runFly } from "../fixtures/flyctl/run.ts";
+import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
+import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
+import { repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
+
+// After something went wrong on fly (issue #8): partly failed rolling deploys, a failed client
+// deploy after the backend shipped, a release made by hand, a secrets apply that fails halfway.
+const TOKEN = "FlyV1 fm2_recovery_token";
+const CLIENT = "ops-rec-client";
+const BACKEND = "ops-rec-backend";
+const PLANTED = "tok_live_RECOVERY_PLANTED_1";
+const NEXT_TOKEN = "tok_live_RECOVERY_NEXT_2";
+const HAND_IMAGE = `registry.fly.io/${CLIENT}:deployment-01HANDMADE`;
+
+const repo = tempRepo({ opsConfig: (t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,").replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },') });
+const stateDir = tempDir("ops-fly-recovery-");
+const flyState = join(stateDir, "fly-state.json");
+const clientToml = join(repo.dir, "infra", "fly", "client.fly.toml");
+let pg: TestPgServer;
+let neon: FakeNeon;
+let site: Server;
+let healthzBroken = false;
+let env: Record<string, string | undefined>;
+
+const calls = () => readFakeFlyState(flyState).calls;
+const app = (name: string) => readFakeFlyState(flyState).apps[name]!;
+const imagesOf = (name: string) => app(name).machines.map((m) => m.config.image).sort();
+const runIdOf = (out: string) => out.match(/run (\d{8}-\d{6}-[0-9a-f]{4}) opened/)![1]!;
+const knobs = (fn: (k: ReturnType<typeof readFakeFlyState>["knobs"]) => void) => updateFakeFlyState(flyState, (s) => void fn(s.knobs));
+const secretsFile = (token: string) =>
+  writeFileSync(join(repo.dir, ".env.production"), [`DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require`, `BACKEND_AUTH_TOKEN=${token}`, `SESSION_SECRET=session-value-1`].join("\n"), { mode: 0o600 });
+
+beforeAll(async () => {
+  pg = await startTestPg({ password: "pw" });
+  neon = await startFakeNeon({ apiKey: "neon_api_RECOVERY_KEY_123" });
+  neon.knobs.pollsToFinish = 1;
+  createFakeFlyState(flyState, { validTokens: [TOKEN], apps: { [CLIENT]: {}, [BACKEND]: {} } });
+  // What the deployed client answers: the RELEASE_ID each app got from its last deploy.
+  site = createServer((req, res) => {
+    const apps = readFakeFlyState(flyState).apps;
+    if (req.url !== "/healthz") return void res.end("<title>Deploy ops demo</title>");
+    res.setHeader("content-type", "application/json");
+    res.statusCode = healthzBroken ? 503 : 200;
+    res.end(JSON.stringify({ ok: !healthzBroken, client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" }, backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true }, checkedAt: new Date().toISOString() }));
+  });
+  const sitePort = await freePort();
+  await new Promise<void>((r) => site.listen(sitePort, "127.0.0.1", r));
+  writeFileSync(
+    join(repo.dir, "infra", "fly", "apps.env"),
+    [`FLY_REGION=iad`, `FLY_APP_CLIENT=${CLIENT}`, `FLY_APP_BACKEND=${BACKEND}`, `PUBLIC_URL=http://127.0.0.1:${sitePort}`, `NEON_PROJECT_ID=${neon.projectId}`, `NEON_BRANCH_ID=${neon.defaultBranchId}`, `NEON_API_HOST=${neon.url}`].join("\n"),
+  );
+  secretsFile(PLANTED);
+  env = {
+    OPS_TARGET: "fly",
+    OPS_ENV: undefined,
+    OPS_STATE_DIR: stateDir,
+    OPS_SECRETS_FILE: undefined,
+    FLY_API_TOKEN: TOKEN,
+    FLY_ACCESS_TOKEN: "",
+    FAKE_FLY_STATE: flyState,
+    NEON_API_KEY: neon.apiKey,
+    MIGRATION_DATABASE_URL: `postgresql://postgres:pw@127.0.0.1:${pg.port}/postgres`,
+    DATABASE_URL: undefined,
+    PATH: `${join(repoRoot, "packages/ops/test/fixtures/bin")}:${process.env.PATH}`,
+    CI: "1",
+  };
+});
+
+afterAll(async () => {
+  site?.close();
+  await neon?.close();
+  await pg?.stop();
+});
+
+describe("fly: recovering from failures (stand-ins)", () => {
+  let good: string;
+  let smokeFailed: string;
+
+  it("two good deploys, then one whose smoke checks fail and is rolled back", async () => {
+    for (let i = 0; i < 2; i++) {
+      const res = await runPipeline(repo, env);
+      expect(res.code, res.out).toBe(0);
+      good = runIdOf(res.out);
+    }
+    healthzBroken = true;
+    const bad = await runPipeline(repo, env);
+    healthzBroken = false;
+    expect(bad.failedAt).toBe("smoke");
+    smokeFailed = runIdOf(bad.out);
+    expect(imagesOf(CLIENT)).toEqual([`registry.fly.io/${CLIENT}:${good}`, `registry.fly.io/${CLIENT}:${good}`]);
+  });
+
+  it("a client deploy that fails after the backend shipped rolls the backend back (onDeployFailure default) and says what serves", async () => {
+    const toml = readFileSync(clientToml, "utf8");
+    writeFileSync(clientToml, toml.replace('[deploy]\n  strategy = "rolling"', '[deploy]\n  strategy = "rolling"\n  release_command = "node -e 0"'));
+    knobs((k) => void (k.failReleaseCommandFor = [CLIENT]));
+    const res = await runPipeline(repo, env);
+    knobs((k) => void (k.failReleaseCommandFor = []));
+    writeFileSync(clientToml, toml);
+    const runId = runIdOf(res.out);
+    expect(res.failedAt).toBe("deploy");
+    expect(res.code).toBe(1);
+    expect(res.out).toContain("onDeployFailure=rollback-run: rolling back what this run changed");
+    expect(imagesOf(BACKEND).every((i) => i === `registry.fly.io/${BACKEND}:${good}`)).toBe(true);
+    expect(app(BACKEND).env.RELEASE_ID).toBe(good);
+    expect(res.out).toMatch(new RegExp(`What serves now \\(run ${runId}\\)[\\s\\S]*backend\\s+the release before this run[\\s\\S]*client\\s+the release before this run`));
+    expect(res.out).toContain(`This run's changes were rolled back; every app serves the release from before run ${runId}. Fix the cause, then deploy again: pnpm turbo run production-deploy`);
+    const history = await repo.script("history", ["--json"], env);
+    const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data.find((h: { runId: string }) => h.runId === runId);
+    expect(row.status).toBe("rolled-back");
+  });
+
+  it("with onDeployFailure: stop, a rolling deploy that fails halfway is left mixed and named so, with the commands back", async () => {
+    repo.setConfig((t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,").replace('  publicApp: "client",', '  publicApp: "client",\n  onDeployFailure: "stop",'));
+    knobs((k) => void (k.failHealthFor = [CLIENT]));
+    const res = await runPipeline(repo, env);
+    knobs((k) => void (k.failHealthFor = []));
+    repo.setConfig((t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,"));
+    const runId = runIdOf(res.out);
+    expect(res.failedAt).toBe("deploy");
+    expect(imagesOf(CLIENT)).toEqual([`registry.fly.io/${CLIENT}:${runId}`, `registry.fly.io/${CLIENT}:${good}`].sort());
+    expect(res.out).toMatch(/backend\s+this run's release/);
+    expect(res.out).toMatch(/client\s+MIXED \(part on this run's release\)\s+1 machine on \S+ \(v\d+\), 1 machine on \S+ \(v\d+\)/);
+    expect(res.out).toMatch(new RegExp(`Back to the state before run ${runId}: pnpm ops:rollback --app client && pnpm ops:rollback --app backend --to v\\d+ \\(onDeployFailure is "stop": nothing was rolled back\\)`));
+    expect(res.out).not.toContain("rolling back what this run changed");
+  });
+
+  it("rollback of the mixed client plans from every machine and converges them on the release that served before, not on the one whose smoke failed", async () => {
+    const plan = await repo.script("rollback", ["--app", "client", "--dry-run"], env);
+    expect(plan.code, plan.out).toBe(0);
+    expect(plan.out).toMatch(new RegExp(`client: mixed: 1 machine on \\S+ \\(v\\d+\\), 1 machine on \\S+ \\(v\\d+\\) → v\\d+ registry\\.fly\\.io/${CLIENT}:${good} \\(all 2 machines\\)`));
+    expect(plan.out).not.toContain(`${CLIENT}:${smokeFailed} (all`);
+    const before = calls().length;
+    const res = await repo.script("rollback", ["--app", "client"], env);
+    expect(res.code, res.out).toBe(0);
+    const redeploy = calls().slice(before).find((c) => c.argv[0] === "deploy")!;
+    expect(redeploy.argv[redeploy.argv.indexOf("--image") + 1]).toBe(`registry.fly.io/${CLIENT}:${good}`);
+    expect(imagesOf(CLIENT)).toEqual([`registry.fly.io/${CLIENT}:${good}`, `registry.fly.io/${CLIENT}:${good}`]);
+  });
+
+  it("a rollback after that rollback skips the release whose smoke checks failed (the tool's own history)", async () => {
+    const plan = await repo.script("rollback", ["--app", "client", "--dry-run"], env);
+    expect(plan.code, plan.out).toBe(0);
+    const target = plan.out.match(new RegExp(`→ v\\d+ registry\\.fly\\.io/${CLIENT}:(\\S+)`))![1]!;
+    expect(target).not.toBe(smokeFailed);
+    expect(target).not.toBe(good);
+  });
+
+  it("a rollback to a release made by hand (no run id) sets and expects v<version>, and is recorded as succeeded", async () => {
+    knobs((k) => void (k.knownImages = [HAND_IMAGE]));
+    const hand = await runFly(["deploy", "-c", "infra/fly/client.fly.toml", "-a", CLIENT, "--image", HAND_IMAGE, "--yes"], { statePath: flyState, cwd: repo.dir, env: { FLY_API_TOKEN: TOKEN } });
+    expect(hand.code, hand.stderr).toBe(0);
+    const handVersion = app(CLIENT).releases.find((r) => r.ImageRef === HAND_IMAGE)!.Version;
+    const next = await runPipeline(repo, env);
+    expect(next.code, next.out).toBe(0);
+    const res = await repo.script("rollback", ["--app", "client"], env);
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toContain(`→ v${handVersion} ${HAND_IMAGE}`);
+    expect(app(CLIENT).env.RELEASE_ID).toBe(`v${handVersion}`);
+    expect(res.out).toMatch(/healthz proves the release\s+pass/);
+    const history = await repo.script("history", ["--json"], env);
+    const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data[0];
+    expect(row).toMatchObject({ kind: "rollback", status: "succeeded" });
+    expect(row.releases.client.to).toBe(`v${handVersion}`);
+  });
+
+  it("a secrets apply that fails on the second app names the split key, the live and the staged apps, and the command that applies the rest", async () => {
+    secretsFile(NEXT_TOKEN);
+    knobs((k) => void (k.failHealthFor = [CLIENT]));
+    const res = await repo.script("secrets", ["sync"], env);
+    knobs((k) => void (k.failHealthFor = []));
+    expect(res.code).toBe(1);
+    expect(res.out).toContain(`applying staged secrets failed on ${CLIENT}`);
+    expect(res.out).toContain(`${BACKEND}: BACKEND_AUTH_TOKEN new and live`);
+    expect(res.out).toContain(`${CLIENT}: BACKEND_AUTH_TOKEN staged, not live (the old values serve) (this apply failed)`);
+    expect(res.out).toContain(`split: BACKEND_AUTH_TOKEN has the new value on ${BACKEND} and the old one on ${CLIENT}`);
+    expect(res.out).toContain(`fly secrets deploy -a ${CLIENT}`);
+    expect(res.out).not.toContain(NEXT_TOKEN);
+    expect(res.out).not.toContain(PLANTED);
+  });
+});
