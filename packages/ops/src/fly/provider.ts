@@ -6,7 +6,7 @@ import type { FlyAppsEnv } from "./apps-env.ts";
 import { findEmittedRelease, type Flyctl } from "./flyctl.ts";
 import { chooseRollbackTarget, currentRelease, newestFirst, releaseIdOfImage, runningImage, type FlyRelease, type FlyStatus } from "./releases.ts";
 
-/** An IP as `flyctl ips list --json` prints it (fly-go `IPAddress`; §3.4). */
+/** An IP as `flyctl ips list --json` prints it (fly-go `types.go` `IPAddress`; flyctl `internal/command/ips/list.go`). */
 interface FlyIp {
   Address: string;
   Type: string;
