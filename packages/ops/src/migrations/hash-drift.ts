@@ -5,7 +5,8 @@
  *
  * Facts: the stored hash is sha1_hex(fileName + contents) with no normalisation (postgres-migrations
  * migration-file.js and validation.js; issue ThomWright/postgres-migrations#64 for CRLF); the row
- * keeps `id`, `name` (the part after the id) and `hash`; id 0 is the library's own table migration; rows without a file are ignored by the library.
+ * keeps `id`, `name` (the part after the id) and `hash`; id 0 is the library's own table
+ * migration; rows without a file are ignored by the library.
  */
 import type { CheckResult } from "../preflight/types.ts";
 import { migrationFileHash } from "./validate-files.ts";
