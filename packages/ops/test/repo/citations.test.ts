@@ -1,8 +1,11 @@
 /**
  * The repository stands alone: every field case cited as `C-nn` in code, tests and docs is defined
  * in docs/field-cases.md (a `### C-nn` heading), so someone who clones the repository can look each
- * one up. The scanner is tested on strings first, so the repository check cannot pass by
- * accident. Fixture ids are built at run time so that this file does not cite them itself.
+ * one up; and nothing cites a section sign reference or a file of the private notes folder that
+ * sat next to the repository while it was built (cite the public source: a flyctl docs page or
+ * source file, a Neon docs page or API schema, the postgres-migrations README). The scanner is
+ * tested on strings first, so the repository check cannot pass by accident. Fixture ids and the
+ * forbidden strings are built at run time so that this file does not contain them itself.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
@@ -18,6 +21,15 @@ const SKIPPED_DIRS = new Set(["node_modules", ".git", ".turbo", ".ops", "dist", 
 const SKIPPED_PATHS = new Set(["apps/backend/bin"]);
 
 const CASE_ID = /\bC-\d+\b/g;
+/** The section sign: a citation written with it ("<sign>3.4") points at notes outside the repository. */
+const SECTION_SIGN = "\u00a7";
+/** Paths and names of the private notes that are not part of the repository. */
+const PRIVATE_SOURCES = [
+  ["..", "shared"].join("/"),
+  ["", "work", "shared"].join("/"),
+  ["reference", "flyctl.md"].join("/"),
+  ["neon-postgres-migrations", "md"].join("."),
+];
 const CASE_HEADING = /^### (C-\d+)\b/gm;
 
 export interface Finding {
@@ -38,6 +50,14 @@ export function findCitationProblems(file: string, text: string, defined: Readon
     const line = i + 1;
     for (const m of lineText.matchAll(CASE_ID)) {
       if (!defined.has(m[0])) findings.push({ file, line, message: `${m[0]} is not defined in ${FIELD_CASES} (add a "### ${m[0]}" section)` });
+    }
+    const at = lineText.indexOf(SECTION_SIGN);
+    if (at >= 0) {
+      const cited = lineText.slice(at, at + 12).split(/[\s),;]/)[0];
+      findings.push({ file, line, message: `"${cited}" cites a section of notes outside the repository; cite the public source instead` });
+    }
+    for (const source of PRIVATE_SOURCES) {
+      if (lineText.includes(source)) findings.push({ file, line, message: `"${source}" is outside the repository; cite the public source instead` });
     }
   });
   return findings;
@@ -83,6 +103,18 @@ describe("the citation scanner", () => {
     ]);
   });
 
+  it("names file:line of a section sign citation and of a path to the private notes", () => {
+    const sign = SECTION_SIGN;
+    const notes = ["..", "shared"].join("/");
+    const root = ["", "work", "shared", "x.md"].join("/");
+    const text = `/** as flyctl does (${sign}3.4). */\nok\n// see ${notes}/design.md and ${root}\n`;
+    expect(findCitationProblems("src/y.ts", text, defined).map(format)).toEqual([
+      `src/y.ts:1: "${sign}3.4" cites a section of notes outside the repository; cite the public source instead`,
+      `src/y.ts:3: "${notes}" is outside the repository; cite the public source instead`,
+      `src/y.ts:3: "${["", "work", "shared"].join("/")}" is outside the repository; cite the public source instead`,
+    ]);
+  });
+
   it("does not take longer words for case ids", () => {
     expect(findCitationProblems("a.md", `ABC-97, C-x, ${caseId(1)}0`, defined).map(format)).toEqual([
       `a.md:1: ${caseId(10)} is not defined in docs/field-cases.md (add a "### ${caseId(10)}" section)`,
@@ -107,7 +139,7 @@ describe("the repository's citations", () => {
     expect(named.filter((p) => !exists(p))).toEqual([]);
   });
 
-  it("cites only cases defined in docs/field-cases.md", () => {
+  it("cites only cases defined in docs/field-cases.md, and nothing outside the repository", () => {
     const files = scannedFiles();
     expect(files).toContain(relative(repoRoot, import.meta.filename));
     const problems = files.flatMap((file) => {
