@@ -1,47 +1,47 @@
 import type { Cmd } from "../runner/types.ts";
 
 /**
- * Pure argv builders for flyctl (reference/flyctl.md). Nothing here runs anything; the runner
- * does, with `FLY_API_TOKEN` only in the child's environment and secret values only on stdin.
+ * Pure argv builders for flyctl (flyctl docs: https://fly.io/docs/flyctl/; source: superfly/flyctl
+ * `internal/command/`). Nothing here runs anything; the runner does, with `FLY_API_TOKEN` only in the child's environment and secret values only on stdin.
  */
 const fly = (args: string[], extra: Partial<Cmd> = {}): Cmd => ({ file: "flyctl", args, ...extra });
 
-/** `flyctl version --json`: one compact JSON line; needs no session (§4.4). */
+/** `flyctl version --json`: one compact JSON line; needs no session (flyctl `internal/command/version/version.go`). */
 export const flyVersion = (): Cmd => fly(["version", "--json"]);
 
-/** `flyctl auth whoami --json` → `{"email": …}` (§4.2). */
+/** `flyctl auth whoami --json` → `{"email": …}` (flyctl `internal/command/auth/whoami.go`). */
 export const flyWhoami = (): Cmd => fly(["auth", "whoami", "--json"]);
 
-/** `flyctl apps list --json` → fly-go App objects, PascalCase (§4.3). */
+/** `flyctl apps list --json` → fly-go App objects, PascalCase (flyctl `internal/command/apps/list.go`; fly-go `types.go` `App`). */
 export const flyAppsList = (): Cmd => fly(["apps", "list", "--json"]);
 
-/** `flyctl releases --json -a <app>` → the 25 newest releases, newest first (§3.3). */
+/** `flyctl releases --json -a <app>` → the 25 newest releases, newest first (flyctl `internal/command/releases/releases.go`). */
 export const flyReleases = (app: string): Cmd => fly(["releases", "--json", "-a", app]);
 
-/** `flyctl status --json -a <app>` (§4.1). */
+/** `flyctl status --json -a <app>` (flyctl `internal/command/status/status.go`). */
 export const flyStatus = (app: string): Cmd => fly(["status", "--json", "-a", app]);
 
-/** `flyctl ips list --json -a <app>` (§3.4). */
+/** `flyctl ips list --json -a <app>` (flyctl `internal/command/ips/list.go`). */
 export const flyIpsList = (app: string): Cmd => fly(["ips", "list", "--json", "-a", app]);
 
-/** `flyctl secrets list --json -a <app>` → `[{name, digest, status?}]` (§1.5, §1.6). */
+/** `flyctl secrets list --json -a <app>` → `[{name, digest, status?}]` (flyctl `internal/command/secrets/list.go`). */
 export const flySecretsList = (app: string): Cmd => fly(["secrets", "list", "--json", "-a", app]);
 
 /**
- * `flyctl secrets import --stage -a <app>` with `NAME=VALUE` pairs on stdin (§1.1). `--stage`
- * stores them without restarting machines; the next deploy applies them.
+ * `flyctl secrets import --stage -a <app>` with `NAME=VALUE` pairs on stdin (flyctl docs:
+ * `fly secrets import`). `--stage` stores them without restarting machines; the next deploy applies them.
  */
 export const flySecretsImportStaged = (app: string, payload: Cmd["input"]): Cmd =>
   fly(["secrets", "import", "--stage", "-a", app], payload === undefined ? {} : { input: payload });
 
-/** `flyctl secrets deploy -a <app>`: applies staged secrets with a restart-only deploy (§1.3). */
+/** `flyctl secrets deploy -a <app>`: applies staged secrets with a restart-only deploy (flyctl docs: `fly secrets deploy`; `internal/command/secrets/deploy.go`). */
 export const flySecretsDeploy = (app: string): Cmd => fly(["secrets", "deploy", "-a", app]);
 
 export interface FlyDeployOptions {
   app: string;
   /** fly.toml path relative to the working directory (the repo root is the build context). */
   config: string;
-  /** `--strategy`: rolling|canary|bluegreen|immediate (§2.1). */
+  /** `--strategy`: rolling|canary|bluegreen|immediate (flyctl docs: `fly deploy`). */
   strategy: string;
   /** `--wait-timeout` as a Go duration (`5m0s`); bounds each wait for started and for checks. */
   waitTimeout: string;
@@ -58,8 +58,8 @@ export interface FlyDeployOptions {
 }
 
 /**
- * `flyctl deploy -c <config> -a <app> --remote-only …` (§2.1). With `image`, deploys that image
- * (no build); otherwise builds remotely and tags it with `imageLabel`.
+ * `flyctl deploy -c <config> -a <app> --remote-only …` (flyctl docs: `fly deploy`). With `image`,
+ * deploys that image (no build); otherwise builds remotely and tags it with `imageLabel`.
  */
 export function flyDeploy(o: FlyDeployOptions): Cmd {
   const args = ["deploy", "-c", o.config, "-a", o.app];

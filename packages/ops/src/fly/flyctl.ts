@@ -2,7 +2,7 @@ import type { OpsEnv } from "../env.ts";
 import { CommandFailedError, ConfigError } from "../errors.ts";
 import type { Cmd, RunResult, Runner } from "../runner/types.ts";
 
-/** Meaning of flyctl's exit codes (reference/flyctl.md §0). */
+/** Meaning of flyctl's exit codes (flyctl `internal/cli/cli.go` and `main.go`). */
 export function flyExitMeaning(code: number | null): string {
   switch (code) {
     case 1:
@@ -40,7 +40,8 @@ export interface Flyctl {
 /**
  * flyctl through the one runner. The token reaches it only as `FLY_API_TOKEN` in its
  * environment; an empty `FLY_ACCESS_TOKEN` is removed because flyctl takes the first *set*
- * variable even when empty (§4.5). Update checks are off; output is plain.
+ * variable even when empty (flyctl `internal/config/config.go`, `os.LookupEnv`). Update checks are
+ * off; output is plain.
  * @throws {ConfigError} (on use) when FLY_API_TOKEN is not set.
  */
 export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) => string, log?: (line: string) => void): Flyctl {
@@ -93,7 +94,11 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
   };
 }
 
-/** Finds the `FLY_EMIT_RELEASE_JSON` line among stdout lines: every line is tried as JSON, never just the last (§takeaway 12). */
+/**
+ * Finds the `FLY_EMIT_RELEASE_JSON` line among stdout lines: every line is tried as JSON, never just
+ * the last, because for an app with an HTTP service flyctl prints its "Visit your newly deployed
+ * app" lines after it (flyctl `internal/command/deploy/`, v0.4.56+).
+ */
 export function findEmittedRelease(stdout: string): { id: string; version: number; image_ref: string } | undefined {
   for (const line of stdout.split("\n")) {
     const t = line.trim();

@@ -7,7 +7,7 @@ import { findEmittedRelease, type Flyctl } from "./flyctl.ts";
 import { currentRelease, newestFirst, releaseIdOfImage, type FlyRelease, type FlyStatus } from "./releases.ts";
 import { decideFlyRollback, type FlyRollbackDecision } from "./rollback-plan.ts";
 
-/** An IP as `flyctl ips list --json` prints it (fly-go `IPAddress`; §3.4). */
+/** An IP as `flyctl ips list --json` prints it (fly-go `types.go` `IPAddress`; flyctl `internal/command/ips/list.go`). */
 interface FlyIp {
   Address: string;
   Type: string;

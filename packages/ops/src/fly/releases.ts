@@ -1,4 +1,4 @@
-/** A release as `flyctl releases --json` prints it (fly-go `Release`, Go field names; §3.3). */
+/** A release as `flyctl releases --json` prints it (fly-go `types.go` `Release`, Go field names; flyctl `internal/command/releases/releases.go`). */
 export interface FlyRelease {
   ID: string;
   Version: number;
@@ -10,7 +10,7 @@ export interface FlyRelease {
   ImageRef: string;
 }
 
-/** A machine inside `flyctl status --json` (lowercase keys; §4.1). */
+/** A machine inside `flyctl status --json` (fly-go `machine_types.go` `Machine`, lowercase keys; flyctl `internal/command/status/status.go`). */
 export interface FlyMachine {
   id: string;
   state: string;

@@ -3,9 +3,10 @@
  * applied row whose file hashes differently, says whether only bytes changed (CRLF, BOM), the file
  * was renamed, or the SQL was edited. Pure: the caller reads the rows and the files.
  *
- * Facts: the stored hash is sha1_hex(fileName + contents) with no normalisation (migration-file.js,
- * reference/neon-postgres-migrations.md §A4); the row keeps `id`, `name` (the part after the id) and
- * `hash`; id 0 is the library's own table migration; rows without a file are ignored by the library.
+ * Facts: the stored hash is sha1_hex(fileName + contents) with no normalisation (postgres-migrations
+ * migration-file.js and validation.js; issue ThomWright/postgres-migrations#64 for CRLF); the row
+ * keeps `id`, `name` (the part after the id) and `hash`; id 0 is the library's own table
+ * migration; rows without a file are ignored by the library.
  */
 import type { CheckResult } from "../preflight/types.ts";
 import { migrationFileHash } from "./validate-files.ts";

@@ -4,7 +4,8 @@
  *
  * Facts come from the library's own code (node_modules/postgres-migrations/dist:
  * files-loader.js, file-name-parser.js, migration-file.js, validation.js, run-migration.js) and
- * reference/neon-postgres-migrations.md §A. Rules that are ours, not the library's, say so.
+ * its README ("File name", "Simple ordering", "Each migration runs in a transaction"). Rules
+ * that are ours, not the library's, say so.
  */
 import { createHash } from "node:crypto";
 import type { Dirent } from "node:fs";

@@ -3,7 +3,7 @@
  * API key kept in a `Secret`, 423/429 retried with exponential backoff, and every failure turned
  * into a {@link NeonApiError} that says which call failed, what Neon answered and what to do.
  *
- * Facts (shared/reference/neon-postgres-migrations.md §C1): base URL `https://console.neon.tech/api/v2`,
+ * Facts (Neon docs "Neon API key concepts"; the Neon API v2 OpenAPI spec; neonctl): base URL `https://console.neon.tech/api/v2`,
  * overridable with `NEON_API_HOST` (neonctl's convention); `Authorization: Bearer <key>`; errors are
  * `{ code, message, request_id? }` (`GeneralError`); `423 Locked` while conflicting operations run
  * and `429` over the rate limit (700/min, 40/s per route) are both "retry with backoff".

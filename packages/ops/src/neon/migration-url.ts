@@ -2,13 +2,14 @@
  * Pure rules for the database URL the migrate step connects with (Neon cases C-13, C-15, C-16).
  * Nothing here connects; nothing returned holds the password.
  *
- * Facts: reference/neon-postgres-migrations.md §B: the pooled host is the direct host with
- * `-pooler` after the endpoint id (B1); PgBouncer transaction mode breaks postgres-migrations'
- * session advisory lock, so migrations use the direct host (B3, A6); Neon rejects non-TLS
- * connections (B1); node-postgres lets URL TLS parameters override an explicit `ssl` option
+ * Facts: the pooled host is the direct host with `-pooler` after the endpoint id, and PgBouncer
+ * in transaction mode does not keep session-level advisory locks, so schema migrations use the
+ * direct host (Neon docs "Connection pooling"; postgres-migrations README "Concurrency" for its
+ * advisory lock); Neon rejects connections without TLS (Neon docs "Connect to Neon securely");
+ * node-postgres lets URL TLS parameters override an explicit `ssl` option
  * (pg/lib/connection-parameters.js: `Object.assign({}, config, parse(connectionString))`), and
- * treats `sslmode=prefer|require|verify-ca` as verify-full (B2); a suspended compute can take
- * seconds to wake (B4).
+ * pg-connection-string treats `sslmode=prefer|require|verify-ca` as verify-full; a suspended
+ * compute can take seconds to wake (Neon docs "Connection latency and timeouts", "Scale to Zero").
  */
 
 /** Connect timeout the migrate step should use: longer than a Neon cold start (C-16). Milliseconds. */

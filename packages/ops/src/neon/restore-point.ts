@@ -1,6 +1,8 @@
 /**
- * Neon restore points and the database rollback built on them (reference
- * neon-postgres-migrations.md §C2, §C3, §C5).
+ * Neon restore points and the database rollback built on them (Neon API v2: create branch
+ * `POST /projects/{project_id}/branches`, restore branch `POST …/branches/{branch_id}/restore` with
+ * `BranchRestoreRequest`, and `GET /projects/{project_id}/operations/{operation_id}`; Neon docs
+ * "Branch Restore" and "System operations").
  *
  * Before migrating, {@link createRestorePoint} branches the production branch at its head, with no
  * compute (cheap), named `restore-<runId>`. To roll the database back, {@link planDatabaseRestore}

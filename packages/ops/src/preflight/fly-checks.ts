@@ -14,7 +14,7 @@ import { checkDockerfile } from "./dockerfile-checks.ts";
 import { compareVersions } from "./tool-checks.ts";
 import type { CheckResult } from "./types.ts";
 
-const MIN_FLYCTL = "0.4.56"; // FLY_EMIT_RELEASE_JSON (reference/flyctl.md takeaway 12)
+const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY_EMIT_RELEASE_JSON line
 
 const fail = (id: string, message: string, fix: string, where?: string): CheckResult => ({ id, status: "fail", message, fix, ...(where ? { where } : {}) });
 const pass = (id: string, message: string): CheckResult => ({ id, status: "pass", message });

@@ -2,8 +2,8 @@
  * Preflight checks of the two fly.toml files, before any deploy: the client's port and bind
  * address (C-20) and the backend staying internal and reachable over 6PN (C-22).
  *
- * Facts: reference/flyctl.md §5 (fly.toml schema: `[http_service]`, `[[http_service.checks]]`
- * durations, top-level `[checks]` interval ≥ 2s / timeout ≤ 60s, bare integers as ms there; an
+ * Facts: Fly docs "App configuration (fly.toml)" and flyctl `internal/appconfig/` (fly.toml schema:
+ * `[http_service]`, `[[http_service.checks]]` durations, top-level `[checks]` interval ≥ 2s / timeout ≤ 60s, bare integers as ms there; an
  * internal-only app has no `[http_service]`/`[[services]]`; `.internal` resolves to IPv6 6PN
  * addresses). App defaults: apps/client/app/env.server.ts (PORT 3000, HOST 0.0.0.0) and
  * apps/backend/internal/config/config.go (GRPC_HOST `::`, GRPC_PORT 50051, `net.JoinHostPort`).

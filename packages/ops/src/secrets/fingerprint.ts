@@ -6,7 +6,8 @@
  * (a short password, a 6-digit PIN, a value that is one of a few known strings), and a plain
  * SHA-256 of such a value can be brute-forced from a ledger or log that shows the hash. Without
  * the ledger key, an HMAC fingerprint tells an attacker nothing. Fly's own 16-hex digest is opaque
- * and computed by its server (reference/flyctl.md §1.7), so it is not reproduced here.
+ * and computed by its server (flyctl only prints the `digest` the Machines API returns: fly-go
+ * `flaps/flaps_secrets.go`, `AppSecret.Digest`), so it is not reproduced here.
  */
 import { createHmac, randomBytes } from "node:crypto";
 import { SecretsError } from "../errors.ts";

@@ -3,7 +3,8 @@
  * that writes each value in a form that parser reads back exactly, or refuses it.
  *
  * flyctl's importer is not a dotenv parser. Its rules come from superfly/flyctl
- * `internal/command/secrets/parser.go` (v0.4.x; see `/work/shared/reference/flyctl.md` §1.1):
+ * `internal/command/secrets/parser.go` and its `parser_test.go` (v0.4.x; flyctl docs:
+ * `fly secrets import`):
  *
  * - Input is read with Go's `bufio.Scanner`: lines end at `\n`; one `\r` before it (or at the end
  *   of input) is dropped; a line of more than 65,535 bytes silently ends parsing.

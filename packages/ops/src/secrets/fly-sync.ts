@@ -13,7 +13,7 @@ export type KeyChange =
   | "unknown"
   | "unchanged";
 
-/** A secret as `flyctl secrets list --json` prints it (§1.6). */
+/** A secret as `flyctl secrets list --json` prints it since v0.4.6 (flyctl `internal/command/secrets/list.go`; superfly/flyctl#4722). */
 export interface FlySecretListing {
   name: string;
   digest: string;
@@ -23,7 +23,7 @@ export interface FlySecretListing {
 /**
  * Decides, per declared key, whether it must be pushed, from fingerprints only (never values):
  * our fingerprint of the value now, the ledger row of our last push (fingerprint + the digest Fly
- * reported then), and Fly's digest now. Fly's digest is opaque (§1.7): only compared for equality.
+ * reported then), and Fly's digest now. Fly's digest is opaque (computed by Fly's API, never by flyctl): only compared for equality.
  */
 export function classifyKeys(
   keys: readonly string[],

@@ -11,7 +11,8 @@ function pairsOf(stdin: string): Record<string, string> {
   return Object.fromEntries(parseFlyImport(stdin).pairs);
 }
 
-// Cases from flyctl's own parser_test.go (superfly/flyctl internal/command/secrets) and reference §1.1.
+// Cases from flyctl's own parser_test.go (superfly/flyctl internal/command/secrets) and the rules of
+// its parser.go.
 describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
   it("skips comments and whitespace-only lines", () => {
     expect(pairsOf("\n# A comment plus a new line with spaces\n   \t\nFOO=BAR\n# Another comment\nQUX=NAH\n")).toEqual({

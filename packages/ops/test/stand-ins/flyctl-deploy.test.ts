@@ -1,5 +1,5 @@
-// The flyctl stand-in's `deploy` (§2, §3, §5.4, §6): first deploys per the --ha rule, IPs only
-// with services, the FLY_EMIT_RELEASE_JSON line, the health and release_command knobs, rollback
+// The flyctl stand-in's `deploy` (flyctl internal/command/deploy/, the Fly rollback guide,
+// non-interactive runs): first deploys per the --ha rule, IPs only with services, the FLY_EMIT_RELEASE_JSON line, the health and release_command knobs, rollback
 // by --image (C-25), C-22, flag validation, and SIGTERM → 127.
 import { rmSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -70,7 +70,7 @@ const deployBackend = (extra: string[] = [], opts: RunFlyOptions = {}) =>
 const deployClient = (extra: string[] = [], opts: RunFlyOptions = {}) =>
   fly(["deploy", "-c", "infra/fly/client.fly.toml", "-a", "web", "--remote-only", ...extra], opts);
 
-describe("first deploys (§2.1 --ha, §2.2, §5.4)", () => {
+describe("first deploys (--ha, IP allocation only with services: internal/command/deploy/deploy_first.go)", () => {
   it("an internal app: 1 machine + 1 standby, no IPs, the release JSON line, no final message", async () => {
     const res = await deployBackend(["--image-label", "rel-1", "-e", "RELEASE_ID=rel-1", "--yes"], { env: { FLY_EMIT_RELEASE_JSON: "1" } });
     expect(res.code, res.stderr).toBe(0);
@@ -92,7 +92,7 @@ describe("first deploys (§2.1 --ha, §2.2, §5.4)", () => {
     }
     expect(a.releases.map((r) => [r.Version, r.Status, r.ImageRef])).toEqual([[1, "complete", "registry.fly.io/be:rel-1"]]);
     expect(emitted(res.stdout)).toEqual([{ id: a.releases[0]!.ID, version: 1, image_ref: "registry.fly.io/be:rel-1" }]);
-    // Nothing follows the JSON line for an app without services (§2.2 step 8).
+    // Nothing follows the JSON line for an app without services (no final message without a URL).
     expect(res.stdout.endsWith(`${JSON.stringify(emitted(res.stdout)[0])}\n`)).toBe(true);
     expect(JSON.parse((await fly(["ips", "list", "--json", "-a", "be"])).stdout)).toEqual([]);
   });
@@ -135,7 +135,7 @@ describe("first deploys (§2.1 --ha, §2.2, §5.4)", () => {
   });
 });
 
-describe("later deploys, failures and knobs (§2.3, §2.4)", () => {
+describe("later deploys, failures and knobs (health waits, release_command)", () => {
   it("updates existing machines with the rolling strategy and makes release v2", async () => {
     await deployClient(["--image-label", "c1"]);
     const res = await deployClient(["--image-label", "c2", "--strategy", "rolling", "--wait-timeout", "5m0s"]);
@@ -167,7 +167,7 @@ describe("later deploys, failures and knobs (§2.3, §2.4)", () => {
       [1, "complete", "registry.fly.io/web:c1"],
       [2, "failed", "registry.fly.io/web:c2"],
     ]);
-    // --detach skips the health waits (§2.1); immediate does not wait either (§2.3).
+    // --detach skips the health waits (flyctl docs: `fly deploy`); immediate does not wait either.
     expect((await deployClient(["--image-label", "c3", "--detach"])).code).toBe(0);
     expect((await deployClient(["--image-label", "c4", "--strategy", "immediate"])).code).toBe(0);
   });
@@ -181,7 +181,7 @@ describe("later deploys, failures and knobs (§2.3, §2.4)", () => {
     expect(app("be").releases[0]!.Status).toBe("failed");
   });
 
-  it("release_command knob: exit 1 with §2.4's text, no machine touched, no image change", async () => {
+  it("release_command knob: exit 1 with flyctl's text, no machine touched, no image change", async () => {
     writeFileSync(join(repo, "infra", "fly", "client.fly.toml"), `${CLIENT_TOML}[deploy]\n  release_command = "bin/migrate"\n`);
     const ok = await deployClient(["--image-label", "c1"]);
     expect(ok.code).toBe(0);
@@ -194,7 +194,7 @@ describe("later deploys, failures and knobs (§2.3, §2.4)", () => {
     expect(res.stdout).not.toContain("Updating existing machines");
     expect(app("web").machines.map((m) => m.config.image)).toEqual(["registry.fly.io/web:c1", "registry.fly.io/web:c1"]);
     expect(app("web").releases.map((r) => r.Status)).toEqual(["complete", "failed"]);
-    // --skip-release-command skips it (§2.4).
+    // --skip-release-command skips it (internal/command/deploy/machines_releasecommand.go).
     const skipped = await deployClient(["--image-label", "c3", "--skip-release-command"]);
     expect(skipped.code).toBe(0);
     expect(skipped.stderr).not.toContain("release_command");
@@ -231,7 +231,7 @@ describe("later deploys, failures and knobs (§2.3, §2.4)", () => {
   }, 30_000);
 });
 
-describe("rollback: deploy --image (§3, C-25)", () => {
+describe("rollback: deploy --image (Fly rollback guide, C-25)", () => {
   it("deploys an old image as a NEW, higher release, skipping the release command", async () => {
     writeFileSync(join(repo, "infra", "fly", "client.fly.toml"), `${CLIENT_TOML}[deploy]\n  release_command = "bin/migrate"\n`);
     seedReleases(state, "web", [
@@ -270,7 +270,7 @@ describe("rollback: deploy --image (§3, C-25)", () => {
   });
 });
 
-describe("deploy flags and config (§0, §2.1)", () => {
+describe("deploy flags and config (config discovery, fly deploy flags)", () => {
   it("an unsupported --strategy fails validation after the build: no release", async () => {
     const res = await deployClient(["--strategy", "yolo"]);
     expect(res.code).toBe(1);

@@ -1,4 +1,4 @@
-// The flyctl stand-in's secrets commands (§1): values only from stdin or argv, flyctl's importer
+// The flyctl stand-in's secrets commands (flyctl internal/command/secrets/): values only from stdin or argv, flyctl's importer
 // quirks, staged vs deployed status, restart deploys that make releases, and the exact errors.
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -33,7 +33,7 @@ function deployed(name = "backend"): void {
   seedReleases(state, name, [{ version: 1, status: "complete", imageRef: `registry.fly.io/${name}:v1` }]);
 }
 
-describe("secrets import (§1.1)", () => {
+describe("secrets import (internal/command/secrets/parser.go)", () => {
   it("C-07: shell-hostile values arrive exactly, from stdin only", async () => {
     const payload = 'ADMIN_HASH=$2b$10$abcdefghijklmnopqrstuv\nGREETING=hello world\nCERT="""-----BEGIN X-----\nAAA\n-----END X-----"""\n';
     const res = await fly(["secrets", "import", "--stage", "-a", "backend"], { input: payload });
@@ -87,7 +87,7 @@ describe("secrets import (§1.1)", () => {
   });
 });
 
-describe("staged vs deployed (§1.2, §1.3, §1.5)", () => {
+describe("staged vs deployed (fly secrets set --stage, fly secrets deploy, fly secrets list)", () => {
   it("a never-deployed app: secrets are staged for the first deployment, status Staged", async () => {
     const res = await fly(["secrets", "import", "-a", "backend"], { input: "A=1\n" });
     expect(res).toMatchObject({ code: 0, stdout: "Secrets are staged for the first deployment\n" });
@@ -148,7 +148,7 @@ describe("staged vs deployed (§1.2, §1.3, §1.5)", () => {
     ]);
   });
 
-  it("secrets deploy on an app with no machines fails with flyctl's text (§1.3)", async () => {
+  it("secrets deploy on an app with no machines fails with flyctl's text (internal/command/secrets/deploy.go)", async () => {
     const res = await fly(["secrets", "deploy", "-a", "backend"]);
     expect(res).toMatchObject({
       code: 1,
@@ -169,7 +169,7 @@ describe("staged vs deployed (§1.2, §1.3, §1.5)", () => {
   });
 });
 
-describe("secrets set, unset, sync: arguments (§1.2, §1.4)", () => {
+describe("secrets set, unset, sync: arguments (internal/command/secrets/set.go, sync.go)", () => {
   it("NAME=- reads the value from stdin, whitespace-trimmed", async () => {
     const res = await fly(["secrets", "set", "--stage", "-a", "backend", "PEM=-"], { input: "  line1\nline2\n\n" });
     expect(res.code).toBe(0);

@@ -1,6 +1,7 @@
-// The flyctl stand-in, run as a real executable through PATH: identity, auth (§4.5), argv
-// parsing (cobra/pflag), errors and exit codes (§0), the read-only --json commands (§3.3, §3.4,
-// §4.1–4.4), config validation (§5.1) and signals.
+// The flyctl stand-in, run as a real executable through PATH: identity, auth (flyctl
+// internal/config/config.go), argv parsing (cobra/pflag), errors and exit codes (internal/cli/cli.go),
+// the read-only --json commands (releases, ips list, status, auth whoami, apps list, version),
+// config validation (`fly config validate`) and signals.
 import { rmSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,7 +84,7 @@ describe("identity and the call log", () => {
   });
 });
 
-describe("auth (§4.2, §4.5)", () => {
+describe("auth (fly auth whoami; token lookup of internal/config/config.go)", () => {
   it("whoami prints the email, or {\"email\"} as 4-space JSON", async () => {
     expect(await fly(["auth", "whoami"])).toMatchObject({ code: 0, stdout: "ops@example.com\n", stderr: "" });
     expect((await fly(["auth", "whoami", "--json"])).stdout).toBe('{\n    "email": "ops@example.com"\n}\n');
@@ -110,7 +111,7 @@ describe("auth (§4.2, §4.5)", () => {
   });
 });
 
-describe("argv, errors and exit codes (§0)", () => {
+describe("argv, errors and exit codes (internal/cli/cli.go)", () => {
   beforeEach(() => setup({ apps: { web: {} } }));
 
   it("an unknown top-level command: exit 1, cobra's message, usage hint on stdout", async () => {
@@ -158,7 +159,7 @@ describe("argv, errors and exit codes (§0)", () => {
     expect((await fly(["status", "-j", "-c", "cfg"])).stderr).toBe("Error: failed loading app config from cfg: read cfg: is a directory\n");
   });
 
-  it("no app name anywhere, and -c discovery failures (§0)", async () => {
+  it("no app name anywhere, and -c discovery failures (internal/command/command.go)", async () => {
     expect(await fly(["releases", "--json"])).toMatchObject({
       code: 1,
       stderr: "Error: the config for your app is missing an app name, add an app field to the fly.toml file or specify with the -a flag\n",
@@ -277,7 +278,7 @@ describe("read-only --json commands", () => {
   });
 });
 
-describe("config validate (§5.1)", () => {
+describe("config validate (fly config validate, internal/appconfig/strict_validate.go)", () => {
   beforeEach(() => setup({ apps: { web: {} } }));
 
   it("valid config, then strict mode listing unknown keys (exit 1)", async () => {
