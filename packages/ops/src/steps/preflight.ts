@@ -22,7 +22,7 @@ async function turboChecks(ctx: OpsContext): Promise<CheckResult[]> {
 /** The checks of each target. Scripts may add their own through `preflightCommand({ extraChecks })`. */
 export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck> {
   const common: Record<string, PreflightCheck> = {
-    tools: async (c) => [checkNodeVersion(), ...(await checkTools(c.runner, LOCAL_TOOLS))],
+    tools: async (c) => [checkNodeVersion(), ...(await checkTools(c.runner, LOCAL_TOOLS, c.redact))],
     config: () => [{ id: "config", status: "pass", message: `ops.config.ts is valid (${c(ctx)})` }],
     turbo: turboChecks,
     migrations: (c) => validateMigrationFiles(join(c.env.repoRoot, c.config.migrationsDir)),
