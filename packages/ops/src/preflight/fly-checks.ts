@@ -84,8 +84,8 @@ async function probeFlySession(ctx: OpsContext): Promise<FlySession> {
     results.push(
       fail(
         "fly.auth",
-        `\`${err.command}\` failed (${flyExitMeaning(err.commandExitCode)}): ${rejected ? "Fly rejected the token in FLY_API_TOKEN" : "the token could not be checked"}${stderrBlock(err.stderrLines)}`,
-        rejected ? "Create a new deploy token (fly tokens create deploy) and set FLY_API_TOKEN." : "Fix what flyctl's message says (network, proxy, Fly's status page), then run `fly auth whoami` by hand until it works.",
+        `fly auth whoami failed (\`${err.command}\`, ${flyExitMeaning(err.commandExitCode)}): ${rejected ? "Fly rejected the token in FLY_API_TOKEN" : "the token could not be checked"}${stderrBlock(err.stderrLines)}`,
+        rejected ? "Create a new deploy token and set FLY_API_TOKEN. `fly tokens create deploy` makes one; in CI, update the repository secret." : "Fix what flyctl's message says (network, proxy, Fly's status page), then run `fly auth whoami` by hand until it works.",
       ),
     );
     return { results, blockedBy: "fly.auth" };

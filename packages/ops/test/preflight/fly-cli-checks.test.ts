@@ -95,8 +95,9 @@ describe("fly.auth: one root cause gives one failed check", () => {
     const results = await runPreflightChecks(ctx, { "fly.cli": checkFlyCli, "fly.apps": checkFlyApps });
     expect(results.filter((r) => r.status === "fail").map((r) => r.id)).toEqual(["fly.auth"]);
     expect(byId(results)["fly.auth"]?.message).toBe(
-      "`flyctl auth whoami --json` failed (error): Fly rejected the token in FLY_API_TOKEN; flyctl said:\n      Error: failed retrieving current user: You must be authenticated to view this.",
+      "fly auth whoami failed (`flyctl auth whoami --json`, error): Fly rejected the token in FLY_API_TOKEN; flyctl said:\n      Error: failed retrieving current user: You must be authenticated to view this.",
     );
+    expect(byId(results)["fly.auth"]?.fix).toBe("Create a new deploy token and set FLY_API_TOKEN. `fly tokens create deploy` makes one; in CI, update the repository secret.");
     expect(byId(results)["fly.apps"]).toEqual({ id: "fly.apps", status: "skip", message: "skipped: needs fly.auth, which failed" });
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json"]);
   });
