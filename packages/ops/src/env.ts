@@ -111,6 +111,26 @@ const schema = z.object({
   CI: z.string().optional(),
 });
 
+/** Secret-bearing variables {@link readOpsEnv} reads (each becomes a `Secret`), besides `OPS_SECRET_*`. */
+const SECRET_VARIABLES = ["DATABASE_URL", "MIGRATION_DATABASE_URL", "FLY_API_TOKEN", "NEON_API_KEY", "OPS_LEDGER_KEY"] as const;
+
+/**
+ * Variables the tool's children read from `OpsEnv.processEnv`: flyctl's own knobs (`FLY_*`, e.g.
+ * `FLY_ACCESS_TOKEN`, `FLY_CONFIG_DIR`), proxies (upper and lower case, as curl and Go read them)
+ * and CA bundles (`SSL_CERT_FILE` for flyctl, `NODE_EXTRA_CA_CERTS` for Node). turbo.json passes
+ * these families to every task (`globalPassThroughEnv`).
+ */
+export const CHILD_VARIABLES = ["FLY_*", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"] as const;
+
+/**
+ * Every variable (or `*` pattern) this tool reads, from this module's own lists: the schema's
+ * variables, the secrets, `OPS_SECRET_*`, and {@link CHILD_VARIABLES}. Preflight uses it to warn
+ * when turbo would strip one of them from the pipeline's tasks.
+ */
+export function variablesRead(): string[] {
+  return [...new Set([...Object.keys(schema.shape), ...SECRET_VARIABLES, "OPS_SECRET_*", ...CHILD_VARIABLES])];
+}
+
 /** Finds the repository root: the nearest folder up from `from` that holds `pnpm-workspace.yaml`. */
 export function findRepoRoot(from: string): string | undefined {
   let dir = resolve(from);

@@ -27,6 +27,19 @@ export function flyErrorLines(stderr: string): string[] {
   return (first >= 0 ? lines.slice(first) : lines.slice(-6)).slice(0, 12);
 }
 
+/** A flyctl command that exited non-zero, with flyctl's own stderr lines (redacted) kept for diagnostics. */
+export class FlyctlFailedError extends CommandFailedError {
+  /** {@link flyErrorLines} of flyctl's stderr, each passed through the redactor. */
+  readonly stderrLines: string[];
+  /** True when the shell could not find flyctl at all (exit 127, "command not found"). */
+  readonly notInstalled: boolean;
+  constructor(message: string, command: string, exitCode: number | null, info: { stderrLines: string[]; notInstalled: boolean; fix: string }) {
+    super(message, command, exitCode, { fix: info.fix });
+    this.stderrLines = info.stderrLines;
+    this.notInstalled = info.notInstalled;
+  }
+}
+
 export interface Flyctl {
   /**
    * Runs a flyctl command; throws CommandFailedError unless it exits 0. `session: false` is for
@@ -67,13 +80,17 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
       for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) verbose(`  | ${redact(line)}`);
     }
     if (!res.ok && res.exitCode === 127 && /command not found|not found/i.test(res.stderr) && !/^Error/m.test(res.stderr)) {
-      throw new CommandFailedError(`${what} failed: flyctl is not installed (command not found)`, redact(res.command), 127, {
+      throw new FlyctlFailedError(`${what} failed: flyctl is not installed (command not found)`, redact(res.command), 127, {
+        stderrLines: flyErrorLines(res.stderr).map(redact),
+        notInstalled: true,
         fix: "Install flyctl (curl -L https://fly.io/install.sh | sh, or superfly/flyctl-actions/setup-flyctl in CI) and make sure it is on PATH.",
       });
     }
     if (!res.ok) {
       const lines = flyErrorLines(res.stderr).map(redact);
-      throw new CommandFailedError(`${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`, redact(res.command), res.exitCode, {
+      throw new FlyctlFailedError(`${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`, redact(res.command), res.exitCode, {
+        stderrLines: lines,
+        notInstalled: false,
         fix: lines.some((l) => /no access token|must be authenticated|unauthorized/i.test(l))
           ? "FLY_API_TOKEN is missing or invalid: create a new deploy token and set it."
           : `Read flyctl's message above; the command was: ${redact(res.command)}`,

@@ -9,14 +9,15 @@
  * reads both branches and the project's restore window and says exactly what will be overwritten;
  * {@link restoreFromRestorePoint} then restores the production branch from the restore point,
  * always with `preserve_under_name` (required: the restore point is a child of production), so
- * the state being overwritten is kept as a branch that becomes production's parent.
+ * the state being overwritten is kept as a branch that becomes production's parent and takes over
+ * production's children, the restore point among them; the point stays plannable after that.
  *
  * Every mutating call returns `operations`; {@link pollOperations} waits for each to reach a
  * terminal status before anything else touches the project (otherwise Neon answers 423).
  */
 import type { Branch, Operation } from "@neondatabase/api-client";
 import { MigrationError, OpsError, RollbackError, UsageError } from "../errors.ts";
-import type { NeonClient } from "./client.ts";
+import { NeonApiError, type NeonClient } from "./client.ts";
 
 /** Statuses (`Operation.status`) that mean the operation did not do its work. */
 const FAILED_STATUSES = new Set(["failed", "error", "cancelled"]);
@@ -261,26 +262,78 @@ function formatSeconds(total: number): string {
   return parts.length > 0 ? parts.join(" ") : "0 s";
 }
 
+/** The longest chain of parents walked while looking for a restore point's origin (guards against a cycle). */
+const MAX_ANCESTORS = 100;
+
+/**
+ * Prefixes of the names a restore gives the branch that keeps `branchName`'s overwritten state:
+ * ours (`<branch>_pre_restore_<time>`, {@link preservedBranchName}) and the one the Neon console
+ * and neonctl use (`<branch>_old_<time>`).
+ */
+function preservedNamePrefixes(branchName: string): string[] {
+  const ours = preservedBranchName(branchName, new Date(0)).replace(/\d{8}T\d{6}Z$/, "");
+  return [ours, `${branchName}_old_`];
+}
+
+/**
+ * Whether `point` was made off `target`, read from Neon. Before any restore the point is a child of
+ * the target. A restore with `preserve_under_name` moves all the target's children to the
+ * preserved branch, which becomes the target's parent (Neon API `BranchRestoreRequest`; neonctl
+ * `branches restore` shows that parent as the "Backup branch"). So after one or more restores the
+ * point is a child of one of the target's preserved branches: the target's ancestors, up to the
+ * first that is not named as a preserved branch of the target.
+ */
+async function madeOffTarget(client: NeonClient, projectId: string, target: Branch, point: Branch): Promise<boolean> {
+  if (point.parent_id === target.id) return true;
+  const prefixes = preservedNamePrefixes(target.name);
+  const seen = new Set<string>([target.id]);
+  let parentId = target.parent_id;
+  while (parentId !== undefined && !seen.has(parentId) && seen.size <= MAX_ANCESTORS) {
+    seen.add(parentId);
+    const id = parentId;
+    const { branch: ancestor } = await client.call((api) => api.getProjectBranch(projectId, id));
+    if (!prefixes.some((p) => ancestor.name.startsWith(p))) return false;
+    if (point.parent_id === ancestor.id) return true;
+    parentId = ancestor.parent_id;
+  }
+  return false;
+}
+
 /**
  * Reads what a restore of `branchId` from the restore point would overwrite, changing nothing:
  * `GET /projects/{project_id}` (`project.history_retention_seconds`),
  * `GET /projects/{project_id}/branches/{branch_id}` for the target (`name`, `updated_at`) and for
- * the restore point (`parent_id`, `parent_timestamp`, `current_state`).
- * @throws {RollbackError} when the restore point is not a branch of the target, is not `ready`, has no
- * readable timestamp, or is older than the project's restore window (`now - parent_timestamp > history_retention_seconds`).
- * @throws {NeonApiError} when a call fails (404 for a wrong id).
+ * the restore point (`parent_id`, `parent_timestamp`, `current_state`). A restore point stays
+ * plannable after the target was restored (from it or from another one): the point is then a
+ * child of a branch that preserved the target's state, which the target's parent chain reaches
+ * (read with one `GET …/branches/{branch_id}` per ancestor).
+ * @throws {RollbackError} when the restore point does not exist (404), was not made off the target,
+ * is not `ready`, has no readable timestamp, or is older than the project's restore window
+ * (`now - parent_timestamp > history_retention_seconds`).
+ * @throws {NeonApiError} when a call fails otherwise (a wrong target branch id is a 404 too).
  */
 export async function planDatabaseRestore(client: NeonClient, opts: PlanDatabaseRestoreOptions): Promise<RestorePlan> {
   const now = opts.now ?? new Date();
   const { project } = await client.call((api) => api.getProject(opts.projectId));
   const { branch: target } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.branchId));
-  const { branch: point } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.restorePointBranchId));
   const where = `Neon project ${opts.projectId}, branch ${target.name} (${target.id})`;
+  const listFix = "`pnpm ops:history` lists the restore point of each run (column RESTORE POINT); pass one with `pnpm ops:rollback --db --restore-point br-…`";
+  let point: Branch;
+  try {
+    ({ branch: point } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.restorePointBranchId)));
+  } catch (err) {
+    if (!(err instanceof NeonApiError) || err.status !== 404) throw err;
+    throw new RollbackError(`restore point ${opts.restorePointBranchId} not found: Neon project ${opts.projectId} has no branch with that id (GET …/branches/${opts.restorePointBranchId} answered 404)`, {
+      where,
+      fix: `Check the id: ${listFix}. A restore point deleted in Neon cannot be restored; roll forward with a new migration instead.`,
+      cause: err,
+    });
+  }
 
-  if (point.parent_id !== target.id) {
+  if (!(await madeOffTarget(client, opts.projectId, target, point))) {
     throw new RollbackError(
-      `${point.name} (${point.id}) is not a restore point of ${target.name} (${target.id}): its parent is ${point.parent_id ?? "none (a root branch)"}`,
-      { where, fix: "Restore from the restore point recorded for this branch's run (pnpm ops:status shows it), or check the branch ids in infra/fly/apps.env." },
+      `${point.name} (${point.id}) is not a restore point of ${target.name} (${target.id}): its parent is ${point.parent_id ?? "none (a root branch)"}, which is neither ${target.name} nor a branch that kept ${target.name}'s state in a restore`,
+      { where, fix: `Restore from a restore point taken off ${target.name}: ${listFix}. If ${point.name} is the one you want, NEON_BRANCH_ID in infra/fly/apps.env (now ${target.id}) names the wrong branch.` },
     );
   }
   if (point.current_state !== "ready") {

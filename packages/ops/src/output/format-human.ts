@@ -2,7 +2,7 @@ import type { CheckStatus } from "../preflight/types.ts";
 import type { Formatters, OpsEvent } from "./events.ts";
 import { displayCommand } from "../runner/types.ts";
 
-const mark: Record<CheckStatus, string> = { pass: "✔", warn: "!", fail: "✖" };
+const mark: Record<CheckStatus, string> = { pass: "✔", warn: "!", fail: "✖", skip: "-" };
 
 /** Renders a plain text table with aligned columns. */
 export function renderTable(columns: string[], rows: string[][]): string {
@@ -21,7 +21,7 @@ export const humanFormatters: Formatters = {
   info: (e) => `  ${e.message}`,
   warn: (e) => `  ! ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ""}`,
   check: ({ result: r }) =>
-    `  ${mark[r.status]} ${r.id.padEnd(24)} ${r.message}${r.where && r.status !== "pass" ? `\n      at ${r.where}` : ""}${r.status !== "pass" && r.fix ? `\n      fix: ${r.fix}` : ""}`,
+    `  ${mark[r.status]} ${r.id.padEnd(24)} ${r.message}${r.where && r.status !== "pass" && r.status !== "skip" ? `\n      at ${r.where}` : ""}${r.status !== "pass" && r.fix ? `\n      fix: ${r.fix}` : ""}`,
   plan: (e) =>
     [
       `  plan (${e.step}):`,

@@ -6,6 +6,7 @@ import { gitIsTracked, gitStatusPorcelain } from "../commands/git.ts";
 import type { OpsContext } from "../context.ts";
 import { listHistory } from "../db/history.ts";
 import { flyTarget } from "../fly/context.ts";
+import { flyExitMeaning, FlyctlFailedError } from "../fly/flyctl.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { withTargetDb } from "../target-db.ts";
@@ -19,13 +20,46 @@ const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY
 const fail = (id: string, message: string, fix: string, where?: string): CheckResult => ({ id, status: "fail", message, fix, ...(where ? { where } : {}) });
 const pass = (id: string, message: string): CheckResult => ({ id, status: "pass", message });
 
-/** flyctl is installed, new enough, and the token works (`fly auth whoami`). */
-export async function checkFlyCli(ctx: OpsContext): Promise<CheckResult[]> {
+/** What the flyctl probes (`flyctl version`, `fly auth whoami`) found, shared by the checks that need a working session. */
+interface FlySession {
+  /** `fly.cli` and, unless flyctl did not run, `fly.auth`. */
+  results: CheckResult[];
+  /** The id of the failed check the dependent checks need, or undefined when flyctl ran and the token works. */
+  blockedBy: "fly.cli" | "fly.auth" | undefined;
+}
+
+/** One probe per context: `fly.cli`, `fly.auth` and `fly.apps` run concurrently but share it. */
+const sessions = new WeakMap<OpsContext, Promise<FlySession>>();
+const flySession = (ctx: OpsContext): Promise<FlySession> => {
+  let p = sessions.get(ctx);
+  if (!p) sessions.set(ctx, (p = probeFlySession(ctx)));
+  return p;
+};
+
+/** flyctl's own stderr, already redacted, indented under a check message; says so when there was none. */
+const stderrBlock = (lines: readonly string[]) => (lines.length ? `; flyctl said:\n      ${lines.join("\n      ")}` : "; flyctl printed nothing on stderr");
+
+/**
+ * Runs `flyctl version --json` and, when it ran, `fly auth whoami --json`. A flyctl that cannot be
+ * found is "not installed"; one that runs but fails is reported with its exit code and its own
+ * stderr (redacted). When flyctl did not run, `fly.auth` is a `skip` naming `fly.cli`, so one root
+ * cause gives one failed check.
+ */
+async function probeFlySession(ctx: OpsContext): Promise<FlySession> {
+  const { flyctl } = flyTarget(ctx);
   let version;
   try {
-    version = await flyTarget(ctx).flyctl.run(flyVersion(), "flyctl version", { session: false, timeoutMs: 30_000 });
-  } catch {
-    return [fail("fly.cli", "flyctl is not installed or did not run (`flyctl version` failed)", "Install flyctl (curl -L https://fly.io/install.sh | sh) or the setup-flyctl action in CI.")];
+    version = await flyctl.run(flyVersion(), "flyctl version", { session: false, timeoutMs: 30_000 });
+  } catch (err) {
+    if (!(err instanceof FlyctlFailedError)) throw err;
+    const cli = err.notInstalled
+      ? fail("fly.cli", `flyctl is not installed: \`${err.command}\` exited 127 (command not found on PATH)`, "Install flyctl (curl -L https://fly.io/install.sh | sh) or the setup-flyctl action in CI, and put it on PATH.")
+      : fail(
+          "fly.cli",
+          `flyctl is on PATH but \`${err.command}\` failed (${flyExitMeaning(err.commandExitCode)}, exit ${err.commandExitCode ?? "signal"})${stderrBlock(err.stderrLines)}`,
+          "Fix what flyctl's message says (a variable or config file it needs, a broken install: reinstall with curl -L https://fly.io/install.sh | sh), then run `flyctl version` by hand until it works.",
+        );
+    return { results: [cli, skipped("fly.auth", "fly.cli")], blockedBy: "fly.cli" };
   }
   let v = "";
   try {
@@ -33,25 +67,43 @@ export async function checkFlyCli(ctx: OpsContext): Promise<CheckResult[]> {
   } catch {
     v = version.stdout.match(/v?(\d+\.\d+\.\d+)/)?.[1] ?? "";
   }
-  const out: CheckResult[] = [
+  const results: CheckResult[] = [
     compareVersions(v, MIN_FLYCTL) >= 0 ? pass("fly.cli", `flyctl ${v}`) : fail("fly.cli", `flyctl ${v || "(unknown version)"} is older than ${MIN_FLYCTL}`, "Upgrade flyctl (fly version upgrade); deploys need FLY_EMIT_RELEASE_JSON."),
   ];
   if (!ctx.env.flyApiToken) {
-    out.push(fail("fly.auth", "FLY_API_TOKEN is not set", "Create a deploy token (fly tokens create deploy) and export FLY_API_TOKEN; in CI use the repository secret."));
-    return out;
+    results.push(fail("fly.auth", "FLY_API_TOKEN is not set", "Create a deploy token (fly tokens create deploy) and export FLY_API_TOKEN; in CI use the repository secret."));
+    return { results, blockedBy: "fly.auth" };
   }
   try {
-    const who = await flyTarget(ctx).flyctl.json<{ email?: string }>(flyWhoami(), "fly auth whoami");
-    out.push(pass("fly.auth", `authenticated as ${who.email ?? "(token identity)"}`));
+    const who = await flyctl.json<{ email?: string }>(flyWhoami(), "fly auth whoami");
+    results.push(pass("fly.auth", `authenticated as ${who.email ?? "(token identity)"}`));
+    return { results, blockedBy: undefined };
   } catch (err) {
-    out.push(fail("fly.auth", (err as Error).message, "Create a new deploy token and set FLY_API_TOKEN."));
+    if (!(err instanceof FlyctlFailedError)) throw err;
+    const rejected = err.stderrLines.some((l) => /no access token|must be authenticated|unauthorized|not authorized/i.test(l));
+    results.push(
+      fail(
+        "fly.auth",
+        `fly auth whoami failed (\`${err.command}\`, ${flyExitMeaning(err.commandExitCode)}): ${rejected ? "Fly rejected the token in FLY_API_TOKEN" : "the token could not be checked"}${stderrBlock(err.stderrLines)}`,
+        rejected ? "Create a new deploy token and set FLY_API_TOKEN. `fly tokens create deploy` makes one; in CI, update the repository secret." : "Fix what flyctl's message says (network, proxy, Fly's status page), then run `fly auth whoami` by hand until it works.",
+      ),
+    );
+    return { results, blockedBy: "fly.auth" };
   }
-  return out;
 }
 
-/** Each app of the environment exists on Fly. */
+/** A check that did not run because `needs` failed (that check carries the cause and the fix). */
+const skipped = (id: string, needs: string): CheckResult => ({ id, status: "skip", message: `skipped: needs ${needs}, which failed` });
+
+/** flyctl is installed and runs, is new enough, and the token works (`fly auth whoami`). */
+export async function checkFlyCli(ctx: OpsContext): Promise<CheckResult[]> {
+  return (await flySession(ctx)).results;
+}
+
+/** Each app of the environment exists on Fly; skipped (not failed) when flyctl or the token does not work. */
 export async function checkFlyApps(ctx: OpsContext): Promise<CheckResult[]> {
-  if (!ctx.env.flyApiToken) return [];
+  const session = await flySession(ctx);
+  if (session.blockedBy) return [skipped("fly.apps", session.blockedBy)];
   const { flyctl, appsEnv } = flyTarget(ctx);
   const listed = new Set((await flyctl.json<{ Name: string }[]>(flyAppsList(), "fly apps list")).map((a) => a.Name));
   return ctx.config.deployOrder.map((app) => {

@@ -35,13 +35,35 @@ export function checkNodeVersion(version = process.versions.node): CheckResult {
     : { id: "tools.node", status: "fail", message: `node ${version} is older than 20.11`, fix: "Install Node 20.11 or newer." };
 }
 
-/** Runs each tool's version command and compares. A missing tool fails with its install hint. */
-export async function checkTools(runner: Runner, tools: ToolRequirement[]): Promise<CheckResult[]> {
+/** The last lines (at most 6) a failed probe printed on stderr, each passed through `redact`. */
+export function probeStderr(stderr: string, redact: (text: string) => string): string[] {
+  return stderr
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .slice(-6)
+    .map(redact);
+}
+
+/** True when a shell said the command does not exist (exit 127, "command not found"). */
+const notFound = (exitCode: number | null, stderr: string) => exitCode === 127 && /command not found|not found/i.test(stderr);
+
+/**
+ * Runs each tool's version command and compares. A tool the shell cannot find fails as "not
+ * installed" with its install hint; one that runs but fails is reported with its exit code and
+ * its own stderr (through `redact`, so no secret value is shown).
+ */
+export async function checkTools(runner: Runner, tools: ToolRequirement[], redact: (text: string) => string = (t) => t): Promise<CheckResult[]> {
   return Promise.all(
     tools.map(async (t): Promise<CheckResult> => {
       const res = await runner({ file: t.file, args: t.args }, { timeoutMs: 15_000 });
+      if (!res.ok && notFound(res.exitCode, res.stderr)) {
+        return { id: t.id, status: "fail", message: `${t.file} is not installed (command not found on PATH)`, fix: t.fix };
+      }
       if (!res.ok) {
-        return { id: t.id, status: "fail", message: `${t.file} is not installed or did not run (exit ${res.exitCode ?? "signal"})`, fix: t.fix };
+        const lines = probeStderr(res.stderr, redact);
+        const said = lines.length ? `; it said:\n      ${lines.join("\n      ")}` : "; it printed nothing on stderr";
+        return { id: t.id, status: "fail", message: `${t.file} is on PATH but \`${redact(res.command)}\` failed (exit ${res.exitCode ?? `signal ${res.signal ?? "?"}`})${said}`, fix: `Fix what ${t.file} says, then run \`${redact(res.command)}\` by hand until it works. ${t.fix}` };
       }
       const version = (res.stdout + res.stderr).match(t.versionPattern)?.[1];
       if (!version) return { id: t.id, status: "warn", message: `could not read the version of ${t.file}`, fix: t.fix };

@@ -8,8 +8,10 @@
  * no `!` pattern"; `*` matches any run of characters; `\!` and `\*` are literal. Task resolution:
  * a root `pkg#task` entry replaces the generic `task` entry for that package.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError } from "../errors.ts";
+import type { Runner } from "../runner/types.ts";
 import type { CheckResult } from "./types.ts";
 
 /** What the repository expects of turbo.json. */
@@ -468,4 +470,85 @@ export function loadTurboJson(path: string): unknown {
       cause: err,
     });
   }
+}
+
+/** The `environmentVariables` block of a task (or of `globalCacheInputs`) in `turbo run --dry=json`. */
+interface DryRunEnv {
+  configured?: string[] | null;
+  inferred?: string[] | null;
+  passthrough?: string[] | null;
+}
+
+/** Names (`NAME=hash` entries) of the variables turbo resolved for a task, from every list it reports. */
+const resolvedNames = (e: DryRunEnv | undefined) => new Set([...(e?.configured ?? []), ...(e?.inferred ?? []), ...(e?.passthrough ?? [])].map((entry) => entry.split("=")[0]!));
+
+export interface TurboPassThroughOptions {
+  repoRoot: string;
+  /** The environment turbo would start with (`OpsEnv.processEnv`); only names are read and shown, never values. */
+  processEnv: Readonly<Record<string, string | undefined>>;
+  /** The variables (or `*` patterns) the tool reads: `variablesRead()` of env.ts. */
+  variables: readonly string[];
+  /** The pipeline's last task. @default "production-deploy" */
+  task?: string;
+  /** Applied to turbo's stderr before it is shown. */
+  redact?: (text: string) => string;
+}
+
+/**
+ * Asks turbo itself which variables each task of the pipeline would get: runs
+ * `turbo run <task> --dry=json` (which changes nothing) and reads, per task and for the global
+ * inputs, the names in `environmentVariables.configured`, `.inferred` and `.passthrough` (turbo
+ * lists there the set variables that pass its strict env mode). Every variable the tool reads that
+ * is set in this shell but reaches none of the pipeline's tasks (build tasks aside) gives one
+ * `warn` naming them: turbo would strip them and the pipeline would run as if they were unset.
+ * Inside a turbo task (`TURBO_HASH` set) turbo has already filtered the environment, so the check
+ * only says so. Never throws; a turbo that does not run is a `warn` with its stderr (redacted).
+ */
+export async function checkTurboPassThrough(runner: Runner, opts: TurboPassThroughOptions): Promise<CheckResult[]> {
+  const id = "turbo.passthrough";
+  const task = opts.task ?? "production-deploy";
+  const redact = opts.redact ?? ((t: string) => t);
+  if (opts.processEnv.TURBO_HASH !== undefined) {
+    return [{ id, status: "pass", message: `running as a turbo task: turbo already chose this task's variables (run \`pnpm ops:preflight\` outside turbo to see which it would strip)` }];
+  }
+  const set = Object.keys(opts.processEnv).filter((name) => opts.processEnv[name] !== undefined);
+  const read = set.filter((name) => decide(opts.variables, name).included).sort();
+  const local = join(opts.repoRoot, "node_modules", ".bin", "turbo");
+  const cmd = { file: existsSync(local) ? local : "turbo", args: ["run", task, "--dry=json"], cwd: opts.repoRoot };
+  const shown = `turbo run ${task} --dry=json`;
+  const res = await runner(cmd, { timeoutMs: 60_000 });
+  let dry: { globalCacheInputs?: { environmentVariables?: DryRunEnv }; tasks?: { taskId: string; task: string; environmentVariables?: DryRunEnv }[] } | undefined;
+  try {
+    dry = res.ok ? JSON.parse(res.stdout) : undefined;
+  } catch {
+    dry = undefined;
+  }
+  if (!dry || !Array.isArray(dry.tasks)) {
+    const lines = res.stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-6).map(redact);
+    return [
+      {
+        id,
+        status: "warn",
+        message: `could not ask turbo which variables reach the pipeline: \`${shown}\` ${res.ok ? "did not print the JSON summary" : `failed (exit ${res.exitCode ?? "signal"})`}${lines.length ? `; it said:\n      ${lines.join("\n      ")}` : ""}`,
+        where: "turbo.json",
+        fix: `Run \`pnpm ${shown}\` by hand and fix what it says; until then variables turbo strips are not checked.`,
+      },
+    ];
+  }
+  const global = resolvedNames(dry.globalCacheInputs?.environmentVariables);
+  const pipeline = dry.tasks.filter((t) => t.task !== "build");
+  const perTask = pipeline.map((t) => resolvedNames(t.environmentVariables));
+  const stripped = read.filter((name) => !global.has(name) && perTask.every((names) => !names.has(name)));
+  if (stripped.length === 0) {
+    return [{ id, status: "pass", message: `turbo passes each of the ${read.length} variables this tool reads that are set here to the ${task} pipeline (asked \`${shown}\`)` }];
+  }
+  return [
+    {
+      id,
+      status: "warn",
+      message: `turbo would strip ${stripped.join(", ")} from every task of \`turbo run ${task}\` (strict env mode, answered by \`${shown}\`): the pipeline would run as if ${stripped.length > 1 ? "they were" : "it was"} unset, while \`pnpm ops:*\` commands run directly see ${stripped.length > 1 ? "them" : "it"}`,
+      where: "turbo.json globalPassThroughEnv",
+      fix: `Add ${stripped.length > 1 ? "them" : "it"} to "globalPassThroughEnv" in turbo.json (or to the "passThroughEnv" of the tasks that need ${stripped.length > 1 ? "them" : "it"}); docs/production-operations.md, "Environment variables and turbo", lists what is passed already.`,
+    },
+  ];
 }

@@ -6,7 +6,7 @@ import { httpGet } from "../local/health.ts";
 import { writeJsonAtomic } from "../local/process-utils.ts";
 import { listMigrationFiles } from "../migrations/validate-files.ts";
 import { action, type Action } from "../plan/plan.ts";
-import { runSmokeChecks, type SmokeCheckResult, type SmokeExpectations } from "../smoke/run-smoke.ts";
+import { runSmokeChecks, type SmokeAttempt, type SmokeCheckResult, type SmokeExpectations } from "../smoke/run-smoke.ts";
 import type { AppRelease } from "../target/target.ts";
 
 /** What the deployed releases must report: the given release per app, and the schema version of the migrations folder. */
@@ -21,7 +21,9 @@ async function checkNotPublic(url: string, timeoutMs: number): Promise<SmokeChec
   const res = await httpGet(url, timeoutMs);
   const ok = res.status === 0;
   const detail = ok ? `no answer (${res.error ?? "unreachable"})` : `answered HTTP ${res.status}; an internal app must not be reachable publicly`;
-  return { name: `not public: ${url}`, url, ok, attempts: [{ atMs: Date.now() - started, status: res.status, outcome: ok ? "pass" : "fail", detail }], durationMs: Date.now() - started, ...(ok ? {} : { reason: detail }) };
+  const at = Date.now();
+  const attempt = { atMs: at - started, at: new Date(at).toISOString(), status: res.status, ...(ok ? { error: res.error ?? "unreachable" } : {}), outcome: ok ? ("pass" as const) : ("fail" as const), detail };
+  return { name: `not public: ${url}`, method: "GET", path: new URL(url).pathname, url, ok, attempts: [attempt], durationMs: at - started, ...(ok ? {} : { reason: detail }) };
 }
 
 /**
@@ -75,13 +77,30 @@ export function smokeActions(ctx: OpsContext, releases: Record<string, string>, 
   ];
 }
 
-/** The error of failed smoke checks: each check's name, path, URL and reason, and the last attempts. */
+/** One attempt as a line: wall-clock time, time since the check started, what came back (status or error) and the verdict. */
+const attemptLine = (a: SmokeAttempt) => {
+  const got = a.status === 0 ? `no response (${a.error ?? "connection failed"})` : `HTTP ${a.status}`;
+  return `${a.at} (+${(a.atMs / 1000).toFixed(1)}s): ${a.detail.startsWith(got) ? a.detail : `${got}: ${a.detail}`}`;
+};
+
+/**
+ * The error of failed smoke checks. For each failed check: its name, method and URL path (and
+ * the host), why it failed, and its last 3 attempts, each with its time and its status or error.
+ * The report at `reportPath` holds every attempt.
+ */
 export function smokeFailure(results: SmokeCheckResult[], reportPath: string): SmokeCheckError {
   const failed = results.filter((r) => !r.ok);
-  const last = failed.flatMap((r) => r.attempts.slice(-3).map((a) => `${r.name} @${(a.atMs / 1000).toFixed(1)}s: ${a.detail}`));
-  return new SmokeCheckError(`${failed.length} smoke check${failed.length > 1 ? "s" : ""} failed: ${failed.map((r) => `${r.name} at ${r.url} (${r.reason})`).join("; ")}`, {
+  const lines = failed.flatMap((r) => {
+    const last = r.attempts.slice(-3);
+    return [
+      `  ${r.name}: ${r.method} ${r.path} on ${new URL(r.url).host} failed after ${r.attempts.length} attempt${r.attempts.length > 1 ? "s" : ""}: ${r.reason ?? "no reason recorded"}`,
+      `    last ${last.length} attempt${last.length > 1 ? "s" : ""}:`,
+      ...last.map((a) => `      ${attemptLine(a)}`),
+    ];
+  });
+  return new SmokeCheckError(`${failed.length} smoke check${failed.length > 1 ? "s" : ""} failed:\n${lines.join("\n")}`, {
     where: reportPath,
-    fix: `Last attempts:\n    ${last.join("\n    ")}\n  Roll back with \`pnpm ops:rollback\` if the release is bad.`,
+    fix: `Every attempt is in ${reportPath}. Roll back with \`pnpm ops:rollback\` if the release is bad.`,
   });
 }
 

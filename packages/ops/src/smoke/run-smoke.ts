@@ -11,14 +11,24 @@ export interface SmokeExpectations {
 
 /** One HTTP attempt, as recorded for the report. */
 export interface SmokeAttempt {
+  /** Milliseconds since the check started, when the answer (or the error) came. */
   atMs: number;
+  /** The same moment as wall-clock time (ISO 8601). */
+  at: string;
+  /** HTTP status; 0 when no response arrived (see `error`). */
   status: number;
+  /** Why no response arrived (`ECONNREFUSED`, a timeout), when `status` is 0. */
+  error?: string;
   outcome: "pass" | "retry" | "fail";
   detail: string;
 }
 
 export interface SmokeCheckResult {
   name: string;
+  /** The HTTP method of every attempt. */
+  method: "GET";
+  /** The path of the check's URL (`/healthz`), as declared. */
+  path: string;
   url: string;
   ok: boolean;
   attempts: SmokeAttempt[];
@@ -85,11 +95,14 @@ async function runCheck(check: SmokeCheckConfig, opts: SmokeOptions, deadline: n
   for (;;) {
     const res = await get(url, Math.max(1, Math.min(opts.attemptTimeoutMs, deadline - now())));
     const verdict = judge(check, res, opts.expect);
-    attempts.push({ atMs: now() - startedAt, status: res.status, ...verdict });
-    if (verdict.outcome === "pass") return { name: check.name, url, ok: true, attempts, durationMs: now() - startedAt };
+    const t = now();
+    attempts.push({ atMs: t - startedAt, at: new Date(t).toISOString(), status: res.status, ...(res.status === 0 ? { error: res.error ?? "connection failed" } : {}), ...verdict });
+    if (verdict.outcome === "pass") return { name: check.name, method: "GET", path: check.path, url, ok: true, attempts, durationMs: now() - startedAt };
     if (verdict.outcome === "fail" || now() + delay > deadline) {
       return {
         name: check.name,
+        method: "GET",
+        path: check.path,
         url,
         ok: false,
         attempts,

@@ -5,7 +5,8 @@ import { PreflightError } from "../errors.ts";
 import { validateMigrationFiles } from "../migrations/validate-files.ts";
 import { lintMigrations } from "../migrations/lint.ts";
 import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
-import { checkTurboJson, loadTurboJson } from "../preflight/turbo-checks.ts";
+import { checkTurboJson, checkTurboPassThrough, loadTurboJson } from "../preflight/turbo-checks.ts";
+import { variablesRead } from "../env.ts";
 import type { CheckResult } from "../preflight/types.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import { worstStatus } from "../preflight/types.ts";
@@ -22,9 +23,10 @@ async function turboChecks(ctx: OpsContext): Promise<CheckResult[]> {
 /** The checks of each target. Scripts may add their own through `preflightCommand({ extraChecks })`. */
 export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck> {
   const common: Record<string, PreflightCheck> = {
-    tools: async (c) => [checkNodeVersion(), ...(await checkTools(c.runner, LOCAL_TOOLS))],
+    tools: async (c) => [checkNodeVersion(), ...(await checkTools(c.runner, LOCAL_TOOLS, c.redact))],
     config: () => [{ id: "config", status: "pass", message: `ops.config.ts is valid (${c(ctx)})` }],
     turbo: turboChecks,
+    "turbo.passthrough": (c) => checkTurboPassThrough(c.runner, { repoRoot: c.env.repoRoot, processEnv: c.env.processEnv, variables: variablesRead(), redact: c.redact }),
     migrations: (c) => validateMigrationFiles(join(c.env.repoRoot, c.config.migrationsDir)),
     "migrations.lint": (c) => lintMigrations(c.runner, join(c.env.repoRoot, c.config.migrationsDir), c.env.repoRoot, { pgVersion: c.config.migrate.pgVersion, exclude: c.config.migrate.lintExclude, fail: c.config.migrate.lintFail }),
   };

@@ -270,7 +270,67 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     const other = await createRestorePoint(client, { projectId: neon.projectId, branchId: dev.branch.id, runId: "r9", poll: POLL });
     const err = await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: other.branchId }));
     expect(err).toBeInstanceOf(RollbackError);
-    expect((err as Error).message).toBe(`restore-r9 (${other.branchId}) is not a restore point of main (${neon.defaultBranchId}): its parent is ${dev.branch.id}`);
+    expect((err as Error).message).toBe(
+      `restore-r9 (${other.branchId}) is not a restore point of main (${neon.defaultBranchId}): its parent is ${dev.branch.id}, which is neither main nor a branch that kept main's state in a restore`,
+    );
+    expect((err as RollbackError).fix).toContain("pnpm ops:history");
+    expect((err as RollbackError).fix).toContain(`NEON_BRANCH_ID in infra/fly/apps.env (now ${neon.defaultBranchId})`);
+  });
+
+  it("after a restore the restore point is no longer main's child, and still plans (the restore moved it to the preserved branch)", async () => {
+    const point = await migratedWithRestorePoint();
+    const first = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    await restoreFromRestorePoint(client, first, { poll: POLL });
+    const preserved = neon.state.branchByName("main_pre_restore_20260301T102000Z");
+    expect(neon.state.branches.get(point.branchId)?.parent_id).toBe(preserved.id);
+
+    clockMs += 5 * 60_000;
+    const again = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    expect(again.restorePoint).toEqual({ branchId: point.branchId, name: "restore-run-7", timestamp: "2026-03-01T10:00:00.000Z" });
+    expect(again.preserveUnderName).toBe("main_pre_restore_20260301T102500Z");
+  });
+
+  it("restores twice from the same restore point: the second restore brings back the same data and keeps both overwritten states", async () => {
+    const point = await migratedWithRestorePoint();
+    await restoreFromRestorePoint(client, await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }), { poll: POLL });
+    // Production is written to again after the first restore, then restored from the same point.
+    const main = neon.state.branches.get(neon.defaultBranchId)!;
+    main.data = "migrated-v3";
+    clockMs += 10 * 60_000;
+    const second = await restoreFromRestorePoint(client, await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }), { poll: POLL });
+
+    const p1 = neon.state.branchByName("main_pre_restore_20260301T102000Z");
+    const p2 = neon.state.branchByName("main_pre_restore_20260301T103000Z");
+    expect(second).toMatchObject({ preservedBranchId: p2.id, preservedBranchName: p2.name });
+    expect(main.data).toBe("initial");
+    expect([p1.data, p2.data]).toEqual(["migrated-v2", "migrated-v3"]);
+    expect(neon.state.restores.map((r) => r.sourceBranchId)).toEqual([point.branchId, point.branchId]);
+    // main → p2 → p1, and the restore point still hangs off p1.
+    expect(neon.state.parentLinks).toMatchObject({ [neon.defaultBranchId]: p2.id, [p2.id]: p1.id, [p1.id]: null, [point.branchId]: p1.id });
+    // And it still plans a third time.
+    clockMs += 60_000;
+    await expect(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() })).resolves.toMatchObject({ restorePoint: { branchId: point.branchId } });
+  });
+
+  it("a sibling's restore point is still refused after a restore (only branches that kept main's state count)", async () => {
+    const point = await migratedWithRestorePoint();
+    // dev is a root branch; a restore point of dev hangs off dev, which is not in main's chain.
+    const dev = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "dev" } }));
+    await pollOperations(client, neon.projectId, dev.operations, POLL);
+    const other = await createRestorePoint(client, { projectId: neon.projectId, branchId: dev.branch.id, runId: "r10", poll: POLL });
+    await restoreFromRestorePoint(client, await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }), { poll: POLL });
+    await expect(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: other.branchId, now: now() })).rejects.toThrow(
+      `restore-r10 (${other.branchId}) is not a restore point of main`,
+    );
+  });
+
+  it("an unknown restore point id: a RollbackError naming the id and where to find the right one", async () => {
+    const err = (await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: "br-nope-404" }))) as RollbackError;
+    expect(err).toBeInstanceOf(RollbackError);
+    expect(err.message).toBe(`restore point br-nope-404 not found: Neon project ${neon.projectId} has no branch with that id (GET …/branches/br-nope-404 answered 404)`);
+    expect(err.where).toBe(`Neon project ${neon.projectId}, branch main (${neon.defaultBranchId})`);
+    expect(err.fix).toContain("pnpm ops:history");
+    expect(err.fix).toContain("--restore-point");
   });
 
   it("no key in any error or in the request log along the whole flow", async () => {

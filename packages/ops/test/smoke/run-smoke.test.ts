@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { SmokeCheckConfig } from "../../src/config/schema.ts";
+import { smokeFailure } from "../../src/release/smoke.ts";
+import { SmokeCheckError } from "../../src/errors.ts";
 import { judge, runSmokeChecks, type SmokeExpectations, type SmokeOptions } from "../../src/smoke/run-smoke.ts";
 
 const healthz: SmokeCheckConfig = { name: "healthz proves the release", path: "/healthz", expectStatus: 200, expectReleases: true };
@@ -90,16 +92,19 @@ describe("runSmokeChecks: C-23", () => {
     expect(rest).toEqual([]);
     expect(h.sleeps).toEqual([500, 1000, 2000]);
     expect(h.urls).toEqual(Array(4).fill("https://demo.example.com/healthz"));
+    // The fake clock starts at 1 000 000 ms after the epoch: 1970-01-01T00:16:40Z.
     expect(result).toEqual({
       name: "healthz proves the release",
+      method: "GET",
+      path: "/healthz",
       url: "https://demo.example.com/healthz",
       ok: true,
       durationMs: 3500,
       attempts: [
-        { atMs: 0, status: 0, outcome: "retry", detail: "no response (ECONNRESET)" },
-        { atMs: 500, status: 503, outcome: "retry", detail: "HTTP 503" },
-        { atMs: 1500, status: 200, outcome: "retry", detail: "client reports release r-old-client, expected r-new-client" },
-        { atMs: 3500, status: 200, outcome: "pass", detail: "HTTP 200, releases r-new-client, r-new-backend" },
+        { atMs: 0, at: "1970-01-01T00:16:40.000Z", status: 0, error: "ECONNRESET", outcome: "retry", detail: "no response (ECONNRESET)" },
+        { atMs: 500, at: "1970-01-01T00:16:40.500Z", status: 503, outcome: "retry", detail: "HTTP 503" },
+        { atMs: 1500, at: "1970-01-01T00:16:41.500Z", status: 200, outcome: "retry", detail: "client reports release r-old-client, expected r-new-client" },
+        { atMs: 3500, at: "1970-01-01T00:16:43.500Z", status: 200, outcome: "pass", detail: "HTTP 200, releases r-new-client, r-new-backend" },
       ],
     });
     expect(retries).toEqual([
@@ -183,5 +188,44 @@ describe("runSmokeChecks: C-23", () => {
       ["healthz proves the release", true, undefined],
       ["home page", false, 'body does not contain "Deploy ops demo"'],
     ]);
+  });
+});
+
+describe("smokeFailure: what an on-call engineer reads", () => {
+  it("names each failed check, its method and URL path, and its last 3 attempts with time and status or error", async () => {
+    // healthz: reset, 503, old release, 503, reset ... until the deadline; home passes.
+    const answers: Res[] = [
+      { status: 0, body: "", error: "ECONNRESET" },
+      { status: 503, body: "" },
+      { status: 200, body: OLD },
+      { status: 503, body: "" },
+      { status: 0, body: "", error: "ECONNREFUSED" },
+    ];
+    const h = harness((n) => answers[(n - 1) % answers.length]!);
+    const [result] = await runSmokeChecks({ ...base, deadlineMs: 10_000, checks: [healthz], ...h.opts });
+    const passed = { name: "home page", method: "GET" as const, path: "/", url: "https://demo.example.com/", ok: true, attempts: [], durationMs: 1 };
+    const err = smokeFailure([result!, passed], "/tmp/run/smoke-report.json");
+    expect(err).toBeInstanceOf(SmokeCheckError);
+    // Attempts at 0, 500, 1500, 3500, 7500 ms (backoff 500, 1000, 2000, 4000); the next sleep would pass 10 s.
+    expect(err.message).toBe(
+      [
+        "1 smoke check failed:",
+        "  healthz proves the release: GET /healthz on demo.example.com failed after 5 attempts: deadline of 10000 ms reached; last: no response (ECONNREFUSED)",
+        "    last 3 attempts:",
+        "      1970-01-01T00:16:41.500Z (+1.5s): HTTP 200: client reports release r-old-client, expected r-new-client",
+        "      1970-01-01T00:16:43.500Z (+3.5s): HTTP 503",
+        "      1970-01-01T00:16:47.500Z (+7.5s): no response (ECONNREFUSED)",
+      ].join("\n"),
+    );
+    expect(err.where).toBe("/tmp/run/smoke-report.json");
+    expect(err.fix).toBe("Every attempt is in /tmp/run/smoke-report.json. Roll back with `pnpm ops:rollback` if the release is bad.");
+  });
+
+  it("a check that failed at its first attempt shows that one attempt", async () => {
+    const h = harness(() => ({ status: 404, body: "" }));
+    const [result] = await runSmokeChecks({ ...base, checks: [home], ...h.opts });
+    expect(smokeFailure([result!], "r.json").message).toBe(
+      ["1 smoke check failed:", "  home page: GET / on demo.example.com failed after 1 attempt: HTTP 404, expected 200", "    last 1 attempt:", "      1970-01-01T00:16:40.000Z (+0.0s): HTTP 404, expected 200"].join("\n"),
+    );
   });
 });
