@@ -24,6 +24,12 @@ export interface OpsCommand<O extends Options> {
   options?: O;
   /** Runs the step. Return an exit code, or nothing for 0. Throw `OpsError` for user-caused failures. */
   run(ctx: OpsContext, args: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
+  /**
+   * An interrupt is how this command normally ends (`ops:logs --follow`): SIGINT/SIGTERM run the
+   * cleanups it registered with `ctx.onInterrupt` (which make `run` return) and it exits as usual,
+   * without the "interrupted" error. A second signal still exits at once.
+   */
+  endsOnInterrupt?: boolean;
   /** Called with the error when `run` throws, before it is printed (pipeline steps mark the run failed here). */
   onFailure?(ctx: OpsContext, error: unknown): Promise<void>;
 }
@@ -79,6 +85,12 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(signal === "SIGINT" ? 130 : 143);
     interrupted = true;
+    if (command.endsOnInterrupt) {
+      void (async () => {
+        for (const fn of cleanups) await fn().catch(() => undefined);
+      })();
+      return;
+    }
     const err = new OpsError("E_USAGE", `interrupted by ${signal}`, { fix: "Run the step again; `pnpm ops:status` shows what serves now." });
     void (async () => {
       if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);

@@ -8,7 +8,8 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DeployOutcome, LocalProcesses, RollbackChoice, SecretsSyncPlan, Target, TargetDatabase } from "../target/target.ts";
+import type { AppRelease, DeployOutcome, LocalProcesses, LogsRequest, RollbackChoice, SecretsSyncPlan, Target, TargetDatabase } from "../target/target.ts";
+import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "./logs.ts";
 import { readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
 import { LocalProvider, type StartedRelease } from "./provider.ts";
@@ -222,6 +223,36 @@ export class LocalTarget implements Target {
 
   finishActions(): Action[] {
     return [];
+  }
+
+  logSources(): string[] {
+    const apps = this.ctx.config.deployOrder;
+    return [...apps, ...LOCAL_PROCESS_LOGS.filter((p) => !apps.includes(p))];
+  }
+
+  async logs(req: LogsRequest, onLine: (line: string) => void): Promise<void> {
+    const apps = this.ctx.config.deployOrder;
+    if (req.source === "postgres" && !apps.includes("postgres") && this.env.databaseUrl) {
+      throw new ConfigError("this environment uses DATABASE_URL, not the local Postgres, so there is no Postgres log here", {
+        where: "DATABASE_URL",
+        fix: "Read the log of the server DATABASE_URL points at.",
+      });
+    }
+    const locate = () => localLogFile(this.provider.paths, apps, req.source, this.env.environment);
+    const file = locate();
+    const read = readLocalLog(file.path, req);
+    if (read.undated) this.ctx.reporter.emit({ kind: "warn", message: `${file.path} has no timestamps, so --since cannot filter it; showing the last lines instead` });
+    for (const line of read.lines) onLine(line);
+    if (!req.follow) return;
+    this.ctx.reporter.emit({ kind: "info", message: `following ${file.path} (Ctrl-C stops)` });
+    await followLocalLog({
+      locate,
+      from: { ...file, offset: read.size },
+      ...(req.grep ? { grep: req.grep } : {}),
+      onLine,
+      onSwitch: (to) => this.ctx.reporter.emit({ kind: "info", message: `${req.source} now serves release ${to.release ?? "?"}: following ${to.path}` }),
+      signal: req.signal,
+    });
   }
 
   async status(): Promise<unknown> {
