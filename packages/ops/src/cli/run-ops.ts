@@ -124,7 +124,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       ...(typeof values.target === "string" ? { target: values.target } : {}),
       ...(typeof values.env === "string" ? { environment: values.env } : {}),
     });
-    reporter = createReporter({ json, redactor, verbose: env.verbose });
+    // On a terminal (not CI, not --json) long waits show one updating progress line.
+    reporter = createReporter({ json, redactor, verbose: env.verbose, live: process.stdout, ci: env.ci });
     for (const s of knownSecretValues(env)) redactor.add(s);
     const lockWait = typeof values["lock-wait"] === "string" ? values["lock-wait"] : env.lockWait;
     const flags: CommonFlags = {
