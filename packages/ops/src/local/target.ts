@@ -263,6 +263,9 @@ export class LocalTarget implements Target {
       columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"],
       rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
     });
+    for (const r of rows.filter((row) => /^(crashed|down)/.test(row.state))) {
+      this.ctx.reporter.emit({ kind: "warn", message: `${r.app} release ${r.release} is ${r.state}`, fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again: \`pnpm ops:local up\`.` });
+    }
     for (const r of this.provider.repairs()) this.ctx.reporter.emit({ kind: "warn", message: `state is behind the processes: ${r.description}`, fix: "The next deploy, rollback or `pnpm ops:local up` repairs it." });
     const pg = runningPostgres(this.provider.paths);
     this.ctx.reporter.emit({
