@@ -19,3 +19,4 @@ export { statusCommand } from "./steps/status.ts";
 export { historyCommand } from "./steps/history.ts";
 export { lockCommand } from "./steps/lock.ts";
 export { localCommand } from "./steps/local.ts";
+export { logsCommand } from "./steps/logs.ts";

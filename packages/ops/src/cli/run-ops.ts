@@ -25,6 +25,12 @@ export interface OpsCommand<O extends Options> {
   /** Runs the step. Return an exit code, or nothing for 0. Throw `OpsError` for user-caused failures. */
   run(ctx: OpsContext, args: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
   /**
+   * An interrupt is how this command normally ends (`ops:logs --follow`): SIGINT/SIGTERM run the
+   * cleanups it registered with `ctx.onInterrupt` (which make `run` return) and it exits as usual,
+   * without the "interrupted" error. A second signal still exits at once.
+   */
+  endsOnInterrupt?: boolean;
+  /**
    * Called with the error when `run` throws, before it is printed (pipeline steps mark the run
    * failed here). May return the error to print instead.
    */
@@ -82,6 +88,12 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   const interrupt = (signal: NodeJS.Signals) => {
     if (interrupted) process.exit(signal === "SIGINT" ? 130 : 143);
     interrupted = true;
+    if (command.endsOnInterrupt) {
+      void (async () => {
+        for (const fn of cleanups) await fn().catch(() => undefined);
+      })();
+      return;
+    }
     const err = new InterruptedError(signal);
     void (async () => {
       if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);
@@ -115,7 +127,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       ...(typeof values.target === "string" ? { target: values.target } : {}),
       ...(typeof values.env === "string" ? { environment: values.env } : {}),
     });
-    reporter = createReporter({ json, redactor, verbose: env.verbose });
+    // On a terminal (not CI, not --json) long waits show one updating progress line.
+    reporter = createReporter({ json, redactor, verbose: env.verbose, live: process.stdout, ci: env.ci });
     for (const s of knownSecretValues(env)) redactor.add(s);
     const lockWait = typeof values["lock-wait"] === "string" ? values["lock-wait"] : env.lockWait;
     const flags: CommonFlags = {

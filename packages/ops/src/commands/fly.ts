@@ -37,6 +37,13 @@ export const flySecretsImportStaged = (app: string, payload: Cmd["input"]): Cmd 
 /** `flyctl secrets deploy -a <app>`: applies staged secrets with a restart-only deploy (flyctl docs: `fly secrets deploy`; `internal/command/secrets/deploy.go`). */
 export const flySecretsDeploy = (app: string): Cmd => fly(["secrets", "deploy", "-a", app]);
 
+/**
+ * `flyctl logs -a <app>`: the app's recent log lines; `follow` keeps streaming new ones until the
+ * process is stopped, otherwise `--no-tail` prints only what is buffered and exits
+ * (https://fly.io/docs/flyctl/logs/).
+ */
+export const flyLogs = (app: string, opts: { follow: boolean }): Cmd => fly(["logs", "-a", app, ...(opts.follow ? [] : ["--no-tail"])]);
+
 export interface FlyDeployOptions {
   app: string;
   /** fly.toml path relative to the working directory (the repo root is the build context). */

@@ -1,6 +1,6 @@
 import type { OpsEnv } from "../env.ts";
 import { CommandFailedError, ConfigError } from "../errors.ts";
-import type { Cmd, RunResult, Runner } from "../runner/types.ts";
+import type { Cmd, RunOptions, RunResult, Runner } from "../runner/types.ts";
 
 /** Meaning of flyctl's exit codes (flyctl `internal/cli/cli.go` and `main.go`). */
 export function flyExitMeaning(code: number | null): string {
@@ -45,7 +45,7 @@ export interface Flyctl {
    * Runs a flyctl command; throws CommandFailedError unless it exits 0. `session: false` is for
    * commands that need no token (`version`): they run without FLY_API_TOKEN being required.
    */
-  run(cmd: Cmd, what: string, opts?: { timeoutMs?: number; session?: boolean }): Promise<RunResult>;
+  run(cmd: Cmd, what: string, opts?: { timeoutMs?: number; session?: boolean } & Pick<RunOptions, "onStdoutLine" | "signal">): Promise<RunResult>;
   /** Runs a `--json` command and parses stdout. */
   json<T>(cmd: Cmd, what: string): Promise<T>;
 }
@@ -74,7 +74,14 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
     return { ...base, FLY_API_TOKEN: env.flyApiToken };
   };
   const run: Flyctl["run"] = async (cmd, what, opts = {}) => {
-    const res = await runner({ ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(opts.session ?? true), ...(cmd.env ?? {}) } }, opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
+    const runOpts: RunOptions = {
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.onStdoutLine ? { onStdoutLine: opts.onStdoutLine } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    };
+    const res = await runner({ ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(opts.session ?? true), ...(cmd.env ?? {}) } }, runOpts);
+    // Stopped on purpose (`ops:logs --follow` and Ctrl-C): not a failure.
+    if (opts.signal?.aborted) return res;
     if (verbose) {
       verbose(`$ ${redact(res.command)}  (exit ${res.exitCode ?? "signal"}, ${res.durationMs} ms)`);
       for (const line of `${res.stdout}${res.stderr}`.split("\n").filter(Boolean)) verbose(`  | ${redact(line)}`);

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { OpsContext } from "../context.ts";
-import { flySecretsImportStaged, flySecretsList } from "../commands/fly.ts";
+import { flyLogs, flySecretsImportStaged, flySecretsList } from "../commands/fly.ts";
 import { listHistory } from "../db/history.ts";
+import { logLineTime, selectLogLines, splitLines } from "../logs/lines.ts";
 import { readLedger, recordPushed, type LedgerRow } from "../db/secret-ledger.ts";
 import { restoreOpsState, snapshotOpsState, type OpsSnapshot } from "../db/ops-snapshot.ts";
 import { opsSchemaPresent } from "../db/ops-schema.ts";
@@ -16,7 +17,7 @@ import { serializeForFlyImport } from "../secrets/fly-import-format.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { classifyKeys, importEntries, keysToPush, type FlySecretListing } from "../secrets/fly-sync.ts";
 import { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DatabaseRestore, DeployOutcome, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
+import type { AppRelease, DatabaseRestore, DeployOutcome, LogsRequest, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
 import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
@@ -339,6 +340,39 @@ export class FlyTarget implements Target {
         }
       }),
     );
+  }
+
+  logSources(): string[] {
+    return [...this.ctx.config.deployOrder];
+  }
+
+  /**
+   * `fly logs -a <app> --no-tail` (what Fly buffered), filtered here by `--since`, `--grep` and
+   * `-n`; with `follow`, `fly logs -a <app>` streams until the signal stops it (each line filtered
+   * by `--grep`, and by `--since` when it carries a timestamp).
+   */
+  async logs(req: LogsRequest, onLine: (line: string) => void): Promise<void> {
+    const { provider, flyctl } = this.fly;
+    const flyApp = provider.flyApp(req.source);
+    const what = `reading the logs of ${flyApp}`;
+    if (!req.follow) {
+      const res = await flyctl.run(flyLogs(flyApp, { follow: false }), what, { signal: req.signal });
+      const read = selectLogLines(splitLines(res.stdout), req);
+      for (const line of read.lines) onLine(line);
+      const warning = splitLines(res.stderr).find((l) => /not authorized|warn/i.test(l));
+      if (warning) this.ctx.reporter.emit({ kind: "warn", message: `flyctl: ${warning}`, fix: "Deploy tokens may lack the right to read logs; read them with a token that has it (your own, after `fly auth login`)." });
+      return;
+    }
+    this.ctx.reporter.emit({ kind: "info", message: `following the logs of ${flyApp} (Ctrl-C stops)` });
+    await flyctl.run(flyLogs(flyApp, { follow: true }), what, {
+      signal: req.signal,
+      onStdoutLine: (line) => {
+        const t = logLineTime(line);
+        if (req.sinceEpochMs !== undefined && t !== undefined && t < req.sinceEpochMs) return;
+        if (req.grep && !req.grep.test(line)) return;
+        onLine(line);
+      },
+    });
   }
 
   async status(): Promise<unknown> {

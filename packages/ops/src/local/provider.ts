@@ -29,6 +29,17 @@ export interface StartedRelease {
 const LOOPBACK = "127.0.0.1";
 
 /**
+ * Why the current release of an app does not run, from its last supervisor state: `crashed` (the
+ * supervisor gave up restarting it), `stopped` (stopped on purpose), or `down` (the supervisor
+ * itself was killed).
+ */
+export function downState(sup: { status?: string; restarts?: number } | undefined): string {
+  if (sup?.status === "crashed") return `crashed (gave up after ${sup.restarts ?? 0} restarts)`;
+  if (sup === undefined || sup.status === "stopped") return "stopped";
+  return "down (its supervisor is gone)";
+}
+
+/**
  * The local target: each release is a copy of the app's build in an immutable folder, run by a
  * supervisor process on a free loopback port; a router holds the app's stable port and switches
  * to the new release only once it is healthy, then the previous release is stopped.
@@ -292,7 +303,7 @@ export class LocalProvider {
       rows.push({
         app,
         release: st.current,
-        state: running ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}` : st.current ? "stopped" : "never deployed",
+        state: running ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}` : st.current ? downState(sup) : "never deployed",
         address,
         upstream: route?.upstream ? `${route.upstream.host}:${route.upstream.port}` : "-",
         health,

@@ -8,7 +8,8 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DeployOutcome, LocalProcesses, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
+import type { AppRelease, DeployOutcome, LocalProcesses, LogsRequest, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
+import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "./logs.ts";
 import { readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
 import { LocalProvider, type StartedRelease } from "./provider.ts";
@@ -235,6 +236,36 @@ export class LocalTarget implements Target {
     return [];
   }
 
+  logSources(): string[] {
+    const apps = this.ctx.config.deployOrder;
+    return [...apps, ...LOCAL_PROCESS_LOGS.filter((p) => !apps.includes(p))];
+  }
+
+  async logs(req: LogsRequest, onLine: (line: string) => void): Promise<void> {
+    const apps = this.ctx.config.deployOrder;
+    if (req.source === "postgres" && !apps.includes("postgres") && this.env.databaseUrl) {
+      throw new ConfigError("this environment uses DATABASE_URL, not the local Postgres, so there is no Postgres log here", {
+        where: "DATABASE_URL",
+        fix: "Read the log of the server DATABASE_URL points at.",
+      });
+    }
+    const locate = () => localLogFile(this.provider.paths, apps, req.source, this.env.environment);
+    const file = locate();
+    const read = readLocalLog(file.path, req);
+    if (read.undated) this.ctx.reporter.emit({ kind: "warn", message: `${file.path} has no timestamps, so --since cannot filter it; showing the last lines instead` });
+    for (const line of read.lines) onLine(line);
+    if (!req.follow) return;
+    this.ctx.reporter.emit({ kind: "info", message: `following ${file.path} (Ctrl-C stops)` });
+    await followLocalLog({
+      locate,
+      from: { ...file, offset: read.size },
+      ...(req.grep ? { grep: req.grep } : {}),
+      onLine,
+      onSwitch: (to) => this.ctx.reporter.emit({ kind: "info", message: `${req.source} now serves release ${to.release ?? "?"}: following ${to.path}` }),
+      signal: req.signal,
+    });
+  }
+
   async status(): Promise<unknown> {
     const rows = await this.provider.status();
     this.ctx.reporter.emit({
@@ -243,6 +274,9 @@ export class LocalTarget implements Target {
       columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"],
       rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
     });
+    for (const r of rows.filter((row) => /^(crashed|down)/.test(row.state))) {
+      this.ctx.reporter.emit({ kind: "warn", message: `${r.app} release ${r.release} is ${r.state}`, fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again: \`pnpm ops:local up\`.` });
+    }
     for (const r of this.provider.repairs()) this.ctx.reporter.emit({ kind: "warn", message: `state is behind the processes: ${r.description}`, fix: "The next deploy, rollback or `pnpm ops:local up` repairs it." });
     const pg = runningPostgres(this.provider.paths);
     this.ctx.reporter.emit({

@@ -14,6 +14,7 @@ export type OpsEvent =
   | { kind: "cmd"; command: string; envKeys: string[] }
   | { kind: "cmd:end"; command: string; exitCode: number | null; durationMs: number }
   | { kind: "retry"; what: string; attempt: number; delayMs: number; reason: string }
+  | { kind: "log"; source: string; line: string }
   | { kind: "table"; title: string; columns: string[]; rows: string[][] }
   | { kind: "result"; step: string; data: unknown }
   | { kind: "error"; message: string; where?: string; fix?: string; bug?: string };

@@ -37,6 +37,8 @@ export const humanFormatters: Formatters = {
   cmd: (e) => `  $ ${e.command}`,
   "cmd:end": (e) => (e.exitCode === 0 ? undefined : `  (exit ${e.exitCode ?? "signal"} after ${formatSeconds(e.durationMs)})`),
   retry: (e) => `  … ${e.what}: attempt ${e.attempt} failed (${e.reason}); retrying in ${formatSeconds(e.delayMs)}`,
+  // A log line as the process wrote it (redacted like every line), so it can be piped to grep or less.
+  log: (e) => e.line,
   table: (e) => `\n${e.title}\n${renderTable(e.columns, e.rows)}\n`,
   result: () => undefined,
   error: (e) =>

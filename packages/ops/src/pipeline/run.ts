@@ -1,5 +1,6 @@
 import type { OpsContext } from "../context.ts";
 import { recordHistory, type HistoryEntry } from "../db/history.ts";
+import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
 import { acquireLock, describeHolder, releaseLock, renewLock } from "../db/lock.ts";
 import { currentGitSha } from "../git-info.ts";
 import { newRunId, type RunRecord, type StepRecord } from "../state/run-state.ts";
@@ -31,6 +32,7 @@ export async function newRun(ctx: OpsContext): Promise<RunRecord> {
  */
 export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntry["kind"]): Promise<string> {
   return withTargetDb(ctx, "deploy lock", async (client) => {
+    let waiting: ProgressHandle | undefined;
     const token = await acquireLock(
       client,
       run.environment,
@@ -38,7 +40,10 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
       {
         ttlMs: ctx.config.lock.ttlMs,
         waitMs: ctx.flags.lockWaitMs,
-        onWait: (h) => ctx.reporter.emit({ kind: "info", message: `waiting up to ${ctx.flags.lockWaitMs} ms for the deploy lock held by ${describeHolder(h)}` }),
+        onWait: (h) => {
+          ctx.reporter.emit({ kind: "info", message: `waiting up to ${ctx.flags.lockWaitMs} ms for the deploy lock held by ${describeHolder(h)}` });
+          waiting = ctx.reporter.progress(`waiting for the deploy lock held by ${describeHolder(h)} (up to ${formatElapsed(ctx.flags.lockWaitMs)})`);
+        },
         onTakeover: (h, why) => {
           ctx.reporter.emit({ kind: "warn", message: `took over the deploy lock of ${describeHolder(h)}: ${why}; that run is marked failed`, fix: "Check what it left: `pnpm ops:status` (this run repairs what it can)." });
           // The abandoned run's local pointer and state, if it ran from this state folder.
@@ -46,7 +51,7 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
           ctx.runs.clearCurrent(h.runId);
         },
       },
-    );
+    ).finally(() => waiting?.end());
     await recordHistory(client, historyOf(run, kind, {}));
     return token;
   });

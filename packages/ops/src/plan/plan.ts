@@ -61,7 +61,8 @@ export function describeActions(actions: readonly Action[]): ActionDescription[]
 }
 
 /**
- * Runs the plan's actions in order, emitting `action` before and `action:end` after each.
+ * Runs the plan's actions in order, emitting `action` before and `action:end` after each; on a
+ * terminal each shows as a progress line while it runs.
  * @returns each action's result, in order.
  * @throws whatever an action throws; later actions do not run.
  */
@@ -72,12 +73,16 @@ export async function applyPlan(ctx: OpsContext, plan: Plan): Promise<unknown[]>
     const { apply, ...description } = a;
     ctx.reporter.emit({ kind: "action", step: plan.step, index: index + 1, total: plan.actions.length, action: description });
     const started = performance.now();
+    // On a terminal: the action as one updating line with its elapsed time (builds, health and smoke waits, Neon operations).
+    const progress = ctx.reporter.progress(`[${index + 1}/${plan.actions.length}] ${a.description}`);
     try {
       results.push(await apply());
     } catch (err) {
+      progress.end();
       ctx.reporter.emit({ kind: "action:end", step: plan.step, index: index + 1, ok: false, durationMs: Math.round(performance.now() - started) });
       throw err;
     }
+    progress.end();
     ctx.reporter.emit({ kind: "action:end", step: plan.step, index: index + 1, ok: true, durationMs: Math.round(performance.now() - started) });
   }
   return results;

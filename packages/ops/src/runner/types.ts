@@ -25,6 +25,10 @@ export interface RunResult {
 export interface RunOptions {
   /** Kill the child after this many milliseconds. @default none */
   timeoutMs?: number;
+  /** Called with each stdout line as it arrives (a command that streams, `fly logs`); stdout is still returned whole. */
+  onStdoutLine?: (line: string) => void;
+  /** Aborting it kills the child (SIGTERM); the result then has `signal` set and `ok` false. */
+  signal?: AbortSignal;
 }
 
 export type Runner = (cmd: Cmd, opts?: RunOptions) => Promise<RunResult>;

@@ -1,4 +1,5 @@
 import { $ } from "zx";
+import { LineBuffer } from "../logs/lines.ts";
 import { Secret } from "../secrets/secret.ts";
 import type { Cmd, RunOptions, RunResult, Runner } from "./types.ts";
 import { displayCommand } from "./types.ts";
@@ -26,8 +27,17 @@ export function createZxRunner(baseEnv: Readonly<Record<string, string | undefin
       ...(cmd.cwd ? { cwd: cmd.cwd } : {}),
       ...(input !== undefined ? { input } : {}),
       ...(opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    const out = await preset`${cmd.file} ${cmd.args}`;
+    const running = preset`${cmd.file} ${cmd.args}`;
+    if (opts.onStdoutLine) {
+      const onLine = opts.onStdoutLine;
+      const lines = new LineBuffer();
+      running.stdout.setEncoding("utf8");
+      running.stdout.on("data", (chunk: string) => lines.push(chunk).forEach(onLine));
+      running.stdout.on("end", () => lines.flush().forEach(onLine));
+    }
+    const out = await running;
     return {
       ok: out.exitCode === 0,
       exitCode: out.exitCode,

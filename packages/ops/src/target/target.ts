@@ -8,6 +8,7 @@ import type { Action, Plan } from "../plan/plan.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import type { Secret } from "../secrets/secret.ts";
 import type { AppFingerprints } from "../secrets/ledger.ts";
+import type { LogSelection } from "../logs/lines.ts";
 
 /** One app's release change, the same shape on every target (release ids, or `vN` on fly for releases not made by this tool). */
 export interface AppRelease {
@@ -85,6 +86,16 @@ export interface DatabaseRestore {
   restorePointAction(runId: string, onTaken: (id: string) => void): Action;
 }
 
+/** What `pnpm ops:logs` asks a target for: one source, a selection, and whether to keep following. */
+export interface LogsRequest extends LogSelection {
+  /** One of `logSources()`. */
+  source: string;
+  /** `--follow`: after the selected lines, print new ones until `signal` aborts. */
+  follow: boolean;
+  /** Aborted when following should end (Ctrl-C). */
+  signal: AbortSignal;
+}
+
 export interface Target {
   /** For display only (`local`, `fly`). */
   readonly name: string;
@@ -125,6 +136,14 @@ export interface Target {
   markSmokeFailed(releases: AppRelease[]): void;
   /** Actions the last pipeline task runs before closing the run (fly: apply staged secrets of apps this run did not deploy). */
   finishActions(steps: Record<string, { detail: unknown }>): Action[];
+  /** The names `pnpm ops:logs --app` takes: the apps of ops.config.ts, plus the target's own processes (local: `router`, `postgres`). */
+  logSources(): string[];
+  /**
+   * Hands each selected log line of `req.source` to `onLine` (the caller emits and redacts it);
+   * with `follow`, goes on with new lines until `req.signal` aborts, then resolves.
+   * @throws {OpsError} when the source has no log (never deployed, never started).
+   */
+  logs(req: LogsRequest, onLine: (line: string) => void): Promise<void>;
   /** Prints what serves (tables) and returns it as data. */
   status(): Promise<unknown>;
   /** The database restore of this target, when it has one. */

@@ -1,0 +1,3 @@
+import { logsCommand, runOps } from "@repo/ops";
+
+await runOps(logsCommand());
