@@ -106,6 +106,7 @@ export async function checkFlySecrets(ctx: OpsContext): Promise<CheckResult[]> {
   try {
     const r = resolveFlySecrets(ctx.config, ctx.env);
     for (const v of r.values.values()) ctx.addSecret(v);
+    for (const w of r.fileWarnings) out.push({ id: "secrets.file", status: "warn", message: w, where: w.match(/^([^:]+:\d+):/)?.[1] ?? shown, fix: "See the message; it says how to quote the value." });
     out.push(pass("secrets", `${r.values.size} secrets from ${r.source}`));
   } catch (err) {
     const e = err as Error & { where?: string; fix?: string };
