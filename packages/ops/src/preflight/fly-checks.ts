@@ -12,6 +12,7 @@ import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts"
 import { withTargetDb } from "../target-db.ts";
 import { checkBackendFlyToml, checkClientFlyToml } from "./fly-toml-checks.ts";
 import { checkFlyTomlEnvSecrets } from "./fly-toml-env-secrets.ts";
+import { checkFlyTomlSchema } from "./fly-toml-schema.ts";
 import { checkDockerfile } from "./dockerfile-checks.ts";
 import { compareVersions } from "./tool-checks.ts";
 import type { CheckResult } from "./types.ts";
@@ -76,7 +77,7 @@ export function checkFlyDockerfiles(ctx: OpsContext): CheckResult[] {
   });
 }
 
-/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services; no credential in [env]; primary_region matches FLY_REGION. */
+/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services; every key one flyctl reads (flyctl's schema); no credential in [env]; primary_region matches FLY_REGION. */
 export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
   const { appsEnv } = flyTarget(ctx);
   return ctx.config.deployOrder.flatMap((app) => {
@@ -90,7 +91,7 @@ export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
       region && region !== appsEnv.region
         ? [{ id: `fly.region.${app}`, status: "warn", message: `${fly.config} has primary_region = "${region}" but ${appsEnv.file} says FLY_REGION=${appsEnv.region}`, where: fly.config, fix: "Keep them equal (and close to the Neon region)." }]
         : [];
-    return [...(fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config)), ...checkFlyTomlEnvSecrets(text, fly.config), ...regionCheck];
+    return [...(fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config)), ...checkFlyTomlSchema(text, fly.config), ...checkFlyTomlEnvSecrets(text, fly.config), ...regionCheck];
   });
 }
 
