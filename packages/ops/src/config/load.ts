@@ -17,7 +17,11 @@ export function parseOpsConfig(written: unknown, where = CONFIG_FILE): OpsConfig
     // A bad record key ("Invalid key in record") carries the key schema's own message inside.
     const lines = parsed.error.issues.map((i) => {
       const inner = (i as { issues?: { message: string }[] }).issues?.[0]?.message;
-      return `${formatPath(i.path)}: ${i.code === "invalid_key" && inner ? inner : i.message}`;
+      if (i.code === "invalid_key" && inner) return `${formatPath(i.path)}: ${inner}`;
+      // A required key left out: say so, instead of zod's "expected string, received undefined".
+      const missing = i.code === "invalid_type" && / received undefined$/.test(i.message);
+      if (missing) return `${formatPath(i.path)}: required key "${String(i.path.at(-1))}" is missing (expected ${i.expected})`;
+      return `${formatPath(i.path)}: ${i.message}`;
     });
     throw new ConfigError(`${where} is not valid:\n  ${lines.join("\n  ")}`, {
       where,

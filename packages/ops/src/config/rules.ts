@@ -1,40 +1,12 @@
+import { closest, didYouMean } from "../text/did-you-mean.ts";
 import type { OpsConfig } from "./schema.ts";
+
+export { closest };
 
 /** A cross-field rule: pushes `path: message` strings for what is wrong. */
 type Rule = (config: OpsConfig, errors: string[]) => void;
 
-/** The closest candidate within edit distance 2, for "did you mean" hints. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length]!;
-}
-
-const hint = (word: string, candidates: readonly string[]) => {
-  const c = closest(word, candidates);
-  return c ? `; did you mean ${c}?` : "";
-};
+const hint = didYouMean;
 
 const deployOrderNamesApps: Rule = (config, errors) => {
   const apps = Object.keys(config.apps);

@@ -1,4 +1,19 @@
 import { z } from "zod";
+import { didYouMean } from "../text/did-you-mean.ts";
+
+/**
+ * An object schema that refuses unknown keys, naming each with "did you mean" (a misspelled
+ * optional key such as `locaEnv` would otherwise be dropped without a word).
+ */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? issue.keys.map((k) => `unknown key "${k}"${didYouMean(k, known)}`).join("; ") + ` (known keys: ${known.join(", ")})`
+        : undefined,
+  });
+}
 
 /**
  * The project's operations, declared once in `ops.config.ts` at the repository root and
@@ -9,14 +24,14 @@ const appName = z.string().regex(/^[a-z][a-z0-9-]*$/, "app names are lowercase l
 const envKey = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must match ^[A-Za-z_][A-Za-z0-9_]*$");
 
 const healthSchema = z.discriminatedUnion("kind", [
-  z.object({
+  strictObject({
     kind: z.literal("grpc"),
     /** gRPC health service name to ask about; "" is the whole server. */
     service: z.string().default(""),
     /** How long a new release may take to report SERVING. */
     timeoutMs: z.number().int().positive().default(60_000),
   }),
-  z.object({
+  strictObject({
     kind: z.literal("http"),
     /** Path answering 200 when healthy, with JSON `{ client: { release } }`. */
     path: z.string().startsWith("/").default("/healthz"),
@@ -24,7 +39,7 @@ const healthSchema = z.discriminatedUnion("kind", [
   }),
 ]);
 
-const appSchema = z.object({
+const appSchema = strictObject({
   /** Workspace folder of the app, relative to the repository root. */
   dir: z.string().min(1),
   /** Build outputs (relative to `dir`) copied into each local release. */
@@ -43,8 +58,7 @@ const appSchema = z.object({
   secrets: z.array(envKey).default([]),
   health: healthSchema,
   /** Fly settings: the fly.toml and whether the app may have public IPs. */
-  fly: z
-    .object({
+  fly: strictObject({
       /** fly.toml of this app, relative to the repository root. */
       config: z.string().min(1),
       /** Whether the app may have public IPs. An internal app is deployed with --no-public-ips and checked for none (C-22). */
@@ -55,7 +69,7 @@ const appSchema = z.object({
     .optional(),
 });
 
-const smokeCheckSchema = z.object({
+const smokeCheckSchema = strictObject({
   name: z.string().min(1),
   /** Path on the public app's URL. */
   path: z.string().startsWith("/"),
@@ -66,7 +80,7 @@ const smokeCheckSchema = z.object({
   expectReleases: z.boolean().default(false),
 });
 
-export const opsConfigSchema = z.object({
+export const opsConfigSchema = strictObject({
   project: z.string().min(1),
   /** Folder of postgres-migrations SQL files, relative to the repository root. */
   migrationsDir: z.string().default("migrations"),
@@ -81,15 +95,14 @@ export const opsConfigSchema = z.object({
    * leaves everything as it is and prints the commands that would.
    */
   onDeployFailure: z.enum(["rollback-run", "stop"]).default("rollback-run"),
-  secrets: z
-    .object({
+  secrets: strictObject({
       /** Keys the local target generates once (strong random values) when no secrets file is given. */
       generated: z.array(envKey).default([]),
       /** Keys `ops:secrets rotate` may replace. */
       rotatable: z.array(envKey).default([]),
     })
     .default({ generated: [], rotatable: [] }),
-  smoke: z.object({
+  smoke: strictObject({
     checks: z.array(smokeCheckSchema).min(1),
     /** Overall deadline for all checks, retries included. */
     deadlineMs: z.number().int().positive().default(90_000),
@@ -99,8 +112,7 @@ export const opsConfigSchema = z.object({
     retryDelayMs: z.number().int().positive().default(500),
     maxRetryDelayMs: z.number().int().positive().default(5_000),
   }),
-  migrate: z
-    .object({
+  migrate: strictObject({
       /** How long to wait for postgres-migrations' advisory lock before failing. */
       lockTimeoutMs: z.number().int().positive().default(30_000),
       /** Overall deadline of the migrate step. */
@@ -125,23 +137,20 @@ export const opsConfigSchema = z.object({
       pgVersion: z.string().default("17"),
     })
     .default({ lockTimeoutMs: 30_000, deadlineMs: 600_000, connectTimeoutMs: 15_000, connectAttempts: 4, statementLockTimeoutMs: 10_000, statementTimeoutMs: 600_000, lintExclude: [], lintFail: ["ban-drop-database", "ban-drop-table", "ban-drop-column", "renaming-column", "renaming-table", "changing-column-type", "adding-required-field"], pgVersion: "17" }),
-  neon: z
-    .object({
+  neon: strictObject({
       /** How often Neon operations are polled (Neon suggests about 5 s). */
       pollIntervalMs: z.number().int().positive().default(5_000),
       /** Give up waiting for a Neon operation after this long. */
       pollTimeoutMs: z.number().int().positive().default(600_000),
     })
     .default({ pollIntervalMs: 5_000, pollTimeoutMs: 600_000 }),
-  lock: z
-    .object({
+  lock: strictObject({
       /** Lease length; a crashed deploy's lock expires after this. Renewed by every step. */
       ttlMs: z.number().int().positive().default(300_000),
     })
     .default({ ttlMs: 300_000 }),
   /** Env vars each turbo task needs, checked against turbo.json by preflight (C-17). */
-  turbo: z
-    .object({
+  turbo: strictObject({
       requiredEnv: z.record(z.string(), z.array(envKey)).default({}),
       secretEnv: z.array(envKey).default([]),
       sideEffectTasks: z.array(z.string()).default([]),

@@ -8,12 +8,16 @@ import { listHistory } from "../db/history.ts";
 import { flyTarget } from "../fly/context.ts";
 import { flyExitMeaning, FlyctlFailedError } from "../fly/flyctl.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
+import { checkDatabaseUrlFor, pgxVersionFromGoMod, type DbUrlConsumer } from "../neon/url-consumers.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { withTargetDb } from "../target-db.ts";
 import { checkBackendFlyToml, checkClientFlyToml } from "./fly-toml-checks.ts";
+import { checkFlyTomlEnvSecrets } from "./fly-toml-env-secrets.ts";
+import { checkFlyTomlSchema } from "./fly-toml-schema.ts";
 import { checkDockerfile } from "./dockerfile-checks.ts";
 import { compareVersions } from "./tool-checks.ts";
 import type { CheckResult } from "./types.ts";
+import type { OpsConfig } from "../config/schema.ts";
 
 const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY_EMIT_RELEASE_JSON line
 
@@ -125,7 +129,7 @@ export function checkFlyDockerfiles(ctx: OpsContext): CheckResult[] {
   });
 }
 
-/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services; primary_region matches FLY_REGION. */
+/** fly.toml rules (C-20, C-22): a public app's port and bind, an internal app without services; every key one flyctl reads (flyctl's schema); no credential in [env]; primary_region matches FLY_REGION. */
 export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
   const { appsEnv } = flyTarget(ctx);
   return ctx.config.deployOrder.flatMap((app) => {
@@ -139,7 +143,7 @@ export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
       region && region !== appsEnv.region
         ? [{ id: `fly.region.${app}`, status: "warn", message: `${fly.config} has primary_region = "${region}" but ${appsEnv.file} says FLY_REGION=${appsEnv.region}`, where: fly.config, fix: "Keep them equal (and close to the Neon region)." }]
         : [];
-    return [...(fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config)), ...regionCheck];
+    return [...(fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config)), ...checkFlyTomlSchema(text, fly.config), ...checkFlyTomlEnvSecrets(text, fly.config), ...regionCheck];
   });
 }
 
@@ -158,6 +162,7 @@ export async function checkFlySecrets(ctx: OpsContext): Promise<CheckResult[]> {
   try {
     const r = resolveFlySecrets(ctx.config, ctx.env);
     for (const v of r.values.values()) ctx.addSecret(v);
+    for (const w of r.fileWarnings) out.push({ id: "secrets.file", status: "warn", message: w, where: w.match(/^([^:]+:\d+):/)?.[1] ?? shown, fix: "See the message; it says how to quote the value." });
     out.push(pass("secrets", `${r.values.size} secrets from ${r.source}`));
   } catch (err) {
     const e = err as Error & { where?: string; fix?: string };
@@ -174,11 +179,50 @@ export function checkFlyDatabase(ctx: OpsContext): CheckResult[] {
   } else {
     const c = checkMigrationUrl(ctx.env.migrationDatabaseUrl.reveal());
     out.push(c.ok ? pass("database.url", `migrations connect to ${c.host}${c.direct ? " (direct endpoint)" : ""}`) : fail("database.url", c.message, c.fix, "MIGRATION_DATABASE_URL"));
+    const consumer: DbUrlConsumer = { kind: "node-postgres", name: "the migrate step" };
+    for (const f of checkDatabaseUrlFor(ctx.env.migrationDatabaseUrl.reveal(), consumer, "MIGRATION_DATABASE_URL")) {
+      out.push({ id: "database.url.parse", status: f.status, message: f.message, fix: f.fix, where: "MIGRATION_DATABASE_URL" });
+    }
   }
+  out.push(...checkRuntimeDatabaseUrls(ctx));
   const { appsEnv } = flyTarget(ctx);
   if (!appsEnv.neon) out.push(fail("database.neon", `${appsEnv.file} has no NEON_PROJECT_ID/NEON_BRANCH_ID: no restore point can be taken before migrating`, "Set both (Neon console → Branches).", appsEnv.file));
   else if (!ctx.env.neonApiKey) out.push(fail("database.neon", "NEON_API_KEY is not set: no restore point can be taken before migrating", "Export NEON_API_KEY (a repository secret in CI)."));
   else out.push(pass("database.neon", `restore points on Neon project ${appsEnv.neon.projectId}, branch ${appsEnv.neon.branchId}`));
+  return out;
+}
+
+/**
+ * Which program reads an app's DATABASE_URL: pgx (at the version its go.mod requires) for a Go app,
+ * node-postgres for a node app, `undefined` when neither is recognisable.
+ */
+export function databaseUrlConsumer(repoRoot: string, config: OpsConfig, app: string): DbUrlConsumer | undefined {
+  const dir = join(repoRoot, config.apps[app]!.dir);
+  const goMod = join(dir, "go.mod");
+  if (existsSync(goMod)) {
+    const version = pgxVersionFromGoMod(readFileSync(goMod, "utf8"));
+    return version ? { kind: "pgx", name: `apps.${app}`, version } : undefined;
+  }
+  return existsSync(join(dir, "package.json")) ? { kind: "node-postgres", name: `apps.${app}` } : undefined;
+}
+
+/** Each app's runtime DATABASE_URL (from the secrets), parsed the way that app's driver parses it. */
+export function checkRuntimeDatabaseUrls(ctx: OpsContext): CheckResult[] {
+  let values;
+  try {
+    values = resolveFlySecrets(ctx.config, ctx.env).values;
+  } catch {
+    return []; // the secrets check reports why
+  }
+  const out: CheckResult[] = [];
+  for (const app of ctx.config.deployOrder) {
+    const url = ctx.config.apps[app]!.secrets.includes("DATABASE_URL") ? values.get("DATABASE_URL") : undefined;
+    const consumer = url ? databaseUrlConsumer(ctx.env.repoRoot, ctx.config, app) : undefined;
+    if (!url || !consumer) continue;
+    const findings = checkDatabaseUrlFor(url.reveal(), consumer, `DATABASE_URL of ${app}`);
+    for (const f of findings) out.push({ id: `database.url.${app}`, status: f.status, message: f.message, fix: f.fix, where: `DATABASE_URL (secret of ${app})` });
+    if (findings.length === 0) out.push(pass(`database.url.${app}`, `DATABASE_URL of ${app} reads as written for ${consumer.kind === "pgx" ? `pgx ${consumer.version}` : "node-postgres"}`));
+  }
   return out;
 }
 

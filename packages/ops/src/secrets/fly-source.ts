@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { OpsConfig } from "../config/schema.ts";
-import { closest } from "../config/rules.ts";
+import { closest } from "../text/did-you-mean.ts";
 import type { OpsEnv } from "../env.ts";
 import { SecretsError } from "../errors.ts";
 import { parseSecretsFile } from "./dotenv-dialect.ts";
@@ -18,6 +18,8 @@ export interface FlySecrets {
   /** `file` (the git-ignored secrets file) or `environment` (`OPS_SECRET_<KEY>` variables, CI). */
   source: string;
   warnings: string[];
+  /** The dialect's warnings about the file's lines and encoding (each names `file:line` and key; a subset of `warnings`). */
+  fileWarnings: string[];
 }
 
 /**
@@ -31,9 +33,11 @@ export function resolveFlySecrets(config: OpsConfig, env: OpsEnv): FlySecrets {
   let values: Map<string, Secret>;
   let source: string;
   const warnings: string[] = [];
+  const fileWarnings: string[] = [];
   if (existsSync(file)) {
     const parsed = parseSecretsFile(readFileSync(file), shown);
     warnings.push(...parsed.warnings);
+    fileWarnings.push(...parsed.warnings);
     values = new Map(parsed.entries.map((e) => [e.key, e.value]));
     source = shown;
     const mode = statSync(file).mode & 0o777;
@@ -56,5 +60,5 @@ export function resolveFlySecrets(config: OpsConfig, env: OpsEnv): FlySecrets {
     });
     throw new SecretsError(`secrets missing:\n  ${lines.join("\n  ")}`, { where: source, fix: `Add the keys to ${source}, or fix the names in ops.config.ts.` });
   }
-  return { values, source, warnings };
+  return { values, source, warnings, fileWarnings };
 }

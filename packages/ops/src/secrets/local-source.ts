@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { OpsConfig } from "../config/schema.ts";
-import { closest } from "../config/rules.ts";
+import { closest } from "../text/did-you-mean.ts";
 import type { OpsEnv } from "../env.ts";
 import { SecretsError } from "../errors.ts";
 import { localDatabaseUrl } from "../local/postgres.ts";

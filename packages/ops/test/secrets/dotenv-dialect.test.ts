@@ -65,7 +65,10 @@ describe("parseSecretsFile: lines, keys, comments", () => {
 
   it("rejects a line without = naming only its number", () => {
     const error = errorOf("A=1\nsk_live_pasted_without_key\n", "prod.env");
-    expect(error.message).toBe('prod.env:2: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret)');
+    expect(error.message).toBe(
+      'prod.env:2: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret); if it continues the value of A on line 1, write that value in double quotes or a """ block',
+    );
+    expect(errorOf("A=1\n\nsk_live_pasted\n", "prod.env").message).toBe('prod.env:3: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret)');
     expect(error.message).not.toContain("sk_live");
     expect(errorOf("export A\n").message).toMatch(/^\.env\.production:1: expected KEY=VALUE/);
   });
@@ -107,6 +110,13 @@ describe("parseSecretsFile: single quotes", () => {
 
   it("must close on the same line", () => {
     expect(errorOf("A=1\nKEY='abc\ndef'\n").message).toBe(
+      [
+        ".env.production has 2 malformed lines:",
+        ".env.production:2: the single-quoted value of KEY is not closed on the same line (single-quoted values cannot span lines)",
+        '.env.production:3: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret); if it continues the value of KEY on line 2, write that value in double quotes or a """ block',
+      ].join("\n  "),
+    );
+    expect(errorOf("A=1\nKEY='abc\n").message).toBe(
       ".env.production:2: the single-quoted value of KEY is not closed on the same line (single-quoted values cannot span lines)",
     );
   });
@@ -142,7 +152,7 @@ describe("parseSecretsFile: double quotes", () => {
     expect(errorOf('A=1\nWIN_PATH="C:\\Users"\n').message).toBe(
       ".env.production:2: unknown escape sequence in the double-quoted value of WIN_PATH (opened on line 2)",
     );
-    expect(errorOf('K="ab\\\ncd"\n').message).toMatch(/^\.env\.production:1: unknown escape sequence .* K/);
+    expect(errorOf('K="ab\\\ncd"\n').message).toMatch(/^\.env\.production has 2 malformed lines:\n {2}\.env\.production:1: unknown escape sequence .* K /);
   });
 
   it("report an unterminated value with key and opening line", () => {
@@ -227,5 +237,68 @@ describe("parseSecretsFile: encoding and line endings (C-04)", () => {
 
   it("rejects a NUL naming the line", () => {
     expect(errorOf("A=1\nB=x\0y\n").message).toBe(".env.production:2: the file contains a NUL character");
+  });
+});
+
+describe("parseSecretsFile: every malformed line at once", () => {
+  it("lists each malformed line with its number and key, and goes on after each", () => {
+    const text = ["GOOD=1", "BAD ONE=x", "DUP=1", "DUP=2", 'ESC="a\\qb"', "S='open", 'T="x" tail', "LAST=ok"].join("\n") + "\n";
+    const error = errorOf(text, "prod.env");
+    expect(error.message).toBe(
+      [
+        "prod.env has 5 malformed lines:",
+        "prod.env:2: invalid key at column 4: keys must match ^[A-Za-z_][A-Za-z0-9_]*$ (the text is not shown: it may hold a secret)",
+        "prod.env:4: duplicate key DUP (first defined at line 3)",
+        "prod.env:5: unknown escape sequence in the double-quoted value of ESC (opened on line 5)",
+        "prod.env:6: the single-quoted value of S is not closed on the same line (single-quoted values cannot span lines)",
+        "prod.env:7: unexpected text after the closing quote of T",
+      ].join("\n  "),
+    );
+    expect(error.where).toBe("prod.env:2");
+    expect(error.fix).toContain("Keep one of the two lines.");
+    expect(error.fix).toContain("Use letters, digits and underscores");
+  });
+
+  it("never shows a value, even of the lines that failed", () => {
+    const error = errorOf('TOKEN="sk_live_AAAA\\qBBBB"\nPW=\'hunter2hunter2\nx\n');
+    expect(error.message).not.toMatch(/sk_live|AAAA|BBBB|hunter2/);
+    expect(error.fix ?? "").not.toMatch(/sk_live|AAAA|BBBB|hunter2/);
+  });
+});
+
+describe("parseSecretsFile: warnings where the reading is probably not what was meant", () => {
+  const warningsOf = (text: string) => parseSecretsFile(text, "s.env").warnings;
+
+  it.each<[string, string, string]>([
+    ["an unquoted value with ' #'", "PASSWORD=abc #def\n", `s.env:1: PASSWORD: the unquoted value ends at " #": the rest of the line is read as a comment. If "#…" is part of the value, quote it: PASSWORD='…'; if it is a comment, put it on its own line.`],
+    ["trailing whitespace", "A=1\nTOKEN=abc \t\n", 's.env:2: TOKEN: the unquoted value has trailing spaces or tabs, which are dropped. If they are part of the value, quote it: TOKEN="…"; otherwise remove them.'],
+    ["a lone double quote", 'K=abc"def\n', `s.env:1: K: the unquoted value has an unbalanced " quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: K="…" (or K='…' when it holds a ").`],
+    ["a closing quote without an opening one", "K=abc'\n", `s.env:1: K: the unquoted value has an unbalanced ' quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: K="…" (or K='…' when it holds a ").`],
+    ["an export prefix", "export API_TOKEN=x\n", 's.env:1: API_TOKEN: the "export " prefix is dropped (the key is API_TOKEN); other tools may read this line differently. Remove "export ".'],
+    ["a shell line continuation", "KEY=abc\\\n", 's.env:1: KEY: the unquoted value ends with a backslash, which is kept; the next line is not a continuation. For a multi-line value write KEY="line 1\\nline 2" or a """ block.'],
+    ["a double quote that swallows the next entries", 'A="abc\nB=1\nC="\n', 's.env:1: A: the double-quoted value opened here runs to line 3 and takes in lines 2, 3, which look like KEY=VALUE. If the quote was meant to close on line 1, close it there (escape a " inside as \\").'],
+    ["a \"\"\" block that swallows an entry", 'A="""x\nB=1\n"""\n', 's.env:1: A: the """ block opened here runs to line 3 and takes in line 2, which looks like KEY=VALUE. If the quote was meant to close on line 1, close it there (escape a " inside as \\").'],
+  ])("%s", (_name, text, expected) => {
+    expect(warningsOf(text)).toEqual([expected]);
+  });
+
+  it("warnings never hold the value", () => {
+    const all = warningsOf('export S=hunter2 #tail\nT=hunter2  \nU=hun"ter2\nV="hunter2\nW=1\n"\n').join("\n");
+    expect(all).not.toMatch(/hunter2|tail/);
+    expect(all.split("\n")).toHaveLength(5);
+  });
+
+  it.each([
+    ["a plain value", "A=abc\n"],
+    ["a # without a space before it", "A=abc#def\n"],
+    ["a comment line", "# A=abc #x\nA=1\n"],
+    ["only a comment after =", "A= # nothing\n"],
+    ["a quoted value with ' #' and trailing spaces", "A='abc #def  '\nB=\"x #y \"\n"],
+    ["balanced inner quotes", "R=it's \"ok\" isn't\n"],
+    ["a real multi-line certificate", 'CERT="-----BEGIN X-----\nAAA=\n-----END X-----"\n'.replace("AAA=", "AAA")],
+    ["a key named export", "export=1\n"],
+    ["a quoted value with a comment after it", "A='x' # note\n"],
+  ])("no warning for %s", (_name, text) => {
+    expect(warningsOf(text)).toEqual([]);
   });
 });
