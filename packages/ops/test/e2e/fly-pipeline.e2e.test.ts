@@ -349,7 +349,7 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(status.out).toMatch(new RegExp(`backend\\s+${BACKEND}\\s+v\\d+`));
     const plan = await repo.script("rollback", ["--app", "backend", "--dry-run"], env);
     expect(plan.code, plan.out).toBe(0);
-    expect(plan.out).toMatch(/backend: \S+ → v\d+ registry\.fly\.io\/ops-e2e-backend:/);
+    expect(plan.out).toMatch(/backend: .+ → v\d+ registry\.fly\.io\/ops-e2e-backend:/);
     const refused = await repo.script("rollback", ["--db"], env);
     expect(refused.code).toBe(2);
     expect(refused.out).toContain("needs confirmation");
