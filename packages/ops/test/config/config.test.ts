@@ -143,7 +143,7 @@ describe("closest", () => {
 describe("unknown keys in ops.config.ts", () => {
   it.each<[string, (c: Written) => void, string[]]>([
     ["a misspelled optional app key", (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }), ['apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
-    ["a misspelled top-level key", (c) => ((c as Record<string, unknown>).deployorder = ["backend"]), ['(root): unknown key "deployorder"; did you mean deployOrder? (known keys: project, migrationsDir, apps, deployOrder, publicApp, secrets, smoke, migrate, neon, lock, turbo)']],
+    ["a misspelled top-level key", (c) => ((c as Record<string, unknown>).deployorder = ["backend"]), ['(root): unknown key "deployorder"; did you mean deployOrder? (known keys: project, migrationsDir, apps, deployOrder, publicApp, onDeployFailure, secrets, smoke, migrate, neon, lock, turbo)']],
     ["an unknown key far from any", (c) => (c.smoke.extra = 1), ['smoke: unknown key "extra" (known keys: checks, deadlineMs, attemptTimeoutMs, retryDelayMs, maxRetryDelayMs)']],
     ["inside a discriminated union member", (c) => (c.apps.backend!.health = { kind: "grpc", timeoutMS: 5 }), ['apps.backend.health: unknown key "timeoutMS"; did you mean timeoutMs? (known keys: kind, service, timeoutMs)']],
     ["a missing required key", (c) => delete (c.apps.backend as Record<string, unknown>).portEnv, ['apps.backend.portEnv: required key "portEnv" is missing (expected string)']],
