@@ -26,8 +26,12 @@ export interface OpsEnv {
   migrationDatabaseUrl: Secret | undefined;
   /** `OPS_SECRETS_FILE`: secrets file to use instead of generated local secrets (local) or `.env.<environment>` (fly). */
   secretsFile: string | undefined;
-  /** Loopback ports of the local target. */
-  localPorts: { postgres: number; client: number; backend: number };
+  /**
+   * Loopback ports of the local target: `OPS_LOCAL_PG_PORT` (@default 54329) and every
+   * `OPS_LOCAL_<APP>_PORT` that is set, keyed by the variable's name (`{ OPS_LOCAL_CLIENT_PORT: 8080 }`).
+   * An app's port without a variable comes from its `localPort` in ops.config.ts (src/local/ports.ts).
+   */
+  localPorts: { postgres: number; apps: Record<string, number> };
   /** `OPS_AUTO_ROLLBACK=false` turns off the rollback a failed smoke check triggers. @default true */
   autoRollback: boolean;
   /** `OPS_VERBOSE=1`: print the commands run and their output (redacted). */
@@ -62,19 +66,28 @@ export interface OpsEnv {
 /** Ports fetch() and browsers refuse to connect to (the WHATWG "bad port" list): an HTTP app there cannot be reached. */
 const FETCH_BLOCKED_PORTS = new Set([1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
 
-const port = (name: string, fallback: number, http = false) =>
+/** A TCP port (1-65535), or a message naming the variable and the value seen. */
+export function checkPortValue(name: string, v: string): number | string {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 1 && n <= 65535 ? n : `${name}="${v}" is not a TCP port (1-65535)`;
+}
+
+/** Whether fetch() and browsers refuse `port` (an HTTP app there cannot be reached), with the message to show. */
+export function fetchBlockedPort(name: string, port: number): string | undefined {
+  return FETCH_BLOCKED_PORTS.has(port) ? `${name}="${port}" is a port browsers and fetch() refuse to connect to; choose another (e.g. 3000)` : undefined;
+}
+
+const APP_PORT_VAR = /^OPS_LOCAL_([A-Z0-9_]+)_PORT$/;
+
+const port = (name: string, fallback: number) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v === "") return fallback;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1 || n > 65535) {
-        ctx.addIssue({ code: "custom", message: `${name}="${v}" is not a TCP port (1-65535)` });
-        return z.NEVER;
-      }
-      if (http && FETCH_BLOCKED_PORTS.has(n)) {
-        ctx.addIssue({ code: "custom", message: `${name}="${v}" is a port browsers and fetch() refuse to connect to; choose another (e.g. 3000)` });
+      const n = checkPortValue(name, v);
+      if (typeof n === "string") {
+        ctx.addIssue({ code: "custom", message: n });
         return z.NEVER;
       }
       return n;
@@ -100,8 +113,6 @@ const schema = z.object({
   OPS_REPO_ROOT: z.string().optional(),
   OPS_SECRETS_FILE: z.string().optional(),
   OPS_LOCAL_PG_PORT: port("OPS_LOCAL_PG_PORT", 54329),
-  OPS_LOCAL_CLIENT_PORT: port("OPS_LOCAL_CLIENT_PORT", 3000, true),
-  OPS_LOCAL_BACKEND_PORT: port("OPS_LOCAL_BACKEND_PORT", 50051),
   OPS_AUTO_ROLLBACK: z.string().optional(),
   OPS_VERBOSE: z.string().optional(),
   OPS_DRY_RUN: z.string().optional(),
@@ -168,6 +179,13 @@ export function readOpsEnv(
     });
   }
   const e = parsed.data;
+  const appPorts: Record<string, number> = {};
+  for (const [name, value] of Object.entries(merged)) {
+    if (!APP_PORT_VAR.test(name) || name === "OPS_LOCAL_PG_PORT" || value === undefined || value === "") continue;
+    const n = checkPortValue(name, value);
+    if (typeof n === "string") throw new ConfigError(n, { where: name, fix: "Fix or unset the variable, then run again." });
+    appPorts[name] = n;
+  }
   const cwd = overrides.cwd ?? process.cwd();
   const repoRoot = e.OPS_REPO_ROOT ? resolve(e.OPS_REPO_ROOT) : findRepoRoot(cwd);
   if (!repoRoot) {
@@ -190,7 +208,7 @@ export function readOpsEnv(
     databaseUrl: secretOf(env.DATABASE_URL),
     migrationDatabaseUrl: secretOf(env.MIGRATION_DATABASE_URL) ?? secretOf(env.DATABASE_URL),
     secretsFile: e.OPS_SECRETS_FILE ? resolve(cwd, e.OPS_SECRETS_FILE) : undefined,
-    localPorts: { postgres: e.OPS_LOCAL_PG_PORT, client: e.OPS_LOCAL_CLIENT_PORT, backend: e.OPS_LOCAL_BACKEND_PORT },
+    localPorts: { postgres: e.OPS_LOCAL_PG_PORT, apps: appPorts },
     autoRollback: !falsy(e.OPS_AUTO_ROLLBACK),
     verbose: truthy(e.OPS_VERBOSE),
     dryRun: truthy(e.OPS_DRY_RUN),

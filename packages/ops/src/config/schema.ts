@@ -48,6 +48,13 @@ const appSchema = strictObject({
   command: z.array(z.string().min(1)).min(1),
   /** Environment variable the app reads its listening port from. */
   portEnv: envKey,
+  /**
+   * The app's stable loopback port on the local target (the router listens there; links and the
+   * public URL point at it). `OPS_LOCAL_<APP>_PORT` overrides it.
+   */
+  localPort: z.number().int().min(1).max(65535).optional(),
+  /** Environment variable the app reads its bind address from (`HOST`, `GRPC_HOST`); preflight checks it in the Dockerfile and fly.toml. */
+  hostEnv: envKey.optional(),
   /** Environment variable the app reads its release id from. */
   releaseEnv: envKey.default("RELEASE_ID"),
   /** Plain (non-secret) environment for the local target. */
@@ -63,8 +70,13 @@ const appSchema = strictObject({
       config: z.string().min(1),
       /** Whether the app may have public IPs. An internal app is deployed with --no-public-ips and checked for none (C-22). */
       public: z.boolean(),
-      /** Port other apps reach it on over 6PN (`<fly-app>.internal:<port>`), for `links`. */
+      /**
+       * Port the app listens on in its Fly machine when its fly.toml `[env]` does not set `portEnv`
+       * (its built-in default); other apps reach an internal app on `<fly-app>.internal:<port>` (`links`).
+       */
       port: z.number().int().positive().optional(),
+      /** Image recipe whose specific Dockerfile checks apply: `node-remix` (protos and the Remix build), `go-static` (a CGO-free `go build`). */
+      stack: z.enum(["node-remix", "go-static"]).optional(),
     })
     .optional(),
 });

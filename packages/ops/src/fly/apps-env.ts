@@ -2,6 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import dotenv from "dotenv";
 import { z } from "zod";
+import { flyAppKey } from "../config/app-keys.ts";
+import type { OpsConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { neonApiHostFrom } from "../neon/client.ts";
 
@@ -12,9 +14,9 @@ export interface FlyAppsEnv {
   region: string;
   /** Fly app name per ops app (`FLY_APP_<APP>`). */
   appNames: Record<string, string>;
-  /** The client's public https URL (smoke checks go here). */
+  /** The public app's https URL (`PUBLIC_URL`; smoke checks go here). */
   publicUrl: string;
-  /** URLs that must NOT answer (the backend's public hostname). */
+  /** URLs that must NOT answer (`MUST_NOT_ANSWER`, default: each internal app's `https://<fly-app>.fly.dev/`). */
   mustNotAnswer: string[];
   neon: { projectId: string; branchId: string; apiHost: string } | undefined;
   /** `fly deploy --strategy` and `--wait-timeout`. */
@@ -30,10 +32,11 @@ export function appsEnvPath(repoRoot: string, environment: string): string {
 const flyName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "Fly app names are lowercase letters, digits and dashes");
 
 /**
- * Reads and validates the apps.env of an environment (dotenv syntax).
+ * Reads and validates the apps.env of an environment (dotenv syntax). `apps` are the deployed apps
+ * (each needs `FLY_APP_<APP>`), `internal` those of them without public IPs (`fly.public: false`).
  * @throws {ConfigError} naming the file, the key and the fix when it is missing or malformed.
  */
-export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: readonly string[]): FlyAppsEnv {
+export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: readonly string[], internal: readonly string[]): FlyAppsEnv {
   const file = appsEnvPath(repoRoot, environment);
   const shown = relative(repoRoot, file);
   if (!existsSync(file)) {
@@ -50,16 +53,16 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
   };
   const appNames: Record<string, string> = {};
   for (const app of apps) {
-    const key = `FLY_APP_${app.toUpperCase().replace(/-/g, "_")}`;
+    const key = flyAppKey(app);
     const parsed = flyName.safeParse(need(key));
     if (!parsed.success) throw new ConfigError(`${shown}: ${key}="${v[key]}": ${parsed.error.issues[0]?.message}`, { where: `${shown} ${key}`, fix: "Use the app name shown by `fly apps list`." });
     appNames[app] = parsed.data;
   }
   const publicUrl = need("PUBLIC_URL");
-  if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`${shown}: PUBLIC_URL="${publicUrl}" is not an http(s) URL`, { where: `${shown} PUBLIC_URL`, fix: "e.g. PUBLIC_URL=https://my-client.fly.dev" });
+  if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`${shown}: PUBLIC_URL="${publicUrl}" is not an http(s) URL`, { where: `${shown} PUBLIC_URL`, fix: "e.g. PUBLIC_URL=https://my-app.fly.dev" });
   const projectId = v.NEON_PROJECT_ID?.trim();
   const branchId = v.NEON_BRANCH_ID?.trim();
-  const mustNotAnswer = (v.MUST_NOT_ANSWER?.trim() ? v.MUST_NOT_ANSWER.split(",") : apps.filter((a) => a !== "client").map((a) => `https://${appNames[a]}.fly.dev/`)).map((s) => s.trim()).filter(Boolean);
+  const mustNotAnswer = (v.MUST_NOT_ANSWER?.trim() ? v.MUST_NOT_ANSWER.split(",") : apps.filter((a) => internal.includes(a)).map((a) => `https://${appNames[a]}.fly.dev/`)).map((s) => s.trim()).filter(Boolean);
   return {
     file: shown,
     org: v.FLY_ORG?.trim() || undefined,
@@ -72,4 +75,14 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
     strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
     waitTimeout: v.FLY_WAIT_TIMEOUT?.trim() || "5m0s",
   };
+}
+
+/**
+ * {@link loadFlyAppsEnv} for a config: every app of `deployOrder` needs its `FLY_APP_<APP>`, and
+ * the internal ones (`fly.public: false`) are the default `MUST_NOT_ANSWER` URLs.
+ * @throws {ConfigError} as {@link loadFlyAppsEnv}.
+ */
+export function loadFlyAppsEnvFor(config: Pick<OpsConfig, "deployOrder" | "apps">, repoRoot: string, environment: string): FlyAppsEnv {
+  const internal = config.deployOrder.filter((app) => config.apps[app]?.fly?.public === false);
+  return loadFlyAppsEnv(repoRoot, environment, config.deployOrder, internal);
 }

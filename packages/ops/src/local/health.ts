@@ -44,12 +44,27 @@ export async function checkGrpcHealth(
   }
 }
 
-/** The `/healthz` JSON the client serves (apps/client/app/routes/healthz.ts). */
-export interface HealthzBody {
-  ok: boolean;
-  client: { release: string };
-  backend: { status: string; release: string | null; schemaVersion: number | null; databaseReachable: boolean | null; error?: string };
-  checkedAt: string;
+/** What the `/healthz` JSON says about one app: its release, and for an app it asks over gRPC, its health status and schema version. */
+export interface HealthzAppStatus {
+  release: string | null;
+  /** gRPC health status (`SERVING`, `NOT_SERVING`...) of an app the public app calls. */
+  status?: string;
+  /** Migrations the app's database has, as it reports them. */
+  schemaVersion?: number | null;
+  databaseReachable?: boolean | null;
+  error?: string;
+}
+
+/**
+ * The `/healthz` JSON of an app with an http health check: one entry per app, keyed by its name in
+ * ops.config.ts (this repo's client serves its own and the backend's: apps/client/app/routes/healthz.ts).
+ */
+export type HealthzBody = { ok?: boolean; checkedAt?: string } & { [app: string]: HealthzAppStatus | boolean | string | undefined };
+
+/** The entry of `app` in a `/healthz` body, if it has one. */
+export function healthzApp(body: HealthzBody, app: string): HealthzAppStatus | undefined {
+  const v = body[app];
+  return typeof v === "object" && v !== null ? v : undefined;
 }
 
 /**

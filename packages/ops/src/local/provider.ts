@@ -6,12 +6,13 @@ import { DeployError, RollbackError } from "../errors.ts";
 import type { Secret } from "../secrets/secret.ts";
 import { KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalRelease } from "./app-state.ts";
 import { minimalChildEnv } from "./child-env.ts";
-import { checkGrpcHealth, httpGet, waitFor, type HealthzBody } from "./health.ts";
+import { checkGrpcHealth, healthzApp, httpGet, waitFor, type HealthzBody } from "./health.ts";
 import { localPaths, type LocalPaths } from "./paths.ts";
 import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
 import { readRoutes, routerPid, setRoute } from "./router.ts";
 import type { AppRelease } from "../target/target.ts";
 import type { ServedEntry } from "../release/previous.ts";
+import { localAppPort } from "./ports.ts";
 
 /** A release process started but not yet routed. */
 export interface StartedRelease {
@@ -55,15 +56,12 @@ export class LocalProvider {
     this.paths = localPaths(env.stateDir, env.environment);
   }
 
-  /** The stable loopback port of an app. */
+  /** The stable loopback port of an app (`OPS_LOCAL_<APP>_PORT`, else its `localPort`; src/local/ports.ts). */
   publicPort(app: string): number {
-    if (app === "client") return this.env.localPorts.client;
-    if (app === "backend") return this.env.localPorts.backend;
-    const idx = this.config.deployOrder.indexOf(app);
-    return this.env.localPorts.client + 100 + idx;
+    return localAppPort(this.config, this.env, app).port;
   }
 
-  /** `http://127.0.0.1:<client port>`: where smoke checks go. */
+  /** `http://127.0.0.1:<public app's port>`: where smoke checks go. */
   publicUrl(): string {
     return `http://${LOOPBACK}:${this.publicPort(this.config.publicApp)}`;
   }
@@ -194,7 +192,7 @@ export class LocalProvider {
    */
   async awaitHealthy(started: StartedRelease): Promise<void> {
     const cfg = this.appConfig(started.app);
-    const health = await this.waitHealthy(cfg, `${LOOPBACK}:${started.port}`, started.releaseId, cfg.health.timeoutMs, started.pid);
+    const health = await this.waitHealthy(started.app, cfg, `${LOOPBACK}:${started.port}`, started.releaseId, cfg.health.timeoutMs, started.pid);
     if (health.ok) return;
     await this.abandon(started);
     const state = readAppState(this.paths, started.app);
@@ -257,7 +255,7 @@ export class LocalProvider {
     for (const old of releases.slice(KEEP_RELEASES)) rmSync(this.paths.releaseDir(app, old.id), { recursive: true, force: true });
   }
 
-  private async waitHealthy(cfg: AppConfig, address: string, releaseId: string, timeoutMs: number, supervisorPid: number) {
+  private async waitHealthy(app: string, cfg: AppConfig, address: string, releaseId: string, timeoutMs: number, supervisorPid: number) {
     const protoRoot = join(this.env.repoRoot, "proto");
     return waitFor(async () => {
       if (!isAlive(supervisorPid)) return { ok: false, detail: "the process exited (supervisor gave up)" };
@@ -267,13 +265,13 @@ export class LocalProvider {
       }
       const res = await httpGet(`http://${address}${cfg.health.path}`, 3000);
       if (res.status !== 200) return { ok: false, detail: res.status === 0 ? `GET ${cfg.health.path}: ${res.error}` : `GET ${cfg.health.path} answered ${res.status}` };
-      let body: Partial<HealthzBody> = {};
+      let body: HealthzBody = {};
       try {
         body = JSON.parse(res.body) as HealthzBody;
       } catch {
         return { ok: false, detail: `GET ${cfg.health.path} did not answer JSON` };
       }
-      const seen = body.client?.release;
+      const seen = healthzApp(body, app)?.release;
       return { ok: seen === releaseId, detail: `GET ${cfg.health.path} reports release ${seen ?? "(none)"}, expected ${releaseId}` };
     }, timeoutMs);
   }

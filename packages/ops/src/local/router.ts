@@ -2,6 +2,7 @@ import { DeployError } from "../errors.ts";
 import type { LocalPaths } from "./paths.ts";
 import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, writeJsonAtomic } from "./process-utils.ts";
 import type { Route, RoutesFile } from "./router-main.ts";
+import { localPortVar } from "../config/app-keys.ts";
 
 interface RouterState {
   pid: number;
@@ -34,7 +35,7 @@ async function waitForGeneration(paths: LocalPaths, pid: number, generation: num
     {
       where: paths.routerLog,
       fix: inUse
-        ? `Stop that program, or set OPS_LOCAL_${route.name.toUpperCase()}_PORT to a free port. The previous release keeps serving where it was.`
+        ? `Stop that program, or set ${localPortVar(route.name)} to a free port. The previous release keeps serving where it was.`
         : `See ${paths.routerLog}.`,
     },
   );
@@ -54,7 +55,7 @@ export async function setRoute(paths: LocalPaths, route: Route, baseEnv: Record<
   if (!pid && (await portAnswers(route.listenHost, route.listenPort))) {
     throw new DeployError(`port ${route.listenPort} is already used by another program, so ${route.name} cannot be served there`, {
       where: `${route.listenHost}:${route.listenPort}`,
-      fix: `Stop that program, or choose another port with OPS_LOCAL_${route.name.toUpperCase()}_PORT.`,
+      fix: `Stop that program, or choose another port with ${localPortVar(route.name)}.`,
     });
   }
   writeJsonAtomic(paths.routesFile, next);

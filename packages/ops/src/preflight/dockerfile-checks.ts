@@ -1,9 +1,9 @@
 /**
- * Static preflight checks of the two Dockerfiles (no Docker engine needed): stages, the user the
- * final image runs as, remote ADDs, secrets baked into ENV/ARG, `COPY --from` targets, local COPY
- * sources against the build context and its .dockerignore, and what each app's image must hold
- * (client: protos at GRPC_PROTO_ROOT and the Remix build; backend: a static Go binary) with the
- * ports their fly.toml expects.
+ * Static preflight checks of each built app's Dockerfile (no Docker engine needed): stages, the user
+ * the final image runs as, remote ADDs, secrets baked into ENV/ARG, `COPY --from` targets, local
+ * COPY sources against the build context and its .dockerignore, what the app's stack needs
+ * (`node-remix`: protos at GRPC_PROTO_ROOT and the Remix build; `go-static`: a CGO-free Go binary),
+ * and the ports and bind address of its port contract (port-contract.ts) against its fly.toml.
  *
  * Parsing: `dockerfile-ast` (the parser of the Docker language server; handles continuation lines,
  * comments inside them, the escape directive, stages and flags). One workaround: its JSON-form
@@ -16,24 +16,24 @@
  *
  * Check ids: dockerfile.read, dockerfile.multi-stage, dockerfile.stage-name, dockerfile.user,
  * dockerfile.add-remote, dockerfile.secret-env, dockerfile.copy-from, dockerfile.copy-source,
- * dockerfile.dockerignore, dockerfile.exec-form, dockerfile.fly-toml, dockerfile.client.proto-root,
- * dockerfile.client.proto, dockerfile.client.build, dockerfile.client.port,
- * dockerfile.backend.static, dockerfile.backend.port, dockerfile.backend.host, and the `pass`
- * summaries dockerfile.client / dockerfile.backend.
+ * dockerfile.dockerignore, dockerfile.exec-form, dockerfile.fly-toml, dockerfile.<app>.proto-root,
+ * dockerfile.<app>.proto, dockerfile.<app>.build (node-remix), dockerfile.<app>.static (go-static),
+ * dockerfile.<app>.port, dockerfile.<app>.host, and the `pass` summary dockerfile.<app>.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, isAbsolute, join, posix, relative, resolve } from "node:path";
 import ignore, { type Ignore } from "@balena/dockerignore";
 import { Arg, DockerfileParser, Env, type Instruction, ModifiableInstruction } from "dockerfile-ast";
 import { parse as parseToml } from "smol-toml";
+import type { AppPortContract } from "./port-contract.ts";
 import type { CheckResult } from "./types.ts";
 
 /** Options of {@link checkDockerfile}. */
 export interface DockerfileCheckOptions {
   /** The build context: local COPY sources resolve here. The repo root for both apps (flyctl builds from the working directory). */
   contextDir: string;
-  /** Which app's image this is: selects the app-specific checks. */
-  kind: "client" | "backend";
+  /** The app's port contract (from ops.config.ts): its name, exposure, port and bind variables, and stack-specific checks. */
+  contract: AppPortContract;
   /** The app's fly.toml: its `[env]` wins over the image's ENV, and its ports must match. Unset: ports are checked against the Dockerfile alone. */
   flyTomlPath?: string;
   /** The .dockerignore to apply. @default `<Dockerfile>.dockerignore` if it exists, else `<contextDir>/.dockerignore` */
@@ -69,8 +69,6 @@ interface Ctx {
 }
 
 const CLIENT_PROTO_ROOT = "/app/proto";
-const CLIENT_DEFAULT_PORT = 3000;
-const BACKEND_DEFAULT_PORT = 50051;
 
 const lineOf = (i: Instruction) => i.getRange().start.line + 1;
 const at = (ctx: Ctx, line: number) => `${ctx.where}:${line}`;
@@ -79,7 +77,7 @@ const kw = (i: Instruction) => i.getKeyword().toUpperCase();
 /**
  * Checks one Dockerfile on disk. Never throws: an unreadable file becomes one `fail`.
  * Returns every finding (`warn`/`fail` with `where` = `path:line` and a `fix`), plus a `pass`
- * summary (`dockerfile.client`/`dockerfile.backend`) when nothing fails.
+ * summary (`dockerfile.<app>`) when nothing fails.
  */
 export function checkDockerfile(path: string, opts: DockerfileCheckOptions): CheckResult[] {
   const contextDir = resolve(opts.contextDir);
@@ -137,15 +135,18 @@ export function checkDockerfileText(text: string, where: string, opts: Dockerfil
     checkFinalUser(ctx, stages, final);
     checkExecForm(ctx, stages, final);
     const fly = readFlyToml(ctx, opts.flyTomlPath);
-    if (opts.kind === "client") checkClient(ctx, stages, final, fly);
-    else checkBackend(ctx, stages, final, fly);
+    const c = opts.contract;
+    if (c.stack === "node-remix") checkNodeRemix(ctx, stages, final, fly, c.app);
+    if (c.stack === "go-static") checkGoStatic(ctx, stages, c.app);
+    if (c.exposure === "public") checkPublicPorts(ctx, stages, final, fly, c);
+    else checkInternalPorts(ctx, stages, final, fly, c);
   }
 
   const results = ctx.results;
   if (!results.some((r) => r.status === "fail")) {
     const user = final ? effectiveUser(stages, final)?.value : undefined;
     results.unshift({
-      id: `dockerfile.${opts.kind}`,
+      id: `dockerfile.${opts.contract.app}`,
       status: "pass",
       message: `${where}: ${stages.length} stages, final stage from ${final?.base ?? "?"} runs as ${user ?? "?"}`,
       where,
@@ -495,7 +496,7 @@ function checkCopySources(ctx: Ctx, instr: Instruction): void {
         status: "fail",
         message: `${k} source ${src} is outside the build context (${ctx.contextDir}); Docker refuses it`,
         where: at(ctx, line),
-        fix: "the build context is the repository root: write the source relative to it (e.g. apps/client/...)",
+        fix: "the build context is the repository root: write the source relative to it (e.g. apps/<app>/...)",
       });
       continue;
     }
@@ -655,19 +656,19 @@ function exposedPorts(stages: Stage[], final: Stage): { ports: number[]; line: n
 }
 
 // ---------------------------------------------------------------------------------------------
-// Client
+// A Node/Remix app that loads gRPC protos (stack "node-remix")
 
-function checkClient(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined): void {
+function checkNodeRemix(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, app: string): void {
   const env = stageEnv(stages, final);
   const protoRoot = env.get("GRPC_PROTO_ROOT");
   const effectiveProtoRoot = fly?.env.GRPC_PROTO_ROOT ?? protoRoot?.value;
   if (effectiveProtoRoot !== CLIENT_PROTO_ROOT) {
     ctx.results.push({
-      id: "dockerfile.client.proto-root",
+      id: `dockerfile.${app}.proto-root`,
       status: "fail",
       message:
         effectiveProtoRoot === undefined
-          ? `the final stage sets no GRPC_PROTO_ROOT: the client looks for protos next to build/server.mjs, not at ${CLIENT_PROTO_ROOT}`
+          ? `the final stage sets no GRPC_PROTO_ROOT: the ${app} looks for protos next to build/server.mjs, not at ${CLIENT_PROTO_ROOT}`
           : `GRPC_PROTO_ROOT is "${effectiveProtoRoot}"${fly?.env.GRPC_PROTO_ROOT !== undefined ? ` (from ${fly.where} [env])` : ""}; the image keeps the protos at ${CLIENT_PROTO_ROOT}`,
       where: fly?.env.GRPC_PROTO_ROOT !== undefined ? `${fly.where} [env].GRPC_PROTO_ROOT` : at(ctx, protoRoot?.line ?? final.line),
       fix: `set ENV GRPC_PROTO_ROOT=${CLIENT_PROTO_ROOT} in the final stage${fly ? ` (and the same in ${fly.where} [env], or leave it out there)` : ""}`,
@@ -682,9 +683,9 @@ function checkClient(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | un
   });
   if (!protoCopied) {
     ctx.results.push({
-      id: "dockerfile.client.proto",
+      id: `dockerfile.${app}.proto`,
       status: "fail",
-      message: `the final stage does not copy a proto folder to ${CLIENT_PROTO_ROOT}: the client fails to load its gRPC service definitions at start`,
+      message: `the final stage does not copy a proto folder to ${CLIENT_PROTO_ROOT}: the ${app} fails to load its gRPC service definitions at start`,
       where: at(ctx, final.line),
       fix: `add COPY proto/ ${CLIENT_PROTO_ROOT}/ to the final stage`,
     });
@@ -699,31 +700,38 @@ function checkClient(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | un
   });
   if (!buildCopied) {
     ctx.results.push({
-      id: "dockerfile.client.build",
+      id: `dockerfile.${app}.build`,
       status: "fail",
       message: "the final stage copies no Remix build (a build/ folder) from a build stage: there is no server to start",
       where: at(ctx, final.line),
-      fix: "run `pnpm --filter client build` in a build stage and COPY --from=<that stage> <repo>/apps/client/build /app/build in the final stage",
+      fix: `run \`pnpm --filter ${app} build\` in a build stage and COPY --from=<that stage> <the app's folder>/build /app/build in the final stage`,
     });
   }
+}
 
-  const imagePort = env.get("PORT");
-  const listenPort = parsePort(fly?.env.PORT) ?? parsePort(imagePort?.value) ?? CLIENT_DEFAULT_PORT;
-  if (fly?.internalPort !== undefined && fly.env.PORT === undefined && listenPort !== fly.internalPort) {
+// ---------------------------------------------------------------------------------------------
+// Ports of a public app (Fly's proxy, [http_service])
+
+function checkPublicPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: AppPortContract): void {
+  const env = stageEnv(stages, final);
+
+  const imagePort = env.get(c.portEnv);
+  const listenPort = parsePort(fly?.env[c.portEnv]) ?? parsePort(imagePort?.value) ?? c.port;
+  if (fly?.internalPort !== undefined && fly.env[c.portEnv] === undefined && listenPort !== fly.internalPort) {
     ctx.results.push({
-      id: "dockerfile.client.port",
+      id: `dockerfile.${c.app}.port`,
       status: "fail",
-      message: `the image sets PORT=${imagePort?.value ?? CLIENT_DEFAULT_PORT} and ${fly.where} does not override it, but [http_service] internal_port = ${fly.internalPort}: Fly's proxy finds nothing listening`,
+      message: `the image sets ${c.portEnv}=${imagePort?.value ?? c.port} and ${fly.where} does not override it, but [http_service] internal_port = ${fly.internalPort}: Fly's proxy finds nothing listening`,
       where: at(ctx, imagePort?.line ?? final.line),
-      fix: `set PORT = "${fly.internalPort}" in ${fly.where} [env], or ENV PORT=${fly.internalPort} in the final stage`,
+      fix: `set ${c.portEnv} = "${fly.internalPort}" in ${fly.where} [env], or ENV ${c.portEnv}=${fly.internalPort} in the final stage`,
     });
   }
   const exposed = exposedPorts(stages, final);
   if (exposed && !exposed.ports.includes(listenPort)) {
     ctx.results.push({
-      id: "dockerfile.client.port",
+      id: `dockerfile.${c.app}.port`,
       status: "warn",
-      message: `EXPOSE ${exposed.ports.join(" ")} but the client listens on ${listenPort}: the image documents the wrong port`,
+      message: `EXPOSE ${exposed.ports.join(" ")} but the ${c.app} listens on ${listenPort}: the image documents the wrong port`,
       where: at(ctx, exposed.line),
       fix: `EXPOSE ${listenPort}`,
     });
@@ -731,18 +739,18 @@ function checkClient(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | un
 }
 
 // ---------------------------------------------------------------------------------------------
-// Backend
+// A static Go binary (stack "go-static")
 
-function checkBackend(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined): void {
+function checkGoStatic(ctx: Ctx, stages: Stage[], app: string): void {
   const builds: { instr: Instruction; stage: Stage }[] = [];
   for (const stage of stages) for (const instr of stage.instructions) if (kw(instr) === "RUN" && /\bgo\s+build\b/.test(instr.getArgumentsContent() ?? "")) builds.push({ instr, stage });
   if (builds.length === 0) {
     ctx.results.push({
-      id: "dockerfile.backend.static",
+      id: `dockerfile.${app}.static`,
       status: "fail",
-      message: "no stage runs `go build`: the backend binary is not built in the image",
+      message: `no stage runs \`go build\`: the ${app} binary is not built in the image`,
       where: at(ctx, stages[0]?.line ?? 1),
-      fix: "add RUN CGO_ENABLED=0 go build -trimpath -o /out/backend ./cmd/backend to a build stage",
+      fix: `add RUN CGO_ENABLED=0 go build -trimpath -o /out/${app} ./cmd/${app} to a build stage`,
     });
   }
   for (const { instr, stage } of builds) {
@@ -758,7 +766,7 @@ function checkBackend(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | u
     }
     if (!inRun && !inEnv) {
       ctx.results.push({
-        id: "dockerfile.backend.static",
+        id: `dockerfile.${app}.static`,
         status: "fail",
         message: `go build at line ${line} does not set CGO_ENABLED=0: the binary links libc dynamically and does not start on a static/distroless base`,
         where: at(ctx, line),
@@ -767,34 +775,40 @@ function checkBackend(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | u
     }
   }
 
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports of an internal app (no services; reached over 6PN as <fly-app>.internal)
+
+function checkInternalPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: AppPortContract): void {
   const env = stageEnv(stages, final);
-  const imageHost = env.get("GRPC_HOST");
-  if (fly?.env.GRPC_HOST === undefined && imageHost !== undefined && imageHost.value.trim() !== "::") {
+  const imageHost = c.hostEnv === undefined ? undefined : env.get(c.hostEnv);
+  if (c.hostEnv !== undefined && fly?.env[c.hostEnv] === undefined && imageHost !== undefined && imageHost.value.trim() !== "::") {
     ctx.results.push({
-      id: "dockerfile.backend.host",
+      id: `dockerfile.${c.app}.host`,
       status: "fail",
-      message: `the image sets GRPC_HOST=${imageHost.value}${fly ? ` and ${fly.where} does not override it` : ""}: only "::" is reachable over Fly's IPv6 private network (<app>.internal)`,
+      message: `the image sets ${c.hostEnv}=${imageHost.value}${fly ? ` and ${fly.where} does not override it` : ""}: only "::" is reachable over Fly's IPv6 private network (<app>.internal)`,
       where: at(ctx, imageHost.line),
-      fix: "set ENV GRPC_HOST=:: in the final stage (or remove it; the backend defaults to ::)",
+      fix: `set ENV ${c.hostEnv}=:: in the final stage (or remove it if the ${c.app} defaults to ::)`,
     });
   }
-  const imagePort = env.get("GRPC_PORT");
-  const grpcPort = parsePort(fly?.env.GRPC_PORT) ?? parsePort(imagePort?.value) ?? BACKEND_DEFAULT_PORT;
-  if (fly && fly.env.GRPC_PORT === undefined && fly.tcpCheckPorts.length > 0 && !fly.tcpCheckPorts.includes(grpcPort)) {
+  const imagePort = env.get(c.portEnv);
+  const grpcPort = parsePort(fly?.env[c.portEnv]) ?? parsePort(imagePort?.value) ?? c.port;
+  if (fly && fly.env[c.portEnv] === undefined && fly.tcpCheckPorts.length > 0 && !fly.tcpCheckPorts.includes(grpcPort)) {
     ctx.results.push({
-      id: "dockerfile.backend.port",
+      id: `dockerfile.${c.app}.port`,
       status: "fail",
-      message: `the image listens on GRPC_PORT=${grpcPort} and ${fly.where} does not override it, but its tcp checks watch port ${fly.tcpCheckPorts.join(", ")}: the checks fail and the deploy never turns healthy`,
+      message: `the image listens on ${c.portEnv}=${grpcPort} and ${fly.where} does not override it, but its tcp checks watch port ${fly.tcpCheckPorts.join(", ")}: the checks fail and the deploy never turns healthy`,
       where: at(ctx, imagePort?.line ?? final.line),
-      fix: `set GRPC_PORT = "${fly.tcpCheckPorts[0]}" in ${fly.where} [env], or make the image and the [checks] port agree`,
+      fix: `set ${c.portEnv} = "${fly.tcpCheckPorts[0]}" in ${fly.where} [env], or make the image and the [checks] port agree`,
     });
   }
   const exposed = exposedPorts(stages, final);
   if (exposed && !exposed.ports.includes(grpcPort)) {
     ctx.results.push({
-      id: "dockerfile.backend.port",
+      id: `dockerfile.${c.app}.port`,
       status: "warn",
-      message: `EXPOSE ${exposed.ports.join(" ")} but the backend listens on ${grpcPort}: the image documents the wrong port`,
+      message: `EXPOSE ${exposed.ports.join(" ")} but the ${c.app} listens on ${grpcPort}: the image documents the wrong port`,
       where: at(ctx, exposed.line),
       fix: `EXPOSE ${grpcPort}`,
     });

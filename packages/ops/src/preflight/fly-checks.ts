@@ -1,3 +1,4 @@
+import { flyAppKey } from "../config/app-keys.ts";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { bufBreaking } from "../commands/buf.ts";
@@ -11,13 +12,14 @@ import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { checkDatabaseUrlFor, pgxVersionFromGoMod, type DbUrlConsumer } from "../neon/url-consumers.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { withTargetDb } from "../target-db.ts";
-import { checkBackendFlyToml, checkClientFlyToml } from "./fly-toml-checks.ts";
+import { checkInternalFlyToml, checkPublicFlyToml } from "./fly-toml-checks.ts";
 import { checkFlyTomlEnvSecrets } from "./fly-toml-env-secrets.ts";
 import { checkFlyTomlSchema } from "./fly-toml-schema.ts";
 import { checkDockerfile } from "./dockerfile-checks.ts";
 import { compareVersions } from "./tool-checks.ts";
 import type { CheckResult } from "./types.ts";
 import type { OpsConfig } from "../config/schema.ts";
+import { portContractOf } from "./port-contract.ts";
 
 const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY_EMIT_RELEASE_JSON line
 
@@ -112,7 +114,7 @@ export async function checkFlyApps(ctx: OpsContext): Promise<CheckResult[]> {
   const listed = new Set((await flyctl.json<{ Name: string }[]>(flyAppsList(), "fly apps list")).map((a) => a.Name));
   return ctx.config.deployOrder.map((app) => {
     const name = appsEnv.appNames[app]!;
-    return listed.has(name) ? pass(`fly.app.${app}`, `${name} exists`) : fail(`fly.app.${app}`, `Fly app ${name} does not exist (or the token cannot see it)`, `Create it: fly apps create ${name}${appsEnv.org ? ` --org ${appsEnv.org}` : ""}; or fix FLY_APP_${app.toUpperCase()} in ${appsEnv.file}.`, appsEnv.file);
+    return listed.has(name) ? pass(`fly.app.${app}`, `${name} exists`) : fail(`fly.app.${app}`, `Fly app ${name} does not exist (or the token cannot see it)`, `Create it: fly apps create ${name}${appsEnv.org ? ` --org ${appsEnv.org}` : ""}; or fix ${flyAppKey(app)} in ${appsEnv.file}.`, appsEnv.file);
   });
 }
 
@@ -123,7 +125,7 @@ export function checkFlyDockerfiles(ctx: OpsContext): CheckResult[] {
     if (!cfg.fly) return [];
     return checkDockerfile(join(ctx.env.repoRoot, cfg.dir, "Dockerfile"), {
       contextDir: ctx.env.repoRoot,
-      kind: cfg.fly.public ? "client" : "backend",
+      contract: portContractOf(app, cfg),
       flyTomlPath: join(ctx.env.repoRoot, cfg.fly.config),
     });
   });
@@ -133,7 +135,8 @@ export function checkFlyDockerfiles(ctx: OpsContext): CheckResult[] {
 export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
   const { appsEnv } = flyTarget(ctx);
   return ctx.config.deployOrder.flatMap((app) => {
-    const fly = ctx.config.apps[app]!.fly;
+    const cfg = ctx.config.apps[app]!;
+    const fly = cfg.fly;
     if (!fly) return [fail(`fly.toml.${app}`, `apps.${app}.fly is not set`, "Give the app fly: { config, public } in ops.config.ts.", "ops.config.ts")];
     const path = join(ctx.env.repoRoot, fly.config);
     if (!existsSync(path)) return [fail(`fly.toml.${app}`, `${fly.config} does not exist`, "Create it (see infra/fly/README.md).", fly.config)];
@@ -143,7 +146,7 @@ export function checkFlyTomls(ctx: OpsContext): CheckResult[] {
       region && region !== appsEnv.region
         ? [{ id: `fly.region.${app}`, status: "warn", message: `${fly.config} has primary_region = "${region}" but ${appsEnv.file} says FLY_REGION=${appsEnv.region}`, where: fly.config, fix: "Keep them equal (and close to the Neon region)." }]
         : [];
-    return [...(fly.public ? checkClientFlyToml(text, fly.config) : checkBackendFlyToml(text, fly.config)), ...checkFlyTomlSchema(text, fly.config), ...checkFlyTomlEnvSecrets(text, fly.config), ...regionCheck];
+    return [...(fly.public ? checkPublicFlyToml(text, fly.config, portContractOf(app, cfg)) : checkInternalFlyToml(text, fly.config, portContractOf(app, cfg))), ...checkFlyTomlSchema(text, fly.config), ...checkFlyTomlEnvSecrets(text, fly.config), ...regionCheck];
   });
 }
 

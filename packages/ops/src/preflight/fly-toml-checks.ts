@@ -1,31 +1,19 @@
 /**
- * Preflight checks of the two fly.toml files, before any deploy: the client's port and bind
- * address (C-20) and the backend staying internal and reachable over 6PN (C-22).
+ * Preflight checks of each app's fly.toml, before any deploy, against the app's port contract
+ * (port-contract.ts, from ops.config.ts): a public app's port and bind address (C-20), an internal
+ * app staying internal and reachable over 6PN (C-22).
  *
  * Facts: Fly docs "App configuration (fly.toml)" and flyctl `internal/appconfig/` (fly.toml schema:
  * `[http_service]`, `[[http_service.checks]]` durations, top-level `[checks]` interval ≥ 2s / timeout ≤ 60s, bare integers as ms there; an
  * internal-only app has no `[http_service]`/`[[services]]`; `.internal` resolves to IPv6 6PN
- * addresses). App defaults: apps/client/app/env.server.ts (PORT 3000, HOST 0.0.0.0) and
- * apps/backend/internal/config/config.go (GRPC_HOST `::`, GRPC_PORT 50051, `net.JoinHostPort`).
+ * addresses). The apps' own defaults (port, bind variables) come from their contract.
  */
 import { parse, TomlError } from "smol-toml";
 import type { CheckResult } from "./types.ts";
 
 type Table = Record<string, unknown>;
 
-/** Options for {@link checkClientFlyToml}. */
-export interface ClientFlyTomlOptions {
-  /** Port the client server listens on when PORT is unset. @default 3000 (remix-serve and apps/client) */
-  defaultPort?: number;
-  /** Path the client serves its health check on. @default "/healthz" */
-  healthPath?: string;
-}
-
-/** Options for {@link checkBackendFlyToml}. */
-export interface BackendFlyTomlOptions {
-  /** gRPC port when GRPC_PORT is unset. @default 50051 (apps/backend config.go) */
-  defaultGrpcPort?: number;
-}
+import type { AppPortContract } from "./port-contract.ts";
 
 const BIND_ANY = new Set(["0.0.0.0", "::", "[::]"]);
 const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i;
@@ -205,16 +193,19 @@ function parsePort(text: string): number | undefined {
 }
 
 /**
- * Checks the client's fly.toml text. `where` names the file in every result. Returns `fail` for a
- * TOML syntax error (`where:line:column`), a missing `[http_service]` or `internal_port`, an
- * `internal_port` the server does not listen on (`[env] PORT` different, or unset while the server
- * defaults to 3000), a HOST that is a URL, loopback or not a bind-any address, malformed durations
- * and invalid `[checks]`; `warn` for no `[[http_service.checks]]` on the health path and for bare
+ * Checks a public app's fly.toml text against its contract `c`. `where` names the file in every
+ * result; ids are `fly.<app>.*`. Returns `fail` for a TOML syntax error (`where:line:column`), a
+ * missing `[http_service]` or `internal_port`, an `internal_port` the server does not listen on
+ * (`[env] <portEnv>` different, or unset while the server defaults to `c.port`), a `<hostEnv>`
+ * that is a URL, loopback or not a bind-any address, malformed durations
+ * and invalid `[checks]`; `warn` for no `[[http_service.checks]]` on `c.healthPath` and for bare
  * integer durations. A `pass` summary is added when nothing fails. Never throws.
  */
-export function checkClientFlyToml(tomlText: string, where: string, opts: ClientFlyTomlOptions = {}): CheckResult[] {
-  const defaultPort = opts.defaultPort ?? 3000;
-  const healthPath = opts.healthPath ?? "/healthz";
+export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortContract): CheckResult[] {
+  const defaultPort = c.port;
+  const healthPath = c.healthPath;
+  const app = c.app;
+  const P = c.portEnv;
   const parsed = parseToml(tomlText, where);
   if ("error" in parsed) return [parsed.error];
   const { doc } = parsed;
@@ -225,65 +216,67 @@ export function checkClientFlyToml(tomlText: string, where: string, opts: Client
   let internalPort: number | undefined;
   if (!isTable(service)) {
     results.push({
-      id: "fly.client.http-service",
+      id: `fly.${app}.http-service`,
       status: "fail",
-      message: `${where} has no [http_service]${doc.services !== undefined ? " ([[services]] is not checked for the client)" : ""}; the client gets no public HTTP traffic without one`,
+      message: `${where} has no [http_service]${doc.services !== undefined ? " ([[services]] is not checked for a public app)" : ""}; the ${app} gets no public HTTP traffic without one`,
       where,
-      fix: `add [http_service] with internal_port = ${env.PORT ?? defaultPort} and force_https = true`,
+      fix: `add [http_service] with internal_port = ${env[P] ?? defaultPort} and force_https = true`,
     });
   } else if (!Number.isInteger(service.internal_port) || (service.internal_port as number) < 1 || (service.internal_port as number) > 65535) {
     results.push({
-      id: "fly.client.port",
+      id: `fly.${app}.port`,
       status: "fail",
       message:
         service.internal_port === undefined
           ? "[http_service] has no internal_port; Fly's proxy would not know where the server listens"
           : `[http_service] internal_port = ${JSON.stringify(service.internal_port)} is not a port number (an integer 1..65535)`,
       where: `${where} [http_service].internal_port`,
-      fix: `set internal_port = ${parsePort(env.PORT ?? "") ?? defaultPort} (a bare integer) in [http_service]`,
+      fix: `set internal_port = ${parsePort(env[P] ?? "") ?? defaultPort} (a bare integer) in [http_service]`,
     });
   } else {
     internalPort = service.internal_port as number;
   }
 
-  if (env.PORT !== undefined && parsePort(env.PORT) === undefined) {
+  if (env[P] !== undefined && parsePort(env[P]) === undefined) {
     results.push({
-      id: "fly.client.port",
+      id: `fly.${app}.port`,
       status: "fail",
-      message: `[env] PORT = ${JSON.stringify(env.PORT)} is not a port number; the client refuses to start`,
-      where: `${where} [env].PORT`,
-      fix: `set PORT = "${internalPort ?? defaultPort}" in [env]`,
+      message: `[env] ${P} = ${JSON.stringify(env[P])} is not a port number; the ${app} refuses to start`,
+      where: `${where} [env].${P}`,
+      fix: `set ${P} = "${internalPort ?? defaultPort}" in [env]`,
     });
   } else if (internalPort !== undefined) {
-    const listenPort = env.PORT === undefined ? defaultPort : parsePort(env.PORT)!;
+    const listenPort = env[P] === undefined ? defaultPort : parsePort(env[P])!;
     if (listenPort !== internalPort) {
       results.push({
-        id: "fly.client.port",
+        id: `fly.${app}.port`,
         status: "fail",
         message:
-          env.PORT === undefined
-            ? `internal_port = ${internalPort} but nothing sets PORT (server defaults to ${defaultPort}); Fly's proxy would find nothing listening and health checks fail`
-            : `internal_port = ${internalPort} but [env] PORT = "${env.PORT}"; Fly's proxy would find nothing listening on ${internalPort}`,
+          env[P] === undefined
+            ? `internal_port = ${internalPort} but nothing sets ${P} (server defaults to ${defaultPort}); Fly's proxy would find nothing listening and health checks fail`
+            : `internal_port = ${internalPort} but [env] ${P} = "${env[P]}"; Fly's proxy would find nothing listening on ${internalPort}`,
         where: `${where} [http_service].internal_port`,
-        fix: `set PORT = "${internalPort}" in [env] of ${where}, or set internal_port = ${listenPort}`,
+        fix: `set ${P} = "${internalPort}" in [env] of ${where}, or set internal_port = ${listenPort}`,
       });
     }
   }
 
-  if (env.HOST !== undefined) {
-    const host = env.HOST.trim();
+  const hostValue = c.hostEnv === undefined ? undefined : env[c.hostEnv];
+  if (hostValue !== undefined) {
+    const H = c.hostEnv!;
+    const host = hostValue.trim();
     if (!BIND_ANY.has(host)) {
       const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(host);
       results.push({
-        id: "fly.client.host",
+        id: `fly.${app}.host`,
         status: "fail",
         message: isUrl
-          ? `[env] HOST = "${host}" is a URL; HOST is the address the server binds to, so the server cannot start`
+          ? `[env] ${H} = "${host}" is a URL; ${H} is the address the server binds to, so the server cannot start`
           : LOOPBACK.test(host)
-            ? `[env] HOST = "${host}" binds to loopback; Fly's proxy cannot reach the server`
-            : `[env] HOST = "${host}" is not a bind-any address; Fly's proxy reaches the server only on 0.0.0.0 or ::`,
-        where: `${where} [env].HOST`,
-        fix: `set HOST = "0.0.0.0" (or "::"), or remove it (the client binds 0.0.0.0 by default)${isUrl ? "; put the public URL in another variable" : ""}`,
+            ? `[env] ${H} = "${host}" binds to loopback; Fly's proxy cannot reach the server`
+            : `[env] ${H} = "${host}" is not a bind-any address; Fly's proxy reaches the server only on 0.0.0.0 or ::`,
+        where: `${where} [env].${H}`,
+        fix: `set ${H} = "0.0.0.0" (or "::"), or remove it if the ${app} binds 0.0.0.0 by default${isUrl ? "; put the public URL in another variable" : ""}`,
       });
     }
   }
@@ -291,9 +284,9 @@ export function checkClientFlyToml(tomlText: string, where: string, opts: Client
   if (isTable(service)) {
     const checks = tables(service.checks);
     checks.forEach((check, index) => results.push(...checkServiceCheckDurations(check, `[[http_service.checks]][${index}]`, where, "nanoseconds")));
-    if (!checks.some((c) => c.path === healthPath)) {
+    if (healthPath !== undefined && !checks.some((k) => k.path === healthPath)) {
       results.push({
-        id: "fly.client.healthcheck",
+        id: `fly.${app}.healthcheck`,
         status: "warn",
         message: `[http_service] has no [[http_service.checks]] on ${healthPath}; Fly cannot tell a broken release from a healthy one`,
         where: `${where} [http_service]`,
@@ -307,19 +300,21 @@ export function checkClientFlyToml(tomlText: string, where: string, opts: Client
   }
   results.push(...checkTopLevelChecks(doc, where));
   if (!results.some((r) => r.status === "fail")) {
-    results.unshift({ id: "fly.client", status: "pass", message: `${where}: the proxy reaches the client on port ${internalPort}`, where });
+    results.unshift({ id: `fly.${app}`, status: "pass", message: `${where}: the proxy reaches the ${app} on port ${internalPort}`, where });
   }
   return results;
 }
 
 /**
- * Checks the backend's fly.toml text. Returns `fail` for a TOML syntax error, any `[http_service]`
- * or `[[services]]` (the backend must have no public services, C-22), a GRPC_HOST other than `::`
- * (`0.0.0.0` is IPv4-only and unreachable over `.internal` 6PN), a bad GRPC_PORT, and invalid
- * `[checks]` (type, interval ≥ 2s, timeout ≤ 60s); `warn` when no top-level tcp check watches the
- * gRPC port. A `pass` summary is added when nothing fails. Never throws.
+ * Checks an internal app's fly.toml text against its contract `c` (ids `fly.<app>.*`). Returns
+ * `fail` for a TOML syntax error, any `[http_service]` or `[[services]]` (an internal app has no
+ * public services, C-22), a `<hostEnv>` other than `::` (`0.0.0.0` is IPv4-only and unreachable
+ * over `.internal` 6PN), a bad `<portEnv>`, and invalid `[checks]` (type, interval ≥ 2s, timeout
+ * ≤ 60s); `warn` when no top-level tcp check watches its port. A `pass` summary is added when nothing fails. Never throws.
  */
-export function checkBackendFlyToml(tomlText: string, where: string, opts: BackendFlyTomlOptions = {}): CheckResult[] {
+export function checkInternalFlyToml(tomlText: string, where: string, c: AppPortContract): CheckResult[] {
+  const app = c.app;
+  const P = c.portEnv;
   const parsed = parseToml(tomlText, where);
   if ("error" in parsed) return [parsed.error];
   const { doc } = parsed;
@@ -329,40 +324,42 @@ export function checkBackendFlyToml(tomlText: string, where: string, opts: Backe
   const publicSections = [doc.http_service !== undefined ? "[http_service]" : "", doc.services !== undefined ? "[[services]]" : ""].filter(Boolean);
   if (publicSections.length > 0) {
     results.push({
-      id: "fly.backend.public",
+      id: `fly.${app}.public`,
       status: "fail",
-      message: `${where} has ${publicSections.join(" and ")}; the backend must be internal only (reached over <app>.internal), and a service gets public IPs on deploy`,
+      message: `${where} has ${publicSections.join(" and ")}; the ${app} must be internal only (reached over <app>.internal), and a service gets public IPs on deploy`,
       where: `${where} ${publicSections[0]}`,
       fix: `remove ${publicSections.join(" and ")} from ${where} and deploy with --no-public-ips; release any public IPs it already has (fly ips list, fly ips release)`,
     });
   }
 
-  if (env.GRPC_HOST !== undefined && env.GRPC_HOST.trim() !== "::") {
-    const host = env.GRPC_HOST.trim();
+  const hostValue = c.hostEnv === undefined ? undefined : env[c.hostEnv];
+  if (hostValue !== undefined && hostValue.trim() !== "::") {
+    const H = c.hostEnv!;
+    const host = hostValue.trim();
     results.push({
-      id: "fly.backend.host",
+      id: `fly.${app}.host`,
       status: "fail",
       message:
         host === "0.0.0.0"
-          ? `[env] GRPC_HOST = "0.0.0.0" listens on IPv4 only; <app>.internal resolves to IPv6 (6PN) addresses, so the client cannot reach the backend`
+          ? `[env] ${H} = "0.0.0.0" listens on IPv4 only; <app>.internal resolves to IPv6 (6PN) addresses, so other apps cannot reach the ${app}`
           : host === "[::]"
-            ? `[env] GRPC_HOST = "[::]" has brackets; the backend joins host and port itself (net.JoinHostPort), so it would listen on "[[::]]:port" and fail`
-            : `[env] GRPC_HOST = "${host}" is not "::"; only the IPv6 any address is reachable over 6PN and by Fly's checks`,
-      where: `${where} [env].GRPC_HOST`,
-      fix: `set GRPC_HOST = "::" in [env] (or remove it; the backend defaults to ::)`,
+            ? `[env] ${H} = "[::]" has brackets; the ${app} joins host and port itself (net.JoinHostPort), so it would listen on "[[::]]:port" and fail`
+            : `[env] ${H} = "${host}" is not "::"; only the IPv6 any address is reachable over 6PN and by Fly's checks`,
+      where: `${where} [env].${H}`,
+      fix: `set ${H} = "::" in [env] (or remove it if the ${app} defaults to ::)`,
     });
   }
 
-  let grpcPort = opts.defaultGrpcPort ?? 50051;
-  if (env.GRPC_PORT !== undefined) {
-    const port = parsePort(env.GRPC_PORT);
+  let grpcPort = c.port;
+  if (env[P] !== undefined) {
+    const port = parsePort(env[P]);
     if (port === undefined) {
       results.push({
-        id: "fly.backend.port",
+        id: `fly.${app}.port`,
         status: "fail",
-        message: `[env] GRPC_PORT = ${JSON.stringify(env.GRPC_PORT)} is not a port number; the backend refuses to start`,
-        where: `${where} [env].GRPC_PORT`,
-        fix: `set GRPC_PORT = "${grpcPort}" in [env]`,
+        message: `[env] ${P} = ${JSON.stringify(env[P])} is not a port number; the ${app} refuses to start`,
+        where: `${where} [env].${P}`,
+        fix: `set ${P} = "${grpcPort}" in [env]`,
       });
     } else grpcPort = port;
   }
@@ -373,15 +370,15 @@ export function checkBackendFlyToml(tomlText: string, where: string, opts: Backe
   if (!tcp.some(([, c]) => c.port === grpcPort)) {
     const others = tcp.map(([name, c]) => `[checks.${name}] port ${String(c.port)}`);
     results.push({
-      id: "fly.backend.healthcheck",
+      id: `fly.${app}.healthcheck`,
       status: "warn",
-      message: others.length > 0 ? `no tcp check on the gRPC port ${grpcPort} (${others.join(", ")})` : `${where} has no top-level [checks] tcp check on the gRPC port ${grpcPort}; Fly cannot tell a dead backend from a live one`,
+      message: others.length > 0 ? `no tcp check on the port ${grpcPort} (${others.join(", ")})` : `${where} has no top-level [checks] tcp check on the port ${grpcPort}; Fly cannot tell a dead ${app} from a live one`,
       where: `${where} [checks]`,
       fix: `add [checks.grpc] with type = "tcp", port = ${grpcPort}, interval = "15s", timeout = "2s", grace_period = "10s"`,
     });
   }
   if (!results.some((r) => r.status === "fail")) {
-    results.unshift({ id: "fly.backend", status: "pass", message: `${where}: internal only, gRPC on [::]:${grpcPort}`, where });
+    results.unshift({ id: `fly.${app}`, status: "pass", message: `${where}: internal only, listening on [::]:${grpcPort}`, where });
   }
   return results;
 }

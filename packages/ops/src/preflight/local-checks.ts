@@ -8,15 +8,16 @@ import { routerPid } from "../local/router.ts";
 import { resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { CheckResult } from "./types.ts";
 import { SecretsError } from "../errors.ts";
+import { localAppPort } from "../local/ports.ts";
 
 /** The loopback ports of the local target are free, or held by our own router/Postgres. */
 export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
   const paths = localPaths(ctx.env.stateDir, ctx.env.environment);
   const ours = { router: routerPid(paths) !== undefined, postgres: runningPostgres(paths) !== undefined };
-  const wanted: { name: string; port: number; envVar: string; owned: boolean }[] = [
-    { name: "client", port: ctx.env.localPorts.client, envVar: "OPS_LOCAL_CLIENT_PORT", owned: ours.router },
-    { name: "backend", port: ctx.env.localPorts.backend, envVar: "OPS_LOCAL_BACKEND_PORT", owned: ours.router },
-  ];
+  const wanted: { name: string; port: number; envVar: string; owned: boolean }[] = ctx.config.deployOrder.map((app) => {
+    const { port, envVar } = localAppPort(ctx.config, ctx.env, app);
+    return { name: app, port, envVar, owned: ours.router };
+  });
   if (!ctx.env.databaseUrl) wanted.push({ name: "postgres", port: ctx.env.localPorts.postgres, envVar: "OPS_LOCAL_PG_PORT", owned: ours.postgres });
   const results = await Promise.all(
     wanted.map(async (w): Promise<CheckResult> => {

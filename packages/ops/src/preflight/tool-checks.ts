@@ -13,7 +13,7 @@ export interface ToolRequirement {
 }
 
 export const LOCAL_TOOLS: ToolRequirement[] = [
-  { id: "tools.go", file: "go", args: ["version"], versionPattern: /go(\d+\.\d+(?:\.\d+)?)/, minVersion: "1.24", fix: "Install Go 1.24 or newer (it builds the backend)." },
+  { id: "tools.go", file: "go", args: ["version"], versionPattern: /go(\d+\.\d+(?:\.\d+)?)/, minVersion: "1.24", fix: "Install Go 1.24 or newer (it builds the Go apps)." },
   { id: "tools.git", file: "git", args: ["--version"], versionPattern: /(\d+\.\d+(?:\.\d+)?)/, minVersion: "2.30", fix: "Install git." },
   { id: "tools.pnpm", file: "pnpm", args: ["--version"], versionPattern: /(\d+\.\d+(?:\.\d+)?)/, minVersion: "12.0", fix: "npm install -g pnpm@12.4.2" },
 ];

@@ -1,11 +1,11 @@
 import type { SmokeCheckConfig } from "../config/schema.ts";
-import { httpGet, type HealthzBody } from "../local/health.ts";
+import { healthzApp, httpGet, type HealthzBody } from "../local/health.ts";
 
 /** What a smoke check must see in `/healthz` to prove the deploy (C-23). */
 export interface SmokeExpectations {
   /** Release id each app must report: `{ client: "…", backend: "…" }` (keys are the healthz JSON keys). */
   releases: Record<string, string>;
-  /** Schema version the backend must report (number of migration files). */
+  /** Schema version the app reporting one in `/healthz` must report (number of migration files). */
   schemaVersion?: number;
 }
 
@@ -72,14 +72,21 @@ export function judge(check: SmokeCheckConfig, res: { status: number; body: stri
   } catch {
     return { outcome: "fail", detail: "body is not JSON; cannot prove which release answered" };
   }
-  const seen = body as unknown as Record<string, { release?: string | null } | undefined>;
   for (const [app, release] of Object.entries(expect.releases)) {
-    const got = seen[app]?.release ?? null;
+    const got = healthzApp(body, app)?.release ?? null;
     if (got !== release) return { outcome: "retry", detail: `${app} reports release ${got ?? "(none)"}, expected ${release}` };
   }
-  if (body.backend?.status !== undefined && body.backend.status !== "SERVING") return { outcome: "retry", detail: `backend ${body.backend.status}` };
-  if (expect.schemaVersion !== undefined && body.backend?.schemaVersion !== expect.schemaVersion) {
-    return { outcome: "fail", detail: `schema version ${body.backend?.schemaVersion ?? "(none)"}, expected ${expect.schemaVersion}` };
+  const apps = Object.keys(body).flatMap((app) => {
+    const entry = healthzApp(body, app);
+    return entry ? [{ app, entry }] : [];
+  });
+  const notServing = apps.find(({ entry }) => entry.status !== undefined && entry.status !== "SERVING");
+  if (notServing) return { outcome: "retry", detail: `${notServing.app} ${notServing.entry.status}` };
+  if (expect.schemaVersion !== undefined) {
+    const reporter = apps.find(({ entry }) => entry.schemaVersion !== undefined);
+    if (reporter?.entry.schemaVersion !== expect.schemaVersion) {
+      return { outcome: "fail", detail: `schema version ${reporter?.entry.schemaVersion ?? "(none)"}, expected ${expect.schemaVersion}` };
+    }
   }
   return { outcome: "pass", detail: `HTTP 200, releases ${Object.values(expect.releases).join(", ")}` };
 }

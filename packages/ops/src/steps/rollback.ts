@@ -51,8 +51,8 @@ export const rollbackCommand = () =>
       const app = values.app as string | undefined;
       const to = values.to as string | undefined;
       if (app && !ctx.config.apps[app]) throw new UsageError(`--app "${app}" is not an app`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
-      if (to && !app) throw new UsageError("--to needs --app (releases are per app)", { fix: "pnpm ops:rollback --app client --to <release>" });
-      // Listed in the order they run: reverse deploy order (the client before the backend).
+      if (to && !app) throw new UsageError("--to needs --app (releases are per app)", { fix: `pnpm ops:rollback --app ${ctx.config.publicApp} --to <release>` });
+      // Listed in the order they run: reverse deploy order (the last app deployed is rolled back first).
       const apps = app ? [app] : [...ctx.config.deployOrder].reverse();
       const choices = await ctx.target.planRollback(apps, app ? { [app]: to } : {});
       const lines = describeChoices(choices);

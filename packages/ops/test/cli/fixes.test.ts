@@ -1,17 +1,24 @@
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { explicitSslMode } from "../../src/db/connect.ts";
+import { loadOpsConfig } from "../../src/config/load.ts";
 import { readOpsEnv } from "../../src/env.ts";
+import { localAppPort } from "../../src/local/ports.ts";
+
+const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 import { createFlyctl } from "../../src/fly/flyctl.ts";
 import type { Runner } from "../../src/runner/types.ts";
 
 const repo = { OPS_REPO_ROOT: "/tmp" };
 
 describe("environment", () => {
-  it("refuses a client port browsers and fetch() block", () => {
-    expect(() => readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "22" })).toThrow('OPS_LOCAL_CLIENT_PORT="22" is a port browsers and fetch() refuse to connect to');
-    expect(readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "8080" }).localPorts.client).toBe(8080);
+  it("refuses a port browsers and fetch() block for an app with an http health check", async () => {
+    const config = await loadOpsConfig(REPO_ROOT);
+    expect(() => localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "22" }), "client")).toThrow('OPS_LOCAL_CLIENT_PORT="22" is a port browsers and fetch() refuse to connect to');
+    expect(localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "8080" }), "client")).toEqual({ port: 8080, envVar: "OPS_LOCAL_CLIENT_PORT", source: "environment" });
+    expect(localAppPort(config, readOpsEnv(repo), "client")).toEqual({ port: 3000, envVar: "OPS_LOCAL_CLIENT_PORT", source: "config" });
     // gRPC is not fetched: the backend port may be any port
-    expect(readOpsEnv({ ...repo, OPS_LOCAL_BACKEND_PORT: "6000" }).localPorts.backend).toBe(6000);
+    expect(localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_BACKEND_PORT: "6000" }), "backend").port).toBe(6000);
   });
   it("OPS_DRY_RUN and OPS_LOCK_WAIT reach every task through the environment", () => {
     const env = readOpsEnv({ ...repo, OPS_DRY_RUN: "1", OPS_LOCK_WAIT: "10m" });

@@ -142,15 +142,15 @@ describe("closest", () => {
 
 describe("unknown keys in ops.config.ts", () => {
   it.each<[string, (c: Written) => void, string[]]>([
-    ["a misspelled optional app key", (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }), ['apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
+    ["a misspelled optional app key", (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }), ['apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
     ["a misspelled top-level key", (c) => ((c as Record<string, unknown>).deployorder = ["backend"]), ['(root): unknown key "deployorder"; did you mean deployOrder? (known keys: project, migrationsDir, apps, deployOrder, publicApp, onDeployFailure, secrets, smoke, migrate, neon, lock, turbo)']],
     ["an unknown key far from any", (c) => (c.smoke.extra = 1), ['smoke: unknown key "extra" (known keys: checks, deadlineMs, attemptTimeoutMs, retryDelayMs, maxRetryDelayMs)']],
     ["inside a discriminated union member", (c) => (c.apps.backend!.health = { kind: "grpc", timeoutMS: 5 }), ['apps.backend.health: unknown key "timeoutMS"; did you mean timeoutMs? (known keys: kind, service, timeoutMs)']],
     ["a missing required key", (c) => delete (c.apps.backend as Record<string, unknown>).portEnv, ['apps.backend.portEnv: required key "portEnv" is missing (expected string)']],
     ["a missing required top-level key", (c) => delete (c as Record<string, unknown>).publicApp, ['publicApp: required key "publicApp" is missing (expected string)']],
-    ["a misspelled key in apps.<app>.fly", (c) => (c.apps.client!.fly = { config: "infra/fly/client.fly.toml", public: true, pubilc: true }), ['apps.client.fly: unknown key "pubilc"; did you mean public? (known keys: config, public, port)']],
+    ["a misspelled key in apps.<app>.fly", (c) => (c.apps.client!.fly = { config: "infra/fly/client.fly.toml", public: true, pubilc: true }), ['apps.client.fly: unknown key "pubilc"; did you mean public? (known keys: config, public, port, stack)']],
     ["a misspelled key in a defaulted section", (c) => ((c as Record<string, unknown>).migrate = { lockTimeoutMS: 5 }), ['migrate: unknown key "lockTimeoutMS"; did you mean lockTimeoutMs? (known keys: lockTimeoutMs, deadlineMs, connectTimeoutMs, connectAttempts, statementLockTimeoutMs, statementTimeoutMs, lintExclude, lintFail, pgVersion)']],
-    ["two unknown keys in one object", (c) => Object.assign(c.apps.backend!, { artefacts: ["x"], secret: [] }), ['apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, artifacts, command, portEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
+    ["two unknown keys in one object", (c) => Object.assign(c.apps.backend!, { artefacts: ["x"], secret: [] }), ['apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
   ])("%s", (_name, mutate, expected) => {
     expect(problems(mutate)).toEqual(expected);
   });

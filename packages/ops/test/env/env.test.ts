@@ -38,7 +38,7 @@ describe("readOpsEnv", () => {
     const e = read();
     expect(e.target).toBe("local");
     expect(e.environment).toBe("local");
-    expect(e.localPorts).toEqual({ postgres: 54329, client: 3000, backend: 50051 });
+    expect(e.localPorts).toEqual({ postgres: 54329, apps: {} });
     expect(e.repoRoot).toBe(root);
     expect(e.stateDir).toBe(join(root, ".ops"));
     expect(e.databaseUrl).toBeUndefined();
@@ -76,8 +76,7 @@ describe("readOpsEnv", () => {
   it("reads the local ports", () => {
     expect(read({ OPS_LOCAL_PG_PORT: "15432", OPS_LOCAL_CLIENT_PORT: "8080", OPS_LOCAL_BACKEND_PORT: "1" }).localPorts).toEqual({
       postgres: 15432,
-      client: 8080,
-      backend: 1,
+      apps: { OPS_LOCAL_CLIENT_PORT: 8080, OPS_LOCAL_BACKEND_PORT: 1 },
     });
   });
 

@@ -22,7 +22,7 @@ describe("apps.env of an environment", () => {
     expect(appsEnvPath("/r", "staging")).toBe("/r/infra/fly/staging.apps.env");
   });
   it("parses names, URL, Neon ids and defaults", () => {
-    const env = loadFlyAppsEnv(repoWith("apps.env", full), "production", ["backend", "client"]);
+    const env = loadFlyAppsEnv(repoWith("apps.env", full), "production", ["backend", "client"], ["backend"]);
     expect(env.appNames).toEqual({ backend: "api-app", client: "web-app" });
     expect(env.publicUrl).toBe("https://web-app.fly.dev");
     expect(env.mustNotAnswer).toEqual(["https://api-app.fly.dev/"]);
@@ -30,10 +30,10 @@ describe("apps.env of an environment", () => {
     expect([env.strategy, env.waitTimeout]).toEqual(["rolling", "5m0s"]);
   });
   it("a missing file names the copy to make", () => {
-    expect(() => loadFlyAppsEnv(repoWith("x", ""), "staging", ["client"])).toThrow("infra/fly/staging.apps.env does not exist");
+    expect(() => loadFlyAppsEnv(repoWith("x", ""), "staging", ["client"], [])).toThrow("infra/fly/staging.apps.env does not exist");
   });
   it("a missing key and a bad app name are named", () => {
-    expect(() => loadFlyAppsEnv(repoWith("apps.env", full.replace("FLY_APP_BACKEND=api-app\n", "")), "production", ["backend", "client"])).toThrow("infra/fly/apps.env: FLY_APP_BACKEND is not set");
-    expect(() => loadFlyAppsEnv(repoWith("apps.env", full.replace("api-app", "API_App")), "production", ["backend", "client"])).toThrow('FLY_APP_BACKEND="API_App": Fly app names are lowercase');
+    expect(() => loadFlyAppsEnv(repoWith("apps.env", full.replace("FLY_APP_BACKEND=api-app\n", "")), "production", ["backend", "client"], ["backend"])).toThrow("infra/fly/apps.env: FLY_APP_BACKEND is not set");
+    expect(() => loadFlyAppsEnv(repoWith("apps.env", full.replace("api-app", "API_App")), "production", ["backend", "client"], ["backend"])).toThrow('FLY_APP_BACKEND="API_App": Fly app names are lowercase');
   });
 });

@@ -4,6 +4,7 @@ import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkDockerfile, checkDockerfileText, isSecretName, type DockerfileCheckOptions } from "../../src/preflight/dockerfile-checks.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
+import { CONTRACTS } from "./contracts.ts";
 
 const fails = (r: CheckResult[]) => r.filter((x) => x.status === "fail");
 const warns = (r: CheckResult[]) => r.filter((x) => x.status === "warn");
@@ -78,8 +79,8 @@ ENTRYPOINT ["/usr/local/bin/backend"]
 `;
 
 const D = "apps/x/Dockerfile";
-const check = (text: string, kind: DockerfileCheckOptions["kind"], extra: Partial<DockerfileCheckOptions> = {}) =>
-  checkDockerfileText(text, D, { contextDir: ctxDir, kind, dockerignorePath: join(ctxDir, ".dockerignore"), ...extra });
+const check = (text: string, kind: keyof typeof CONTRACTS, extra: Partial<DockerfileCheckOptions> = {}) =>
+  checkDockerfileText(text, D, { contextDir: ctxDir, contract: CONTRACTS[kind], dockerignorePath: join(ctxDir, ".dockerignore"), ...extra });
 
 /** Writes a file into a fresh folder of the context and returns its path. */
 function writeTemp(name: string, text: string): string {
@@ -104,12 +105,12 @@ describe("checkDockerfile: good Dockerfiles pass", () => {
   it("reads the file from disk and names it relative to the context", () => {
     mkdirSync(join(ctxDir, "apps/client"), { recursive: true });
     writeFileSync(join(ctxDir, "apps/client/Dockerfile"), CLIENT_OK);
-    const r = checkDockerfile(join(ctxDir, "apps/client/Dockerfile"), { contextDir: ctxDir, kind: "client" });
+    const r = checkDockerfile(join(ctxDir, "apps/client/Dockerfile"), { contextDir: ctxDir, contract: CONTRACTS.client });
     expect(r).toEqual([expect.objectContaining({ id: "dockerfile.client", status: "pass", where: "apps/client/Dockerfile" })]);
   });
 
   it("an unreadable Dockerfile is one fail, not a throw", () => {
-    expect(checkDockerfile(join(ctxDir, "nope/Dockerfile"), { contextDir: ctxDir, kind: "client" })).toEqual([
+    expect(checkDockerfile(join(ctxDir, "nope/Dockerfile"), { contextDir: ctxDir, contract: CONTRACTS.client })).toEqual([
       { id: "dockerfile.read", status: "fail", message: "cannot read nope/Dockerfile: ENOENT", where: "nope/Dockerfile", fix: "create nope/Dockerfile or point the check at the right file" },
     ]);
   });
@@ -117,7 +118,7 @@ describe("checkDockerfile: good Dockerfiles pass", () => {
   it("takes <Dockerfile>.dockerignore over the context's .dockerignore (BuildKit's rule)", () => {
     const path = writeTemp("Dockerfile", CLIENT_OK);
     writeFileSync(`${path}.dockerignore`, "**/node_modules\n.git\nproto\n");
-    const r = checkDockerfile(path, { contextDir: ctxDir, kind: "client" });
+    const r = checkDockerfile(path, { contextDir: ctxDir, contract: CONTRACTS.client });
     expect(ids(fails(r))).toEqual(["dockerfile.copy-source", "dockerfile.dockerignore"]);
   });
 });

@@ -1,9 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { checkBackendFlyToml, checkClientFlyToml, parseGoDurationMs } from "../../src/preflight/fly-toml-checks.ts";
+import { checkInternalFlyToml, checkPublicFlyToml, parseGoDurationMs } from "../../src/preflight/fly-toml-checks.ts";
+import type { AppPortContract } from "../../src/preflight/port-contract.ts";
+import { BACKEND, CLIENT } from "./contracts.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
 
 const fails = (r: CheckResult[]) => r.filter((x) => x.status === "fail");
 const warns = (r: CheckResult[]) => r.filter((x) => x.status === "warn");
+// This repository's two apps, by their contracts in ops.config.ts.
+const checkClientFlyToml = (text: string, where: string, c: Partial<AppPortContract> = {}) => checkPublicFlyToml(text, where, { ...CLIENT, ...c });
+const checkBackendFlyToml = (text: string, where: string, c: Partial<AppPortContract> = {}) => checkInternalFlyToml(text, where, { ...BACKEND, ...c });
 const W = "infra/fly/client.fly.toml";
 const B = "infra/fly/backend.fly.toml";
 
@@ -72,7 +77,7 @@ describe("checkClientFlyToml: C-20", () => {
         status: "fail",
         message: '[env] HOST = "https://web.example.dev" is a URL; HOST is the address the server binds to, so the server cannot start',
         where: `${W} [env].HOST`,
-        fix: 'set HOST = "0.0.0.0" (or "::"), or remove it (the client binds 0.0.0.0 by default); put the public URL in another variable',
+        fix: 'set HOST = "0.0.0.0" (or "::"), or remove it if the client binds 0.0.0.0 by default; put the public URL in another variable',
       },
     ]);
   });
@@ -92,7 +97,7 @@ describe("checkClientFlyToml: C-20", () => {
 
   it("uses the configured default port", () => {
     const toml = CLIENT_OK.replace('  PORT = "8080"\n', "");
-    expect(fails(checkClientFlyToml(toml, W, { defaultPort: 8080 }))).toEqual([]);
+    expect(fails(checkClientFlyToml(toml, W, { port: 8080 }))).toEqual([]);
   });
 
   it.each([
@@ -156,7 +161,7 @@ describe("checkClientFlyToml: C-20", () => {
 
 describe("checkBackendFlyToml: C-22", () => {
   it("passes an internal backend on :: with a tcp check on the gRPC port", () => {
-    expect(checkBackendFlyToml(BACKEND_OK, B)).toEqual([{ id: "fly.backend", status: "pass", message: `${B}: internal only, gRPC on [::]:50051`, where: B }]);
+    expect(checkBackendFlyToml(BACKEND_OK, B)).toEqual([{ id: "fly.backend", status: "pass", message: `${B}: internal only, listening on [::]:50051`, where: B }]);
   });
 
   it("refuses an [http_service]", () => {
@@ -184,7 +189,7 @@ describe("checkBackendFlyToml: C-22", () => {
     ["fly-local-6pn", 'is not "::"'],
   ])("fails GRPC_HOST = %s", (host, text) => {
     const [r] = fails(checkBackendFlyToml(BACKEND_OK.replace('GRPC_HOST = "::"', `GRPC_HOST = "${host}"`), B));
-    expect(r).toMatchObject({ id: "fly.backend.host", fix: 'set GRPC_HOST = "::" in [env] (or remove it; the backend defaults to ::)' });
+    expect(r).toMatchObject({ id: "fly.backend.host", fix: 'set GRPC_HOST = "::" in [env] (or remove it if the backend defaults to ::)' });
     expect(r!.message).toContain(text);
   });
 
@@ -196,10 +201,10 @@ describe("checkBackendFlyToml: C-22", () => {
     const none = BACKEND_OK.replace(/\[checks\.grpc\][\s\S]*$/, "");
     expect(warns(checkBackendFlyToml(none, B)).map((r) => r.id)).toEqual(["fly.backend.healthcheck"]);
     const other = BACKEND_OK.replace("port = 50051", "port = 8080");
-    expect(warns(checkBackendFlyToml(other, B))[0]!.message).toBe("no tcp check on the gRPC port 50051 ([checks.grpc] port 8080)");
+    expect(warns(checkBackendFlyToml(other, B))[0]!.message).toBe("no tcp check on the port 50051 ([checks.grpc] port 8080)");
     const customPort = BACKEND_OK.replace('GRPC_PORT = "50051"', 'GRPC_PORT = "6000"').replace("port = 50051", "port = 6000");
     expect(warns(checkBackendFlyToml(customPort, B))).toEqual([]);
-    expect(warns(checkBackendFlyToml(BACKEND_OK.replace('  GRPC_PORT = "50051"\n', "").replace("port = 50051", "port = 7000"), B, { defaultGrpcPort: 7000 }))).toEqual([]);
+    expect(warns(checkBackendFlyToml(BACKEND_OK.replace('  GRPC_PORT = "50051"\n', "").replace("port = 50051", "port = 7000"), B, { port: 7000 }))).toEqual([]);
   });
 
   it("fails [checks] interval under 2s, timeout over 60s and a missing type; bare integers are ms there", () => {

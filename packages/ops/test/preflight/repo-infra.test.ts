@@ -7,9 +7,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse } from "smol-toml";
 import { describe, expect, it } from "vitest";
+import { loadOpsConfig } from "../../src/config/load.ts";
 import { loadFlyAppsEnv } from "../../src/fly/apps-env.ts";
 import { checkDockerfile } from "../../src/preflight/dockerfile-checks.ts";
-import { checkBackendFlyToml, checkClientFlyToml } from "../../src/preflight/fly-toml-checks.ts";
+import { checkInternalFlyToml, checkPublicFlyToml } from "../../src/preflight/fly-toml-checks.ts";
+import { portContractOf } from "../../src/preflight/port-contract.ts";
+import { CONTRACTS } from "./contracts.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
 import { parseSecretsFile } from "../../src/secrets/dotenv-dialect.ts";
 
@@ -19,13 +22,21 @@ const read = (path: string) => readFileSync(join(repoRoot, path), "utf8");
 const notPass = (r: CheckResult[]) => r.filter((x) => x.status !== "pass");
 const toml = (path: string) => parse(read(path)) as Record<string, Record<string, unknown> | undefined>;
 
+describe("the apps' port contracts", () => {
+  it("ops.config.ts declares the contracts the preflight tests use", async () => {
+    const config = await loadOpsConfig(repoRoot);
+    expect(portContractOf("client", config.apps.client!)).toEqual(CONTRACTS.client);
+    expect(portContractOf("backend", config.apps.backend!)).toEqual(CONTRACTS.backend);
+  });
+});
+
 describe("infra/fly/*.fly.toml", () => {
   it("client.fly.toml passes checkClientFlyToml with no fail and no warning", () => {
-    expect(notPass(checkClientFlyToml(read("infra/fly/client.fly.toml"), "infra/fly/client.fly.toml"))).toEqual([]);
+    expect(notPass(checkPublicFlyToml(read("infra/fly/client.fly.toml"), "infra/fly/client.fly.toml", CONTRACTS.client))).toEqual([]);
   });
 
   it("backend.fly.toml passes checkBackendFlyToml with no fail and no warning", () => {
-    expect(notPass(checkBackendFlyToml(read("infra/fly/backend.fly.toml"), "infra/fly/backend.fly.toml"))).toEqual([]);
+    expect(notPass(checkInternalFlyToml(read("infra/fly/backend.fly.toml"), "infra/fly/backend.fly.toml", CONTRACTS.backend))).toEqual([]);
   });
 
   it.each(["client", "backend"])("%s: [build] dockerfile, relative to the fly.toml, is the app's Dockerfile", (app) => {
@@ -60,7 +71,7 @@ describe("infra/fly/*.fly.toml", () => {
 
 describe("apps/*/Dockerfile", () => {
   it.each(["client", "backend"] as const)("%s Dockerfile passes checkDockerfile (repo root context, its fly.toml) with no fail and no warning", (kind) => {
-    const r = checkDockerfile(join(repoRoot, "apps", kind, "Dockerfile"), { contextDir: repoRoot, kind, flyTomlPath: join(FLY, `${kind}.fly.toml`) });
+    const r = checkDockerfile(join(repoRoot, "apps", kind, "Dockerfile"), { contextDir: repoRoot, contract: CONTRACTS[kind], flyTomlPath: join(FLY, `${kind}.fly.toml`) });
     expect(notPass(r)).toEqual([]);
     expect(r).toEqual([expect.objectContaining({ id: `dockerfile.${kind}`, status: "pass", where: `apps/${kind}/Dockerfile` })]);
   });
@@ -96,7 +107,7 @@ describe("infra/fly/apps.env.example", () => {
       mkdirSync(join(root, "infra/fly"), { recursive: true });
       for (const name of ["apps.env", "staging.apps.env"]) copyFileSync(join(FLY, "apps.env.example"), join(root, "infra/fly", name));
       for (const env of ["production", "staging"]) {
-        const apps = loadFlyAppsEnv(root, env, ["backend", "client"]);
+        const apps = loadFlyAppsEnv(root, env, ["backend", "client"], ["backend"]);
         expect(apps).toMatchObject({
           file: env === "production" ? "infra/fly/apps.env" : "infra/fly/staging.apps.env",
           region: "iad",
