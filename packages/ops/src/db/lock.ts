@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type pg from "pg";
+import { shortSha } from "../git-info.ts";
 import { LockError } from "../errors.ts";
 import { isOwnerAlive, type ProcessIdentity } from "../pipeline/owner.ts";
 
@@ -49,7 +50,7 @@ const rowToInfo = (r: Record<string, unknown>): LockInfo => ({
 
 /** `alice@laptop (run 20261129-…, deploy of abc1234, since 12:01:02Z, lease until 12:06:02Z)` */
 export function describeHolder(h: LockInfo): string {
-  return `${h.user}@${h.host} (run ${h.runId}, ${h.purpose} of ${h.gitSha.slice(0, 7)}, since ${h.acquiredAt.toISOString()}, lease until ${h.expiresAt.toISOString()})`;
+  return `${h.user}@${h.host} (run ${h.runId}, ${h.purpose} of ${shortSha(h.gitSha)}, since ${h.acquiredAt.toISOString()}, lease until ${h.expiresAt.toISOString()})`;
 }
 
 /** The current lock row of an environment, or undefined. */

@@ -1,5 +1,6 @@
 import type { HistoryEntry } from "../db/history.ts";
 import type { StepRecord } from "../state/run-state.ts";
+import { commitOfSha, isDirtySha, shortSha } from "../git-info.ts";
 import { renderTable } from "./format-human.ts";
 
 /** The deploy report of a run, as markdown (written to the run folder and $GITHUB_STEP_SUMMARY). No secret values. */
@@ -11,7 +12,10 @@ export function deployReportMarkdown(entry: HistoryEntry, steps: Record<string, 
   return [
     `## Deploy ${entry.runId}: ${entry.status}`,
     "",
-    `Environment **${entry.environment}** (${entry.target}), by ${entry.actor}@${entry.host}, git \`${entry.gitSha.slice(0, 12)}\`.`,
+    `Environment **${entry.environment}** (${entry.target}), by ${entry.actor}@${entry.host}, git \`${shortSha(entry.gitSha, 12)}\`.`,
+    ...(isDirtySha(entry.gitSha)
+      ? ["", `> **Uncommitted changes:** the deployed tree was commit \`${shortSha(commitOfSha(entry.gitSha), 12)}\` plus changes not in any commit; this release cannot be rebuilt from git.`]
+      : []),
     "",
     "| app | previous release | new release |",
     "|---|---|---|",

@@ -4,6 +4,7 @@ import { join, relative } from "node:path";
 import { bufBreaking } from "../commands/buf.ts";
 import { flyAppsList, flyVersion, flyWhoami } from "../commands/fly.ts";
 import { gitIsTracked, gitStatusPorcelain } from "../commands/git.ts";
+import { commitOfSha, isDirtySha, shortSha } from "../git-info.ts";
 import type { OpsContext } from "../context.ts";
 import { listHistory } from "../db/history.ts";
 import { flyTarget } from "../fly/context.ts";
@@ -249,11 +250,14 @@ export async function checkProtoCompatible(ctx: OpsContext): Promise<CheckResult
     return [{ id: "proto.breaking", status: "warn", message: `could not read the deploy history to find the deployed commit: ${(err as Error).message}`, fix: "The database check above says why; proto compatibility was not checked." }];
   }
   if (!last) return [pass("proto.breaking", "no earlier deploy recorded; nothing to compare the protos with")];
-  if (!(await ctx.runner({ file: "git", args: ["cat-file", "-e", `${last.gitSha}^{commit}`], cwd: ctx.env.repoRoot })).ok) {
-    return [{ id: "proto.breaking", status: "warn", message: `the deployed commit ${last.gitSha.slice(0, 7)} is not in this clone, so proto/ could not be compared with it`, fix: "Fetch it (git fetch origin, or actions/checkout with fetch-depth: 0)." }];
+  // A tree deployed with uncommitted changes is compared with the commit it started from.
+  const commit = commitOfSha(last.gitSha);
+  const deployed = isDirtySha(last.gitSha) ? `${shortSha(last.gitSha)} (compared with its commit)` : shortSha(last.gitSha);
+  if (!(await ctx.runner({ file: "git", args: ["cat-file", "-e", `${commit}^{commit}`], cwd: ctx.env.repoRoot })).ok) {
+    return [{ id: "proto.breaking", status: "warn", message: `the deployed commit ${shortSha(commit)} is not in this clone, so proto/ could not be compared with it`, fix: "Fetch it (git fetch origin, or actions/checkout with fetch-depth: 0)." }];
   }
-  const res = await ctx.runner(bufBreaking(ctx.env.repoRoot, "proto", last.gitSha), { timeoutMs: 60_000 });
-  if (res.ok) return [pass("proto.breaking", `proto/ is compatible with the deployed ${last.gitSha.slice(0, 7)}`)];
+  const res = await ctx.runner(bufBreaking(ctx.env.repoRoot, "proto", commit), { timeoutMs: 60_000 });
+  if (res.ok) return [pass("proto.breaking", `proto/ is compatible with the deployed ${deployed}`)];
   const lines = (res.stdout + res.stderr).split("\n").filter(Boolean).slice(0, 8);
-  return [fail("proto.breaking", `proto/ breaks compatibility with the deployed ${last.gitSha.slice(0, 7)}:\n      ${lines.join("\n      ")}`, "Make the change additive (new fields/RPCs, reserve removed numbers), or deploy both sides in lockstep knowingly.", "proto/")];
+  return [fail("proto.breaking", `proto/ breaks compatibility with the deployed ${deployed}:\n      ${lines.join("\n      ")}`, "Make the change additive (new fields/RPCs, reserve removed numbers), or deploy both sides in lockstep knowingly.", "proto/")];
 }
