@@ -79,17 +79,3 @@ export async function httpGet(url: string, timeoutMs: number): Promise<{ status:
     return { status: 0, body: "", error: e.cause?.code ?? e.cause?.message ?? e.message };
   }
 }
-
-/**
- * Polls `probe` until it returns `{ ok: true }` or `timeoutMs` passes.
- * @returns the last result, so a failure can say what was seen.
- */
-export async function waitFor<T extends { ok: boolean }>(probe: () => Promise<T>, timeoutMs: number, intervalMs = 300): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await probe();
-  while (!last.ok && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, intervalMs));
-    last = await probe();
-  }
-  return last;
-}

@@ -7,6 +7,7 @@ import { ensureDataOwner, hasCluster, initCluster, packagedBinaries, postgresIde
 import { Secret } from "../secrets/secret.ts";
 import { OpsError } from "../errors.ts";
 import { isAlive, writeJsonAtomic } from "./process-utils.ts";
+import { holdExitSignal } from "./exit-signal.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ChildProcess } from "node:child_process";
@@ -16,6 +17,8 @@ if (!dataDir || !portText || !stateFile) {
   console.error("usage: postgres-main.ts <dataDir> <port> <state.json>  (password on stdin)");
   process.exit(2);
 }
+// A stopper in another process learns of our exit from this socket closing (see exit-signal.ts).
+void holdExitSignal();
 
 let server: ChildProcess | undefined;
 const writeState = (status: string, extra: Record<string, unknown> = {}) =>

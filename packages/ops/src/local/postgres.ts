@@ -7,6 +7,7 @@ import { DeployError } from "../errors.ts";
 import { Secret } from "../secrets/secret.ts";
 import type { LocalPaths } from "./paths.ts";
 import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
+import { waitFor } from "./wait.ts";
 
 export interface PostgresState {
   pid: number;
@@ -123,14 +124,15 @@ async function startUnlessRunning(
     logFile: paths.postgresLog,
     cwd: paths.postgresDir,
   });
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  while (Date.now() < deadline) {
+  // Read the state file with a short backoff (25 ms, doubling to 250 ms) until ready, failed or gone.
+  const seen = await waitFor(async () => {
     const state = readJson<PostgresState>(paths.postgresState);
-    if (state?.pid === pid && state.status === "ready") return { started: true, state };
+    const ready = state?.pid === pid && state.status === "ready";
     // Only this start's own state counts: a "failed" left by an earlier start must not end the wait.
-    if (!isAlive(pid) || (state?.pid === pid && state.status === "failed")) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+    const ended = !isAlive(pid) || (state?.pid === pid && state.status === "failed");
+    return { ok: ready || ended, ready, state };
+  }, opts.timeoutMs ?? 60_000);
+  if (seen.ready && seen.state) return { started: true, state: seen.state };
   await stopProcess(pid, 5000);
   throw new DeployError(`the local Postgres did not start on 127.0.0.1:${opts.port}`, {
     where: paths.postgresLog,

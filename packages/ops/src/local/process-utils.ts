@@ -4,6 +4,8 @@ import { createServer, connect } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { connectExitSignal } from "./exit-signal.ts";
+import { waitFor } from "./wait.ts";
 
 /** Linux: an exited process its parent has not reaped yet (state Z). Detached children are reaped by PID 1, which may take a while. */
 function isZombie(pid: number): boolean {
@@ -133,22 +135,50 @@ export function spawnDetached(
   }
 }
 
+/** Whether `exited` settles within `ms`. */
+function settlesWithin(exited: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void exited.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+/** Resolves true once `pid` is gone, false after `ms`; checks with {@link waitFor}'s backoff. */
+async function goneWithin(pid: number, ms: number): Promise<boolean> {
+  return (await waitFor(async () => ({ ok: !isAlive(pid) }), ms)).ok;
+}
+
 /**
- * Sends SIGTERM and waits up to `graceMs` for the process to exit, then SIGKILL.
+ * Sends SIGTERM and returns as soon as the process exits, or after `graceMs` sends SIGKILL and
+ * waits (up to 5 s more) for that exit too. The exit is an event: the helpers this package starts
+ * hold an exit socket ({@link holdExitSignal} in exit-signal.ts) whose `close` is the exit. A
+ * process without one (started by an older version of this package, or not ours) is checked by
+ * pid with a short backoff (25 ms, doubling to 250 ms).
  * @returns how it ended: `"stopped"`, `"killed"` or `"not-running"`.
  */
 export async function stopProcess(pid: number | undefined, graceMs = 15_000): Promise<"stopped" | "killed" | "not-running"> {
   if (!isAlive(pid)) return "not-running";
-  process.kill(pid!, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline) {
-    if (!isAlive(pid)) return "stopped";
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  // Connect before signalling, so the exit cannot happen between the two.
+  const signal = await connectExitSignal(pid!);
+  const exitedWithin = (ms: number) => (signal ? settlesWithin(signal.exited, ms) : goneWithin(pid!, ms));
   try {
-    process.kill(pid!, "SIGKILL");
-  } catch {
-    // already gone
+    try {
+      process.kill(pid!, "SIGTERM");
+    } catch {
+      return "not-running"; // exited between the check and the signal
+    }
+    if (await exitedWithin(graceMs)) return "stopped";
+    try {
+      process.kill(pid!, "SIGKILL");
+    } catch {
+      return "stopped"; // exited just as the grace ran out
+    }
+    await exitedWithin(5_000);
+    return "killed";
+  } finally {
+    signal?.socket.destroy();
   }
-  return "killed";
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { createServer, connect, type Server } from "node:net";
 import { writeJsonAtomic } from "./process-utils.ts";
+import { holdExitSignal } from "./exit-signal.ts";
 
 export interface Route {
   name: string;
@@ -24,6 +25,8 @@ if (!routesFile || !stateFile) {
   console.error("usage: router-main.ts <routes.json> <state.json>");
   process.exit(2);
 }
+// A stopper in another process learns of our exit from this socket closing (see exit-signal.ts).
+void holdExitSignal();
 
 const listeners = new Map<string, { server: Server; route: Route }>();
 let generation = -1;

@@ -1,6 +1,7 @@
 import { DeployError } from "../errors.ts";
 import type { LocalPaths } from "./paths.ts";
 import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, writeJsonAtomic } from "./process-utils.ts";
+import { waitFor } from "./wait.ts";
 import type { Route, RoutesFile } from "./router-main.ts";
 import { localPortVar } from "../config/app-keys.ts";
 
@@ -20,14 +21,13 @@ export function routerPid(paths: LocalPaths): number | undefined {
 }
 
 async function waitForGeneration(paths: LocalPaths, pid: number, generation: number, route: Route): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
+  // The router writes its state after applying routes.json; read it with a short backoff.
+  const seen = await waitFor(async () => {
     const s = readJson<RouterState>(paths.routerState);
-    if (s?.pid === pid && s.generation === generation) return;
-    if (s?.pid === pid && s.error) break;
-    if (!isAlive(pid)) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    const applied = s?.pid === pid && s.generation === generation;
+    return { ok: applied || (s?.pid === pid && !!s.error) || !isAlive(pid), applied };
+  }, 10_000);
+  if (seen.applied) return;
   const s = readJson<RouterState>(paths.routerState);
   const inUse = /EADDRINUSE/.test(s?.error ?? "");
   throw new DeployError(

@@ -7,12 +7,15 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeJsonAtomic } from "./process-utils.ts";
+import { holdExitSignal } from "./exit-signal.ts";
 
 const [stateFile, cwd, sep, ...argv] = process.argv.slice(2);
 if (!stateFile || !cwd || sep !== "--" || argv.length === 0) {
   console.error("usage: supervisor-main.ts <state.json> <cwd> -- <command...>");
   process.exit(2);
 }
+// A stopper in another process learns of our exit from this socket closing (see exit-signal.ts).
+void holdExitSignal();
 
 const MAX_RESTARTS_PER_MINUTE = 5;
 const STOP_GRACE_MS = 10_000;

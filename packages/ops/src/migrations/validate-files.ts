@@ -114,13 +114,17 @@ export function splitSqlStatements(sql: string): SqlStatement[] {
   let code = "";
   let start = 0;
   let i = 0;
+  // Lines are counted forward from the last statement, so a file of many statements stays linear.
+  let line = 1;
+  let countedTo = 0;
   const blank = (s: string) => s.replace(/[^\n]/g, " ");
   const flush = (end: number) => {
     const text = sql.slice(start, end);
     const firstToken = code.search(/\S/);
     if (firstToken >= 0) {
-      const before = sql.slice(0, start + firstToken);
-      statements.push({ text, code, line: before.split("\n").length });
+      const at = start + firstToken;
+      for (; countedTo < at; countedTo++) if (sql.charCodeAt(countedTo) === 10) line++;
+      statements.push({ text, code, line });
     }
     code = "";
     start = end + 1;
@@ -322,6 +326,18 @@ function proposeRenames(files: Loaded[]): string {
   return renames.length <= 5 ? renames.join(", ") : `${renames.slice(0, 5).join(", ")}, … (${renames.length} files)`;
 }
 
+/** `items` grouped by `key`, in first-seen order; each item is appended once (O(n)). */
+function groupBy<K, T>(items: T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /** The id rules: ids are exactly 1..N (validation.js, `id === index` after the built-in id 0). */
 function checkIds(dir: string, loaded: Loaded[]): CheckResult[] {
   const results: CheckResult[] = [];
@@ -346,8 +362,7 @@ function checkIds(dir: string, loaded: Loaded[]): CheckResult[] {
       fix: "rename the files to a sequence (1_<name>.sql, 2_<name>.sql, …) in the order they must run",
     });
   }
-  const byId = new Map<number, Loaded[]>();
-  for (const f of loaded) byId.set(f.id, [...(byId.get(f.id) ?? []), f]);
+  const byId = groupBy(loaded, (f) => f.id);
   for (const [id, files] of [...byId].sort((a, b) => a[0] - b[0])) {
     if (files.length < 2) continue;
     const upDown = files.some((f) => /(^|[._-])(up|down)$/i.test(f.name));
@@ -362,8 +377,11 @@ function checkIds(dir: string, loaded: Loaded[]): CheckResult[] {
     });
   }
   const present = new Set(sequence.filter((f) => f.id >= 1).map((f) => f.id));
+  // The highest id once (a loop, not Math.max(...present): no spread of thousands of arguments).
+  let highest = 0;
+  for (const id of present) if (id > highest) highest = id;
   const missing: number[] = [];
-  for (let id = 1; id <= Math.max(0, ...present); id++) if (!present.has(id)) missing.push(id);
+  for (let id = 1; id <= highest; id++) if (!present.has(id)) missing.push(id);
   if (missing.length > 0) {
     const shown =
       missing.length === 1
@@ -398,9 +416,7 @@ function checkNames(loaded: Loaded[]): CheckResult[] {
       });
     }
   }
-  const byName = new Map<string, Loaded[]>();
-  for (const f of loaded) byName.set(f.name, [...(byName.get(f.name) ?? []), f]);
-  for (const [name, files] of byName) {
+  for (const [name, files] of groupBy(loaded, (f) => f.name)) {
     if (files.length < 2) continue;
     results.push({
       id: "migrations.name",
@@ -426,23 +442,43 @@ function checkNames(loaded: Loaded[]): CheckResult[] {
  * warn (dotfiles such as `.gitattributes` are left alone).
  */
 export async function validateMigrationFiles(dir: string): Promise<CheckResult[]> {
+  return (await inspectMigrationFolder(dir)).results;
+}
+
+/** What {@link inspectMigrationFolder} found: the check results and the files the library would load. */
+export interface MigrationFolder {
+  /** Exactly what {@link validateMigrationFiles} returns. */
+  results: CheckResult[];
+  /** The loaded files sorted by id, then name (as {@link listMigrationFiles}); meaningful only when no result fails. */
+  files: MigrationFileEntry[];
+}
+
+/**
+ * {@link validateMigrationFiles} and {@link listMigrationFiles} from one read of `dir`, so a step
+ * that needs both (migrate) reads and checks the folder once. O(n) in the number of files plus
+ * their bytes. Never throws for folder problems (they are `fail` results, with `files` empty).
+ */
+export async function inspectMigrationFolder(dir: string): Promise<MigrationFolder> {
   let entries: Dirent[];
   try {
     if (!(await stat(dir)).isDirectory()) {
-      return [{ id: "migrations.folder", status: "fail", message: `${dir} is not a folder`, where: dir, fix: "point the migrate step at the migrations folder" }];
+      return { files: [], results: [{ id: "migrations.folder", status: "fail", message: `${dir} is not a folder`, where: dir, fix: "point the migrate step at the migrations folder" }] };
     }
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return [
-      {
-        id: "migrations.folder",
-        status: "fail",
-        message: code === "ENOENT" ? `the migrations folder ${dir} does not exist` : `cannot read the migrations folder ${dir} (${code ?? String(err)})`,
-        where: dir,
-        fix: "create the folder with 1_<name>.sql in it, or point the migrate step at the right folder",
-      },
-    ];
+    return {
+      files: [],
+      results: [
+        {
+          id: "migrations.folder",
+          status: "fail",
+          message: code === "ENOENT" ? `the migrations folder ${dir} does not exist` : `cannot read the migrations folder ${dir} (${code ?? String(err)})`,
+          where: dir,
+          fix: "create the folder with 1_<name>.sql in it, or point the migrate step at the right folder",
+        },
+      ],
+    };
   }
 
   const results: CheckResult[] = [];
@@ -533,5 +569,8 @@ export async function validateMigrationFiles(dir: string): Promise<CheckResult[]
       where: dir,
     });
   }
-  return results;
+  const files = loaded
+    .sort((a, b) => a.id - b.id || a.fileName.localeCompare(b.fileName))
+    .map(({ id, name, fileName, path }) => ({ id, name, fileName, path }));
+  return { results, files };
 }

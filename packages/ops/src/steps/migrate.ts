@@ -3,8 +3,8 @@ import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { connectPg, urlWhere } from "../db/connect.ts";
 import { MigrationError } from "../errors.ts";
-import { assertNoHashDrift, listMigrationFiles, pendingMigrations, readAppliedMigrations, runMigrations } from "../migrations/run-migrations.ts";
-import { validateMigrationFiles } from "../migrations/validate-files.ts";
+import { assertNoHashDrift, pendingMigrations, readAppliedMigrations, runMigrations } from "../migrations/run-migrations.ts";
+import { inspectMigrationFolder } from "../migrations/validate-files.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
@@ -38,13 +38,16 @@ async function connect(ctx: OpsContext, start: boolean) {
 }
 
 /**
- * Checks every migration file against postgres-migrations' rules and ours, without connecting.
+ * Checks every migration file against postgres-migrations' rules and ours, without connecting,
+ * reading the folder once.
  * @returns the migrations folder and its files.
  * @throws {MigrationError} naming the first problem (all are printed).
  */
 export async function assertMigrationFilesValid(ctx: OpsContext) {
   const dir = join(ctx.env.repoRoot, ctx.config.migrationsDir);
-  const problems = (await validateMigrationFiles(dir)).filter((r) => r.status === "fail");
+  // One read of the folder gives both the checks and the file list.
+  const { results, files } = await inspectMigrationFolder(dir);
+  const problems = results.filter((r) => r.status === "fail");
   if (problems.length > 0) {
     for (const result of problems) ctx.reporter.emit({ kind: "check", result });
     throw new MigrationError(`${problems.length} migration file problem${problems.length > 1 ? "s" : ""}; nothing was applied`, {
@@ -52,7 +55,7 @@ export async function assertMigrationFilesValid(ctx: OpsContext) {
       fix: problems[0]!.fix ?? "Fix the files listed above.",
     });
   }
-  return { dir, files: await listMigrationFiles(dir) };
+  return { dir, files };
 }
 
 /** The applied migrations, read without writing; undefined when the database is not reachable in a dry run (a stopped local database). */

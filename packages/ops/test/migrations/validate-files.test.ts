@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { loadMigrationFiles } from "postgres-migrations";
 import { afterEach, describe, expect, it } from "vitest";
 import {
+  inspectMigrationFolder,
   listMigrationFiles,
   migrationFileHash,
   parseMigrationFileName,
@@ -383,5 +384,33 @@ describe("migrationFileHash and listMigrationFiles", () => {
     const dir = await folder({ "seed.sql": SQL });
     await expect(listMigrationFiles(dir)).rejects.toMatchObject({ code: "E_MIGRATION", where: join(dir, "seed.sql") });
     await expect(listMigrationFiles(join(dir, "nope"))).rejects.toMatchObject({ code: "E_MIGRATION" });
+  });
+});
+
+describe("validateMigrationFiles at 2,000 files (linear checks find the same problems)", () => {
+  /** 1..n, each `<id>_m<id>.sql`, minus `drop`, plus `extra`. */
+  function many(n: number, drop: number[], extra: Record<string, string>): Record<string, string> {
+    const files: Record<string, string> = {};
+    for (let id = 1; id <= n; id++) if (!drop.includes(id)) files[`${id}_m${id}.sql`] = SQL;
+    return { ...files, ...extra };
+  }
+
+  it("passes a clean 1..2000 folder and lists its files in id order", async () => {
+    const dir = await folder(many(2000, [], {}));
+    const { results, files } = await inspectMigrationFolder(dir);
+    expect(results).toEqual([{ id: "migrations.files", status: "pass", message: `2000 migrations (ids 1..2000) in ${dir} follow the postgres-migrations 5.3.0 rules`, where: dir }]);
+    expect(files).toHaveLength(2000);
+    expect(files[1999]).toEqual({ id: 2000, name: "m2000", fileName: "2000_m2000.sql", path: join(dir, "2000_m2000.sql") });
+    expect(files).toEqual(await listMigrationFiles(dir));
+  });
+
+  it("reports the gaps, the duplicate id and the shared name among 2,000 files", async () => {
+    // Ids 7 and 1500 missing; 1999 twice; "m10" stored by both 10_m10.sql and 2001_m10.sql.
+    const dir = await folder(many(2000, [7, 1500], { "1999_again.sql": SQL, "2001_m10.sql": SQL }));
+    expect(fails(await validateMigrationFiles(dir)).map((r) => r.message)).toEqual([
+      "duplicate id 1999: 1999_again.sql, 1999_m1999.sql",
+      "missing ids 7, 1500: ids must be consecutive from 1 (postgres-migrations fails with Found a non-consecutive migration ID)",
+      'stored name "m10" is used by 10_m10.sql, 2001_m10.sql; migrations.name is UNIQUE, so the second one fails after its SQL has run',
+    ]);
   });
 });
