@@ -1,5 +1,5 @@
-import pg from "pg";
-import pRetry, { AbortError } from "p-retry";
+// Types only at load time: pg and p-retry are imported when a connection is opened.
+import type pg from "pg";
 import { OpsError } from "../errors.ts";
 import type { Secret } from "../secrets/secret.ts";
 import { classifyConnectError } from "../neon/migration-url.ts";
@@ -30,9 +30,10 @@ const PERMANENT = new Set(["28P01", "28000", "3D000", "42501"]);
 export async function connectPg(url: Secret, opts: ConnectOptions): Promise<pg.Client> {
   const attempts = opts.attempts ?? 4;
   let delayMs = 1000;
+  const [{ default: pgModule }, { default: pRetry, AbortError }] = await Promise.all([import("pg"), import("p-retry")]);
   return pRetry(
     async () => {
-      const client = new pg.Client({
+      const client = new pgModule.Client({
         connectionString: explicitSslMode(url.reveal()),
         connectionTimeoutMillis: opts.connectTimeoutMs,
         application_name: opts.applicationName ?? "deploy-ops",

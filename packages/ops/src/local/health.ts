@@ -1,6 +1,6 @@
 import { join } from "node:path";
-import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
+// Types only at load time: gRPC is imported when a health check runs (`ops:status` with nothing running loads none of it).
+import type * as grpc from "@grpc/grpc-js";
 
 /** grpc.health.v1 status names, plus UNREACHABLE when no answer came. */
 export type GrpcHealth = "SERVING" | "NOT_SERVING" | "UNKNOWN" | "SERVICE_UNKNOWN" | "UNREACHABLE";
@@ -11,7 +11,8 @@ type HealthClient = grpc.Client & {
 
 const healthCtorCache = new Map<string, grpc.ServiceClientConstructor>();
 
-function healthCtor(protoRoot: string): grpc.ServiceClientConstructor {
+async function healthCtor(protoRoot: string): Promise<{ Ctor: grpc.ServiceClientConstructor; insecure: () => grpc.ChannelCredentials }> {
+  const [grpc, protoLoader] = await Promise.all([import("@grpc/grpc-js"), import("@grpc/proto-loader")]);
   let ctor = healthCtorCache.get(protoRoot);
   if (!ctor) {
     const def = protoLoader.loadSync(join(protoRoot, "grpc/health/v1/health.proto"), { includeDirs: [protoRoot], enums: String });
@@ -19,7 +20,7 @@ function healthCtor(protoRoot: string): grpc.ServiceClientConstructor {
     ctor = pkg.grpc.health.v1.Health;
     healthCtorCache.set(protoRoot, ctor);
   }
-  return ctor;
+  return { Ctor: ctor, insecure: () => grpc.credentials.createInsecure() };
 }
 
 /**
@@ -30,8 +31,8 @@ export async function checkGrpcHealth(
   address: string,
   opts: { protoRoot: string; service?: string; timeoutMs?: number },
 ): Promise<{ status: GrpcHealth; reason?: string }> {
-  const Ctor = healthCtor(opts.protoRoot);
-  const client = new Ctor(address, grpc.credentials.createInsecure()) as unknown as HealthClient;
+  const { Ctor, insecure } = await healthCtor(opts.protoRoot);
+  const client = new Ctor(address, insecure()) as unknown as HealthClient;
   try {
     return await new Promise((resolve) => {
       client.Check({ service: opts.service ?? "" }, { deadline: new Date(Date.now() + (opts.timeoutMs ?? 2000)) }, (err, res) => {

@@ -2,7 +2,6 @@ import { mkdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { dirname, join, parse } from "node:path";
-import lockfile from "proper-lockfile";
 import { DeployError } from "../errors.ts";
 import { Secret } from "../secrets/secret.ts";
 import type { LocalPaths } from "./paths.ts";
@@ -80,6 +79,7 @@ export async function ensureLocalPostgres(
 ): Promise<{ started: boolean; state: PostgresState }> {
   mkdirSync(paths.postgresDir, { recursive: true });
   // Two cold starts at once would both run initdb on one folder: the second waits for the first.
+  const { default: lockfile } = await import("proper-lockfile"); // only starting the database takes this lock
   const release = await lockfile.lock(paths.postgresDir, {
     lockfilePath: join(paths.postgresDir, "start.lock"),
     realpath: false,

@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import type pg from "pg";
-import { migrate } from "postgres-migrations";
 import { MigrationError } from "../errors.ts";
 import { explainHashDrift, type AppliedMigration } from "./hash-drift.ts";
 import { listMigrationFiles, type MigrationFileEntry } from "./validate-files.ts";
@@ -102,6 +101,7 @@ export async function runMigrations(client: pg.Client, dir: string, opts: RunMig
     abort?.(new MigrationError(`migrations did not finish within ${opts.deadlineMs} ms`, { fix: "Check for long-running statements or locks on the tables being migrated; postgres-migrations rolls back the migration that was cut off." }));
   }, opts.deadlineMs);
   try {
+    const { migrate } = await import("postgres-migrations"); // only the migrate step loads the library
     const applied = await Promise.race([migrate({ client }, dir, { logger }), aborted]);
     return applied.map((m) => m.fileName);
   } catch (err) {

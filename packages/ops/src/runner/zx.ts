@@ -1,4 +1,3 @@
-import { $ } from "zx";
 import { LineBuffer } from "../logs/lines.ts";
 import { Secret } from "../secrets/secret.ts";
 import type { Cmd, RunOptions, RunResult, Runner } from "./types.ts";
@@ -11,6 +10,7 @@ import { displayCommand } from "./types.ts";
  */
 export function createZxRunner(baseEnv: Readonly<Record<string, string | undefined>>): Runner {
   return async (cmd: Cmd, opts: RunOptions = {}): Promise<RunResult> => {
+    const { $ } = await import("zx"); // loaded on the first command, not by steps that run none
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
     for (const [k, v] of Object.entries(cmd.env ?? {})) {
