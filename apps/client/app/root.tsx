@@ -31,6 +31,7 @@ export function Layout({ children }: { children: ReactNode }) {
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <Meta />
         <Links />
+        {/* biome-ignore lint/security/noDangerouslySetInnerHtml: our own bundled stylesheet, no user input */}
         <style dangerouslySetInnerHTML={{ __html: css }} />
       </head>
       <body>

@@ -36,7 +36,7 @@ async function bench(name: string, input: string, iterations: number, bytes: num
 const rand = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26))).join("");
 const secrets = Array.from({ length: 20 }, (_, i) => new Secret(`tok_${i}_${rand(32)}`));
 const logLine = "2026-11-29T12:00:00Z info request served path=/healthz status=200 duration_ms=3 release=20261129-120000-abcd\n";
-const log = logLine.repeat(Math.ceil((5 * 1024 * 1024) / logLine.length)) + `leak ${secrets[7]!.reveal()}\n`;
+const log = `${logLine.repeat(Math.ceil((5 * 1024 * 1024) / logLine.length))}leak ${secrets[7]!.reveal()}\n`;
 const redactor = createRedactor(secrets);
 
 const entries = Array.from({ length: 200 }, (_, i) => ({ key: `KEY_${i}`, value: new Secret(i % 10 === 0 ? `-----BEGIN X-----\n${rand(64)}\n-----END X-----\n` : `v$${rand(40)} #x "q"`) }));

@@ -3,7 +3,7 @@ import type { OpsEnv } from "./env.ts";
 import type { Reporter } from "./output/reporter.ts";
 import type { Runner } from "./runner/types.ts";
 import type { Secret } from "./secrets/secret.ts";
-import { RunStore } from "./state/run-state.ts";
+import type { RunStore } from "./state/run-state.ts";
 import type { Target } from "./target/target.ts";
 
 /** Flags every command understands. */

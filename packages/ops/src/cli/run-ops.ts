@@ -165,6 +165,7 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       const shown = await command.onFailure(ctx, err).catch((hookErr: unknown) => {
         reporter.emit({ kind: "warn", message: `could not record the failure: ${(hookErr as Error).message}` });
       });
+      // biome-ignore lint/suspicious/noCatchAssign: the error the failure handler replaces is the one reported
       if (shown instanceof OpsError) err = shown;
     }
     if (err instanceof OpsError) {

@@ -10,7 +10,7 @@ function strictObject<T extends z.ZodRawShape>(shape: T) {
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? issue.keys.map((k) => `unknown key "${k}"${didYouMean(k, known)}`).join("; ") + ` (known keys: ${known.join(", ")})`
+        ? `${issue.keys.map((k) => `unknown key "${k}"${didYouMean(k, known)}`).join("; ")} (known keys: ${known.join(", ")})`
         : undefined,
   });
 }

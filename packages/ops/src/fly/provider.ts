@@ -101,7 +101,7 @@ export class FlyProvider {
     let imageRef = emitted?.image_ref;
     if (version === undefined || imageRef === undefined) {
       const latest = currentRelease(await this.releases(app));
-      if (!latest) throw new DeployError(`fly deploy of ${flyApp} exited 0 but no complete release is listed`, { where: flyApp, fix: "Check `fly releases -a " + flyApp + "`." });
+      if (!latest) throw new DeployError(`fly deploy of ${flyApp} exited 0 but no complete release is listed`, { where: flyApp, fix: `Check \`fly releases -a ${flyApp}\`.` });
       version = latest.Version;
       imageRef = latest.ImageRef;
     }

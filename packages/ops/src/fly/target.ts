@@ -81,7 +81,8 @@ export class FlyTarget implements Target {
 
   /** appsEnv, flyctl and the provider, read on first use (apps.env is parsed once). */
   private get fly() {
-    return (this.pieces ??= flyTarget(this.ctx));
+    this.pieces ??= flyTarget(this.ctx);
+    return this.pieces;
   }
   private pieces: ReturnType<typeof flyTarget> | undefined;
 

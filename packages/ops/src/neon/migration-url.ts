@@ -41,7 +41,7 @@ const KNOWN_SSLMODES = new Set(["disable", "allow", "prefer", "require", "verify
 /** URL parameters node-postgres turns into its `ssl` setting (pg-connection-string). */
 const URL_TLS_PARAMS = ["sslmode", "ssl", "sslcert", "sslkey", "sslrootcert"];
 /** Query parameters that carry secrets. */
-const SECRET_PARAMS = /^(password|sslpassword)$/i;
+const _SECRET_PARAMS = /^(password|sslpassword)$/i;
 const LOCAL_HOSTS = /^(localhost|127(\.\d{1,3}){3}|\[?::1\]?|\/.*)$/;
 
 /** Whether `host` is a Neon endpoint host (`ep-….<region>.aws.neon.tech`, `….azure.neon.tech`). */

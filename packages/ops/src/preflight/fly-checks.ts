@@ -39,7 +39,10 @@ interface FlySession {
 const sessions = new WeakMap<OpsContext, Promise<FlySession>>();
 const flySession = (ctx: OpsContext): Promise<FlySession> => {
   let p = sessions.get(ctx);
-  if (!p) sessions.set(ctx, (p = probeFlySession(ctx)));
+  if (!p) {
+    p = probeFlySession(ctx);
+    sessions.set(ctx, p);
+  }
   return p;
 };
 

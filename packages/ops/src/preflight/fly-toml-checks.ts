@@ -283,7 +283,7 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
 
   if (isTable(service)) {
     const checks = tables(service.checks);
-    checks.forEach((check, index) => results.push(...checkServiceCheckDurations(check, `[[http_service.checks]][${index}]`, where, "nanoseconds")));
+    checks.forEach((check, index) => { results.push(...checkServiceCheckDurations(check, `[[http_service.checks]][${index}]`, where, "nanoseconds")); });
     if (healthPath !== undefined && !checks.some((k) => k.path === healthPath)) {
       results.push({
         id: `fly.${app}.healthcheck`,
@@ -295,8 +295,8 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
     }
   }
   for (const [index, svc] of tables(doc.services).entries()) {
-    tables(svc.http_checks).forEach((c, i) => results.push(...checkServiceCheckDurations(c, `[[services]][${index}].http_checks[${i}]`, where, "ms")));
-    tables(svc.tcp_checks).forEach((c, i) => results.push(...checkServiceCheckDurations(c, `[[services]][${index}].tcp_checks[${i}]`, where, "ms")));
+    tables(svc.http_checks).forEach((c, i) => { results.push(...checkServiceCheckDurations(c, `[[services]][${index}].http_checks[${i}]`, where, "ms")); });
+    tables(svc.tcp_checks).forEach((c, i) => { results.push(...checkServiceCheckDurations(c, `[[services]][${index}].tcp_checks[${i}]`, where, "ms")); });
   }
   results.push(...checkTopLevelChecks(doc, where));
   if (!results.some((r) => r.status === "fail")) {

@@ -374,12 +374,12 @@ function readTripleQuoted(
     checkTrailer(cursor, key, openIndex, firstRest.slice(close + 3));
     return { value: firstRest.slice(0, close), nextIndex: openIndex + 1 };
   }
-  let out = firstRest + "\n";
+  let out = `${firstRest}\n`;
   for (let index = openIndex + 1; index < cursor.lines.length; index++) {
     const text = cursor.lines[index] ?? "";
     const end = text.indexOf('"""');
     if (end === -1) {
-      out += text + "\n";
+      out += `${text}\n`;
       continue;
     }
     checkTrailer(cursor, key, index, text.slice(end + 3));

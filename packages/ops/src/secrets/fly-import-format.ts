@@ -108,7 +108,7 @@ export function parseFlyImport(stdin: string): FlyImportParse {
         blockKey = null;
         blockValue = "";
       } else {
-        blockValue += line + "\n";
+        blockValue += `${line}\n`;
       }
       continue;
     }
@@ -125,7 +125,7 @@ export function parseFlyImport(stdin: string): FlyImportParse {
       pairs.set(key, value.slice(3, -3));
     } else if (value.startsWith(TRIPLE)) {
       blockKey = key;
-      blockValue = value.slice(3) + "\n";
+      blockValue = `${value.slice(3)}\n`;
     } else {
       for (const q of ['"', "'"]) {
         if (value.startsWith(q) && value.endsWith(q)) {

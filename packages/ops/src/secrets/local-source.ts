@@ -9,7 +9,7 @@ import { localPaths } from "../local/paths.ts";
 import { writeSecretFileAtomic } from "./atomic-file.ts";
 import { parseSecretsFile } from "./dotenv-dialect.ts";
 import { generateSecretValue } from "./fingerprint.ts";
-import { Secret } from "./secret.ts";
+import type { Secret } from "./secret.ts";
 
 /** Internal key of the local Postgres superuser password in the generated file. */
 export const LOCAL_PG_PASSWORD_KEY = "OPS_LOCAL_PG_PASSWORD";

@@ -22,7 +22,7 @@ const threeApps = parseOpsConfig({
 });
 
 const roots: string[] = [];
-afterAll(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(() => roots.splice(0).forEach((r) => { rmSync(r, { recursive: true, force: true }); }));
 function repoWith(appsEnv: string): string {
   const root = mkdtempSync(join(tmpdir(), "three-apps-"));
   roots.push(root);

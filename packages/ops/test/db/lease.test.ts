@@ -1,18 +1,13 @@
 import { resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseOpsConfig } from "../../src/config/load.ts";
 import type { OpsContext } from "../../src/context.ts";
 import { acquireLock, readLock } from "../../src/db/lock.ts";
 import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
-import { readOpsEnv } from "../../src/env.ts";
-import { createReporter } from "../../src/output/reporter.ts";
 import { keepLease } from "../../src/pipeline/run.ts";
-import { createRedactor } from "../../src/secrets/redactor.ts";
-import { Secret } from "../../src/secrets/secret.ts";
 import { createTestDatabase, type TestDatabase } from "../setup/pg.ts";
 import { testContext } from "../setup/context.ts";
 
-const repoRoot = resolve(import.meta.dirname, "../../../..");
+const _repoRoot = resolve(import.meta.dirname, "../../../..");
 let db: TestDatabase;
 
 beforeAll(async () => {

@@ -222,7 +222,9 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
   });
 
   it("C-22: a backend that ends up with a public IP fails its deploy, naming the addresses", async () => {
-    updateFakeFlyState(flyState, (s) => void (s.knobs.allocatePublicIpsFor = [BACKEND]));
+    updateFakeFlyState(flyState, (s) => {
+      s.knobs.allocatePublicIpsFor = [BACKEND];
+    });
     const res = await pipeline();
     updateFakeFlyState(flyState, (s) => {
       s.knobs.allocatePublicIpsFor = [];
@@ -253,9 +255,13 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
   });
 
   it("a health-check timeout on Fly fails the deploy, says what Fly kept, and releases the lock", async () => {
-    updateFakeFlyState(flyState, (s) => void (s.knobs.failHealthFor = [CLIENT]));
+    updateFakeFlyState(flyState, (s) => {
+      s.knobs.failHealthFor = [CLIENT];
+    });
     const res = await pipeline();
-    updateFakeFlyState(flyState, (s) => void (s.knobs.failHealthFor = []));
+    updateFakeFlyState(flyState, (s) => {
+      s.knobs.failHealthFor = [];
+    });
     expect(res.failedAt).toBe("deploy");
     expect(res.code).toBe(1);
     expect(res.out).toContain(`fly deploy of ${CLIENT} failed: flyctl error`);
@@ -290,11 +296,15 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
   });
 
   it("C-08: flyctl echoing stdin and failing leaks no value into our output", async () => {
-    updateFakeFlyState(flyState, (s) => void (s.knobs.echoStdinAndFailFor = [BACKEND]));
+    updateFakeFlyState(flyState, (s) => {
+      s.knobs.echoStdinAndFailFor = [BACKEND];
+    });
     const file = join(repo.dir, ".env.production");
     writeFileSync(file, readText(file).replace("GREETING=hello again", "GREETING=hello once more"), { mode: 0o600 });
     const res = await repo.script("secrets", ["sync"], { ...env, OPS_VERBOSE: "1" });
-    updateFakeFlyState(flyState, (s) => void (s.knobs.echoStdinAndFailFor = []));
+    updateFakeFlyState(flyState, (s) => {
+      s.knobs.echoStdinAndFailFor = [];
+    });
     expect(res.code).toBe(1);
     expect(res.out).toContain(`staging 1 secrets on ${BACKEND} failed`);
     // verbose mode printed what flyctl echoed, with the values replaced

@@ -99,9 +99,13 @@ describe("fly: recovering from failures (stand-ins)", () => {
   it("a client deploy that fails after the backend shipped rolls the backend back (onDeployFailure default) and says what serves", async () => {
     const toml = readFileSync(clientToml, "utf8");
     writeFileSync(clientToml, toml.replace('[deploy]\n  strategy = "rolling"', '[deploy]\n  strategy = "rolling"\n  release_command = "node -e 0"'));
-    knobs((k) => void (k.failReleaseCommandFor = [CLIENT]));
+    knobs((k) => {
+      k.failReleaseCommandFor = [CLIENT];
+    });
     const res = await runPipeline(repo, env);
-    knobs((k) => void (k.failReleaseCommandFor = []));
+    knobs((k) => {
+      k.failReleaseCommandFor = [];
+    });
     writeFileSync(clientToml, toml);
     const runId = runIdOf(res.out);
     expect(res.failedAt).toBe("deploy");
@@ -118,9 +122,13 @@ describe("fly: recovering from failures (stand-ins)", () => {
 
   it("with onDeployFailure: stop, a rolling deploy that fails halfway is left mixed and named so, with the commands back", async () => {
     repo.setConfig((t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,").replace('  publicApp: "client",', '  publicApp: "client",\n  onDeployFailure: "stop",'));
-    knobs((k) => void (k.failHealthFor = [CLIENT]));
+    knobs((k) => {
+      k.failHealthFor = [CLIENT];
+    });
     const res = await runPipeline(repo, env);
-    knobs((k) => void (k.failHealthFor = []));
+    knobs((k) => {
+      k.failHealthFor = [];
+    });
     repo.setConfig((t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,"));
     const runId = runIdOf(res.out);
     expect(res.failedAt).toBe("deploy");
@@ -153,7 +161,9 @@ describe("fly: recovering from failures (stand-ins)", () => {
   });
 
   it("a rollback to a release made by hand (no run id) sets and expects v<version>, and is recorded as succeeded", async () => {
-    knobs((k) => void (k.knownImages = [HAND_IMAGE]));
+    knobs((k) => {
+      k.knownImages = [HAND_IMAGE];
+    });
     const hand = await runFly(["deploy", "-c", "infra/fly/client.fly.toml", "-a", CLIENT, "--image", HAND_IMAGE, "--yes"], { statePath: flyState, cwd: repo.dir, env: { FLY_API_TOKEN: TOKEN } });
     expect(hand.code, hand.stderr).toBe(0);
     const handVersion = app(CLIENT).releases.find((r) => r.ImageRef === HAND_IMAGE)!.Version;
@@ -172,9 +182,13 @@ describe("fly: recovering from failures (stand-ins)", () => {
 
   it("a secrets apply that fails on the second app names the split key, the live and the staged apps, and the command that applies the rest", async () => {
     secretsFile(NEXT_TOKEN);
-    knobs((k) => void (k.failHealthFor = [CLIENT]));
+    knobs((k) => {
+      k.failHealthFor = [CLIENT];
+    });
     const res = await repo.script("secrets", ["sync"], env);
-    knobs((k) => void (k.failHealthFor = []));
+    knobs((k) => {
+      k.failHealthFor = [];
+    });
     expect(res.code).toBe(1);
     expect(res.out).toContain(`applying staged secrets failed on ${CLIENT}`);
     expect(res.out).toContain(`${BACKEND}: BACKEND_AUTH_TOKEN new and live`);

@@ -68,6 +68,7 @@ export function filesUnder(dir: string): string[] {
 
 export const readText = (p: string) => readFileSync(p, "utf8");
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read whatever JSON the app returns
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
   const res = await fetch(url);
   const text = await res.text();

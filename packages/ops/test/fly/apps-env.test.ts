@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { appsEnvPath, loadFlyAppsEnv } from "../../src/fly/apps-env.ts";
 
 const roots: string[] = [];
-afterAll(() => roots.splice(0).forEach((r) => rmSync(r, { recursive: true, force: true })));
+afterAll(() => roots.splice(0).forEach((r) => { rmSync(r, { recursive: true, force: true }); }));
 
 function repoWith(file: string, text: string) {
   const root = mkdtempSync(join(tmpdir(), "apps-env-"));

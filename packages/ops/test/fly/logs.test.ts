@@ -58,7 +58,7 @@ describe("pnpm ops:logs on the fly target", () => {
   it("--follow streams each line as flyctl prints it and ends cleanly when the signal aborts", async () => {
     let seenOpts: RunOptions | undefined;
     let stopped: (() => void) | undefined;
-    const runner: Runner = (cmd, opts) => {
+    const runner: Runner = (_cmd, opts) => {
       seenOpts = opts;
       for (const line of flyOut.split("\n")) opts!.onStdoutLine!(line);
       // flyctl keeps streaming until it is killed: resolve only on abort, as the zx runner does.

@@ -50,7 +50,7 @@ describe("selectLogLines: -n, --since, --grep", () => {
   it("--grep filters before -n counts", () => {
     expect(selectLogLines(log, { lines: 1, grep: /listening/ }).lines).toEqual(["client release=r1 listening"]);
     expect(selectLogLines(log, { lines: 10, grep: /restarting|Error/ }).lines).toEqual([log[2], log[3]]);
-    expect(selectLogLines(log, { lines: 10, grep: /^    at/, sinceEpochMs: Date.parse("2026-12-04T17:05:00Z") }).lines).toEqual([log[4]]);
+    expect(selectLogLines(log, { lines: 10, grep: /^ {4}at/, sinceEpochMs: Date.parse("2026-12-04T17:05:00Z") }).lines).toEqual([log[4]]);
   });
 
   it("a log without any timestamp cannot be cut by --since: it is selected without it and marked undated", () => {

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ConfigError, OpsError } from "../../src/errors.ts";
+import { ConfigError, type OpsError } from "../../src/errors.ts";
 import { createNeonClient, DEFAULT_NEON_API_HOST, NeonApiError, neonApiHostFrom, type NeonRetryInfo } from "../../src/neon/client.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";

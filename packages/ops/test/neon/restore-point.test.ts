@@ -1,7 +1,7 @@
 import { inspect } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OpsError, RollbackError } from "../../src/errors.ts";
-import { createNeonClient, NeonApiError, type NeonClient } from "../../src/neon/client.ts";
+import { createNeonClient, type NeonApiError, type NeonClient } from "../../src/neon/client.ts";
 import {
   createRestorePoint,
   describeRestorePlan,

@@ -95,7 +95,7 @@ describe("oracle: pgx itself (test/fixtures/pgx-parse, the pgx version of apps/b
 
   it("pgx reads every passing case as written and sends no client-only option; every refused case it reads differently, fails on, or would send to the server", () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PG")));
-    const input = CASES.map((c) => `${c.meant}\t${url(c.written, c.query ?? "sslmode=require")}`).join("\n") + "\n";
+    const input = `${CASES.map((c) => `${c.meant}\t${url(c.written, c.query ?? "sslmode=require")}`).join("\n")}\n`;
     const out = execFileSync("go", ["run", "."], { cwd: fixture, input, env: { ...env, GOFLAGS: "-mod=readonly" }, encoding: "utf8", timeout: 240_000 });
     const results = out.trim().split("\n").map((l) => JSON.parse(l) as { ok: boolean; host?: string; database?: string; passwordMatch: boolean; runtimeParams?: string[] });
     expect(results).toHaveLength(CASES.length);

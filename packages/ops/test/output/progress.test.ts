@@ -27,6 +27,7 @@ function terminal(isTTY: boolean, extra: Partial<ReporterOptions> = {}) {
 const F = "[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]";
 
 /** What the terminal shows: each carriage return starts the line again. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips the erase-line escape the progress line writes
 const screen = (raw: string) => raw.split("\n").map((l) => l.split("\r").at(-1)!.replace(/\x1b\[2K/g, ""));
 
 describe("progress on a terminal", () => {
@@ -101,6 +102,7 @@ describe("no progress bytes without a terminal, in CI or with --json", () => {
     t.reporter.emit({ kind: "info", message: "client: started" });
     p.end();
     expect(t.out()).toBe("");
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the test asserts no terminal escape reaches non-TTY output
     expect(t.lines.join("\n")).not.toMatch(/[\r\x1b⠋⠙⠹]/);
     expect(t.lines).toEqual(["json" in extra ? JSON.stringify({ kind: "info", message: "client: started" }) : "  client: started"]);
   });

@@ -241,6 +241,7 @@ describe("checkDockerfile: the context and its .dockerignore", () => {
   });
 
   it("a variable in a COPY source is a warning, not a guess", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build-arg reference, not a JS template
     const r = check(BACKEND_OK.replace("COPY apps/backend/gen", "COPY ${SRC}/gen"), "backend");
     expect(fails(r)).toEqual([]);
     expect(warns(r)).toEqual([expect.objectContaining({ id: "dockerfile.copy-source", where: `${D}:8` })]);

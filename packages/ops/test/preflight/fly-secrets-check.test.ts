@@ -33,7 +33,7 @@ describe("checkFlySecrets", () => {
   });
 
   it("fails once listing every malformed line", async () => {
-    const { results } = await run(ALL + "oops\nBAD KEY=1\n");
+    const { results } = await run(`${ALL}oops\nBAD KEY=1\n`);
     const failed = results.filter((r) => r.status === "fail");
     expect(failed).toHaveLength(1);
     expect(failed[0]!.message).toMatch(/has 2 malformed lines:\n {2}.*:4: expected KEY=VALUE[^\n]*\n {2}.*:5: invalid key at column 4/);

@@ -92,12 +92,14 @@ describe("parseSecretsFile: unquoted values", () => {
   });
 
   it("keeps $, backslashes, = and inner quotes literally (C-07)", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the dialect keeps ${HOME} literally
     expect(values('ADMIN_HASH=$2b$10$abcdefghijklmnopqrstuv\nGREETING=hello world\nP=a\\nb\nQ=x=y\nR=it\'s "ok"\nS=${HOME}\n')).toEqual({
       ADMIN_HASH: "$2b$10$abcdefghijklmnopqrstuv",
       GREETING: "hello world",
       P: "a\\nb",
       Q: "x=y",
       R: "it's \"ok\"",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the dialect keeps ${HOME} literally
       S: "${HOME}",
     });
   });
@@ -242,7 +244,7 @@ describe("parseSecretsFile: encoding and line endings (C-04)", () => {
 
 describe("parseSecretsFile: every malformed line at once", () => {
   it("lists each malformed line with its number and key, and goes on after each", () => {
-    const text = ["GOOD=1", "BAD ONE=x", "DUP=1", "DUP=2", 'ESC="a\\qb"', "S='open", 'T="x" tail', "LAST=ok"].join("\n") + "\n";
+    const text = `${["GOOD=1", "BAD ONE=x", "DUP=1", "DUP=2", 'ESC="a\\qb"', "S='open", 'T="x" tail', "LAST=ok"].join("\n")}\n`;
     const error = errorOf(text, "prod.env");
     expect(error.message).toBe(
       [

@@ -136,7 +136,7 @@ describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
   });
 
   it("stops silently at a line longer than 65,535 bytes", () => {
-    const fits = "A=" + "x".repeat(FLY_MAX_LINE_BYTES - 2);
+    const fits = `A=${"x".repeat(FLY_MAX_LINE_BYTES - 2)}`;
     expect(pairsOf(`${fits}\nB=2`).A?.length).toBe(FLY_MAX_LINE_BYTES - 2);
     expect(pairsOf(fits).A?.length).toBe(FLY_MAX_LINE_BYTES - 2);
     const result = parseFlyImport(`A=1\nB=${"é".repeat(FLY_MAX_LINE_BYTES / 2)}\nC=3\n`);

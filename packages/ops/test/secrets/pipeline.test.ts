@@ -73,14 +73,17 @@ describe("field cases end to end", () => {
 
   it("property: any value written as an escaped double-quoted line reaches flyctl exactly, or is refused", () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
     const fragments = ["a", " ", "\t", "#", " #", '"', '"""', "'", "$", "\\", "=", "\n", "é", "🔑", "export "];
-    const escape = (v: string) => `"${v.replace(/[\\"$]/g, "\\$&").replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
+    const quoteValue = (v: string) => `"${v.replace(/[\\"$]/g, "\\$&").replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
     let sent = 0;
     for (let i = 0; i < 2000; i++) {
       let value = "";
       for (let n = Math.floor(random() * 10); n > 0; n--) value += fragments[Math.floor(random() * fragments.length)];
-      const { entries } = parseSecretsFile(`K=${escape(value)} # comment\n`);
+      const { entries } = parseSecretsFile(`K=${quoteValue(value)} # comment\n`);
       expect(entries[0]?.value.reveal()).toBe(value);
       let payload: string;
       try {

@@ -121,7 +121,9 @@ describe("first deploys (--ha, IP allocation only with services: internal/comman
   it("--no-public-ips with services allocates nothing; the C-22 knob allocates anyway", async () => {
     expect((await deployClient(["--no-public-ips"])).code).toBe(0);
     expect(app("web").ips).toEqual([]);
-    updateFakeFlyState(state, (s) => void (s.knobs.allocatePublicIpsFor = ["be"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.allocatePublicIpsFor = ["be"];
+    });
     expect((await deployBackend(["--no-public-ips"])).code).toBe(0);
     const ips = JSON.parse((await fly(["ips", "list", "--json", "-a", "be"])).stdout) as { Type: string }[];
     expect(ips.map((ip) => ip.Type).sort()).toEqual(["shared_v4", "v6"]);
@@ -150,7 +152,9 @@ describe("later deploys, failures and knobs (health waits, release_command)", ()
 
   it("health knob: waits, exits 1 with the timeout error; the updated machine keeps the new image; release failed", async () => {
     await deployClient(["--image-label", "c1"]);
-    updateFakeFlyState(state, (s) => void (s.knobs.failHealthFor = ["web"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.failHealthFor = ["web"];
+    });
     const res = await deployClient(["--image-label", "c2"], { env: { FLY_EMIT_RELEASE_JSON: "1" } });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/Error: timeout reached waiting for health checks to pass for machine ([0-9a-f]{14}): failed to get VM \1: Get "https:\/\/api\.machines\.dev\/v1\/apps\/web\/machines\/\1": context deadline exceeded\n$/);
@@ -173,7 +177,9 @@ describe("later deploys, failures and knobs (health waits, release_command)", ()
   });
 
   it("health knob on a first deploy: the created machine stays, with the new image", async () => {
-    updateFakeFlyState(state, (s) => void (s.knobs.failHealthFor = ["be"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.failHealthFor = ["be"];
+    });
     const res = await deployBackend(["--image-label", "b1"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^Error: timeout reached waiting for health checks to pass for machine [0-9a-f]{14}: /m);
@@ -186,7 +192,9 @@ describe("later deploys, failures and knobs (health waits, release_command)", ()
     const ok = await deployClient(["--image-label", "c1"]);
     expect(ok.code).toBe(0);
     expect(ok.stderr).toContain("Running web release_command: bin/migrate\n");
-    updateFakeFlyState(state, (s) => void (s.knobs.failReleaseCommandFor = ["web"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.failReleaseCommandFor = ["web"];
+    });
     const res = await deployClient(["--image-label", "c2"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/Error release_command failed running on machine ([0-9a-f]{14}) with exit code 1\.\n/);

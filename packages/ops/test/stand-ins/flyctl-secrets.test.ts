@@ -48,7 +48,7 @@ describe("secrets import (internal/command/secrets/parser.go)", () => {
   });
 
   it("follows flyctl's parser: # comments, single quotes give no protection, outer quotes stripped", async () => {
-    const payload = ["# comment", "", "P=ab#c", "Q='a#b'", 'R="a # b"', "S='x y'", "  T = v  ", 'U="""one"""', "DUP=1", "DUP=2", "E="].join("\n") + "\n";
+    const payload = `${["# comment", "", "P=ab#c", "Q='a#b'", 'R="a # b"', "S='x y'", "  T = v  ", 'U="""one"""', "DUP=1", "DUP=2", "E="].join("\n")}\n`;
     expect((await fly(["secrets", "import", "--stage", "-a", "backend"], { input: payload })).code).toBe(0);
     expect(values()).toEqual({ P: "ab", Q: "'a", R: "a # b", S: "x y", T: "v  ", U: "one", DUP: "2", E: "" });
   });
@@ -78,7 +78,9 @@ describe("secrets import (internal/command/secrets/parser.go)", () => {
   });
 
   it("C-08 knob: echoes stdin to stdout and stderr, then fails", async () => {
-    updateFakeFlyState(state, (s) => void (s.knobs.echoStdinAndFailFor = ["backend"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.echoStdinAndFailFor = ["backend"];
+    });
     const res = await fly(["secrets", "import", "--stage", "-a", "backend"], { input: "API_TOKEN=tok_live_PLACEHOLDER123456\n" });
     expect(res.code).toBe(1);
     expect(res.stdout).toBe("API_TOKEN=tok_live_PLACEHOLDER123456\n");
@@ -159,7 +161,9 @@ describe("staged vs deployed (fly secrets set --stage, fly secrets deploy, fly s
 
   it("a restart deploy that fails its health checks exits 1 and leaves a failed release", async () => {
     deployed();
-    updateFakeFlyState(state, (s) => void (s.knobs.failHealthFor = ["backend"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.failHealthFor = ["backend"];
+    });
     const res = await fly(["secrets", "set", "-a", "backend", "A=1"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^Error: timeout reached waiting for health checks to pass for machine [0-9a-f]{14}: /);

@@ -258,7 +258,9 @@ describe("read-only --json commands", () => {
   it("ips list --json: [] for an internal app; the C-22 knob gives it a public v6 and shared_v4", async () => {
     setup({ apps: { backend: {} } });
     expect(await fly(["ips", "list", "--json", "-a", "backend"])).toMatchObject({ code: 0, stdout: "[]\n" });
-    updateFakeFlyState(state, (s) => void (s.knobs.allocatePublicIpsFor = ["backend"]));
+    updateFakeFlyState(state, (s) => {
+      s.knobs.allocatePublicIpsFor = ["backend"];
+    });
     const res = await fly(["ips", "ls", "-j", "-a", "backend"]);
     const ips = JSON.parse(res.stdout);
     expect(ips.map((ip: { Type: string }) => ip.Type).sort()).toEqual(["shared_v4", "v6"]);

@@ -42,14 +42,14 @@ describe("parseSecretsImport (the stand-in's reading of flyctl's importer)", () 
   });
 
   it("stops silently at a line that does not fit the scanner's 64 KiB buffer", () => {
-    const fits = "A=" + "x".repeat(64 * 1024 - 3); // 65,535 bytes, plus its newline
+    const fits = `A=${"x".repeat(64 * 1024 - 3)}`; // 65,535 bytes, plus its newline
     expect(read(`${fits}\nB=1\n`)).toEqual({ A: "x".repeat(64 * 1024 - 3), B: "1" });
-    const tooLong = "A=" + "x".repeat(64 * 1024 - 2);
+    const tooLong = `A=${"x".repeat(64 * 1024 - 2)}`;
     expect(read(`B=1\n${tooLong}\nC=1\n`)).toEqual({ B: "1" });
   });
 
   it("counts the line limit in UTF-8 bytes, not characters", () => {
-    const line = "A=" + "é".repeat(32 * 1024); // 65,538 bytes, 32,770 characters
+    const line = `A=${"é".repeat(32 * 1024)}`; // 65,538 bytes, 32,770 characters
     expect(read(`${line}\nB=1`)).toEqual({});
   });
 });

@@ -27,7 +27,7 @@ afterAll(async () => {
 const events = (lines: string[]) => lines.map((l) => JSON.parse(l) as { kind: string; actions?: unknown[]; action?: unknown });
 const norm = (v: unknown) => JSON.stringify(v).replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>");
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: any command, whatever its flags
 async function dryThenApply(command: () => OpsCommand<any>, positionals: string[], flags: { yes?: boolean } = {}) {
   const env = { DATABASE_URL: db.url, OPS_STATE_DIR: stateDir, OPS_ENV: "plans" };
   const before = { db: await databaseSnapshot(db.url), files: folderSnapshot(stateDir) };
