@@ -61,7 +61,15 @@ export default defineOpsConfig({
       "production-deploy": ["OPS_TARGET", "FLY_API_TOKEN", "MIGRATION_DATABASE_URL", "GITHUB_STEP_SUMMARY"],
     },
     secretEnv: ["DATABASE_URL", "MIGRATION_DATABASE_URL", "FLY_API_TOKEN", "NEON_API_KEY"],
-    sideEffectTasks: ["production-preflight", "production-sync-secrets", "db-migrate", "backend#deploy", "client#deploy", "production-smoke", "production-deploy"],
+    sideEffectTasks: [
+      "production-preflight",
+      "production-sync-secrets",
+      "db-migrate",
+      "backend#deploy",
+      "client#deploy",
+      "production-smoke",
+      "production-deploy",
+    ],
     buildTasks: ["build"],
   },
 });

@@ -16,8 +16,7 @@ export class EnvError extends Error {
   }
 }
 
-const HOSTNAME_RE =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOSTNAME_RE = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /** A bind address: an IP address (IPv6 may be bracketed) or a hostname. Never a URL. */
 function checkHost(value: string): string | null {
@@ -44,16 +43,10 @@ export function defaultProtoRoot(moduleUrl: string = import.meta.url): string {
 }
 
 // Unset and empty are the same thing for every variable here.
-const optionalString = z.preprocess(
-  (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),
-  z.string().optional(),
-);
+const optionalString = z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string().optional());
 
 function withDefault<T extends z.ZodType>(schema: T, fallback: z.input<T>) {
-  return z.preprocess(
-    (v) => (v === undefined || (typeof v === "string" && v.trim() === "") ? fallback : v),
-    schema,
-  );
+  return z.preprocess((v) => (v === undefined || (typeof v === "string" && v.trim() === "") ? fallback : v), schema);
 }
 
 const intString = (name: string, min: number, max: number) =>
@@ -88,10 +81,7 @@ const schema = z.object({
     "localhost:50051",
   ),
   GRPC_PROTO_ROOT: optionalString,
-  RELEASE_ID: withDefault(
-    z.string().trim().max(128, { message: "RELEASE_ID must be at most 128 characters" }),
-    "dev",
-  ),
+  RELEASE_ID: withDefault(z.string().trim().max(128, { message: "RELEASE_ID must be at most 128 characters" }), "dev"),
   BACKEND_AUTH_TOKEN: optionalString,
   SESSION_SECRET: z.preprocess(
     (v) => (typeof v === "string" && v.trim() === "" ? undefined : v),

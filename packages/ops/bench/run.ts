@@ -21,7 +21,13 @@ interface Row {
   heapDeltaMb: number;
 }
 
-async function bench(name: string, input: string, iterations: number, bytes: number | undefined, fn: () => unknown | Promise<unknown>): Promise<Row> {
+async function bench(
+  name: string,
+  input: string,
+  iterations: number,
+  bytes: number | undefined,
+  fn: () => unknown | Promise<unknown>,
+): Promise<Row> {
   await fn();
   globalThis.gc?.();
   const heapBefore = process.memoryUsage().heapUsed;
@@ -30,7 +36,14 @@ async function bench(name: string, input: string, iterations: number, bytes: num
   const ms = performance.now() - started;
   const heapDeltaMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
   const msPerOp = ms / iterations;
-  return { name, input, iterations, msPerOp, throughput: bytes ? `${((bytes / 1024 / 1024) / (msPerOp / 1000)).toFixed(1)} MB/s` : `${(1000 / msPerOp).toFixed(0)} ops/s`, heapDeltaMb };
+  return {
+    name,
+    input,
+    iterations,
+    msPerOp,
+    throughput: bytes ? `${(bytes / 1024 / 1024 / (msPerOp / 1000)).toFixed(1)} MB/s` : `${(1000 / msPerOp).toFixed(0)} ops/s`,
+    heapDeltaMb,
+  };
 }
 
 const rand = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26))).join("");
@@ -39,12 +52,21 @@ const logLine = "2026-11-29T12:00:00Z info request served path=/healthz status=2
 const log = `${logLine.repeat(Math.ceil((5 * 1024 * 1024) / logLine.length))}leak ${secrets[7]!.reveal()}\n`;
 const redactor = createRedactor(secrets);
 
-const entries = Array.from({ length: 200 }, (_, i) => ({ key: `KEY_${i}`, value: new Secret(i % 10 === 0 ? `-----BEGIN X-----\n${rand(64)}\n-----END X-----\n` : `v$${rand(40)} #x "q"`) }));
+const entries = Array.from({ length: 200 }, (_, i) => ({
+  key: `KEY_${i}`,
+  value: new Secret(i % 10 === 0 ? `-----BEGIN X-----\n${rand(64)}\n-----END X-----\n` : `v$${rand(40)} #x "q"`),
+}));
 const payload = serializeForFlyImport(entries);
-const dotenvText = Array.from({ length: 500 }, (_, i) => (i % 5 === 0 ? `export KEY_${i}="line one\\nline two"` : `KEY_${i}=${rand(40)}`)).join("\n");
+const dotenvText = Array.from({ length: 500 }, (_, i) =>
+  i % 5 === 0 ? `export KEY_${i}="line one\\nline two"` : `KEY_${i}=${rand(40)}`,
+).join("\n");
 
 const migDir = mkdtempSync(join(tmpdir(), "bench-migrations-"));
-for (let i = 1; i <= 200; i++) writeFileSync(join(migDir, `${i}_step-${i}.sql`), `CREATE TABLE t${i} (id int PRIMARY KEY, name text NOT NULL);\nCREATE INDEX t${i}_name ON t${i} (name);\n`);
+for (let i = 1; i <= 200; i++)
+  writeFileSync(
+    join(migDir, `${i}_step-${i}.sql`),
+    `CREATE TABLE t${i} (id int PRIMARY KEY, name text NOT NULL);\nCREATE INDEX t${i}_name ON t${i} (name);\n`,
+  );
 
 const rows = [
   await bench("redact output", "5 MiB log, 20 secrets", 10, log.length, () => redactor.redact(log)),
@@ -58,4 +80,5 @@ rmSync(migDir, { recursive: true, force: true });
 console.log(`Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString()}\n`);
 console.log("| benchmark | input | iterations | ms/op | throughput | heap Δ (MB) |");
 console.log("|---|---|---|---|---|---|");
-for (const r of rows) console.log(`| ${r.name} | ${r.input} | ${r.iterations} | ${r.msPerOp.toFixed(2)} | ${r.throughput} | ${r.heapDeltaMb.toFixed(1)} |`);
+for (const r of rows)
+  console.log(`| ${r.name} | ${r.input} | ${r.iterations} | ${r.msPerOp.toFixed(2)} | ${r.throughput} | ${r.heapDeltaMb.toFixed(1)} |`);

@@ -64,7 +64,11 @@ export interface OpsEnv {
 }
 
 /** Ports fetch() and browsers refuse to connect to (the WHATWG "bad port" list): an HTTP app there cannot be reached. */
-const FETCH_BLOCKED_PORTS = new Set([1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080]);
+const FETCH_BLOCKED_PORTS = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117,
+  119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636,
+  989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
 
 /** A TCP port (1-65535), or a message naming the variable and the value seen. */
 export function checkPortValue(name: string, v: string): number | string {
@@ -74,7 +78,9 @@ export function checkPortValue(name: string, v: string): number | string {
 
 /** Whether fetch() and browsers refuse `port` (an HTTP app there cannot be reached), with the message to show. */
 export function fetchBlockedPort(name: string, port: number): string | undefined {
-  return FETCH_BLOCKED_PORTS.has(port) ? `${name}="${port}" is a port browsers and fetch() refuse to connect to; choose another (e.g. 3000)` : undefined;
+  return FETCH_BLOCKED_PORTS.has(port)
+    ? `${name}="${port}" is a port browsers and fetch() refuse to connect to; choose another (e.g. 3000)`
+    : undefined;
 }
 
 const APP_PORT_VAR = /^OPS_LOCAL_([A-Z0-9_]+)_PORT$/;
@@ -131,7 +137,17 @@ const SECRET_VARIABLES = ["DATABASE_URL", "MIGRATION_DATABASE_URL", "FLY_API_TOK
  * and CA bundles (`SSL_CERT_FILE` for flyctl, `NODE_EXTRA_CA_CERTS` for Node). turbo.json passes
  * these families to every task (`globalPassThroughEnv`).
  */
-export const CHILD_VARIABLES = ["FLY_*", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"] as const;
+export const CHILD_VARIABLES = [
+  "FLY_*",
+  "HTTP_PROXY",
+  "HTTPS_PROXY",
+  "NO_PROXY",
+  "http_proxy",
+  "https_proxy",
+  "no_proxy",
+  "SSL_CERT_FILE",
+  "NODE_EXTRA_CA_CERTS",
+] as const;
 
 /**
  * Every variable (or `*` pattern) this tool reads, from this module's own lists: the schema's

@@ -19,7 +19,12 @@ async function connectTarget(ctx: OpsContext, purpose: string, start: boolean): 
  * missing (a write: only apply paths use this), then closes it. `start` (default true) lets a
  * local database start.
  */
-export async function withTargetDb<T>(ctx: OpsContext, purpose: string, fn: (client: pg.Client) => Promise<T>, opts: { start?: boolean } = {}): Promise<T> {
+export async function withTargetDb<T>(
+  ctx: OpsContext,
+  purpose: string,
+  fn: (client: pg.Client) => Promise<T>,
+  opts: { start?: boolean } = {},
+): Promise<T> {
   const client = await connectTarget(ctx, purpose, opts.start ?? true);
   try {
     await ensureOpsSchema(client);

@@ -8,7 +8,8 @@ import { createZxRunner } from "../src/runner/zx.ts";
 
 let dir: string;
 const runner = createZxRunner(process.env);
-const git = (...args: string[]) => execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], { cwd: dir, encoding: "utf8" }).trim();
+const git = (...args: string[]) =>
+  execFileSync("git", ["-c", "user.name=t", "-c", "user.email=t@example.invalid", ...args], { cwd: dir, encoding: "utf8" }).trim();
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "git-info-"));

@@ -44,12 +44,7 @@ export interface Backend {
 }
 
 type UnaryCallback<Res> = (err: grpc.ServiceError | null, res?: Res) => void;
-type Unary<Req, Res> = (
-  req: Req,
-  metadata: grpc.Metadata,
-  options: grpc.CallOptions,
-  callback: UnaryCallback<Res>,
-) => grpc.ClientUnaryCall;
+type Unary<Req, Res> = (req: Req, metadata: grpc.Metadata, options: grpc.CallOptions, callback: UnaryCallback<Res>) => grpc.ClientUnaryCall;
 
 interface HealthClient extends grpc.Client {
   Check: Unary<{ service: string }, { status: string }>;
@@ -93,13 +88,7 @@ function loadServices(protoRoot: string) {
   };
 }
 
-function unary<Req, Res>(
-  method: Unary<Req, Res>,
-  client: grpc.Client,
-  req: Req,
-  metadata: grpc.Metadata,
-  deadline: number,
-): Promise<Res> {
+function unary<Req, Res>(method: Unary<Req, Res>, client: grpc.Client, req: Req, metadata: grpc.Metadata, deadline: number): Promise<Res> {
   return new Promise((resolve, reject) => {
     method.call(client, req, metadata, { deadline }, (err, res) => {
       if (err) reject(err);
@@ -120,7 +109,10 @@ export function describeError(err: unknown): string {
     text = String(err);
   }
   // grpc-js appends an empty "Resolution note:" to connection errors; drop it.
-  text = text.replace(/\s+/g, " ").replace(/\s*Resolution note:\s*$/, "").trim();
+  text = text
+    .replace(/\s+/g, " ")
+    .replace(/\s*Resolution note:\s*$/, "")
+    .trim();
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH - 1)}…` : text;
 }
 

@@ -49,11 +49,7 @@ export default function Index() {
           <tr>
             <th>Database reachable</th>
             <td>
-              {db === null ? (
-                show(null)
-              ) : (
-                <span className={`badge ${db ? "good" : "bad"}`}>{db ? "yes" : "no"}</span>
-              )}
+              {db === null ? show(null) : <span className={`badge ${db ? "good" : "bad"}`}>{db ? "yes" : "no"}</span>}
               {backend.databaseError ? <div className="muted">{backend.databaseError}</div> : null}
             </td>
           </tr>

@@ -80,9 +80,7 @@ describe("build/server.mjs copied out of the repo", () => {
   });
 
   it("logs exactly one startup line", () => {
-    expect(server.stdout()).toBe(
-      `client release=client-e2e-1 listening on http://127.0.0.1:${server.port} backend=${backend.address}\n`,
-    );
+    expect(server.stdout()).toBe(`client release=client-e2e-1 listening on http://127.0.0.1:${server.port} backend=${backend.address}\n`);
   });
 
   it("serves /healthz with 200 and the exact JSON", async () => {

@@ -56,10 +56,10 @@ function metadataObject(md: grpc.Metadata): Record<string, string> {
 
 export async function startFakeBackend(opts: FakeBackendOptions = {}): Promise<FakeBackend> {
   const options: FakeBackendOptions = { health: "SERVING", ...opts };
-  const definition = protoLoader.loadSync(
-    ["grpc/health/v1/health.proto", "deployops/status/v1/status.proto"],
-    { ...LOADER_OPTIONS, includeDirs: [PROTO_ROOT] },
-  );
+  const definition = protoLoader.loadSync(["grpc/health/v1/health.proto", "deployops/status/v1/status.proto"], {
+    ...LOADER_OPTIONS,
+    includeDirs: [PROTO_ROOT],
+  });
   const pkg = grpc.loadPackageDefinition(definition) as unknown as {
     grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
     deployops: { status: { v1: { StatusService: grpc.ServiceClientConstructor } } };

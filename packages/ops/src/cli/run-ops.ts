@@ -98,7 +98,11 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     void (async () => {
       if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);
       for (const fn of cleanups) await fn().catch(() => undefined);
-      reporter.emit({ kind: "error", message: `${stepName}: interrupted by ${signal}; the run was marked failed and its lock released`, fix: err.fix });
+      reporter.emit({
+        kind: "error",
+        message: `${stepName}: interrupted by ${signal}; the run was marked failed and its lock released`,
+        fix: err.fix,
+      });
       process.exit(signal === "SIGINT" ? 130 : 143);
     })();
   };
@@ -112,7 +116,9 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     } catch (err) {
       const e = err as Error & { code?: string };
       const unknown = e.message.match(/Unknown option '([^']+)'/)?.[1];
-      throw new UsageError(unknown ? `unknown option ${unknown}` : e.message.split(". ")[0]!, { fix: `Options: ${optionNames.join(", ")}. See --help.` });
+      throw new UsageError(unknown ? `unknown option ${unknown}` : e.message.split(". ")[0]!, {
+        fix: `Options: ${optionNames.join(", ")}. See --help.`,
+      });
     }
     const values = parsed.values as Record<string, unknown>;
     if (typeof command.name === "function") stepName = command.name(parsed.positionals);
@@ -135,7 +141,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       dryRun: Boolean(values["dry-run"]) || env.dryRun,
       json,
       pipeline: Boolean(values.pipeline),
-      lockWaitMs: lockWait !== undefined ? parseDurationMs(lockWait, typeof values["lock-wait"] === "string" ? "--lock-wait" : "OPS_LOCK_WAIT") : 0,
+      lockWaitMs:
+        lockWait !== undefined ? parseDurationMs(lockWait, typeof values["lock-wait"] === "string" ? "--lock-wait" : "OPS_LOCK_WAIT") : 0,
       yes: Boolean(values.yes),
     };
     reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
@@ -169,7 +176,12 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       if (shown instanceof OpsError) err = shown;
     }
     if (err instanceof OpsError) {
-      reporter.emit({ kind: "error", message: `${stepName}: ${err.message}`, ...(err.where ? { where: err.where } : {}), ...(err.fix ? { fix: err.fix } : {}) });
+      reporter.emit({
+        kind: "error",
+        message: `${stepName}: ${err.message}`,
+        ...(err.where ? { where: err.where } : {}),
+        ...(err.fix ? { fix: err.fix } : {}),
+      });
       reporter.emit({ kind: "step:end", step: stepName, ok: false, durationMs: Math.round(performance.now() - started) });
       process.exit(err.exitCode);
     }

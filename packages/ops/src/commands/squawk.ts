@@ -13,6 +13,15 @@ export function squawkLint(files: string[], opts: { pgVersion: string; exclude: 
   const script = createRequire(import.meta.url).resolve("squawk-cli/js/bin/squawk");
   return {
     file: process.execPath,
-    args: [script, "--reporter", "json", "--assume-in-transaction", "--pg-version", opts.pgVersion, ...(opts.exclude.length ? ["--exclude", opts.exclude.join(",")] : []), ...files],
+    args: [
+      script,
+      "--reporter",
+      "json",
+      "--assume-in-transaction",
+      "--pg-version",
+      opts.pgVersion,
+      ...(opts.exclude.length ? ["--exclude", opts.exclude.join(",")] : []),
+      ...files,
+    ],
   };
 }

@@ -66,19 +66,18 @@ const appSchema = strictObject({
   health: healthSchema,
   /** Fly settings: the fly.toml and whether the app may have public IPs. */
   fly: strictObject({
-      /** fly.toml of this app, relative to the repository root. */
-      config: z.string().min(1),
-      /** Whether the app may have public IPs. An internal app is deployed with --no-public-ips and checked for none (C-22). */
-      public: z.boolean(),
-      /**
-       * Port the app listens on in its Fly machine when its fly.toml `[env]` does not set `portEnv`
-       * (its built-in default); other apps reach an internal app on `<fly-app>.internal:<port>` (`links`).
-       */
-      port: z.number().int().positive().optional(),
-      /** Image recipe whose specific Dockerfile checks apply: `node-remix` (protos and the Remix build), `go-static` (a CGO-free `go build`). */
-      stack: z.enum(["node-remix", "go-static"]).optional(),
-    })
-    .optional(),
+    /** fly.toml of this app, relative to the repository root. */
+    config: z.string().min(1),
+    /** Whether the app may have public IPs. An internal app is deployed with --no-public-ips and checked for none (C-22). */
+    public: z.boolean(),
+    /**
+     * Port the app listens on in its Fly machine when its fly.toml `[env]` does not set `portEnv`
+     * (its built-in default); other apps reach an internal app on `<fly-app>.internal:<port>` (`links`).
+     */
+    port: z.number().int().positive().optional(),
+    /** Image recipe whose specific Dockerfile checks apply: `node-remix` (protos and the Remix build), `go-static` (a CGO-free `go build`). */
+    stack: z.enum(["node-remix", "go-static"]).optional(),
+  }).optional(),
 });
 
 const smokeCheckSchema = strictObject({
@@ -108,12 +107,11 @@ export const opsConfigSchema = strictObject({
    */
   onDeployFailure: z.enum(["rollback-run", "stop"]).default("rollback-run"),
   secrets: strictObject({
-      /** Keys the local target generates once (strong random values) when no secrets file is given. */
-      generated: z.array(envKey).default([]),
-      /** Keys `ops:secrets rotate` may replace. */
-      rotatable: z.array(envKey).default([]),
-    })
-    .default({ generated: [], rotatable: [] }),
+    /** Keys the local target generates once (strong random values) when no secrets file is given. */
+    generated: z.array(envKey).default([]),
+    /** Keys `ops:secrets rotate` may replace. */
+    rotatable: z.array(envKey).default([]),
+  }).default({ generated: [], rotatable: [] }),
   smoke: strictObject({
     checks: z.array(smokeCheckSchema).min(1),
     /** Overall deadline for all checks, retries included. */
@@ -125,50 +123,72 @@ export const opsConfigSchema = strictObject({
     maxRetryDelayMs: z.number().int().positive().default(5_000),
   }),
   migrate: strictObject({
-      /** How long to wait for postgres-migrations' advisory lock before failing. */
-      lockTimeoutMs: z.number().int().positive().default(30_000),
-      /** Overall deadline of the migrate step. */
-      deadlineMs: z.number().int().positive().default(600_000),
-      /** Connect timeout of one attempt (Neon computes may be cold, C-16). */
-      connectTimeoutMs: z.number().int().positive().default(15_000),
-      connectAttempts: z.number().int().positive().default(4),
-      /** `lock_timeout` of the migration session: DDL waiting this long for a table lock fails instead of queueing all traffic behind it. */
-      statementLockTimeoutMs: z.number().int().positive().default(10_000),
-      /** `statement_timeout` of the migration session. */
-      statementTimeoutMs: z.number().int().positive().default(600_000),
-      /** squawk rules not to report (ids like `prefer-bigint-over-int`). */
-      lintExclude: z.array(z.string()).default([]),
-      /**
-       * squawk rules that fail preflight instead of warning: changes that break the release still
-       * running during a rolling deploy (it reads the old columns and tables).
-       */
-      lintFail: z
-        .array(z.string())
-        .default(["ban-drop-database", "ban-drop-table", "ban-drop-column", "renaming-column", "renaming-table", "changing-column-type", "adding-required-field"]),
-      /** Postgres version squawk assumes (match the Neon project). */
-      pgVersion: z.string().default("17"),
-    })
-    .default({ lockTimeoutMs: 30_000, deadlineMs: 600_000, connectTimeoutMs: 15_000, connectAttempts: 4, statementLockTimeoutMs: 10_000, statementTimeoutMs: 600_000, lintExclude: [], lintFail: ["ban-drop-database", "ban-drop-table", "ban-drop-column", "renaming-column", "renaming-table", "changing-column-type", "adding-required-field"], pgVersion: "17" }),
+    /** How long to wait for postgres-migrations' advisory lock before failing. */
+    lockTimeoutMs: z.number().int().positive().default(30_000),
+    /** Overall deadline of the migrate step. */
+    deadlineMs: z.number().int().positive().default(600_000),
+    /** Connect timeout of one attempt (Neon computes may be cold, C-16). */
+    connectTimeoutMs: z.number().int().positive().default(15_000),
+    connectAttempts: z.number().int().positive().default(4),
+    /** `lock_timeout` of the migration session: DDL waiting this long for a table lock fails instead of queueing all traffic behind it. */
+    statementLockTimeoutMs: z.number().int().positive().default(10_000),
+    /** `statement_timeout` of the migration session. */
+    statementTimeoutMs: z.number().int().positive().default(600_000),
+    /** squawk rules not to report (ids like `prefer-bigint-over-int`). */
+    lintExclude: z.array(z.string()).default([]),
+    /**
+     * squawk rules that fail preflight instead of warning: changes that break the release still
+     * running during a rolling deploy (it reads the old columns and tables).
+     */
+    lintFail: z
+      .array(z.string())
+      .default([
+        "ban-drop-database",
+        "ban-drop-table",
+        "ban-drop-column",
+        "renaming-column",
+        "renaming-table",
+        "changing-column-type",
+        "adding-required-field",
+      ]),
+    /** Postgres version squawk assumes (match the Neon project). */
+    pgVersion: z.string().default("17"),
+  }).default({
+    lockTimeoutMs: 30_000,
+    deadlineMs: 600_000,
+    connectTimeoutMs: 15_000,
+    connectAttempts: 4,
+    statementLockTimeoutMs: 10_000,
+    statementTimeoutMs: 600_000,
+    lintExclude: [],
+    lintFail: [
+      "ban-drop-database",
+      "ban-drop-table",
+      "ban-drop-column",
+      "renaming-column",
+      "renaming-table",
+      "changing-column-type",
+      "adding-required-field",
+    ],
+    pgVersion: "17",
+  }),
   neon: strictObject({
-      /** How often Neon operations are polled (Neon suggests about 5 s). */
-      pollIntervalMs: z.number().int().positive().default(5_000),
-      /** Give up waiting for a Neon operation after this long. */
-      pollTimeoutMs: z.number().int().positive().default(600_000),
-    })
-    .default({ pollIntervalMs: 5_000, pollTimeoutMs: 600_000 }),
+    /** How often Neon operations are polled (Neon suggests about 5 s). */
+    pollIntervalMs: z.number().int().positive().default(5_000),
+    /** Give up waiting for a Neon operation after this long. */
+    pollTimeoutMs: z.number().int().positive().default(600_000),
+  }).default({ pollIntervalMs: 5_000, pollTimeoutMs: 600_000 }),
   lock: strictObject({
-      /** Lease length; a crashed deploy's lock expires after this. Renewed by every step. */
-      ttlMs: z.number().int().positive().default(300_000),
-    })
-    .default({ ttlMs: 300_000 }),
+    /** Lease length; a crashed deploy's lock expires after this. Renewed by every step. */
+    ttlMs: z.number().int().positive().default(300_000),
+  }).default({ ttlMs: 300_000 }),
   /** Env vars each turbo task needs, checked against turbo.json by preflight (C-17). */
   turbo: strictObject({
-      requiredEnv: z.record(z.string(), z.array(envKey)).default({}),
-      secretEnv: z.array(envKey).default([]),
-      sideEffectTasks: z.array(z.string()).default([]),
-      buildTasks: z.array(z.string()).default([]),
-    })
-    .default({ requiredEnv: {}, secretEnv: [], sideEffectTasks: [], buildTasks: [] }),
+    requiredEnv: z.record(z.string(), z.array(envKey)).default({}),
+    secretEnv: z.array(envKey).default([]),
+    sideEffectTasks: z.array(z.string()).default([]),
+    buildTasks: z.array(z.string()).default([]),
+  }).default({ requiredEnv: {}, secretEnv: [], sideEffectTasks: [], buildTasks: [] }),
 });
 
 /** What people write in `ops.config.ts`. */

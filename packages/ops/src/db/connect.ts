@@ -67,8 +67,7 @@ export async function connectPg(url: Secret, opts: ConnectOptions): Promise<pg.C
   ).catch((err: Error) => {
     throw new OpsError("E_COMMAND", `could not connect to the ${opts.purpose} database at ${opts.where}: ${err.message}`, {
       where: opts.where,
-      fix:
-        "Check that the database is running and the URL is right (pnpm ops:local status for the local target; the Neon console for fly).",
+      fix: "Check that the database is running and the URL is right (pnpm ops:local status for the local target; the Neon console for fly).",
     });
   });
 }

@@ -30,18 +30,31 @@ export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise
        releases = EXCLUDED.releases, migrations_applied = EXCLUDED.migrations_applied,
        durations_ms = EXCLUDED.durations_ms, restore_point = EXCLUDED.restore_point, error = EXCLUDED.error`,
     [
-      e.runId, e.environment, e.target, e.kind, e.status, e.actor, e.host, e.gitSha, e.startedAt, e.finishedAt ?? null,
-      JSON.stringify(e.releases), JSON.stringify(e.migrationsApplied), JSON.stringify(e.durationsMs), e.restorePoint ?? null, e.error ?? null,
+      e.runId,
+      e.environment,
+      e.target,
+      e.kind,
+      e.status,
+      e.actor,
+      e.host,
+      e.gitSha,
+      e.startedAt,
+      e.finishedAt ?? null,
+      JSON.stringify(e.releases),
+      JSON.stringify(e.migrationsApplied),
+      JSON.stringify(e.durationsMs),
+      e.restorePoint ?? null,
+      e.error ?? null,
     ],
   );
 }
 
 /** The newest `limit` runs of an environment, newest first. */
 export async function listHistory(client: pg.Client, environment: string, limit = 20): Promise<HistoryEntry[]> {
-  const { rows } = await client.query(
-    "SELECT * FROM ops.deploy_history WHERE environment = $1 ORDER BY started_at DESC LIMIT $2",
-    [environment, limit],
-  );
+  const { rows } = await client.query("SELECT * FROM ops.deploy_history WHERE environment = $1 ORDER BY started_at DESC LIMIT $2", [
+    environment,
+    limit,
+  ]);
   return rows.map((r) => ({
     runId: r.run_id,
     environment: r.environment,

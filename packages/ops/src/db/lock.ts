@@ -65,12 +65,7 @@ export async function readLock(client: pg.Client, environment: string): Promise<
  * @returns the lease token that `renewLock` and `releaseLock` need.
  * @throws {LockError} naming the holder when the lock stays busy past `waitMs`.
  */
-export async function acquireLock(
-  client: pg.Client,
-  environment: string,
-  holder: LockHolder,
-  opts: AcquireOptions,
-): Promise<string> {
+export async function acquireLock(client: pg.Client, environment: string, holder: LockHolder, opts: AcquireOptions): Promise<string> {
   const token = randomUUID();
   const deadline = Date.now() + opts.waitMs;
   let reportedWait = false;
@@ -86,7 +81,18 @@ export async function acquireLock(
          holder_pid = EXCLUDED.holder_pid, holder_pid_start = EXCLUDED.holder_pid_start
        WHERE ops.deploy_lock.expires_at < now()
        RETURNING token`,
-      [environment, token, holder.runId, holder.user, holder.host, holder.gitSha, holder.purpose, opts.ttlMs, holder.owner?.pid ?? null, holder.owner?.start ?? null],
+      [
+        environment,
+        token,
+        holder.runId,
+        holder.user,
+        holder.host,
+        holder.gitSha,
+        holder.purpose,
+        opts.ttlMs,
+        holder.owner?.pid ?? null,
+        holder.owner?.start ?? null,
+      ],
     );
     if (rows[0]?.token === token) {
       // A row that was there and whose lease had run out was taken over; one released in between was not.
@@ -97,7 +103,11 @@ export async function acquireLock(
     if (!current) continue;
     // Same host, owner process gone (kill -9, a closed terminal): no need to wait out the lease.
     if (current.host === holder.host && current.owner && !isOwnerAlive(current.owner)) {
-      const { rowCount } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 AND run_id = $2 AND holder_pid = $3", [environment, current.runId, current.owner.pid]);
+      const { rowCount } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 AND run_id = $2 AND holder_pid = $3", [
+        environment,
+        current.runId,
+        current.owner.pid,
+      ]);
       if (rowCount === 1) await endAbandonedRun(client, current, `its process ${current.owner.pid} on ${current.host} is gone`, opts);
       continue;
     }
@@ -117,7 +127,10 @@ export async function acquireLock(
 
 /** A holder that is gone: its run is marked failed in the history (it would say "running" forever), then reported. */
 async function endAbandonedRun(client: pg.Client, previous: LockInfo, why: string, opts: AcquireOptions): Promise<void> {
-  await client.query("UPDATE ops.deploy_history SET status = 'failed', finished_at = now(), error = $2 WHERE run_id = $1 AND status = 'running'", [previous.runId, `abandoned: ${why}`]);
+  await client.query(
+    "UPDATE ops.deploy_history SET status = 'failed', finished_at = now(), error = $2 WHERE run_id = $1 AND status = 'running'",
+    [previous.runId, `abandoned: ${why}`],
+  );
   opts.onTakeover?.(previous, why);
 }
 

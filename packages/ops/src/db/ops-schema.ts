@@ -83,9 +83,8 @@ export async function ensureOpsSchema(client: pg.Client): Promise<void> {
 
 /** Whether every table of the `ops` schema exists (read-only; dry runs use this instead of creating it). */
 export async function opsSchemaPresent(client: pg.Client): Promise<boolean> {
-  const { rows } = await client.query(
-    "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'ops' AND tablename = ANY($1)",
-    [["deploy_lock", "deploy_history", "secret_ledger", "settings"]],
-  );
+  const { rows } = await client.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'ops' AND tablename = ANY($1)", [
+    ["deploy_lock", "deploy_history", "secret_ledger", "settings"],
+  ]);
   return rows[0]?.n === 4;
 }

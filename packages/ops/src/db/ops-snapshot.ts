@@ -32,13 +32,21 @@ export async function restoreOpsState(client: pg.Client, snapshot: OpsSnapshot):
   await client.query("BEGIN");
   try {
     await client.query("DELETE FROM ops.deploy_history WHERE environment = $1", [snapshot.environment]);
-    await client.query("INSERT INTO ops.deploy_history SELECT * FROM json_populate_recordset(null::ops.deploy_history, $1::json)", [JSON.stringify(snapshot.history)]);
+    await client.query("INSERT INTO ops.deploy_history SELECT * FROM json_populate_recordset(null::ops.deploy_history, $1::json)", [
+      JSON.stringify(snapshot.history),
+    ]);
     await client.query("DELETE FROM ops.secret_ledger WHERE environment = $1", [snapshot.environment]);
-    await client.query("INSERT INTO ops.secret_ledger SELECT * FROM json_populate_recordset(null::ops.secret_ledger, $1::json)", [JSON.stringify(snapshot.ledger)]);
+    await client.query("INSERT INTO ops.secret_ledger SELECT * FROM json_populate_recordset(null::ops.secret_ledger, $1::json)", [
+      JSON.stringify(snapshot.ledger),
+    ]);
     await client.query("DELETE FROM ops.settings");
-    await client.query("INSERT INTO ops.settings SELECT * FROM json_populate_recordset(null::ops.settings, $1::json)", [JSON.stringify(snapshot.settings)]);
+    await client.query("INSERT INTO ops.settings SELECT * FROM json_populate_recordset(null::ops.settings, $1::json)", [
+      JSON.stringify(snapshot.settings),
+    ]);
     await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1", [snapshot.environment]);
-    await client.query("INSERT INTO ops.deploy_lock SELECT * FROM json_populate_recordset(null::ops.deploy_lock, $1::json)", [JSON.stringify(snapshot.lock)]);
+    await client.query("INSERT INTO ops.deploy_lock SELECT * FROM json_populate_recordset(null::ops.deploy_lock, $1::json)", [
+      JSON.stringify(snapshot.lock),
+    ]);
     await client.query("COMMIT");
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);

@@ -18,17 +18,30 @@ export interface LedgerRow {
  */
 export async function ledgerKey(client: pg.Client, override?: Secret): Promise<Buffer> {
   if (override) return createHash("sha256").update(`deploy-ops ledger\0${override.reveal()}`).digest();
-  await client.query("INSERT INTO ops.settings (name, value) VALUES ('secret_ledger_key', $1) ON CONFLICT (name) DO NOTHING", [randomBytes(32).toString("hex")]);
+  await client.query("INSERT INTO ops.settings (name, value) VALUES ('secret_ledger_key', $1) ON CONFLICT (name) DO NOTHING", [
+    randomBytes(32).toString("hex"),
+  ]);
   const { rows } = await client.query("SELECT value FROM ops.settings WHERE name = 'secret_ledger_key'");
   return Buffer.from(String(rows[0].value), "hex");
 }
 
 export async function readLedger(client: pg.Client, environment: string, app: string): Promise<Map<string, LedgerRow>> {
   const { rows } = await client.query("SELECT * FROM ops.secret_ledger WHERE environment = $1 AND app = $2", [environment, app]);
-  return new Map(rows.map((r) => [r.key as string, { key: r.key, fingerprint: r.fingerprint, flyDigest: r.fly_digest, pushedAt: new Date(r.pushed_at), runId: r.run_id }]));
+  return new Map(
+    rows.map((r) => [
+      r.key as string,
+      { key: r.key, fingerprint: r.fingerprint, flyDigest: r.fly_digest, pushedAt: new Date(r.pushed_at), runId: r.run_id },
+    ]),
+  );
 }
 
-export async function recordPushed(client: pg.Client, environment: string, app: string, runId: string, rows: { key: string; fingerprint: string; flyDigest: string | null }[]): Promise<void> {
+export async function recordPushed(
+  client: pg.Client,
+  environment: string,
+  app: string,
+  runId: string,
+  rows: { key: string; fingerprint: string; flyDigest: string | null }[],
+): Promise<void> {
   for (const r of rows) {
     await client.query(
       `INSERT INTO ops.secret_ledger (environment, app, key, fingerprint, fly_digest, pushed_at, run_id) VALUES ($1,$2,$3,$4,$5,now(),$6)

@@ -48,21 +48,39 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
   const v = dotenv.parse(readFileSync(file));
   const need = (key: string): string => {
     const value = v[key]?.trim();
-    if (!value) throw new ConfigError(`${shown}: ${key} is not set`, { where: `${shown} ${key}`, fix: `Set ${key} (see infra/fly/apps.env.example).` });
+    if (!value)
+      throw new ConfigError(`${shown}: ${key} is not set`, {
+        where: `${shown} ${key}`,
+        fix: `Set ${key} (see infra/fly/apps.env.example).`,
+      });
     return value;
   };
   const appNames: Record<string, string> = {};
   for (const app of apps) {
     const key = flyAppKey(app);
     const parsed = flyName.safeParse(need(key));
-    if (!parsed.success) throw new ConfigError(`${shown}: ${key}="${v[key]}": ${parsed.error.issues[0]?.message}`, { where: `${shown} ${key}`, fix: "Use the app name shown by `fly apps list`." });
+    if (!parsed.success)
+      throw new ConfigError(`${shown}: ${key}="${v[key]}": ${parsed.error.issues[0]?.message}`, {
+        where: `${shown} ${key}`,
+        fix: "Use the app name shown by `fly apps list`.",
+      });
     appNames[app] = parsed.data;
   }
   const publicUrl = need("PUBLIC_URL");
-  if (!/^https?:\/\/[^/]+/.test(publicUrl)) throw new ConfigError(`${shown}: PUBLIC_URL="${publicUrl}" is not an http(s) URL`, { where: `${shown} PUBLIC_URL`, fix: "e.g. PUBLIC_URL=https://my-app.fly.dev" });
+  if (!/^https?:\/\/[^/]+/.test(publicUrl))
+    throw new ConfigError(`${shown}: PUBLIC_URL="${publicUrl}" is not an http(s) URL`, {
+      where: `${shown} PUBLIC_URL`,
+      fix: "e.g. PUBLIC_URL=https://my-app.fly.dev",
+    });
   const projectId = v.NEON_PROJECT_ID?.trim();
   const branchId = v.NEON_BRANCH_ID?.trim();
-  const mustNotAnswer = (v.MUST_NOT_ANSWER?.trim() ? v.MUST_NOT_ANSWER.split(",") : apps.filter((a) => internal.includes(a)).map((a) => `https://${appNames[a]}.fly.dev/`)).map((s) => s.trim()).filter(Boolean);
+  const mustNotAnswer = (
+    v.MUST_NOT_ANSWER?.trim()
+      ? v.MUST_NOT_ANSWER.split(",")
+      : apps.filter((a) => internal.includes(a)).map((a) => `https://${appNames[a]}.fly.dev/`)
+  )
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     file: shown,
     org: v.FLY_ORG?.trim() || undefined,
@@ -71,7 +89,10 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
     publicUrl: publicUrl.replace(/\/+$/, ""),
     mustNotAnswer,
     // https only (loopback http for a stand-in): the API key travels in a header.
-    neon: projectId && branchId ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }) } : undefined,
+    neon:
+      projectId && branchId
+        ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }) }
+        : undefined,
     strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
     waitTimeout: v.FLY_WAIT_TIMEOUT?.trim() || "5m0s",
   };

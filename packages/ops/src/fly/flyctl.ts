@@ -22,7 +22,10 @@ export function flyExitMeaning(code: number | null): string {
 
 /** The `Error: …` lines flyctl printed (and the lines after them), at most 12. */
 export function flyErrorLines(stderr: string): string[] {
-  const lines = stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter(Boolean);
   const first = lines.findIndex((l) => l.startsWith("Error"));
   return (first >= 0 ? lines.slice(first) : lines.slice(-6)).slice(0, 12);
 }
@@ -33,7 +36,12 @@ export class FlyctlFailedError extends CommandFailedError {
   readonly stderrLines: string[];
   /** True when the shell could not find flyctl at all (exit 127, "command not found"). */
   readonly notInstalled: boolean;
-  constructor(message: string, command: string, exitCode: number | null, info: { stderrLines: string[]; notInstalled: boolean; fix: string }) {
+  constructor(
+    message: string,
+    command: string,
+    exitCode: number | null,
+    info: { stderrLines: string[]; notInstalled: boolean; fix: string },
+  ) {
     super(message, command, exitCode, { fix: info.fix });
     this.stderrLines = info.stderrLines;
     this.notInstalled = info.notInstalled;
@@ -45,7 +53,11 @@ export interface Flyctl {
    * Runs a flyctl command; throws CommandFailedError unless it exits 0. `session: false` is for
    * commands that need no token (`version`): they run without FLY_API_TOKEN being required.
    */
-  run(cmd: Cmd, what: string, opts?: { timeoutMs?: number; session?: boolean } & Pick<RunOptions, "onStdoutLine" | "signal">): Promise<RunResult>;
+  run(
+    cmd: Cmd,
+    what: string,
+    opts?: { timeoutMs?: number; session?: boolean } & Pick<RunOptions, "onStdoutLine" | "signal">,
+  ): Promise<RunResult>;
   /** Runs a `--json` command and parses stdout. */
   json<T>(cmd: Cmd, what: string): Promise<T>;
 }
@@ -69,7 +81,9 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
     };
     if (!session) return base;
     if (!env.flyApiToken) {
-      throw new ConfigError("FLY_API_TOKEN is not set", { fix: "Create a deploy token (`fly tokens create deploy -a <app>`) and export FLY_API_TOKEN; in CI use the repository secret." });
+      throw new ConfigError("FLY_API_TOKEN is not set", {
+        fix: "Create a deploy token (`fly tokens create deploy -a <app>`) and export FLY_API_TOKEN; in CI use the repository secret.",
+      });
     }
     return { ...base, FLY_API_TOKEN: env.flyApiToken };
   };
@@ -79,7 +93,10 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
       ...(opts.onStdoutLine ? { onStdoutLine: opts.onStdoutLine } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     };
-    const res = await runner({ ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(opts.session ?? true), ...(cmd.env ?? {}) } }, runOpts);
+    const res = await runner(
+      { ...cmd, cwd: cmd.cwd ?? env.repoRoot, env: { ...childEnv(opts.session ?? true), ...(cmd.env ?? {}) } },
+      runOpts,
+    );
     // Stopped on purpose (`ops:logs --follow` and Ctrl-C): not a failure.
     if (opts.signal?.aborted) return res;
     if (verbose) {
@@ -95,13 +112,18 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
     }
     if (!res.ok) {
       const lines = flyErrorLines(res.stderr).map(redact);
-      throw new FlyctlFailedError(`${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`, redact(res.command), res.exitCode, {
-        stderrLines: lines,
-        notInstalled: false,
-        fix: lines.some((l) => /no access token|must be authenticated|unauthorized/i.test(l))
-          ? "FLY_API_TOKEN is missing or invalid: create a new deploy token and set it."
-          : `Read flyctl's message above; the command was: ${redact(res.command)}`,
-      });
+      throw new FlyctlFailedError(
+        `${what} failed: flyctl ${flyExitMeaning(res.exitCode)}${lines.length ? `\n    ${lines.join("\n    ")}` : ""}`,
+        redact(res.command),
+        res.exitCode,
+        {
+          stderrLines: lines,
+          notInstalled: false,
+          fix: lines.some((l) => /no access token|must be authenticated|unauthorized/i.test(l))
+            ? "FLY_API_TOKEN is missing or invalid: create a new deploy token and set it."
+            : `Read flyctl's message above; the command was: ${redact(res.command)}`,
+        },
+      );
     }
     return res;
   };
@@ -112,7 +134,9 @@ export function createFlyctl(runner: Runner, env: OpsEnv, redact: (t: string) =>
       try {
         return JSON.parse(res.stdout) as T;
       } catch {
-        throw new CommandFailedError(`${what}: flyctl did not print JSON`, redact(res.command), res.exitCode, { fix: "Check the flyctl version (`flyctl version`); this tool needs v0.4.6 or newer." });
+        throw new CommandFailedError(`${what}: flyctl did not print JSON`, redact(res.command), res.exitCode, {
+          fix: "Check the flyctl version (`flyctl version`); this tool needs v0.4.6 or newer.",
+        });
       }
     },
   };
@@ -129,7 +153,8 @@ export function findEmittedRelease(stdout: string): { id: string; version: numbe
     if (!t.startsWith("{")) continue;
     try {
       const o = JSON.parse(t) as Record<string, unknown>;
-      if (typeof o.version === "number" && typeof o.image_ref === "string") return { id: String(o.id), version: o.version, image_ref: o.image_ref };
+      if (typeof o.version === "number" && typeof o.image_ref === "string")
+        return { id: String(o.id), version: o.version, image_ref: o.image_ref };
     } catch {
       // not JSON: a progress line that starts with a brace
     }

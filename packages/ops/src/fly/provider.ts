@@ -85,7 +85,9 @@ export class FlyProvider {
    */
   async runDeploy(app: string, releaseId: string, cmd: Cmd, before: FlyRelease | undefined): Promise<FlyAppRelease> {
     const flyApp = this.flyApp(app);
-    this.progress(`${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`);
+    this.progress(
+      `${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`,
+    );
     let stdout: string;
     try {
       stdout = (await this.flyctl.run(cmd, `fly deploy of ${flyApp}`)).stdout;
@@ -101,7 +103,11 @@ export class FlyProvider {
     let imageRef = emitted?.image_ref;
     if (version === undefined || imageRef === undefined) {
       const latest = currentRelease(await this.releases(app));
-      if (!latest) throw new DeployError(`fly deploy of ${flyApp} exited 0 but no complete release is listed`, { where: flyApp, fix: `Check \`fly releases -a ${flyApp}\`.` });
+      if (!latest)
+        throw new DeployError(`fly deploy of ${flyApp} exited 0 but no complete release is listed`, {
+          where: flyApp,
+          fix: `Check \`fly releases -a ${flyApp}\`.`,
+        });
       version = latest.Version;
       imageRef = latest.ImageRef;
     }
@@ -134,10 +140,13 @@ export class FlyProvider {
     const ips = await this.flyctl.json<FlyIp[]>(cmd, `listing IPs of ${flyApp}`);
     const publicIps = ips.filter((ip) => PUBLIC_IP_TYPES.has(ip.Type));
     if (publicIps.length > 0) {
-      throw new DeployError(`${flyApp} must be internal but has public IPs: ${publicIps.map((ip) => `${ip.Address} (${ip.Type})`).join(", ")}`, {
-        where: flyApp,
-        fix: `Release them: ${publicIps.map((ip) => `fly ips release ${ip.Address} -a ${flyApp}`).join("; ")}; and keep [http_service]/[[services]] out of ${this.config.apps[app]!.fly!.config}.`,
-      });
+      throw new DeployError(
+        `${flyApp} must be internal but has public IPs: ${publicIps.map((ip) => `${ip.Address} (${ip.Type})`).join(", ")}`,
+        {
+          where: flyApp,
+          fix: `Release them: ${publicIps.map((ip) => `fly ips release ${ip.Address} -a ${flyApp}`).join("; ")}; and keep [http_service]/[[services]] out of ${this.config.apps[app]!.fly!.config}.`,
+        },
+      );
     }
   }
 
@@ -155,7 +164,11 @@ export class FlyProvider {
    * Which release a rollback would go to, from Fly's releases, every machine's image and the
    * releases our history says to avoid (C-25; see `decideFlyRollback`).
    */
-  async planRollback(app: string, avoid: ReadonlyMap<string, string>, to?: string): Promise<FlyRollbackDecision & { app: string; flyApp: string; releases: FlyRelease[] }> {
+  async planRollback(
+    app: string,
+    avoid: ReadonlyMap<string, string>,
+    to?: string,
+  ): Promise<FlyRollbackDecision & { app: string; flyApp: string; releases: FlyRelease[] }> {
     // One after the other: the same reads in the same order on every run (dry run and apply alike).
     const releases = await this.releases(app);
     const status = await this.status(app).catch(() => undefined);
@@ -194,7 +207,10 @@ export class FlyProvider {
     try {
       stdout = (await this.flyctl.run(cmd, `rollback of ${flyApp} to v${target.Version}`)).stdout;
     } catch (err) {
-      throw new RollbackError((err as Error).message, { where: flyApp, fix: `Check \`fly status -a ${flyApp}\`; try another target with --to vN.` });
+      throw new RollbackError((err as Error).message, {
+        where: flyApp,
+        fix: `Check \`fly status -a ${flyApp}\`; try another target with --to vN.`,
+      });
     }
     const emitted = findEmittedRelease(stdout);
     return {

@@ -31,7 +31,8 @@ export interface FlyStatus {
 /** `registry/repository:tag` of a machine, as in its config (what it runs). */
 export function machineImage(m: FlyMachine): string | undefined {
   if (m.config?.image) return m.config.image;
-  if (m.image_ref?.repository) return `${m.image_ref.registry ? `${m.image_ref.registry}/` : ""}${m.image_ref.repository}${m.image_ref.tag ? `:${m.image_ref.tag}` : ""}`;
+  if (m.image_ref?.repository)
+    return `${m.image_ref.registry ? `${m.image_ref.registry}/` : ""}${m.image_ref.repository}${m.image_ref.tag ? `:${m.image_ref.tag}` : ""}`;
   return undefined;
 }
 

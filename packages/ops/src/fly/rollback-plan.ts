@@ -49,7 +49,14 @@ export function imageShares(machines: readonly FlyMachine[], releases: readonly 
   for (const m of machines) {
     const image = machineImage(m);
     if (!image) continue;
-    const s = shares.get(image) ?? { image, started: 0, notStarted: 0, versions: newestFirst([...releases]).filter((r) => r.ImageRef === image).map((r) => r.Version) };
+    const s = shares.get(image) ?? {
+      image,
+      started: 0,
+      notStarted: 0,
+      versions: newestFirst([...releases])
+        .filter((r) => r.ImageRef === image)
+        .map((r) => r.Version),
+    };
     if (m.state === "started") s.started++;
     else s.notStarted++;
     shares.set(image, s);
@@ -80,7 +87,8 @@ export function releasesToAvoid(history: readonly HistoryEntry[], app: string): 
     if (!r) continue;
     if (h.kind === "rollback" && r.from && r.from !== r.to) avoid.set(r.from, `(rolled back by run ${h.runId})`);
     if (h.kind === "deploy" && r.to && h.status === "rolled-back") avoid.set(r.to, `(run ${h.runId} failed and rolled it back)`);
-    else if (h.kind === "deploy" && r.to && h.status === "failed" && /smoke check/.test(h.error ?? "")) avoid.set(r.to, `(its smoke checks failed in run ${h.runId})`);
+    else if (h.kind === "deploy" && r.to && h.status === "failed" && /smoke check/.test(h.error ?? ""))
+      avoid.set(r.to, `(its smoke checks failed in run ${h.runId})`);
   }
   return avoid;
 }
@@ -98,7 +106,12 @@ export function decideFlyRollback(facts: FlyRollbackFacts, to?: string): FlyRoll
   const startedImages = split.filter((s) => s.started > 0).map((s) => s.image);
   const candidates = startedImages.length > 0 ? startedImages : split.map((s) => s.image);
   const mixed = startedImages.length > 1;
-  const leaving = candidates.length === 1 ? candidates[0] : candidates.length > 1 ? sorted.find((r) => candidates.includes(r.ImageRef))?.ImageRef ?? split[0]!.image : sorted.find((r) => r.Status === "complete")?.ImageRef;
+  const leaving =
+    candidates.length === 1
+      ? candidates[0]
+      : candidates.length > 1
+        ? (sorted.find((r) => candidates.includes(r.ImageRef))?.ImageRef ?? split[0]!.image)
+        : sorted.find((r) => r.Status === "complete")?.ImageRef;
   const leavingRelease = sorted.find((r) => r.ImageRef === leaving);
   const leavingMarker = leaving ? (releaseIdOfImage(leaving) ?? (leavingRelease ? `v${leavingRelease.Version}` : null)) : null;
   const from = mixed ? `mixed: ${describeSplit(split)}` : split.length > 0 ? describeSplit(split) : (leaving ?? "(nothing runs)");

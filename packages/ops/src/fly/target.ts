@@ -11,13 +11,32 @@ import { createRestorePoint, describeRestorePlan, planDatabaseRestore, restoreFr
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { action, cmdAction, type Action, type Plan } from "../plan/plan.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
-import { checkFlyApps, checkFlyCli, checkFlyDatabase, checkFlyDockerfiles, checkFlySecrets, checkFlyTomls, checkGitClean, checkProtoCompatible } from "../preflight/fly-checks.ts";
+import {
+  checkFlyApps,
+  checkFlyCli,
+  checkFlyDatabase,
+  checkFlyDockerfiles,
+  checkFlySecrets,
+  checkFlyTomls,
+  checkGitClean,
+  checkProtoCompatible,
+} from "../preflight/fly-checks.ts";
 import { fingerprintSecret } from "../secrets/fingerprint.ts";
 import { serializeForFlyImport } from "../secrets/fly-import-format.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
 import { classifyKeys, importEntries, keysToPush, type FlySecretListing } from "../secrets/fly-sync.ts";
 import { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DatabaseRestore, DeployOutcome, LogsRequest, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
+import type {
+  AppRelease,
+  DatabaseRestore,
+  DeployOutcome,
+  LogsRequest,
+  RollbackChoice,
+  SecretsSyncPlan,
+  ServingState,
+  Target,
+  TargetDatabase,
+} from "../target/target.ts";
 import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
@@ -30,15 +49,24 @@ import { describeSplit, imageShares, releasesToAvoid } from "./rollback-plan.ts"
  * values, which still run the old ones with the new ones staged, which keys are split between
  * them, and the next command.
  */
-function splitSecretsError(err: Error, s: { failed: string; applied: string[]; pending: string[]; keysOf: (app: string) => string[]; flyApp: (app: string) => string }): DeployError {
+function splitSecretsError(
+  err: Error,
+  s: { failed: string; applied: string[]; pending: string[]; keysOf: (app: string) => string[]; flyApp: (app: string) => string },
+): DeployError {
   const live = s.applied.map((a) => `${s.flyApp(a)}: ${s.keysOf(a).join(", ")} new and live`);
-  const waiting = [s.failed, ...s.pending].map((a) => `${s.flyApp(a)}: ${s.keysOf(a).join(", ")} staged, not live (the old values serve)${a === s.failed ? " (this apply failed)" : " (not tried)"}`);
+  const waiting = [s.failed, ...s.pending].map(
+    (a) =>
+      `${s.flyApp(a)}: ${s.keysOf(a).join(", ")} staged, not live (the old values serve)${a === s.failed ? " (this apply failed)" : " (not tried)"}`,
+  );
   const liveKeys = new Set(s.applied.flatMap(s.keysOf));
   const split = [...new Set([s.failed, ...s.pending].flatMap(s.keysOf))].filter((k) => liveKeys.has(k));
-  return new DeployError(`applying staged secrets failed on ${s.flyApp(s.failed)}: ${err.message}\n  ${[...live, ...waiting].join("\n  ")}${split.length ? `\n  split: ${split.join(", ")} ${split.length > 1 ? "have" : "has"} the new value on ${s.applied.map(s.flyApp).join(", ")} and the old one on ${[s.failed, ...s.pending].map(s.flyApp).join(", ")}` : ""}`, {
-    where: s.flyApp(s.failed),
-    fix: `Fix the cause (\`fly status -a ${s.flyApp(s.failed)}\`), then apply what is still staged: ${[s.failed, ...s.pending].map((a) => `\`fly secrets deploy -a ${s.flyApp(a)}\``).join(" && ")}.`,
-  });
+  return new DeployError(
+    `applying staged secrets failed on ${s.flyApp(s.failed)}: ${err.message}\n  ${[...live, ...waiting].join("\n  ")}${split.length ? `\n  split: ${split.join(", ")} ${split.length > 1 ? "have" : "has"} the new value on ${s.applied.map(s.flyApp).join(", ")} and the old one on ${[s.failed, ...s.pending].map(s.flyApp).join(", ")}` : ""}`,
+    {
+      where: s.flyApp(s.failed),
+      fix: `Fix the cause (\`fly status -a ${s.flyApp(s.failed)}\`), then apply what is still staged: ${[s.failed, ...s.pending].map((a) => `\`fly secrets deploy -a ${s.flyApp(a)}\``).join(" && ")}.`,
+    },
+  );
 }
 
 /** What a deploy step records on fly: the shared shape plus Fly's version and image. */
@@ -89,7 +117,9 @@ export class FlyTarget implements Target {
   private async databaseUrl(): Promise<Secret> {
     const url = this.ctx.env.migrationDatabaseUrl;
     if (!url) {
-      throw new ConfigError("no database URL for the fly target", { fix: "Set MIGRATION_DATABASE_URL (Neon direct endpoint, sslmode=require) in the environment." });
+      throw new ConfigError("no database URL for the fly target", {
+        fix: "Set MIGRATION_DATABASE_URL (Neon direct endpoint, sslmode=require) in the environment.",
+      });
     }
     // The lock, history and migrations all use this URL: Neon's rules apply before any connect (C-13, C-15).
     const check = checkMigrationUrl(url.reveal());
@@ -122,7 +152,8 @@ export class FlyTarget implements Target {
       const [releases, status] = [await provider.releases(app), await provider.status(app)];
       const machines = status.Machines ?? [];
       const onRun = machines.filter((m) => releaseIdOfImage(machineImage(m) ?? "") === runId).length;
-      const state: ServingState["state"] = machines.length === 0 ? "none" : onRun === machines.length ? "this-run" : onRun === 0 ? "previous" : "mixed";
+      const state: ServingState["state"] =
+        machines.length === 0 ? "none" : onRun === machines.length ? "this-run" : onRun === 0 ? "previous" : "mixed";
       out[app] = { state, detail: machines.length === 0 ? "no machines" : describeSplit(imageShares(machines, releases)) };
     }
     return out;
@@ -142,7 +173,12 @@ export class FlyTarget implements Target {
   }
 
   /** The ledger HMAC key: from OPS_LEDGER_KEY, else the `ops.settings` row (planned as a write when missing). */
-  private async ledgerKeyPlan(): Promise<{ key: Buffer; actions: Action[]; ledger: (app: string) => Map<string, LedgerRow>; ledgers: Map<string, Map<string, LedgerRow>> }> {
+  private async ledgerKeyPlan(): Promise<{
+    key: Buffer;
+    actions: Action[];
+    ledger: (app: string) => Map<string, LedgerRow>;
+    ledgers: Map<string, Map<string, LedgerRow>>;
+  }> {
     const { ctx } = this;
     const env = ctx.env.environment;
     const read = await readOpsDb(
@@ -157,7 +193,12 @@ export class FlyTarget implements Target {
       { stored: undefined as Buffer | undefined, ledgers: new Map<string, Map<string, LedgerRow>>(), schema: false },
     );
     const actions: Action[] = [];
-    if (!read.schema) actions.push(action("db", "create the ops schema (deploy lock, history, secret ledger) in the target database", () => withTargetDb(ctx, "ops schema", async () => undefined)));
+    if (!read.schema)
+      actions.push(
+        action("db", "create the ops schema (deploy lock, history, secret ledger) in the target database", () =>
+          withTargetDb(ctx, "ops schema", async () => undefined),
+        ),
+      );
     let key: Buffer;
     if (ctx.env.ledgerKey) key = createHash("sha256").update(`deploy-ops ledger\0${ctx.env.ledgerKey.reveal()}`).digest();
     else if (read.stored) key = read.stored;
@@ -167,7 +208,9 @@ export class FlyTarget implements Target {
       actions.push(
         action("db", "store a new random ledger key in ops.settings (OPS_LEDGER_KEY is not set)", () =>
           withTargetDb(ctx, "secret ledger", async (client) => {
-            await client.query("INSERT INTO ops.settings (name, value) VALUES ('secret_ledger_key', $1) ON CONFLICT (name) DO NOTHING", [fresh.toString("hex")]);
+            await client.query("INSERT INTO ops.settings (name, value) VALUES ('secret_ledger_key', $1) ON CONFLICT (name) DO NOTHING", [
+              fresh.toString("hex"),
+            ]);
             const { rows } = await client.query("SELECT value FROM ops.settings WHERE name = 'secret_ledger_key'");
             if (String(rows[0].value) !== fresh.toString("hex")) {
               throw new DeployError("another run stored a different ledger key at the same time", { fix: "Run the sync again." });
@@ -197,7 +240,8 @@ export class FlyTarget implements Target {
       const onFly = await flyctl.json<FlySecretListing[]>(flySecretsList(flyApp), `listing secrets of ${flyApp}`);
       const changes = classifyKeys(keys, fingerprints, keyPlan.ledger(app), onFly);
       for (const k of keys) rows.push([app, flyApp, k, changes[k]!]);
-      for (const extra of onFly.filter((s) => !keys.includes(s.name))) rows.push([app, flyApp, extra.name, "on Fly, not declared (left alone)"]);
+      for (const extra of onFly.filter((s) => !keys.includes(s.name)))
+        rows.push([app, flyApp, extra.name, "on Fly, not declared (left alone)"]);
       const waiting = onFly.filter((s) => keys.includes(s.name) && s.status === "Staged").map((s) => s.name);
       if (waiting.length > 0) {
         pending.push(app);
@@ -207,40 +251,82 @@ export class FlyTarget implements Target {
       const push = keysToPush(changes);
       if (push.length === 0) continue;
       const outside = push.filter((k) => changes[k] === "changed-outside");
-      if (outside.length) ctx.reporter.emit({ kind: "warn", message: `${flyApp}: ${outside.join(", ")} changed outside this tool since our last push; our value is pushed again`, fix: "Set secrets only through the secrets file and `pnpm ops:secrets`." });
+      if (outside.length)
+        ctx.reporter.emit({
+          kind: "warn",
+          message: `${flyApp}: ${outside.join(", ")} changed outside this tool since our last push; our value is pushed again`,
+          fix: "Set secrets only through the secrets file and `pnpm ops:secrets`.",
+        });
       const payload = new Secret(serializeForFlyImport(importEntries(push, secrets.values)));
       let digests = new Map<string, string>();
       actions.push(
-        cmdAction(`stage ${push.join(", ")} on ${flyApp} (values on stdin; no restart until the next deploy)`, flySecretsImportStaged(flyApp, payload), (cmd) => flyctl.run(cmd, `staging ${push.length} secrets on ${flyApp}`), { stdinKeys: push }),
-        cmdAction(`read the digests Fly now holds for ${flyApp}`, flySecretsList(flyApp), async (cmd) => {
-          digests = new Map((await flyctl.json<FlySecretListing[]>(cmd, `listing secrets of ${flyApp}`)).map((s) => [s.name, s.digest]));
-        }, { kind: "check" }),
+        cmdAction(
+          `stage ${push.join(", ")} on ${flyApp} (values on stdin; no restart until the next deploy)`,
+          flySecretsImportStaged(flyApp, payload),
+          (cmd) => flyctl.run(cmd, `staging ${push.length} secrets on ${flyApp}`),
+          { stdinKeys: push },
+        ),
+        cmdAction(
+          `read the digests Fly now holds for ${flyApp}`,
+          flySecretsList(flyApp),
+          async (cmd) => {
+            digests = new Map((await flyctl.json<FlySecretListing[]>(cmd, `listing secrets of ${flyApp}`)).map((s) => [s.name, s.digest]));
+          },
+          { kind: "check" },
+        ),
         action("db", `record ${push.length} fingerprints for ${flyApp} in ops.secret_ledger`, () =>
-          withTargetDb(ctx, "secret ledger", (client) => recordPushed(client, ctx.env.environment, app, runId, push.map((k) => ({ key: k, fingerprint: fingerprints[k]!, flyDigest: digests.get(k) ?? null })))),
+          withTargetDb(ctx, "secret ledger", (client) =>
+            recordPushed(
+              client,
+              ctx.env.environment,
+              app,
+              runId,
+              push.map((k) => ({ key: k, fingerprint: fingerprints[k]!, flyDigest: digests.get(k) ?? null })),
+            ),
+          ),
         ),
       );
       staged[app] = push;
     }
-    ctx.reporter.emit({ kind: "table", title: `Secrets from ${secrets.source} (values never shown)`, columns: ["APP", "FLY APP", "KEY", "CHANGE"], rows });
+    ctx.reporter.emit({
+      kind: "table",
+      title: `Secrets from ${secrets.source} (values never shown)`,
+      columns: ["APP", "FLY APP", "KEY", "CHANGE"],
+      rows,
+    });
     const toApply = ctx.config.deployOrder.filter((a) => (staged[a]?.length ?? 0) > 0 || pending.includes(a));
     return {
       plan: { step: "secrets sync", actions },
       // Keys staged before this run go live with this run's deploys too (C-09 applies to them as well).
-      detail: () => ({ stagedFly: Object.fromEntries(Object.entries(staged).map(([a, keys]) => [a, keys.length ? keys : pending.includes(a) ? ["(staged earlier)"] : []])) }),
+      detail: () => ({
+        stagedFly: Object.fromEntries(
+          Object.entries(staged).map(([a, keys]) => [a, keys.length ? keys : pending.includes(a) ? ["(staged earlier)"] : []]),
+        ),
+      }),
       applyActions: () => {
         // Stage everything first (the plan above), then apply app by app; a failure names what is live where.
         const applied: string[] = [];
         const keysOf = (a: string) => (staged[a]?.length ? staged[a]! : ["(staged earlier)"]);
         return toApply.map((app) =>
-          cmdAction(`apply the staged secrets of ${provider.flyApp(app)} (fly secrets deploy restarts its machines)`, provider.secretsDeployCmd(app), async (cmd) => {
-            try {
-              await provider.deployStagedSecrets(app, cmd);
-            } catch (err) {
-              throw splitSecretsError(err as Error, { failed: app, applied, pending: toApply.filter((a) => a !== app && !applied.includes(a)), keysOf, flyApp: (a) => provider.flyApp(a) });
-            }
-            applied.push(app);
-            ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied` });
-          }),
+          cmdAction(
+            `apply the staged secrets of ${provider.flyApp(app)} (fly secrets deploy restarts its machines)`,
+            provider.secretsDeployCmd(app),
+            async (cmd) => {
+              try {
+                await provider.deployStagedSecrets(app, cmd);
+              } catch (err) {
+                throw splitSecretsError(err as Error, {
+                  failed: app,
+                  applied,
+                  pending: toApply.filter((a) => a !== app && !applied.includes(a)),
+                  keysOf,
+                  flyApp: (a) => provider.flyApp(a),
+                });
+              }
+              applied.push(app);
+              ctx.reporter.emit({ kind: "info", message: `${provider.flyApp(app)}: staged secrets applied` });
+            },
+          ),
         );
       },
     };
@@ -248,18 +334,30 @@ export class FlyTarget implements Target {
 
   async planDeploy(app: string, run: { runId: string }): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
     const cfg = this.ctx.config.apps[app]!;
-    if (!cfg.fly) throw new UsageError(`apps.${app}.fly is not set in ops.config.ts`, { fix: "Give the app a fly.toml: fly: { config, public }." });
+    if (!cfg.fly)
+      throw new UsageError(`apps.${app}.fly is not set in ops.config.ts`, { fix: "Give the app a fly.toml: fly: { config, public }." });
     const { provider } = this.fly;
     const before = currentRelease(await provider.releases(app));
     const cmd = provider.deployCmd(app, run.runId);
     let result: FlyAppRelease | undefined;
     const actions: Action[] = [
-      cmdAction(`deploy ${provider.flyApp(app)} (remote build, image label ${run.runId}; running now: v${before?.Version ?? "-"})`, cmd, async (c) => {
-        result = await provider.runDeploy(app, run.runId, c, before);
-      }),
+      cmdAction(
+        `deploy ${provider.flyApp(app)} (remote build, image label ${run.runId}; running now: v${before?.Version ?? "-"})`,
+        cmd,
+        async (c) => {
+          result = await provider.runDeploy(app, run.runId, c, before);
+        },
+      ),
     ];
     if (provider.isInternal(app)) {
-      actions.push(cmdAction(`check ${provider.flyApp(app)} has no public IP (it is internal)`, provider.ipsCmd(app), (c) => provider.assertNoPublicIps(app, c), { kind: "check" }));
+      actions.push(
+        cmdAction(
+          `check ${provider.flyApp(app)} has no public IP (it is internal)`,
+          provider.ipsCmd(app),
+          (c) => provider.assertNoPublicIps(app, c),
+          { kind: "check" },
+        ),
+      );
     }
     return {
       plan: { step: `deploy ${app}`, actions },
@@ -301,17 +399,32 @@ export class FlyTarget implements Target {
     if (!planned) throw new Error(`rollbackActions(${choice.app}) before planRollback`);
     let result: FlyAppRelease | undefined;
     const actions: Action[] = [
-      cmdAction(`redeploy ${provider.flyApp(choice.app)} with the image of v${planned.target.Version} (${planned.target.ImageRef}), no release command`, provider.rollbackCmd(choice.app, planned.target), async (c) => {
-        result = await provider.runRollback(choice.app, planned.target, c, planned.before);
-      }),
+      cmdAction(
+        `redeploy ${provider.flyApp(choice.app)} with the image of v${planned.target.Version} (${planned.target.ImageRef}), no release command`,
+        provider.rollbackCmd(choice.app, planned.target),
+        async (c) => {
+          result = await provider.runRollback(choice.app, planned.target, c, planned.before);
+        },
+      ),
     ];
     if (provider.isInternal(choice.app)) {
-      actions.push(cmdAction(`check ${provider.flyApp(choice.app)} has no public IP (it is internal)`, provider.ipsCmd(choice.app), (c) => provider.assertNoPublicIps(choice.app, c), { kind: "check" }));
+      actions.push(
+        cmdAction(
+          `check ${provider.flyApp(choice.app)} has no public IP (it is internal)`,
+          provider.ipsCmd(choice.app),
+          (c) => provider.assertNoPublicIps(choice.app, c),
+          { kind: "check" },
+        ),
+      );
     }
     return {
       actions,
       // `previous` is the release being left (in a mixed state, the half-deployed one), so history marks it rolled back.
-      outcome: () => ({ app: choice.app, previous: planned.leaving ?? result!.previous?.release ?? (result!.previous ? `v${result!.previous.version}` : null), release: result!.release }),
+      outcome: () => ({
+        app: choice.app,
+        previous: planned.leaving ?? result!.previous?.release ?? (result!.previous ? `v${result!.previous.version}` : null),
+        release: result!.release,
+      }),
     };
   }
 
@@ -327,19 +440,28 @@ export class FlyTarget implements Target {
   /** C-09: apps that got staged secrets in this run but were not deployed in it still run the old values. */
   finishActions(steps: Record<string, { detail: unknown }>): Action[] {
     const staged = (steps["sync-secrets"]?.detail as { stagedFly?: Record<string, string[]> } | undefined)?.stagedFly ?? {};
-    const skipped = Object.entries(staged).filter(([app, keys]) => keys.length > 0 && !steps[`deploy-${app}`]).map(([app]) => app);
+    const skipped = Object.entries(staged)
+      .filter(([app, keys]) => keys.length > 0 && !steps[`deploy-${app}`])
+      .map(([app]) => app);
     const { provider } = this.fly;
     return skipped.map((app) =>
-      cmdAction(`apply the staged secrets of ${provider.flyApp(app)} (${staged[app]!.join(", ")}): it was not deployed in this run`, provider.secretsDeployCmd(app), async (cmd) => {
-        try {
-          await provider.deployStagedSecrets(app, cmd);
-        } catch (err) {
-          throw new DeployError(`${provider.flyApp(app)} still runs the old values of ${staged[app]!.join(", ")}: ${(err as Error).message}`, {
-            where: provider.flyApp(app),
-            fix: `Deploy it (pnpm turbo run production-deploy, unfiltered) or run \`fly secrets deploy -a ${provider.flyApp(app)}\` once it has machines.`,
-          });
-        }
-      }),
+      cmdAction(
+        `apply the staged secrets of ${provider.flyApp(app)} (${staged[app]!.join(", ")}): it was not deployed in this run`,
+        provider.secretsDeployCmd(app),
+        async (cmd) => {
+          try {
+            await provider.deployStagedSecrets(app, cmd);
+          } catch (err) {
+            throw new DeployError(
+              `${provider.flyApp(app)} still runs the old values of ${staged[app]!.join(", ")}: ${(err as Error).message}`,
+              {
+                where: provider.flyApp(app),
+                fix: `Deploy it (pnpm turbo run production-deploy, unfiltered) or run \`fly secrets deploy -a ${provider.flyApp(app)}\` once it has machines.`,
+              },
+            );
+          }
+        },
+      ),
     );
   }
 
@@ -361,7 +483,12 @@ export class FlyTarget implements Target {
       const read = selectLogLines(splitLines(res.stdout), req);
       for (const line of read.lines) onLine(line);
       const warning = splitLines(res.stderr).find((l) => /not authorized|warn/i.test(l));
-      if (warning) this.ctx.reporter.emit({ kind: "warn", message: `flyctl: ${warning}`, fix: "Deploy tokens may lack the right to read logs; read them with a token that has it (your own, after `fly auth login`)." });
+      if (warning)
+        this.ctx.reporter.emit({
+          kind: "warn",
+          message: `flyctl: ${warning}`,
+          fix: "Deploy tokens may lack the right to read logs; read them with a token that has it (your own, after `fly auth login`).",
+        });
       return;
     }
     this.ctx.reporter.emit({ kind: "info", message: `following the logs of ${flyApp} (Ctrl-C stops)` });
@@ -388,10 +515,28 @@ export class FlyTarget implements Target {
       const checks = machines.flatMap((m) => m.checks ?? []);
       const passing = checks.filter((c) => c.status === "passing").length;
       const images = [...new Set(machines.map(machineImage).filter(Boolean))];
-      rows.push([app, provider.flyApp(app), cur ? `v${cur.Version}` : "-", cur ? (releaseIdOfImage(cur.ImageRef) ?? "-") : "-", images.join(", ") || "-", `${started}/${machines.length} started`, checks.length ? `${passing}/${checks.length} passing` : "-"]);
-      data.push({ app, flyApp: provider.flyApp(app), release: cur ?? null, machines: machines.map((m) => ({ id: m.id, state: m.state, image: machineImage(m) })) });
+      rows.push([
+        app,
+        provider.flyApp(app),
+        cur ? `v${cur.Version}` : "-",
+        cur ? (releaseIdOfImage(cur.ImageRef) ?? "-") : "-",
+        images.join(", ") || "-",
+        `${started}/${machines.length} started`,
+        checks.length ? `${passing}/${checks.length} passing` : "-",
+      ]);
+      data.push({
+        app,
+        flyApp: provider.flyApp(app),
+        release: cur ?? null,
+        machines: machines.map((m) => ({ id: m.id, state: m.state, image: machineImage(m) })),
+      });
     }
-    this.ctx.reporter.emit({ kind: "table", title: `Apps (${this.ctx.env.environment}, ${appsEnv.publicUrl})`, columns: ["APP", "FLY APP", "VERSION", "RELEASE", "IMAGE", "MACHINES", "CHECKS"], rows });
+    this.ctx.reporter.emit({
+      kind: "table",
+      title: `Apps (${this.ctx.env.environment}, ${appsEnv.publicUrl})`,
+      columns: ["APP", "FLY APP", "VERSION", "RELEASE", "IMAGE", "MACHINES", "CHECKS"],
+      rows,
+    });
     return { apps: data };
   }
 
@@ -401,31 +546,67 @@ export class FlyTarget implements Target {
 
   private restorePointAction(runId: string, onTaken: (id: string) => void): Action {
     const { ctx } = this;
-    return action("http", "take a restore point: a Neon branch off the production branch, now (Neon API: create branch)", async () => {
-      const neon = this.neon();
-      const point = await createRestorePoint(neon.client, { projectId: neon.projectId, branchId: neon.branchId, runId, poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs } });
-      onTaken(point.branchId);
-      ctx.reporter.emit({ kind: "info", message: `restore point ${point.name} (${point.branchId}) taken at ${point.parentTimestamp}; \`pnpm ops:rollback --db\` restores it` });
-    }, { timeoutMs: ctx.config.neon.pollTimeoutMs });
+    return action(
+      "http",
+      "take a restore point: a Neon branch off the production branch, now (Neon API: create branch)",
+      async () => {
+        const neon = this.neon();
+        const point = await createRestorePoint(neon.client, {
+          projectId: neon.projectId,
+          branchId: neon.branchId,
+          runId,
+          poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs },
+        });
+        onTaken(point.branchId);
+        ctx.reporter.emit({
+          kind: "info",
+          message: `restore point ${point.name} (${point.branchId}) taken at ${point.parentTimestamp}; \`pnpm ops:rollback --db\` restores it`,
+        });
+      },
+      { timeoutMs: ctx.config.neon.pollTimeoutMs },
+    );
   }
 
   private async restorePlan(pointId: string) {
     const { ctx } = this;
     const neon = this.neon();
-    const plan = await planDatabaseRestore(neon.client, { projectId: neon.projectId, branchId: neon.branchId, restorePointBranchId: pointId });
+    const plan = await planDatabaseRestore(neon.client, {
+      projectId: neon.projectId,
+      branchId: neon.branchId,
+      restorePointBranchId: pointId,
+    });
     let snapshot: OpsSnapshot | undefined;
     const actions: Action[] = [
-      action("db", "copy this environment's ops rows (history, ledger, settings, lock) aside, to keep them across the restore", async () => {
-        snapshot = await withTargetDb(ctx, "deploy history", async (c) => ((await opsSchemaPresent(c)) ? snapshotOpsState(c, ctx.env.environment) : undefined));
-      }),
-      action("http", `restore ${plan.target.name} from ${pointId} (Neon API: POST …/branches/${plan.target.branchId}/restore)`, async () => {
-        const r = await restoreFromRestorePoint(neon.client, plan, { poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs } });
-        ctx.reporter.emit({ kind: "info", message: `restored ${plan.target.name} from ${pointId}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})` });
-      }, { timeoutMs: ctx.config.neon.pollTimeoutMs }),
+      action(
+        "db",
+        "copy this environment's ops rows (history, ledger, settings, lock) aside, to keep them across the restore",
+        async () => {
+          snapshot = await withTargetDb(ctx, "deploy history", async (c) =>
+            (await opsSchemaPresent(c)) ? snapshotOpsState(c, ctx.env.environment) : undefined,
+          );
+        },
+      ),
+      action(
+        "http",
+        `restore ${plan.target.name} from ${pointId} (Neon API: POST …/branches/${plan.target.branchId}/restore)`,
+        async () => {
+          const r = await restoreFromRestorePoint(neon.client, plan, {
+            poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs },
+          });
+          ctx.reporter.emit({
+            kind: "info",
+            message: `restored ${plan.target.name} from ${pointId}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})`,
+          });
+        },
+        { timeoutMs: ctx.config.neon.pollTimeoutMs },
+      ),
       action("db", "write the ops rows back (the restore overwrote them)", async () => {
         if (!snapshot) return;
         await withTargetDb(ctx, "deploy history", (c) => restoreOpsState(c, snapshot!));
-        ctx.reporter.emit({ kind: "info", message: `kept the deploy history (${snapshot.history.length} runs) and the secret ledger across the restore` });
+        ctx.reporter.emit({
+          kind: "info",
+          message: `kept the deploy history (${snapshot.history.length} runs) and the secret ledger across the restore`,
+        });
       }),
     ];
     return { lines: describeRestorePlan(plan), confirmWord: plan.target.name, actions };

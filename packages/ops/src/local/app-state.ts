@@ -63,7 +63,13 @@ function rebuildFromFolders(paths: LocalPaths, app: string): LocalAppState {
   const releases = (existsSync(dir) ? readdirSync(dir) : [])
     .map((id) => readJson<Partial<LocalRelease>>(join(dir, id, "release.json")))
     .filter((r): r is Partial<LocalRelease> & { id: string } => typeof r?.id === "string")
-    .map((r) => ({ id: r.id, createdAt: r.createdAt ?? "", gitSha: r.gitSha ?? "unknown", runId: r.runId ?? r.id, status: "stopped" as const }))
+    .map((r) => ({
+      id: r.id,
+      createdAt: r.createdAt ?? "",
+      gitSha: r.gitSha ?? "unknown",
+      runId: r.runId ?? r.id,
+      status: "stopped" as const,
+    }))
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   return { current: null, releases };
 }

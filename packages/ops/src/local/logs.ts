@@ -45,10 +45,15 @@ export function localLogFile(paths: LocalPaths, apps: readonly string[], source:
   }
   const path = source === "router" ? paths.routerLog : paths.postgresLog;
   if (!existsSync(path)) {
-    throw new ConfigError(`the ${source === "router" ? "router" : "local Postgres"} of environment "${environment}" has not run yet, so there is no log`, {
-      where: path,
-      fix: existsSync(paths.root) ? "Start it with `pnpm ops:local up`." : "Nothing was deployed here yet: run `pnpm turbo run production-deploy`.",
-    });
+    throw new ConfigError(
+      `the ${source === "router" ? "router" : "local Postgres"} of environment "${environment}" has not run yet, so there is no log`,
+      {
+        where: path,
+        fix: existsSync(paths.root)
+          ? "Start it with `pnpm ops:local up`."
+          : "Nothing was deployed here yet: run `pnpm turbo run production-deploy`.",
+      },
+    );
   }
   return { path };
 }
@@ -116,7 +121,10 @@ export async function followLocalLog(opts: FollowOptions): Promise<void> {
       decoder = new StringDecoder("utf8");
       opts.onSwitch?.(now);
     }
-    const size = await stat(file.path).then((s) => s.size, () => 0);
+    const size = await stat(file.path).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (size < offset) offset = 0;
     if (size > offset) {
       const fh = await open(file.path, "r");

@@ -79,7 +79,9 @@ export function postgresIdentity(): PgIdentity {
   const found = lookup();
   if (found) return found;
   try {
-    execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], { stdio: "pipe" });
+    execFileSync("useradd", ["--system", "--user-group", "--no-create-home", "--shell", "/usr/sbin/nologin", "postgres"], {
+      stdio: "pipe",
+    });
   } catch (err) {
     throw new DeployError("Postgres cannot run as root and the `postgres` OS user could not be created", {
       cause: err,
@@ -87,7 +89,8 @@ export function postgresIdentity(): PgIdentity {
     });
   }
   const created = lookup();
-  if (!created) throw new DeployError("the `postgres` OS user was created but `id postgres` does not find it", { fix: "Check /etc/passwd." });
+  if (!created)
+    throw new DeployError("the `postgres` OS user was created but `id postgres` does not find it", { fix: "Check /etc/passwd." });
   return created;
 }
 
@@ -115,7 +118,10 @@ function isTrustedDir(dir: string): boolean {
  */
 export function reachableBinaries(bin: PgBinaries, who: PgIdentity): PgBinaries {
   if (who.uid === undefined || canRun(bin, who)) return bin;
-  const key = createHash("sha256").update(`${bin.root}:${statSync(bin.postgres).size}`).digest("hex").slice(0, 12);
+  const key = createHash("sha256")
+    .update(`${bin.root}:${statSync(bin.postgres).size}`)
+    .digest("hex")
+    .slice(0, 12);
   const base = join(tmpdir(), "deploy-ops-pg-bin");
   mkdirSync(base, { recursive: true, mode: 0o755 });
   const copy = join(base, key);
@@ -191,7 +197,10 @@ export function initCluster(bin: PgBinaries, opts: { dataDir: string; password: 
     );
     if (r.status !== 0) {
       const output = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() || (r.error ? String(r.error.message) : `signal ${r.signal}`);
-      throw new DeployError(`initdb could not create the Postgres cluster in ${opts.dataDir}`, { where: opts.dataDir, fix: `initdb said:\n${output}` });
+      throw new DeployError(`initdb could not create the Postgres cluster in ${opts.dataDir}`, {
+        where: opts.dataDir,
+        fix: `initdb said:\n${output}`,
+      });
     }
   } finally {
     try {
@@ -235,7 +244,12 @@ export function startPostgres(
     const fail = (why: string) => {
       clearTimeout(timer);
       child.kill("SIGKILL");
-      reject(new DeployError(`postgres did not start on 127.0.0.1:${opts.port}: ${why}`, { where: opts.dataDir, fix: `Its last log lines:\n${recent.join("").trimEnd()}` }));
+      reject(
+        new DeployError(`postgres did not start on 127.0.0.1:${opts.port}: ${why}`, {
+          where: opts.dataDir,
+          fix: `Its last log lines:\n${recent.join("").trimEnd()}`,
+        }),
+      );
     };
     const timer = setTimeout(() => fail(`not ready after ${opts.timeoutMs ?? 60_000} ms`), opts.timeoutMs ?? 60_000);
     const onData = (chunk: Buffer) => {

@@ -30,7 +30,11 @@ export function localAppPort(config: OpsConfig, env: OpsEnv, app: string): Local
   }
   if (cfg?.health.kind === "http") {
     const blocked = fetchBlockedPort(fromEnv !== undefined ? envVar : `apps.${app}.localPort`, port);
-    if (blocked) throw new ConfigError(blocked, { where: fromEnv !== undefined ? envVar : `ops.config.ts apps.${app}.localPort`, fix: fromEnv !== undefined ? "Fix or unset the variable, then run again." : "Choose another localPort in ops.config.ts." });
+    if (blocked)
+      throw new ConfigError(blocked, {
+        where: fromEnv !== undefined ? envVar : `ops.config.ts apps.${app}.localPort`,
+        fix: fromEnv !== undefined ? "Fix or unset the variable, then run again." : "Choose another localPort in ops.config.ts.",
+      });
   }
   return { port, envVar, source: fromEnv !== undefined ? "environment" : "config" };
 }

@@ -3,7 +3,17 @@
  * superuser password on stdin (never argv, env or a shared file). Creates the cluster once, runs
  * postgres until SIGTERM/SIGINT, then stops it cleanly. Binaries: see ./pg-cluster.ts.
  */
-import { ensureDataOwner, hasCluster, initCluster, packagedBinaries, postgresIdentity, reachableBinaries, readStdin, startPostgres, stopPostgres } from "./pg-cluster.ts";
+import {
+  ensureDataOwner,
+  hasCluster,
+  initCluster,
+  packagedBinaries,
+  postgresIdentity,
+  reachableBinaries,
+  readStdin,
+  startPostgres,
+  stopPostgres,
+} from "./pg-cluster.ts";
 import { Secret } from "../secrets/secret.ts";
 import { OpsError } from "../errors.ts";
 import { isAlive, writeJsonAtomic } from "./process-utils.ts";
@@ -48,7 +58,13 @@ async function main() {
     process.exit(1);
   });
   const { default: pg } = await import("pg");
-  const client = new pg.Client({ host: "127.0.0.1", port: Number(portText), user: "postgres", password: password.reveal(), database: "postgres" });
+  const client = new pg.Client({
+    host: "127.0.0.1",
+    port: Number(portText),
+    user: "postgres",
+    password: password.reveal(),
+    database: "postgres",
+  });
   await client.connect();
   try {
     const found = await client.query("SELECT 1 FROM pg_database WHERE datname = 'app'");

@@ -90,7 +90,11 @@ export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void
 /** The last `lines` lines of a log file ("" when missing). */
 export function tailFile(path: string, lines = 20): string {
   if (!existsSync(path)) return "";
-  return readFileSync(path, "utf8").split("\n").slice(-lines - 1).join("\n").trimEnd();
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .slice(-lines - 1)
+    .join("\n")
+    .trimEnd();
 }
 
 /** tsx's ESM loader (`exports["."]` of tsx), as a file URL for `node --import`. */

@@ -98,7 +98,16 @@ export class LocalProvider {
   /** Names of the variables a release of `app` gets (its port, release id, links, declared secrets, localEnv). */
   releaseEnvKeys(app: string): string[] {
     const cfg = this.appConfig(app);
-    return [...new Set([...Object.keys(minimalChildEnv(this.env.processEnv)), ...Object.keys(cfg.localEnv), cfg.portEnv, cfg.releaseEnv, ...Object.keys(cfg.links), ...cfg.secrets])].sort();
+    return [
+      ...new Set([
+        ...Object.keys(minimalChildEnv(this.env.processEnv)),
+        ...Object.keys(cfg.localEnv),
+        cfg.portEnv,
+        cfg.releaseEnv,
+        ...Object.keys(cfg.links),
+        ...cfg.secrets,
+      ]),
+    ].sort();
   }
 
   /**
@@ -145,8 +154,13 @@ export class LocalProvider {
     const target = rollbackTarget(state, to);
     if (!target) {
       throw new RollbackError(
-        to ? `${app} has no release ${to} to roll back to` : `${app} has no earlier release to roll back to (current: ${state.current ?? "none"})`,
-        { where: this.paths.appState(app), fix: `Known releases: ${state.releases.map((r) => `${r.id} (${r.status})`).join(", ") || "none"}.` },
+        to
+          ? `${app} has no release ${to} to roll back to`
+          : `${app} has no earlier release to roll back to (current: ${state.current ?? "none"})`,
+        {
+          where: this.paths.appState(app),
+          fix: `Known releases: ${state.releases.map((r) => `${r.id} (${r.status})`).join(", ") || "none"}.`,
+        },
       );
     }
     if (!existsSync(this.paths.releaseDir(app, target.id))) {
@@ -173,7 +187,11 @@ export class LocalProvider {
     for (const [key, value] of secrets) env[key] = value.reveal();
     const supervisorState = join(dir, "supervisor.json");
     const logFile = join(dir, "release.log");
-    const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...this.releaseCommand(app)], { env, logFile, cwd: dir });
+    const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...this.releaseCommand(app)], {
+      env,
+      logFile,
+      cwd: dir,
+    });
     // Where it listens, for the repair of a run killed before it recorded the switch.
     writeJsonAtomic(join(dir, "launch.json"), { supervisorPid: pid, port, startedAt: new Date().toISOString() });
     const forget = this.onInterrupt(() => stopProcess(pid, 5_000));
@@ -193,24 +211,38 @@ export class LocalProvider {
    */
   async awaitHealthy(started: StartedRelease): Promise<void> {
     const cfg = this.appConfig(started.app);
-    const health = await this.waitHealthy(started.app, cfg, `${LOOPBACK}:${started.port}`, started.releaseId, cfg.health.timeoutMs, started.pid);
+    const health = await this.waitHealthy(
+      started.app,
+      cfg,
+      `${LOOPBACK}:${started.port}`,
+      started.releaseId,
+      cfg.health.timeoutMs,
+      started.pid,
+    );
     if (health.ok) return;
     await this.abandon(started);
     const state = readAppState(this.paths, started.app);
     const failed = state.releases.find((r) => r.id === started.releaseId);
     if (failed && failed.id !== state.current) failed.status = "failed";
     writeAppState(this.paths, started.app, state);
-    throw new DeployError(`${started.app} release ${started.releaseId} did not become healthy within ${cfg.health.timeoutMs} ms: ${health.detail}`, {
-      where: started.logFile,
-      fix: `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(started.logFile, 15)}`,
-    });
+    throw new DeployError(
+      `${started.app} release ${started.releaseId} did not become healthy within ${cfg.health.timeoutMs} ms: ${health.detail}`,
+      {
+        where: started.logFile,
+        fix: `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(started.logFile, 15)}`,
+      },
+    );
   }
 
   /** Routes the app's stable port to the started (healthy) release, then stops the previous release. */
   async switchTraffic(started: StartedRelease, via: ServedEntry["via"], onProgress?: (m: string) => void): Promise<AppRelease> {
     const { app, releaseId, pid, port } = started;
     try {
-      await setRoute(this.paths, { name: app, listenHost: LOOPBACK, listenPort: this.publicPort(app), upstream: { host: LOOPBACK, port } }, minimalChildEnv(this.env.processEnv));
+      await setRoute(
+        this.paths,
+        { name: app, listenHost: LOOPBACK, listenPort: this.publicPort(app), upstream: { host: LOOPBACK, port } },
+        minimalChildEnv(this.env.processEnv),
+      );
     } catch (err) {
       // Traffic never reached the new release: stop it so nothing runs that no state file knows of.
       await this.abandon(started);
@@ -234,7 +266,8 @@ export class LocalProvider {
       delete entry.rolledBack;
     }
     if (via === "rollback" && previousEntry && previous !== releaseId) previousEntry.rolledBack = true;
-    if (previous !== releaseId || !state.served?.length) state.served = [...(state.served ?? []), { release: releaseId, at: new Date().toISOString(), via }].slice(-50);
+    if (previous !== releaseId || !state.served?.length)
+      state.served = [...(state.served ?? []), { release: releaseId, at: new Date().toISOString(), via }].slice(-50);
     state.current = releaseId;
     this.prune(app, state.releases);
     state.releases = state.releases.slice(0, KEEP_RELEASES);
@@ -265,7 +298,11 @@ export class LocalProvider {
         return { ok: h.status === "SERVING", detail: `gRPC health ${h.status}${h.reason ? ` (${h.reason})` : ""}` };
       }
       const res = await httpGet(`http://${address}${cfg.health.path}`, 3000);
-      if (res.status !== 200) return { ok: false, detail: res.status === 0 ? `GET ${cfg.health.path}: ${res.error}` : `GET ${cfg.health.path} answered ${res.status}` };
+      if (res.status !== 200)
+        return {
+          ok: false,
+          detail: res.status === 0 ? `GET ${cfg.health.path}: ${res.error}` : `GET ${cfg.health.path} answered ${res.status}`,
+        };
       let body: HealthzBody = {};
       try {
         body = JSON.parse(res.body) as HealthzBody;
@@ -286,7 +323,9 @@ export class LocalProvider {
       const cfg = this.appConfig(app);
       const st = readAppState(this.paths, app);
       const cur = st.releases.find((r) => r.id === st.current);
-      const sup = cur ? readJson<{ status: string; restarts: number }>(join(this.paths.releaseDir(app, cur.id), "supervisor.json")) : undefined;
+      const sup = cur
+        ? readJson<{ status: string; restarts: number }>(join(this.paths.releaseDir(app, cur.id), "supervisor.json"))
+        : undefined;
       const running = cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
       const route = routes.find((r) => r.name === app);
       // The port the router really listens on (set by the deploy), not this shell's OPS_LOCAL_*_PORT.
@@ -302,7 +341,11 @@ export class LocalProvider {
       rows.push({
         app,
         release: st.current,
-        state: running ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}` : st.current ? downState(sup) : "never deployed",
+        state: running
+          ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}`
+          : st.current
+            ? downState(sup)
+            : "never deployed",
         address,
         upstream: route?.upstream ? `${route.upstream.host}:${route.upstream.port}` : "-",
         health,
@@ -357,7 +400,8 @@ export class LocalProvider {
           apply: async () => this.recordServing(app, routed),
         });
       }
-      const keep = routed?.releaseId ?? (recorded?.supervisorPid !== undefined && isAlive(recorded.supervisorPid) ? recorded.id : undefined);
+      const keep =
+        routed?.releaseId ?? (recorded?.supervisorPid !== undefined && isAlive(recorded.supervisorPid) ? recorded.id : undefined);
       for (const l of this.liveReleases(app).filter((x) => x.releaseId !== keep)) {
         out.push({
           app,
@@ -385,11 +429,20 @@ export class LocalProvider {
     let entry = state.releases.find((r) => r.id === routed.releaseId);
     if (!entry) {
       const meta = readJson<Partial<LocalRelease>>(join(this.paths.releaseDir(app, routed.releaseId), "release.json")) ?? {};
-      entry = { id: routed.releaseId, createdAt: meta.createdAt ?? new Date().toISOString(), gitSha: meta.gitSha ?? "unknown", runId: meta.runId ?? routed.releaseId, status: "serving" };
+      entry = {
+        id: routed.releaseId,
+        createdAt: meta.createdAt ?? new Date().toISOString(),
+        gitSha: meta.gitSha ?? "unknown",
+        runId: meta.runId ?? routed.releaseId,
+        status: "serving",
+      };
       state.releases = [entry, ...state.releases];
     }
     Object.assign(entry, { status: "serving", supervisorPid: routed.pid, ...(routed.port !== undefined ? { port: routed.port } : {}) });
-    if (state.current !== routed.releaseId) state.served = [...(state.served ?? []), { release: routed.releaseId, at: new Date().toISOString(), via: "deploy" as const }].slice(-50);
+    if (state.current !== routed.releaseId)
+      state.served = [...(state.served ?? []), { release: routed.releaseId, at: new Date().toISOString(), via: "deploy" as const }].slice(
+        -50,
+      );
     state.current = routed.releaseId;
     writeAppState(this.paths, app, state);
   }

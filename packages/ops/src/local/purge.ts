@@ -7,12 +7,19 @@ export function purgeTargets(env: OpsEnv, dataDir: string, root: string): string
   const { stateDir, environment } = env;
   // The fallback data folder under the OS temp dir goes with its own parent.
   const dataHome = basename(dirname(dataDir)).startsWith("deploy-ops-pg-") ? dirname(dataDir) : dataDir;
-  const targets = [root, dataHome, join(stateDir, "current-run", `${environment}.json`), join(stateDir, "ledger", environment), join(stateDir, "smoke", environment)];
+  const targets = [
+    root,
+    dataHome,
+    join(stateDir, "current-run", `${environment}.json`),
+    join(stateDir, "ledger", environment),
+    join(stateDir, "smoke", environment),
+  ];
   const runsDir = join(stateDir, "runs");
   if (existsSync(runsDir)) {
     for (const id of readdirSync(runsDir)) {
       try {
-        if ((JSON.parse(readFileSync(join(runsDir, id, "run.json"), "utf8")) as { environment?: string }).environment === environment) targets.push(join(runsDir, id));
+        if ((JSON.parse(readFileSync(join(runsDir, id, "run.json"), "utf8")) as { environment?: string }).environment === environment)
+          targets.push(join(runsDir, id));
       } catch {
         // a run folder without run.json is not ours to judge
       }

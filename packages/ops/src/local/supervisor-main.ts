@@ -26,7 +26,14 @@ const startedAt = new Date().toISOString();
 
 const log = (msg: string) => console.log(`[supervisor ${new Date().toISOString()}] ${msg}`);
 const writeState = (status: string, extra: Record<string, unknown> = {}) =>
-  writeJsonAtomic(stateFile, { supervisorPid: process.pid, childPid: child?.pid ?? null, status, restarts: restarts.length, startedAt, ...extra });
+  writeJsonAtomic(stateFile, {
+    supervisorPid: process.pid,
+    childPid: child?.pid ?? null,
+    status,
+    restarts: restarts.length,
+    startedAt,
+    ...extra,
+  });
 
 function start(): void {
   child = spawn(argv[0]!, argv.slice(1), { cwd, env: process.env, stdio: ["ignore", "inherit", "inherit"] });

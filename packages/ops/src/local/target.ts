@@ -8,7 +8,17 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
-import type { AppRelease, DeployOutcome, LocalProcesses, LogsRequest, RollbackChoice, SecretsSyncPlan, ServingState, Target, TargetDatabase } from "../target/target.ts";
+import type {
+  AppRelease,
+  DeployOutcome,
+  LocalProcesses,
+  LogsRequest,
+  RollbackChoice,
+  SecretsSyncPlan,
+  ServingState,
+  Target,
+  TargetDatabase,
+} from "../target/target.ts";
 import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "./logs.ts";
 import { readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
@@ -50,17 +60,28 @@ export class LocalTarget implements Target {
     if (env.databaseUrl) return env.databaseUrl;
     const paths = this.provider.paths;
     if (!start && !runningPostgres(paths)) {
-      throw new ConfigError(`the local database of environment "${env.environment}" is not running, so there is no lock or history to read`, {
-        fix: existsSync(paths.secretsFile) ? "Start it with `pnpm ops:local up`." : "Nothing was deployed here yet: run `pnpm turbo run production-deploy`.",
-      });
+      throw new ConfigError(
+        `the local database of environment "${env.environment}" is not running, so there is no lock or history to read`,
+        {
+          fix: existsSync(paths.secretsFile)
+            ? "Start it with `pnpm ops:local up`."
+            : "Nothing was deployed here yet: run `pnpm turbo run production-deploy`.",
+        },
+      );
     }
     const secrets = resolveLocalSecrets(this.ctx.config, env, { create: start });
     if (!secrets.postgresPassword) {
-      throw new ConfigError(`nothing was deployed in environment "${env.environment}" yet`, { fix: "Run `pnpm turbo run production-deploy` first." });
+      throw new ConfigError(`nothing was deployed in environment "${env.environment}" yet`, {
+        fix: "Run `pnpm turbo run production-deploy` first.",
+      });
     }
     this.ctx.addSecret(secrets.postgresPassword);
     if (start) {
-      const { started } = await ensureLocalPostgres(paths, { port: env.localPorts.postgres, password: secrets.postgresPassword, baseEnv: env.processEnv });
+      const { started } = await ensureLocalPostgres(paths, {
+        port: env.localPorts.postgres,
+        password: secrets.postgresPassword,
+        baseEnv: env.processEnv,
+      });
       if (started) this.ctx.reporter.emit({ kind: "info", message: `started the local Postgres on 127.0.0.1:${env.localPorts.postgres}` });
     }
     const url = localDatabaseUrl(secrets.postgresPassword, env.localPorts.postgres);
@@ -71,9 +92,14 @@ export class LocalTarget implements Target {
   private databaseStartActions(): Action[] {
     if (this.env.databaseUrl || runningPostgres(this.provider.paths)) return [];
     return [
-      action("process", `start the local Postgres on 127.0.0.1:${this.env.localPorts.postgres} (data in ${postgresDataDir(this.provider.paths)})`, () => this.databaseUrl(true), {
-        path: this.provider.paths.postgresDir,
-      }),
+      action(
+        "process",
+        `start the local Postgres on 127.0.0.1:${this.env.localPorts.postgres} (data in ${postgresDataDir(this.provider.paths)})`,
+        () => this.databaseUrl(true),
+        {
+          path: this.provider.paths.postgresDir,
+        },
+      ),
     ];
   }
 
@@ -122,22 +148,38 @@ export class LocalTarget implements Target {
       for (const key of keys) rows.push([app, key, preview.sources.get(key) ?? "(generated on first run)", diff[key] ?? "new"]);
     }
     for (const w of preview.warnings) this.ctx.reporter.emit({ kind: "warn", message: w });
-    this.ctx.reporter.emit({ kind: "table", title: "Secrets per app (values never shown)", columns: ["APP", "KEY", "SOURCE", "VS DEPLOYED"], rows });
+    this.ctx.reporter.emit({
+      kind: "table",
+      title: "Secrets per app (values never shown)",
+      columns: ["APP", "KEY", "SOURCE", "VS DEPLOYED"],
+      rows,
+    });
     let staged: Record<string, AppFingerprints> = {};
     const actions: Action[] = [];
     if (missing.length > 0) {
       actions.push(
-        action("file", `generate ${missing.join(", ")} (32 random bytes each) into ${this.provider.paths.secretsFile} (mode 0600)`, () => {
-          const r = this.resolveSecrets(opts.create);
-          if (r.generated.length) this.ctx.reporter.emit({ kind: "info", message: `generated ${r.generated.join(", ")} (stored with mode 0600)` });
-        }, { path: this.provider.paths.secretsFile }),
+        action(
+          "file",
+          `generate ${missing.join(", ")} (32 random bytes each) into ${this.provider.paths.secretsFile} (mode 0600)`,
+          () => {
+            const r = this.resolveSecrets(opts.create);
+            if (r.generated.length)
+              this.ctx.reporter.emit({ kind: "info", message: `generated ${r.generated.join(", ")} (stored with mode 0600)` });
+          },
+          { path: this.provider.paths.secretsFile },
+        ),
       );
     }
     actions.push(
-      action("file", `stage each app's secret fingerprints for this run (ledger key in ${ledger.folder})`, () => {
-        const r = this.resolveSecrets(opts.create);
-        staged = Object.fromEntries(config.deployOrder.map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
-      }, { path: ledger.folder }),
+      action(
+        "file",
+        `stage each app's secret fingerprints for this run (ledger key in ${ledger.folder})`,
+        () => {
+          const r = this.resolveSecrets(opts.create);
+          staged = Object.fromEntries(config.deployOrder.map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
+        },
+        { path: ledger.folder },
+      ),
     );
     return { plan: { step: "secrets sync", actions }, detail: () => ({ staged }), applyActions: () => [] };
   }
@@ -159,41 +201,81 @@ export class LocalTarget implements Target {
   }
 
   /** Start, health wait, route: the actions that make `releaseId` (an existing folder) serve `app`. */
-  private activateActions(app: string, releaseId: string, via: "deploy" | "rollback" | "restart", secrets: () => Map<string, Secret>, done: (r: AppRelease) => void): Action[] {
+  private activateActions(
+    app: string,
+    releaseId: string,
+    via: "deploy" | "rollback" | "restart",
+    secrets: () => Map<string, Secret>,
+    done: (r: AppRelease) => void,
+  ): Action[] {
     const p = this.provider;
     let started: StartedRelease | undefined;
     const progress = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
     return [
-      action("process", `start ${app} release ${releaseId} under a supervisor on a free loopback port`, async () => {
-        started = await p.startRelease(app, releaseId, secrets());
-        progress(`${app}: started release ${releaseId} on 127.0.0.1:${started.port} (supervisor pid ${started.pid}); waiting up to ${p.healthTimeoutMs(app)} ms for health`);
-      }, { argv: p.releaseCommand(app), envKeys: p.releaseEnvKeys(app) }),
+      action(
+        "process",
+        `start ${app} release ${releaseId} under a supervisor on a free loopback port`,
+        async () => {
+          started = await p.startRelease(app, releaseId, secrets());
+          progress(
+            `${app}: started release ${releaseId} on 127.0.0.1:${started.port} (supervisor pid ${started.pid}); waiting up to ${p.healthTimeoutMs(app)} ms for health`,
+          );
+        },
+        { argv: p.releaseCommand(app), envKeys: p.releaseEnvKeys(app) },
+      ),
       action("wait", p.healthDescription(app, releaseId), () => p.awaitHealthy(started!), { timeoutMs: p.healthTimeoutMs(app) }),
-      action("process", `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${p.currentRelease(app) ?? "none"})`, async () => {
-        done(await p.switchTraffic(started!, via, progress));
-      }),
+      action(
+        "process",
+        `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${p.currentRelease(app) ?? "none"})`,
+        async () => {
+          done(await p.switchTraffic(started!, via, progress));
+        },
+      ),
     ];
   }
 
-  async planDeploy(app: string, run: { runId: string; gitSha: string }, staged: AppFingerprints | undefined): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
+  async planDeploy(
+    app: string,
+    run: { runId: string; gitSha: string },
+    staged: AppFingerprints | undefined,
+  ): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
     const cfg = this.ctx.config.apps[app]!;
     const p = this.provider;
     const missing = p.missingArtifacts(app);
     if (missing.length > 0) {
-      throw new DeployError(`no build output for ${app}: ${missing.join(", ")} not found`, { where: cfg.dir, fix: "Build first: `pnpm turbo run build` (production-deploy does it for you)." });
+      throw new DeployError(`no build output for ${app}: ${missing.join(", ")} not found`, {
+        where: cfg.dir,
+        fix: "Build first: `pnpm turbo run build` (production-deploy does it for you).",
+      });
     }
     const secrets = this.appSecrets(app, staged, staged === undefined && !this.ctx.flags.dryRun);
     let result: AppRelease | undefined;
     const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
     const dir = p.paths.releaseDir(app, run.runId);
     const actions: Action[] = [
-      action("file", `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`, () => {
-        p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
-      }, { path: dir }),
-      ...this.activateActions(app, run.runId, "deploy", () => secrets, (r) => (result = r)),
-      action("file", `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`, () => {
-        ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
-      }, { path: ledger.folder }),
+      action(
+        "file",
+        `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
+        () => {
+          p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
+        },
+        { path: dir },
+      ),
+      ...this.activateActions(
+        app,
+        run.runId,
+        "deploy",
+        () => secrets,
+        (r) => (result = r),
+      ),
+      action(
+        "file",
+        `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`,
+        () => {
+          ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
+        },
+        { path: ledger.folder },
+      ),
     ];
     return {
       plan: { step: `deploy ${app}`, actions },
@@ -252,7 +334,11 @@ export class LocalTarget implements Target {
     const locate = () => localLogFile(this.provider.paths, apps, req.source, this.env.environment);
     const file = locate();
     const read = readLocalLog(file.path, req);
-    if (read.undated) this.ctx.reporter.emit({ kind: "warn", message: `${file.path} has no timestamps, so --since cannot filter it; showing the last lines instead` });
+    if (read.undated)
+      this.ctx.reporter.emit({
+        kind: "warn",
+        message: `${file.path} has no timestamps, so --since cannot filter it; showing the last lines instead`,
+      });
     for (const line of read.lines) onLine(line);
     if (!req.follow) return;
     this.ctx.reporter.emit({ kind: "info", message: `following ${file.path} (Ctrl-C stops)` });
@@ -261,7 +347,8 @@ export class LocalTarget implements Target {
       from: { ...file, offset: read.size },
       ...(req.grep ? { grep: req.grep } : {}),
       onLine,
-      onSwitch: (to) => this.ctx.reporter.emit({ kind: "info", message: `${req.source} now serves release ${to.release ?? "?"}: following ${to.path}` }),
+      onSwitch: (to) =>
+        this.ctx.reporter.emit({ kind: "info", message: `${req.source} now serves release ${to.release ?? "?"}: following ${to.path}` }),
       signal: req.signal,
     });
   }
@@ -275,13 +362,26 @@ export class LocalTarget implements Target {
       rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
     });
     for (const r of rows.filter((row) => /^(crashed|down)/.test(row.state))) {
-      this.ctx.reporter.emit({ kind: "warn", message: `${r.app} release ${r.release} is ${r.state}`, fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again: \`pnpm ops:local up\`.` });
+      this.ctx.reporter.emit({
+        kind: "warn",
+        message: `${r.app} release ${r.release} is ${r.state}`,
+        fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again: \`pnpm ops:local up\`.`,
+      });
     }
-    for (const r of this.provider.repairs()) this.ctx.reporter.emit({ kind: "warn", message: `state is behind the processes: ${r.description}`, fix: "The next deploy, rollback or `pnpm ops:local up` repairs it." });
+    for (const r of this.provider.repairs())
+      this.ctx.reporter.emit({
+        kind: "warn",
+        message: `state is behind the processes: ${r.description}`,
+        fix: "The next deploy, rollback or `pnpm ops:local up` repairs it.",
+      });
     const pg = runningPostgres(this.provider.paths);
     this.ctx.reporter.emit({
       kind: "info",
-      message: this.env.databaseUrl ? "database: DATABASE_URL" : pg ? `database: embedded Postgres on 127.0.0.1:${pg.port} (pid ${pg.pid})` : "database: the local Postgres is not running (no lock or history to show); `pnpm ops:local up` starts it and the current releases",
+      message: this.env.databaseUrl
+        ? "database: DATABASE_URL"
+        : pg
+          ? `database: embedded Postgres on 127.0.0.1:${pg.port} (pid ${pg.pid})`
+          : "database: the local Postgres is not running (no lock or history to show); `pnpm ops:local up` starts it and the current releases",
     });
     return { apps: rows, database: this.env.databaseUrl ? "DATABASE_URL" : pg ? "running" : "stopped" };
   }
@@ -312,10 +412,17 @@ export class LocalTarget implements Target {
     if (purge) {
       const targets = purgeTargets(this.env, postgresDataDir(p.paths), p.paths.root);
       actions.push(
-        action("file", `delete the local state of "${this.env.environment}": ${targets.map((t) => relative(this.env.stateDir, t) || t).join(", ")}`, () => {
-          const removed = purgeEnvironment(this.env, targets);
-          this.ctx.reporter.emit({ kind: "warn", message: `deleted the local state of "${this.env.environment}": ${removed.join(", ")}` });
-        }),
+        action(
+          "file",
+          `delete the local state of "${this.env.environment}": ${targets.map((t) => relative(this.env.stateDir, t) || t).join(", ")}`,
+          () => {
+            const removed = purgeEnvironment(this.env, targets);
+            this.ctx.reporter.emit({
+              kind: "warn",
+              message: `deleted the local state of "${this.env.environment}": ${removed.join(", ")}`,
+            });
+          },
+        ),
       );
     }
     return { step: "local down", actions };

@@ -28,7 +28,14 @@ export function logLineTime(line: string): number | undefined {
   const m = STAMP.exec(line.slice(0, STAMP_WITHIN + 40));
   if (!m || m.index > STAMP_WITHIN) return undefined;
   const zone = (m[3] ?? "").trim();
-  const offset = zone === "" ? "" : zone === "Z" || zone === "UTC" || zone === "GMT" ? "Z" : zone.includes(":") ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+  const offset =
+    zone === ""
+      ? ""
+      : zone === "Z" || zone === "UTC" || zone === "GMT"
+        ? "Z"
+        : zone.includes(":")
+          ? zone
+          : `${zone.slice(0, 3)}:${zone.slice(3)}`;
   const t = Date.parse(`${m[1]}T${m[2]}${offset}`);
   return Number.isNaN(t) ? undefined : t;
 }
@@ -87,7 +94,10 @@ export class LineBuffer {
       return [];
     }
     this.rest = text.slice(cut + 1);
-    return text.slice(0, cut).split("\n").map((l) => l.replace(/\r$/, ""));
+    return text
+      .slice(0, cut)
+      .split("\n")
+      .map((l) => l.replace(/\r$/, ""));
   }
   /** What is left after the last newline, as a line (empty array when nothing). */
   flush(): string[] {

@@ -69,9 +69,23 @@ function contentVariants(contents: string): ContentVariant[] {
   const bare = hasBom ? contents.slice(1) : contents;
   const hasCr = bare.includes("\r");
   const lineEndings: Array<[string, ContentVariant["changes"]]> = hasCr
-    ? [[bare, []], [bare.replace(/\r\n/g, "\n"), ["crlf-added"]]]
-    : [[bare, []], [bare.replace(/\n/g, "\r\n"), ["crlf-removed"]]];
-  const boms: Array<[string, ContentVariant["changes"]]> = hasBom ? [[BOM, []], ["", ["bom-added"]]] : [["", []], [BOM, ["bom-removed"]]];
+    ? [
+        [bare, []],
+        [bare.replace(/\r\n/g, "\n"), ["crlf-added"]],
+      ]
+    : [
+        [bare, []],
+        [bare.replace(/\n/g, "\r\n"), ["crlf-removed"]],
+      ];
+  const boms: Array<[string, ContentVariant["changes"]]> = hasBom
+    ? [
+        [BOM, []],
+        ["", ["bom-added"]],
+      ]
+    : [
+        ["", []],
+        [BOM, ["bom-removed"]],
+      ];
   const variants: ContentVariant[] = [];
   for (const [prefix, bomChanges] of boms) {
     for (const [body, eolChanges] of lineEndings) variants.push({ contents: prefix + body, changes: [...bomChanges, ...eolChanges] });
@@ -113,7 +127,8 @@ function bytesFix(file: string, changes: ContentVariant["changes"], row: Applied
   }
   const steps: string[] = [];
   if (changes.includes("bom-added")) steps.push(`remove the BOM (sed -i '1s/^\\xEF\\xBB\\xBF//' ${file})`);
-  if (changes.includes("crlf-added")) steps.push(`convert ${file} to LF (sed -i 's/\\r$//' ${file}) and add "*.sql text eol=lf" to .gitattributes`);
+  if (changes.includes("crlf-added"))
+    steps.push(`convert ${file} to LF (sed -i 's/\\r$//' ${file}) and add "*.sql text eol=lf" to .gitattributes`);
   return `restore the original bytes: ${steps.join(", then ")}`;
 }
 
@@ -136,7 +151,12 @@ function explainOne(row: AppliedMigration, file: MigrationFileContents): DriftFi
       const causes: DriftCause[] = renamed ? ["rename", ...byteCauses] : byteCauses;
       const cause = causes[0]!;
       const what = [renamed ? `it was renamed from ${fileName}` : "", describeBytes(variant.changes)].filter(Boolean).join(" and ");
-      const fixes = [renamed ? `rename back to ${fileName} (git mv ${file.fileName} ${fileName})` : "", variant.changes.length > 0 ? bytesFix(renamed ? fileName : file.fileName, variant.changes, row, migrationFileHash(fileName, file.contents)) : ""].filter(Boolean);
+      const fixes = [
+        renamed ? `rename back to ${fileName} (git mv ${file.fileName} ${fileName})` : "",
+        variant.changes.length > 0
+          ? bytesFix(renamed ? fileName : file.fileName, variant.changes, row, migrationFileHash(fileName, file.contents))
+          : "",
+      ].filter(Boolean);
       return {
         ...base,
         cause,

@@ -20,17 +20,33 @@ interface SquawkViolation {
  * `fail` (and squawk errors) fail preflight; the others are warnings with squawk's fix. Rules listed in `exclude` (ops.config.ts
  * `migrate.lintExclude`) and the timeout rules the runner satisfies itself are skipped.
  */
-export async function lintMigrations(runner: Runner, dir: string, repoRoot: string, opts: { pgVersion: string; exclude: string[]; fail: string[] }): Promise<CheckResult[]> {
+export async function lintMigrations(
+  runner: Runner,
+  dir: string,
+  repoRoot: string,
+  opts: { pgVersion: string; exclude: string[]; fail: string[] },
+): Promise<CheckResult[]> {
   const files = (await listMigrationFiles(dir).catch(() => [])).map((f) => relative(repoRoot, f.path));
   if (files.length === 0) return [];
-  const res = await runner({ ...squawkLint(files, { pgVersion: opts.pgVersion, exclude: [...RULES_SET_BY_RUNNER, ...opts.exclude] }), cwd: repoRoot }, { timeoutMs: 60_000 });
+  const res = await runner(
+    { ...squawkLint(files, { pgVersion: opts.pgVersion, exclude: [...RULES_SET_BY_RUNNER, ...opts.exclude] }), cwd: repoRoot },
+    { timeoutMs: 60_000 },
+  );
   let violations: SquawkViolation[];
   try {
     violations = JSON.parse(res.stdout || "[]") as SquawkViolation[];
   } catch {
-    return [{ id: "migrations.lint", status: "warn", message: `squawk did not run (exit ${res.exitCode}): ${res.stderr.split("\n")[0] ?? ""}`, fix: "Reinstall dependencies (pnpm install); squawk-cli ships its binary in an npm package." }];
+    return [
+      {
+        id: "migrations.lint",
+        status: "warn",
+        message: `squawk did not run (exit ${res.exitCode}): ${res.stderr.split("\n")[0] ?? ""}`,
+        fix: "Reinstall dependencies (pnpm install); squawk-cli ships its binary in an npm package.",
+      },
+    ];
   }
-  if (violations.length === 0) return [{ id: "migrations.lint", status: "pass", message: `squawk found nothing in ${files.length} migration files` }];
+  if (violations.length === 0)
+    return [{ id: "migrations.lint", status: "pass", message: `squawk found nothing in ${files.length} migration files` }];
   return violations.map((v) => ({
     id: `migrations.lint`,
     status: v.level === "Error" || opts.fail.includes(v.rule_name) ? "fail" : "warn",

@@ -27,12 +27,17 @@ export function pendingMigrations(files: MigrationFileEntry[], applied: AppliedM
  * @throws {MigrationError}
  */
 export async function assertNoHashDrift(dir: string, files: MigrationFileEntry[], applied: AppliedMigration[]): Promise<void> {
-  const contents = await Promise.all(files.map(async (f) => ({ id: f.id, name: f.name, fileName: f.fileName, contents: await readFile(f.path, "utf8") })));
+  const contents = await Promise.all(
+    files.map(async (f) => ({ id: f.id, name: f.name, fileName: f.fileName, contents: await readFile(f.path, "utf8") })),
+  );
   const findings = explainHashDrift(applied, contents).filter((f) => f.cause !== "missing-file");
   if (findings.length === 0) return;
   throw new MigrationError(`applied migrations changed on disk:\n  ${findings.map((f) => f.message).join("\n  ")}`, {
     where: `${dir}/${findings[0]!.file}`,
-    fix: findings.map((f) => f.fix).filter((v, i, a) => a.indexOf(v) === i).join(" "),
+    fix: findings
+      .map((f) => f.fix)
+      .filter((v, i, a) => a.indexOf(v) === i)
+      .join(" "),
   });
 }
 
@@ -50,7 +55,9 @@ async function lockHolder(url: () => Promise<pg.Client>): Promise<string> {
       [MIGRATIONS_LOCK_KEY],
     );
     const r = rows[0];
-    return r ? `pid ${r.pid} (${r.application_name || "no application_name"}${r.client_addr ? ` from ${r.client_addr}` : ""}, connected since ${new Date(r.backend_start).toISOString()})` : "another session";
+    return r
+      ? `pid ${r.pid} (${r.application_name || "no application_name"}${r.client_addr ? ` from ${r.client_addr}` : ""}, connected since ${new Date(r.backend_start).toISOString()})`
+      : "another session";
   } catch {
     return "another session";
   } finally {
@@ -88,9 +95,12 @@ export async function runMigrations(client: pg.Client, dir: string, opts: RunMig
         const holder = await lockHolder(opts.connectAgain);
         await client.end().catch(() => undefined);
         abort?.(
-          new MigrationError(`the migration lock (postgres-migrations advisory lock ${MIGRATIONS_LOCK_KEY}) is held by ${holder}; waited ${opts.lockTimeoutMs} ms`, {
-            fix: "Another migration is running against this database. Wait for it and run again; if that session is stuck, end it with SELECT pg_terminate_backend(<pid>).",
-          }),
+          new MigrationError(
+            `the migration lock (postgres-migrations advisory lock ${MIGRATIONS_LOCK_KEY}) is held by ${holder}; waited ${opts.lockTimeoutMs} ms`,
+            {
+              fix: "Another migration is running against this database. Wait for it and run again; if that session is stuck, end it with SELECT pg_terminate_backend(<pid>).",
+            },
+          ),
         );
       }, opts.lockTimeoutMs);
     }
@@ -98,7 +108,11 @@ export async function runMigrations(client: pg.Client, dir: string, opts: RunMig
   };
   deadlineTimer = setTimeout(async () => {
     await client.end().catch(() => undefined);
-    abort?.(new MigrationError(`migrations did not finish within ${opts.deadlineMs} ms`, { fix: "Check for long-running statements or locks on the tables being migrated; postgres-migrations rolls back the migration that was cut off." }));
+    abort?.(
+      new MigrationError(`migrations did not finish within ${opts.deadlineMs} ms`, {
+        fix: "Check for long-running statements or locks on the tables being migrated; postgres-migrations rolls back the migration that was cut off.",
+      }),
+    );
   }, opts.deadlineMs);
   try {
     const { migrate } = await import("postgres-migrations"); // only the migrate step loads the library
@@ -109,8 +123,11 @@ export async function runMigrations(client: pg.Client, dir: string, opts: RunMig
     const message = (err as Error).message ?? String(err);
     // The library names the failed migration by its stored name ("bad" for 2_bad.sql): map it back to the file.
     const failedName = message.match(/An error occurred running '([^']+)'/)?.[1];
-    const failed = failedName && ((await listMigrationFiles(dir).catch(() => [])).find((f) => f.name === failedName)?.fileName ?? failedName);
-    const cause = message.replace(/^Migration failed\. Reason: /, "").replace(/^An error occurred running '[^']+'\. Rolled back this migration\. No further migrations were run\. Reason: /, "");
+    const failed =
+      failedName && ((await listMigrationFiles(dir).catch(() => [])).find((f) => f.name === failedName)?.fileName ?? failedName);
+    const cause = message
+      .replace(/^Migration failed\. Reason: /, "")
+      .replace(/^An error occurred running '[^']+'\. Rolled back this migration\. No further migrations were run\. Reason: /, "");
     throw new MigrationError(failed ? `migration ${failed} failed: ${cause}` : `migrations failed: ${cause}`, {
       ...(failed ? { where: `${dir}/${failed}` } : {}),
       fix: failed

@@ -56,7 +56,9 @@ export function parseMigrationFileName(fileName: string): { id: number; name: st
  * UTF-8 with any BOM kept as U+FEFF (what `readFile(path, "utf8")` returns).
  */
 export function migrationFileHash(fileName: string, contents: string): string {
-  return createHash("sha1").update(fileName + contents, "utf8").digest("hex");
+  return createHash("sha1")
+    .update(fileName + contents, "utf8")
+    .digest("hex");
 }
 
 /**
@@ -462,7 +464,18 @@ export async function inspectMigrationFolder(dir: string): Promise<MigrationFold
   let entries: Dirent[];
   try {
     if (!(await stat(dir)).isDirectory()) {
-      return { files: [], results: [{ id: "migrations.folder", status: "fail", message: `${dir} is not a folder`, where: dir, fix: "point the migrate step at the migrations folder" }] };
+      return {
+        files: [],
+        results: [
+          {
+            id: "migrations.folder",
+            status: "fail",
+            message: `${dir} is not a folder`,
+            where: dir,
+            fix: "point the migrate step at the migrations folder",
+          },
+        ],
+      };
     }
     entries = await readdir(dir, { withFileTypes: true });
   } catch (err) {
@@ -473,7 +486,10 @@ export async function inspectMigrationFolder(dir: string): Promise<MigrationFold
         {
           id: "migrations.folder",
           status: "fail",
-          message: code === "ENOENT" ? `the migrations folder ${dir} does not exist` : `cannot read the migrations folder ${dir} (${code ?? String(err)})`,
+          message:
+            code === "ENOENT"
+              ? `the migrations folder ${dir} does not exist`
+              : `cannot read the migrations folder ${dir} (${code ?? String(err)})`,
           where: dir,
           fix: "create the folder with 1_<name>.sql in it, or point the migrate step at the right folder",
         },
@@ -508,7 +524,9 @@ export async function inspectMigrationFolder(dir: string): Promise<MigrationFold
           ? `${entry.name} looks like a migration but is not loaded: postgres-migrations only loads .sql and .js files`
           : `${entry.name} is not a migration; postgres-migrations ignores files not ending in .sql or .js`,
         where: path,
-        fix: looksLikeMigration ? `rename it to end in .sql if it must run, or move it out of ${dir}` : `move it out of ${dir} to keep the folder to migrations only`,
+        fix: looksLikeMigration
+          ? `rename it to end in .sql if it must run, or move it out of ${dir}`
+          : `move it out of ${dir} to keep the folder to migrations only`,
       });
       continue;
     }

@@ -34,7 +34,10 @@ export function neonApiHostFrom(processEnv: Readonly<Record<string, string | und
   try {
     u = new URL(raw);
   } catch {
-    throw new ConfigError(`NEON_API_HOST="${raw}" is not a URL`, { where: "NEON_API_HOST", fix: `Unset it to use ${DEFAULT_NEON_API_HOST}, or set a full https:// URL.` });
+    throw new ConfigError(`NEON_API_HOST="${raw}" is not a URL`, {
+      where: "NEON_API_HOST",
+      fix: `Unset it to use ${DEFAULT_NEON_API_HOST}, or set a full https:// URL.`,
+    });
   }
   const loopback = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/.test(u.hostname);
   if (u.protocol !== "https:" && !(u.protocol === "http:" && loopback)) {
@@ -108,7 +111,14 @@ export class NeonApiError extends OpsError {
   readonly requestId: string | undefined;
   constructor(
     message: string,
-    info: { method: string; path: string; status: number | undefined; neonCode: string | undefined; requestId: string | undefined; fix: string },
+    info: {
+      method: string;
+      path: string;
+      status: number | undefined;
+      neonCode: string | undefined;
+      requestId: string | undefined;
+      fix: string;
+    },
   ) {
     super("E_COMMAND", message, { where: `Neon API ${info.method} ${info.path}`, fix: info.fix });
     this.method = info.method;
@@ -128,7 +138,8 @@ interface AxiosLikeError {
   response?: { status: number; statusText?: string; data?: unknown };
 }
 
-const isAxiosLike = (e: unknown): e is AxiosLikeError => typeof e === "object" && e !== null && (e as { isAxiosError?: unknown }).isAxiosError === true;
+const isAxiosLike = (e: unknown): e is AxiosLikeError =>
+  typeof e === "object" && e !== null && (e as { isAxiosError?: unknown }).isAxiosError === true;
 
 const RETRY_ANY_METHOD = new Set([423, 429]);
 const RETRY_GET_ONLY = new Set([500, 502, 503, 504]);
@@ -224,7 +235,8 @@ function shortReason(err: AxiosLikeError): string {
   const status = err.response?.status;
   if (status === undefined) return `no response (${err.code ?? err.message})`;
   const g = generalError(err.response?.data);
-  const label = status === 423 ? "423 Locked: operations still running on the project" : status === 429 ? "429 Too Many Requests" : `HTTP ${status}`;
+  const label =
+    status === 423 ? "423 Locked: operations still running on the project" : status === 429 ? "429 Too Many Requests" : `HTTP ${status}`;
   return g.message ? `${label} (${g.message})` : label;
 }
 

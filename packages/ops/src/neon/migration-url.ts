@@ -102,7 +102,10 @@ export function checkMigrationUrl(url: string, opts: { sslOption?: unknown } = {
     );
   }
   if (u.protocol !== "postgres:" && u.protocol !== "postgresql:") {
-    return refuse(`the migration database URL has scheme "${u.protocol}"; expected postgresql:// or postgres://`, "use the postgresql:// connection string from the Neon console (Direct connection)");
+    return refuse(
+      `the migration database URL has scheme "${u.protocol}"; expected postgresql:// or postgres://`,
+      "use the postgresql:// connection string from the Neon console (Direct connection)",
+    );
   }
   let host: string;
   try {
@@ -135,7 +138,10 @@ export function checkMigrationUrl(url: string, opts: { sslOption?: unknown } = {
     );
   }
   if (sslmode !== null && !KNOWN_SSLMODES.has(sslmode)) {
-    return refuse(`sslmode=${sslmode} in the migration URL is not a known sslmode (${shown})`, "use sslmode=require or sslmode=verify-full");
+    return refuse(
+      `sslmode=${sslmode} in the migration URL is not a known sslmode (${shown})`,
+      "use sslmode=require or sslmode=verify-full",
+    );
   }
   if (neon) {
     const optionTls = opts.sslOption !== undefined && opts.sslOption !== false && opts.sslOption !== null;
@@ -156,7 +162,9 @@ export function checkMigrationUrl(url: string, opts: { sslOption?: unknown } = {
     }
   }
   if (u.searchParams.has("connect_timeout")) {
-    warnings.push(`connect_timeout=${u.searchParams.get("connect_timeout")} in the URL is ignored by node-postgres; the migrate step uses its own connect timeout (${MIGRATION_CONNECT_TIMEOUT_MS} ms)`);
+    warnings.push(
+      `connect_timeout=${u.searchParams.get("connect_timeout")} in the URL is ignored by node-postgres; the migrate step uses its own connect timeout (${MIGRATION_CONNECT_TIMEOUT_MS} ms)`,
+    );
   }
   if (u.pathname === "" || u.pathname === "/") {
     warnings.push(`the migration URL for ${host} names no database; node-postgres then uses the user name as the database`);

@@ -135,7 +135,9 @@ export interface CreateRestorePointOptions {
 /** The name of the restore point of a run. */
 export function restorePointName(runId: string): string {
   if (!/^[A-Za-z0-9._-]{1,200}$/.test(runId)) {
-    throw new UsageError(`run id "${runId}" cannot be part of a Neon branch name`, { fix: "Use a run id of letters, digits, '.', '_' and '-' (at most 200 characters)." });
+    throw new UsageError(`run id "${runId}" cannot be part of a Neon branch name`, {
+      fix: "Use a run id of letters, digits, '.', '_' and '-' (at most 200 characters).",
+    });
   }
   return `restore-${runId}`;
 }
@@ -168,10 +170,13 @@ export async function createRestorePoint(client: NeonClient, opts: CreateRestore
   const existing = branches.find((b) => b.name === name);
   if (existing) {
     if (existing.parent_id !== opts.branchId) {
-      throw new MigrationError(`a Neon branch named ${name} (${existing.id}) already exists but was branched from ${existing.parent_id ?? "nothing"}, not from ${opts.branchId}`, {
-        where: `Neon project ${opts.projectId}`,
-        fix: `Delete or rename branch ${existing.id}, or start a new run (a new run id), then migrate again.`,
-      });
+      throw new MigrationError(
+        `a Neon branch named ${name} (${existing.id}) already exists but was branched from ${existing.parent_id ?? "nothing"}, not from ${opts.branchId}`,
+        {
+          where: `Neon project ${opts.projectId}`,
+          fix: `Delete or rename branch ${existing.id}, or start a new run (a new run id), then migrate again.`,
+        },
+      );
     }
     if (existing.current_state !== "ready") {
       throw new MigrationError(`the restore point ${name} (${existing.id}) exists but is still "${existing.current_state}"`, {
@@ -187,7 +192,9 @@ export async function createRestorePoint(client: NeonClient, opts: CreateRestore
     branch: {
       parent_id: opts.branchId,
       name,
-      ...(opts.expiresInSeconds !== undefined ? { expires_at: toSecondPrecision(new Date(now.getTime() + opts.expiresInSeconds * 1000)) } : {}),
+      ...(opts.expiresInSeconds !== undefined
+        ? { expires_at: toSecondPrecision(new Date(now.getTime() + opts.expiresInSeconds * 1000)) }
+        : {}),
     },
   };
   const created = await client.call((api) => api.createProjectBranch(opts.projectId, body));
@@ -235,7 +242,11 @@ export interface PlanDatabaseRestoreOptions {
 }
 
 /** `YYYYMMDDTHHMMSSZ`, for branch names. */
-const compactUtc = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z").replace(/[-:]/g, "");
+const compactUtc = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/\.\d+Z$/, "Z")
+    .replace(/[-:]/g, "");
 
 /** `<branch>_pre_restore_<YYYYMMDDTHHMMSSZ>`, at most 256 characters (Neon's branch name limit). */
 export function preservedBranchName(branchName: string, at: Date): string {
@@ -317,23 +328,30 @@ export async function planDatabaseRestore(client: NeonClient, opts: PlanDatabase
   const { project } = await client.call((api) => api.getProject(opts.projectId));
   const { branch: target } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.branchId));
   const where = `Neon project ${opts.projectId}, branch ${target.name} (${target.id})`;
-  const listFix = "`pnpm ops:history` lists the restore point of each run (column RESTORE POINT); pass one with `pnpm ops:rollback --db --restore-point br-…`";
+  const listFix =
+    "`pnpm ops:history` lists the restore point of each run (column RESTORE POINT); pass one with `pnpm ops:rollback --db --restore-point br-…`";
   let point: Branch;
   try {
     ({ branch: point } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.restorePointBranchId)));
   } catch (err) {
     if (!(err instanceof NeonApiError) || err.status !== 404) throw err;
-    throw new RollbackError(`restore point ${opts.restorePointBranchId} not found: Neon project ${opts.projectId} has no branch with that id (GET …/branches/${opts.restorePointBranchId} answered 404)`, {
-      where,
-      fix: `Check the id: ${listFix}. A restore point deleted in Neon cannot be restored; roll forward with a new migration instead.`,
-      cause: err,
-    });
+    throw new RollbackError(
+      `restore point ${opts.restorePointBranchId} not found: Neon project ${opts.projectId} has no branch with that id (GET …/branches/${opts.restorePointBranchId} answered 404)`,
+      {
+        where,
+        fix: `Check the id: ${listFix}. A restore point deleted in Neon cannot be restored; roll forward with a new migration instead.`,
+        cause: err,
+      },
+    );
   }
 
   if (!(await madeOffTarget(client, opts.projectId, target, point))) {
     throw new RollbackError(
       `${point.name} (${point.id}) is not a restore point of ${target.name} (${target.id}): its parent is ${point.parent_id ?? "none (a root branch)"}, which is neither ${target.name} nor a branch that kept ${target.name}'s state in a restore`,
-      { where, fix: `Restore from a restore point taken off ${target.name}: ${listFix}. If ${point.name} is the one you want, NEON_BRANCH_ID in infra/fly/apps.env (now ${target.id}) names the wrong branch.` },
+      {
+        where,
+        fix: `Restore from a restore point taken off ${target.name}: ${listFix}. If ${point.name} is the one you want, NEON_BRANCH_ID in infra/fly/apps.env (now ${target.id}) names the wrong branch.`,
+      },
     );
   }
   if (point.current_state !== "ready") {
@@ -344,10 +362,13 @@ export async function planDatabaseRestore(client: NeonClient, opts: PlanDatabase
   }
   const timestamp = point.parent_timestamp ?? point.created_at;
   if (Number.isNaN(Date.parse(timestamp))) {
-    throw new RollbackError(`the restore point ${point.name} (${point.id}) has no readable parent_timestamp or created_at ("${timestamp}"), so its age against the restore window is unknown`, {
-      where,
-      fix: `Check the branch in the Neon console; restore by hand only after checking its data (neonctl branches restore ${target.name} ${point.id} --preserve-under-name <name>).`,
-    });
+    throw new RollbackError(
+      `the restore point ${point.name} (${point.id}) has no readable parent_timestamp or created_at ("${timestamp}"), so its age against the restore window is unknown`,
+      {
+        where,
+        fix: `Check the branch in the Neon console; restore by hand only after checking its data (neonctl branches restore ${target.name} ${point.id} --preserve-under-name <name>).`,
+      },
+    );
   }
   const retention = project.history_retention_seconds;
   const ageSeconds = Math.floor((now.getTime() - Date.parse(timestamp)) / 1000);
@@ -399,7 +420,11 @@ export interface RestoreResult {
  * @throws {NeonApiError} when the call fails (after 423/429 retries); {@link NeonOperationError}
  * when an operation fails; {@link RollbackError} when the preserved branch cannot be found.
  */
-export async function restoreFromRestorePoint(client: NeonClient, plan: RestorePlan, opts: { poll?: PollOptions } = {}): Promise<RestoreResult> {
+export async function restoreFromRestorePoint(
+  client: NeonClient,
+  plan: RestorePlan,
+  opts: { poll?: PollOptions } = {},
+): Promise<RestoreResult> {
   const body = { source_branch_id: plan.restorePoint.branchId, preserve_under_name: plan.preserveUnderName };
   const restored = await client.call((api) => api.restoreProjectBranch(plan.projectId, plan.target.branchId, body));
   await pollOperations(client, plan.projectId, restored.operations, opts.poll);
@@ -416,10 +441,13 @@ export async function restoreFromRestorePoint(client: NeonClient, plan: RestoreP
     preserved = branches.find((b) => b.name === plan.preserveUnderName);
   }
   if (!preserved) {
-    throw new RollbackError(`${plan.target.name} was restored from ${plan.restorePoint.name}, but the branch ${plan.preserveUnderName} holding its previous state was not found`, {
-      where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
-      fix: `List the branches (neonctl branches list --project-id ${plan.projectId}) and look for ${plan.target.name}'s parent before deleting anything.`,
-    });
+    throw new RollbackError(
+      `${plan.target.name} was restored from ${plan.restorePoint.name}, but the branch ${plan.preserveUnderName} holding its previous state was not found`,
+      {
+        where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
+        fix: `List the branches (neonctl branches list --project-id ${plan.projectId}) and look for ${plan.target.name}'s parent before deleting anything.`,
+      },
+    );
   }
   return { branchId: branch.id, preservedBranchId: preserved.id, preservedBranchName: preserved.name, restoredAt: branch.last_reset_at };
 }

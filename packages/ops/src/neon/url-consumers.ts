@@ -34,15 +34,61 @@ const PGX_SSLMODES = new Set(["disable", "allow", "prefer", "require", "verify-c
 const PG_SSLMODES = new Set(["disable", "allow", "prefer", "require", "verify-ca", "verify-full", "no-verify"]);
 /** URL parameters pgx v5.8.0 reads itself (`notRuntimeParams`, `dbname`, pgx.Conn and pgxpool settings); any other is sent to the server as a startup parameter. */
 const PGX_OWN_PARAMS = new Set([
-  "host", "port", "database", "dbname", "user", "password", "passfile", "connect_timeout", "sslmode", "sslkey", "sslcert", "sslrootcert",
-  "sslnegotiation", "sslpassword", "sslsni", "krbspn", "krbsrvname", "target_session_attrs", "service", "servicefile",
-  "statement_cache_capacity", "description_cache_capacity", "default_query_exec_mode",
-  "pool_max_conns", "pool_min_conns", "pool_min_idle_conns", "pool_max_conn_lifetime", "pool_max_conn_idle_time", "pool_health_check_period", "pool_max_conn_lifetime_jitter",
+  "host",
+  "port",
+  "database",
+  "dbname",
+  "user",
+  "password",
+  "passfile",
+  "connect_timeout",
+  "sslmode",
+  "sslkey",
+  "sslcert",
+  "sslrootcert",
+  "sslnegotiation",
+  "sslpassword",
+  "sslsni",
+  "krbspn",
+  "krbsrvname",
+  "target_session_attrs",
+  "service",
+  "servicefile",
+  "statement_cache_capacity",
+  "description_cache_capacity",
+  "default_query_exec_mode",
+  "pool_max_conns",
+  "pool_min_conns",
+  "pool_min_idle_conns",
+  "pool_max_conn_lifetime",
+  "pool_max_conn_idle_time",
+  "pool_health_check_period",
+  "pool_max_conn_lifetime_jitter",
 ]);
 /** Client-side options of libpq or node-postgres that are not server settings: pgx would send them as startup parameters and the server refuses the connection. */
 const CLIENT_ONLY_PARAMS = new Set([
-  "channel_binding", "ssl", "uselibpqcompat", "gssencmode", "sslcompression", "sslcrl", "sslcrldir", "sslcertmode", "ssl_min_protocol_version", "ssl_max_protocol_version",
-  "require_auth", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout", "hostaddr", "load_balance_hosts", "requirepeer", "fallback_application_name", "gsslib", "gssdelegation",
+  "channel_binding",
+  "ssl",
+  "uselibpqcompat",
+  "gssencmode",
+  "sslcompression",
+  "sslcrl",
+  "sslcrldir",
+  "sslcertmode",
+  "ssl_min_protocol_version",
+  "ssl_max_protocol_version",
+  "require_auth",
+  "keepalives",
+  "keepalives_idle",
+  "keepalives_interval",
+  "keepalives_count",
+  "tcp_user_timeout",
+  "hostaddr",
+  "load_balance_hosts",
+  "requirepeer",
+  "fallback_application_name",
+  "gsslib",
+  "gssdelegation",
 ]);
 const PGX_TARGET_SESSION_ATTRS = new Set(["any", "read-write", "read-only", "primary", "standby", "prefer-standby"]);
 /** Characters Go's url.Parse accepts unescaped in user info (`validUserinfo`). */
@@ -73,7 +119,8 @@ function written(url: string): Written | undefined {
 }
 
 const fail = (message: string, fix: string): DbUrlFinding => ({ status: "fail", message, fix });
-const ENCODE_FIX = "percent-encode the password (encodeURIComponent: @ → %40, / → %2F, ? → %3F, # → %23, space → %20) and set the URL again";
+const ENCODE_FIX =
+  "percent-encode the password (encodeURIComponent: @ → %40, / → %2F, ? → %3F, # → %23, space → %20) and set the URL again";
 
 /** Raw-text problems every consumer shares: reserved characters in the password, which parsers split on. */
 function reservedInPassword(w: Written, label: string, consumer: DbUrlConsumer): DbUrlFinding[] {
@@ -99,7 +146,9 @@ function forNodePostgres(url: string, w: Written, label: string, consumer: DbUrl
   try {
     cfg = pgParse(url);
   } catch {
-    return [fail(`${label}: ${consumer.name} (node-postgres, pg-connection-string) cannot parse the URL (the text is not shown)`, ENCODE_FIX)];
+    return [
+      fail(`${label}: ${consumer.name} (node-postgres, pg-connection-string) cannot parse the URL (the text is not shown)`, ENCODE_FIX),
+    ];
   }
   const out: DbUrlFinding[] = [];
   let intendedPassword: string | undefined;
@@ -109,12 +158,22 @@ function forNodePostgres(url: string, w: Written, label: string, consumer: DbUrl
     intendedPassword = undefined;
   }
   if (w.password !== undefined && intendedPassword !== undefined && (cfg.password ?? "") !== intendedPassword) {
-    out.push(fail(`${label}: ${consumer.name} (node-postgres) reads a different password than the one written (a "%" or space in it is read differently; the password is not shown)`, ENCODE_FIX));
+    out.push(
+      fail(
+        `${label}: ${consumer.name} (node-postgres) reads a different password than the one written (a "%" or space in it is read differently; the password is not shown)`,
+        ENCODE_FIX,
+      ),
+    );
   }
   if (!cfg.host) out.push(fail(`${label}: ${consumer.name} (node-postgres) finds no host in the URL`, "put the database host after the @"));
   const sslmode = cfg.sslmode;
   if (typeof sslmode === "string" && !PG_SSLMODES.has(sslmode)) {
-    out.push(fail(`${label}: sslmode=${sslmode} is not an sslmode ${consumer.name} (node-postgres) knows`, "use sslmode=require or sslmode=verify-full"));
+    out.push(
+      fail(
+        `${label}: sslmode=${sslmode} is not an sslmode ${consumer.name} (node-postgres) knows`,
+        "use sslmode=require or sslmode=verify-full",
+      ),
+    );
   }
   return out;
 }
@@ -123,7 +182,12 @@ function forNodePostgres(url: string, w: Written, label: string, consumer: DbUrl
 function forPgx(url: string, w: Written, label: string, consumer: Extract<DbUrlConsumer, { kind: "pgx" }>): DbUrlFinding[] {
   const who = `${consumer.name} (pgx ${consumer.version})`;
   if (w.scheme !== "postgres" && w.scheme !== "postgresql") {
-    return [fail(`${label}: ${who} reads a URL only with postgres:// or postgresql://; "${w.scheme}://" would be read as keyword=value text and fail`, "start the URL with postgresql://")];
+    return [
+      fail(
+        `${label}: ${who} reads a URL only with postgres:// or postgresql://; "${w.scheme}://" would be read as keyword=value text and fail`,
+        "start the URL with postgresql://",
+      ),
+    ];
   }
   const out: DbUrlFinding[] = [];
   // Go: fragment first, then query, then authority up to the first "/"; user info ends at its last "@".
@@ -133,9 +197,19 @@ function forPgx(url: string, w: Written, label: string, consumer: Extract<DbUrlC
   const at = authority.lastIndexOf("@");
   const userinfo = at === -1 ? "" : authority.slice(0, at);
   if (!GO_USERINFO.test(userinfo)) {
-    out.push(fail(`${label}: ${who} refuses the URL: the user or password holds a character Go's URL parser does not accept unencoded (net/url: invalid userinfo; the password is not shown)`, ENCODE_FIX));
+    out.push(
+      fail(
+        `${label}: ${who} refuses the URL: the user or password holds a character Go's URL parser does not accept unencoded (net/url: invalid userinfo; the password is not shown)`,
+        ENCODE_FIX,
+      ),
+    );
   } else if (/%(?![0-9a-fA-F]{2})/.test(userinfo)) {
-    out.push(fail(`${label}: ${who} refuses the URL: a "%" in the user or password is not followed by two hex digits (net/url: invalid URL escape; the password is not shown)`, ENCODE_FIX));
+    out.push(
+      fail(
+        `${label}: ${who} refuses the URL: a "%" in the user or password is not followed by two hex digits (net/url: invalid URL escape; the password is not shown)`,
+        ENCODE_FIX,
+      ),
+    );
   }
   const params = new Map<string, string>();
   for (const pair of query.split("&")) {
@@ -161,7 +235,12 @@ function forPgx(url: string, w: Written, label: string, consumer: Extract<DbUrlC
         ),
       );
     } else if (key === "target_session_attrs" && !PGX_TARGET_SESSION_ATTRS.has(value)) {
-      out.push(fail(`${label}: target_session_attrs=${value} is not a value ${who} knows`, `use one of ${[...PGX_TARGET_SESSION_ATTRS].join(", ")}, or drop it`));
+      out.push(
+        fail(
+          `${label}: target_session_attrs=${value} is not a value ${who} knows`,
+          `use one of ${[...PGX_TARGET_SESSION_ATTRS].join(", ")}, or drop it`,
+        ),
+      );
     } else if (CLIENT_ONLY_PARAMS.has(key) && !PGX_OWN_PARAMS.has(key)) {
       out.push(
         fail(
@@ -192,7 +271,12 @@ export function checkDatabaseUrlFor(url: string, consumer: DbUrlConsumer, label:
   const trimmed = url.trim();
   const w = written(trimmed);
   if (!w) {
-    return [fail(`${label}: ${consumer.name} expects a postgresql:// URL, but the value is not a URL (it is not shown)`, "set it to postgresql://<user>:<password>@<host>/<database>?sslmode=require")];
+    return [
+      fail(
+        `${label}: ${consumer.name} expects a postgresql:// URL, but the value is not a URL (it is not shown)`,
+        "set it to postgresql://<user>:<password>@<host>/<database>?sslmode=require",
+      ),
+    ];
   }
   const reserved = reservedInPassword(w, label, consumer);
   if (reserved.length > 0) return reserved;

@@ -7,7 +7,11 @@ const mark: Record<CheckStatus, string> = { pass: "✔", warn: "!", fail: "✖",
 /** Renders a plain text table with aligned columns. */
 export function renderTable(columns: string[], rows: string[][]): string {
   const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   return [line(columns), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
@@ -17,7 +21,8 @@ export const formatSeconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 export const humanFormatters: Formatters = {
   "step:start": (e) =>
     `▶ ${e.step}  target=${e.target} env=${e.environment}${e.runId ? ` run=${e.runId}` : ""}${e.dryRun ? "  (dry run: nothing will change)" : ""}`,
-  "step:end": (e) => `${e.ok ? "✔" : "✖"} ${e.step} ${e.ok ? "done" : "failed"} in ${formatSeconds(e.durationMs)}${e.summary ? `: ${e.summary}` : ""}`,
+  "step:end": (e) =>
+    `${e.ok ? "✔" : "✖"} ${e.step} ${e.ok ? "done" : "failed"} in ${formatSeconds(e.durationMs)}${e.summary ? `: ${e.summary}` : ""}`,
   info: (e) => `  ${e.message}`,
   warn: (e) => `  ! ${e.message}${e.fix ? `\n    fix: ${e.fix}` : ""}`,
   check: ({ result: r }) =>
@@ -27,7 +32,10 @@ export const humanFormatters: Formatters = {
       `  plan (${e.step}):`,
       ...(e.notes ?? []).map((n) => `    ${n}`),
       ...(e.actions
-        ? e.actions.map((a, n) => `    ${n + 1}. ${a.description}${a.argv && a.kind !== "process" ? `\n         $ ${displayCommand({ file: a.argv[0]!, args: a.argv.slice(1) })}` : ""}`)
+        ? e.actions.map(
+            (a, n) =>
+              `    ${n + 1}. ${a.description}${a.argv && a.kind !== "process" ? `\n         $ ${displayCommand({ file: a.argv[0]!, args: a.argv.slice(1) })}` : ""}`,
+          )
         : e.items.map((i, n) => `    ${n + 1}. ${i}`)),
       ...(e.actions?.length === 0 || e.items.length === 0 ? ["    (nothing to do)"] : []),
     ].join("\n"),

@@ -6,7 +6,10 @@ export const HISTORY_WIDTH = 100;
 const GAP = 2; // renderTable puts two spaces between columns
 
 const seconds = (e: HistoryEntry) => (e.finishedAt ? `${((e.finishedAt.getTime() - e.startedAt.getTime()) / 1000).toFixed(1)}s` : "-");
-const releases = (e: HistoryEntry) => Object.entries(e.releases).map(([a, r]) => `${a}:${r.to ?? "-"}`).join(" ") || "-";
+const releases = (e: HistoryEntry) =>
+  Object.entries(e.releases)
+    .map(([a, r]) => `${a}:${r.to ?? "-"}`)
+    .join(" ") || "-";
 const clip = (s: string, width: number) => (s.length <= width ? s : `${s.slice(0, Math.max(0, width - 1))}…`);
 
 /**

@@ -14,7 +14,10 @@ export function deployReportMarkdown(entry: HistoryEntry, steps: Record<string, 
     "",
     `Environment **${entry.environment}** (${entry.target}), by ${entry.actor}@${entry.host}, git \`${shortSha(entry.gitSha, 12)}\`.`,
     ...(isDirtySha(entry.gitSha)
-      ? ["", `> **Uncommitted changes:** the deployed tree was commit \`${shortSha(commitOfSha(entry.gitSha), 12)}\` plus changes not in any commit; this release cannot be rebuilt from git.`]
+      ? [
+          "",
+          `> **Uncommitted changes:** the deployed tree was commit \`${shortSha(commitOfSha(entry.gitSha), 12)}\` plus changes not in any commit; this release cannot be rebuilt from git.`,
+        ]
       : []),
     "",
     "| app | previous release | new release |",

@@ -41,13 +41,23 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
         ttlMs: ctx.config.lock.ttlMs,
         waitMs: ctx.flags.lockWaitMs,
         onWait: (h) => {
-          ctx.reporter.emit({ kind: "info", message: `waiting up to ${ctx.flags.lockWaitMs} ms for the deploy lock held by ${describeHolder(h)}` });
-          waiting = ctx.reporter.progress(`waiting for the deploy lock held by ${describeHolder(h)} (up to ${formatElapsed(ctx.flags.lockWaitMs)})`);
+          ctx.reporter.emit({
+            kind: "info",
+            message: `waiting up to ${ctx.flags.lockWaitMs} ms for the deploy lock held by ${describeHolder(h)}`,
+          });
+          waiting = ctx.reporter.progress(
+            `waiting for the deploy lock held by ${describeHolder(h)} (up to ${formatElapsed(ctx.flags.lockWaitMs)})`,
+          );
         },
         onTakeover: (h, why) => {
-          ctx.reporter.emit({ kind: "warn", message: `took over the deploy lock of ${describeHolder(h)}: ${why}; that run is marked failed`, fix: "Check what it left: `pnpm ops:status` (this run repairs what it can)." });
+          ctx.reporter.emit({
+            kind: "warn",
+            message: `took over the deploy lock of ${describeHolder(h)}: ${why}; that run is marked failed`,
+            fix: "Check what it left: `pnpm ops:status` (this run repairs what it can).",
+          });
           // The abandoned run's local pointer and state, if it ran from this state folder.
-          if (ctx.runs.exists(h.runId) && ctx.runs.read(h.runId).status === "running") ctx.runs.update(h.runId, { status: "failed", finishedAt: new Date().toISOString(), error: `abandoned: ${why}` });
+          if (ctx.runs.exists(h.runId) && ctx.runs.read(h.runId).status === "running")
+            ctx.runs.update(h.runId, { status: "failed", finishedAt: new Date().toISOString(), error: `abandoned: ${why}` });
           ctx.runs.clearCurrent(h.runId);
         },
       },
@@ -69,10 +79,18 @@ export function openRunActions(ctx: OpsContext, run: RunRecord, kind: HistoryEnt
       run.lockToken = await lockRun(ctx, run, kind);
       keepLease(ctx, run.environment, run.lockToken);
     }),
-    action("file", `open run ${run.runId}: the run state every later task of the pipeline joins`, () => {
-      ctx.runs.create(run);
-      ctx.reporter.emit({ kind: "info", message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}` });
-    }, { path: ctx.runs.runDir(run.runId) }),
+    action(
+      "file",
+      `open run ${run.runId}: the run state every later task of the pipeline joins`,
+      () => {
+        ctx.runs.create(run);
+        ctx.reporter.emit({
+          kind: "info",
+          message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}`,
+        });
+      },
+      { path: ctx.runs.runDir(run.runId) },
+    ),
   ];
 }
 
@@ -96,13 +114,22 @@ export async function joinRun(ctx: OpsContext, step: string): Promise<RunRecord>
 export function keepLease(ctx: OpsContext, environment: string, token: string): () => Promise<void> {
   let warned = false;
   let inflight: Promise<void> = Promise.resolve();
-  const timer = setInterval(() => {
-    inflight = withTargetDb(ctx, "deploy lock", (client) => renewLock(client, environment, token, ctx.config.lock.ttlMs), { start: false }).catch((err: Error) => {
-      if (warned) return;
-      warned = true;
-      ctx.reporter.emit({ kind: "warn", message: `could not renew the deploy lock: ${err.message}`, fix: "If another deploy took it over, stop this one." });
-    });
-  }, Math.max(500, Math.floor(ctx.config.lock.ttlMs / 3)));
+  const timer = setInterval(
+    () => {
+      inflight = withTargetDb(ctx, "deploy lock", (client) => renewLock(client, environment, token, ctx.config.lock.ttlMs), {
+        start: false,
+      }).catch((err: Error) => {
+        if (warned) return;
+        warned = true;
+        ctx.reporter.emit({
+          kind: "warn",
+          message: `could not renew the deploy lock: ${err.message}`,
+          fix: "If another deploy took it over, stop this one.",
+        });
+      });
+    },
+    Math.max(500, Math.floor(ctx.config.lock.ttlMs / 3)),
+  );
   timer.unref();
   // Stopping waits for a renewal under way, so nothing extends the lease afterwards.
   return () => {
@@ -112,7 +139,14 @@ export function keepLease(ctx: OpsContext, environment: string, token: string): 
 }
 
 /** Records a finished pipeline step in the run folder. */
-export function recordStep(ctx: OpsContext, run: RunRecord, step: string, startedAt: Date, detail: Record<string, unknown>, status: StepRecord["status"] = "succeeded"): void {
+export function recordStep(
+  ctx: OpsContext,
+  run: RunRecord,
+  step: string,
+  startedAt: Date,
+  detail: Record<string, unknown>,
+  status: StepRecord["status"] = "succeeded",
+): void {
   ctx.runs.writeStep(run.runId, { step, status, startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime(), detail });
 }
 
@@ -152,14 +186,24 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
  * Ends a run: writes its final status to the run state and the history, releases the lock and
  * clears the current-run pointer. Safe to call twice.
  */
-export async function closeRun(ctx: OpsContext, run: RunRecord, status: RunRecord["status"], extra: { failedStep?: string; error?: string } = {}): Promise<RunRecord> {
+export async function closeRun(
+  ctx: OpsContext,
+  run: RunRecord,
+  status: RunRecord["status"],
+  extra: { failedStep?: string; error?: string } = {},
+): Promise<RunRecord> {
   const final = ctx.runs.update(run.runId, { status, finishedAt: new Date().toISOString(), ...extra });
   const steps = ctx.runs.readSteps(run.runId);
   try {
-    await withTargetDb(ctx, "deploy history", async (client) => {
-      await recordHistory(client, historyOf(final, "deploy", steps));
-      if (run.lockToken) await releaseLock(client, run.environment, run.lockToken);
-    }, { start: false });
+    await withTargetDb(
+      ctx,
+      "deploy history",
+      async (client) => {
+        await recordHistory(client, historyOf(final, "deploy", steps));
+        if (run.lockToken) await releaseLock(client, run.environment, run.lockToken);
+      },
+      { start: false },
+    );
   } finally {
     ctx.runs.clearCurrent(run.runId);
   }

@@ -28,13 +28,27 @@ export async function runStandalone<T>(
 ): Promise<T | undefined> {
   const run = await newRun(ctx);
   const { plan, result, record } = await build(run);
-  const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ ...historyOf({ ...run, status }, kind, {}), ...extra });
-  const lock = action("db", `take the deploy lock of "${run.environment}" and record ${kind} run ${run.runId} as running`, () => lockRun(ctx, run, kind));
+  const entry = (status: HistoryEntry["status"], extra: Partial<HistoryEntry> = {}): HistoryEntry => ({
+    ...historyOf({ ...run, status }, kind, {}),
+    ...extra,
+  });
+  const lock = action("db", `take the deploy lock of "${run.environment}" and record ${kind} run ${run.runId} as running`, () =>
+    lockRun(ctx, run, kind),
+  );
   const started = Date.now();
   const close = action("db", `record run ${run.runId} as succeeded in ops.deploy_history and release the deploy lock`, async () => {
     const out = record?.() ?? {};
     await withTargetDb(ctx, "deploy history", (client) =>
-      recordHistory(client, entry("succeeded", { finishedAt: new Date(), releases: out.releases ?? {}, migrationsApplied: out.migrationsApplied ?? [], restorePoint: out.restorePoint, durationsMs: { [kind]: Date.now() - started } })),
+      recordHistory(
+        client,
+        entry("succeeded", {
+          finishedAt: new Date(),
+          releases: out.releases ?? {},
+          migrationsApplied: out.migrationsApplied ?? [],
+          restorePoint: out.restorePoint,
+          durationsMs: { [kind]: Date.now() - started },
+        }),
+      ),
     );
   });
   if (ctx.flags.dryRun) {
@@ -46,11 +60,22 @@ export async function runStandalone<T>(
   const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
   const forget = ctx.onInterrupt(release);
   try {
-    await applyPlan(ctx, { step: plan.step, actions: [...ctx.target.repairActions(), ...plan.actions, close], ...(plan.notes ? { notes: plan.notes } : {}) });
+    await applyPlan(ctx, {
+      step: plan.step,
+      actions: [...ctx.target.repairActions(), ...plan.actions, close],
+      ...(plan.notes ? { notes: plan.notes } : {}),
+    });
     return result();
   } catch (err) {
     await withTargetDb(ctx, "deploy history", (client) =>
-      recordHistory(client, entry("failed", { finishedAt: new Date(), error: ctx.redact(((err as Error).message ?? String(err)).split("\n")[0]!), durationsMs: { [kind]: Date.now() - started } })),
+      recordHistory(
+        client,
+        entry("failed", {
+          finishedAt: new Date(),
+          error: ctx.redact(((err as Error).message ?? String(err)).split("\n")[0]!),
+          durationsMs: { [kind]: Date.now() - started },
+        }),
+      ),
     ).catch(() => undefined);
     throw err;
   } finally {

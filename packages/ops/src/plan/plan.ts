@@ -39,7 +39,12 @@ export interface Plan {
 }
 
 /** An action that runs one command through the context's runner; `argv`/`envKeys` come from the very `Cmd` it runs. */
-export function cmdAction<R>(description: string, cmd: Cmd, run: (cmd: Cmd) => Promise<R>, opts: { stdinKeys?: string[]; kind?: "cmd" | "check" } = {}): Action<R> {
+export function cmdAction<R>(
+  description: string,
+  cmd: Cmd,
+  run: (cmd: Cmd) => Promise<R>,
+  opts: { stdinKeys?: string[]; kind?: "cmd" | "check" } = {},
+): Action<R> {
   return {
     kind: opts.kind ?? "cmd",
     description,
@@ -51,7 +56,12 @@ export function cmdAction<R>(description: string, cmd: Cmd, run: (cmd: Cmd) => P
 }
 
 /** An action of any other kind. */
-export function action<R>(kind: ActionKind, description: string, apply: () => Promise<R> | R, extra: Omit<ActionDescription, "kind" | "description"> = {}): Action<R> {
+export function action<R>(
+  kind: ActionKind,
+  description: string,
+  apply: () => Promise<R> | R,
+  extra: Omit<ActionDescription, "kind" | "description"> = {},
+): Action<R> {
   return { kind, description, ...extra, apply: async () => apply() };
 }
 
@@ -79,18 +89,36 @@ export async function applyPlan(ctx: OpsContext, plan: Plan): Promise<unknown[]>
       results.push(await apply());
     } catch (err) {
       progress.end();
-      ctx.reporter.emit({ kind: "action:end", step: plan.step, index: index + 1, ok: false, durationMs: Math.round(performance.now() - started) });
+      ctx.reporter.emit({
+        kind: "action:end",
+        step: plan.step,
+        index: index + 1,
+        ok: false,
+        durationMs: Math.round(performance.now() - started),
+      });
       throw err;
     }
     progress.end();
-    ctx.reporter.emit({ kind: "action:end", step: plan.step, index: index + 1, ok: true, durationMs: Math.round(performance.now() - started) });
+    ctx.reporter.emit({
+      kind: "action:end",
+      step: plan.step,
+      index: index + 1,
+      ok: true,
+      durationMs: Math.round(performance.now() - started),
+    });
   }
   return results;
 }
 
 /** Prints the plan (one `plan` event, its actions as data). */
 export function printPlan(ctx: OpsContext, plan: Plan): void {
-  ctx.reporter.emit({ kind: "plan", step: plan.step, items: plan.actions.map((a) => a.description), actions: describeActions(plan.actions), ...(plan.notes?.length ? { notes: plan.notes } : {}) });
+  ctx.reporter.emit({
+    kind: "plan",
+    step: plan.step,
+    items: plan.actions.map((a) => a.description),
+    actions: describeActions(plan.actions),
+    ...(plan.notes?.length ? { notes: plan.notes } : {}),
+  });
 }
 
 /**

@@ -88,9 +88,18 @@ export function checkDockerfile(path: string, opts: DockerfileCheckOptions): Che
   try {
     text = readFileSync(abs, "utf8");
   } catch (err) {
-    return [{ id: "dockerfile.read", status: "fail", message: `cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, where, fix: `create ${where} or point the check at the right file` }];
+    return [
+      {
+        id: "dockerfile.read",
+        status: "fail",
+        message: `cannot read ${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        where,
+        fix: `create ${where} or point the check at the right file`,
+      },
+    ];
   }
-  const dockerignorePath = opts.dockerignorePath ?? (existsSync(`${abs}.dockerignore`) ? `${abs}.dockerignore` : join(contextDir, ".dockerignore"));
+  const dockerignorePath =
+    opts.dockerignorePath ?? (existsSync(`${abs}.dockerignore`) ? `${abs}.dockerignore` : join(contextDir, ".dockerignore"));
   return checkDockerfileText(text, where, { ...opts, contextDir, dockerignorePath });
 }
 
@@ -99,7 +108,10 @@ export function checkDockerfileText(text: string, where: string, opts: Dockerfil
   const contextDir = resolve(opts.contextDir);
   const ignorePath = opts.dockerignorePath ?? join(contextDir, ".dockerignore");
   const ignoreText = existsSync(ignorePath) ? readFileSync(ignorePath, "utf8") : undefined;
-  const patterns = (ignoreText ?? "").split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const patterns = (ignoreText ?? "")
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== "" && !l.startsWith("#"));
   const ignoreRel = relative(contextDir, resolve(ignorePath));
   const ctx: Ctx = {
     where,
@@ -112,7 +124,9 @@ export function checkDockerfileText(text: string, where: string, opts: Dockerfil
   };
 
   if (text.trim() === "") {
-    return [{ id: "dockerfile.read", status: "fail", message: `${where} is empty`, where, fix: `write the multi-stage build into ${where}` }];
+    return [
+      { id: "dockerfile.read", status: "fail", message: `${where} is empty`, where, fix: `write the multi-stage build into ${where}` },
+    ];
   }
   const dockerfile = DockerfileParser.parse(text);
   const { stages, globalArgs } = splitStages(dockerfile.getInstructions());
@@ -215,7 +229,8 @@ function copyOperands(instr: Instruction): { sources: string[]; dest: string | u
 
 /** ENV/ARG name=value pairs with their lines, in order. */
 function properties(instr: Instruction): { name: string; value: string | null; line: number }[] {
-  if (instr instanceof Env) return instr.getProperties().map((p) => ({ name: p.getName(), value: p.getValue(), line: p.getRange().start.line + 1 }));
+  if (instr instanceof Env)
+    return instr.getProperties().map((p) => ({ name: p.getName(), value: p.getValue(), line: p.getRange().start.line + 1 }));
   if (instr instanceof Arg) {
     const p = instr.getProperty();
     return p ? [{ name: p.getName(), value: p.getValue(), line: p.getRange().start.line + 1 }] : [];
@@ -227,7 +242,8 @@ function properties(instr: Instruction): { name: string; value: string | null; l
 function stageEnv(stages: Stage[], stage: Stage): Map<string, { value: string; line: number }> {
   const env = new Map<string, { value: string; line: number }>();
   for (const s of chain(stages, stage)) {
-    for (const i of s.instructions) if (kw(i) === "ENV") for (const p of properties(i)) env.set(p.name, { value: p.value ?? "", line: p.line });
+    for (const i of s.instructions)
+      if (kw(i) === "ENV") for (const p of properties(i)) env.set(p.name, { value: p.value ?? "", line: p.line });
   }
   return env;
 }
@@ -252,9 +268,10 @@ function resolveDest(stages: Stage[], stage: Stage, line: number, dest: string):
   return posix.resolve(wd, dest).replace(/\/+$/, "") || "/";
 }
 
-const normalizeImagePath = (p: string) => (posix.normalize(p).replace(/\/+$/, "") || "/");
+const normalizeImagePath = (p: string) => posix.normalize(p).replace(/\/+$/, "") || "/";
 const hasVariable = (s: string) => s.includes("$");
-const parsePort = (s: string | undefined) => (s !== undefined && /^\d{1,5}$/.test(s.trim()) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : undefined);
+const parsePort = (s: string | undefined) =>
+  s !== undefined && /^\d{1,5}$/.test(s.trim()) && Number(s) >= 1 && Number(s) <= 65535 ? Number(s) : undefined;
 
 // ---------------------------------------------------------------------------------------------
 // Generic checks
@@ -340,9 +357,23 @@ function checkCopyFrom(ctx: Ctx, instr: Instruction, stages: Stage[], stage: Sta
   const from = flagsOf(instr).get("from");
   if (from === undefined) return;
   const line = lineOf(instr);
-  const fix = (extra: string) => `${extra}${stage.index > 0 ? `; earlier stages: ${stages.slice(0, stage.index).map((s) => s.name ?? String(s.index)).join(", ")}` : ""}`;
+  const fix = (extra: string) =>
+    `${extra}${
+      stage.index > 0
+        ? `; earlier stages: ${stages
+            .slice(0, stage.index)
+            .map((s) => s.name ?? String(s.index))
+            .join(", ")}`
+        : ""
+    }`;
   if (from === null || from === "") {
-    ctx.results.push({ id: "dockerfile.copy-from", status: "fail", message: `${kw(instr)} --from has no value`, where: at(ctx, line), fix: fix("write --from=<stage>") });
+    ctx.results.push({
+      id: "dockerfile.copy-from",
+      status: "fail",
+      message: `${kw(instr)} --from has no value`,
+      where: at(ctx, line),
+      fix: fix("write --from=<stage>"),
+    });
     return;
   }
   if (hasVariable(from)) return;
@@ -470,7 +501,6 @@ function folderSendsSomething(ctx: Ctx, rel: string): boolean {
 /** `.env` files that must never reach an image layer; `sub/` stands for any nested folder. */
 const CONTEXT_SECRET_PROBES = [".env", ".env.production", ".env.local", "sub/.env", "sub/dir/.env.production"];
 
-
 function checkCopySources(ctx: Ctx, instr: Instruction): void {
   const flags = flagsOf(instr);
   if (flags.has("from")) return;
@@ -511,7 +541,9 @@ function checkCopySources(ctx: Ctx, instr: Instruction): void {
       });
       continue;
     }
-    const sent = matches.filter((m) => m === "." || (!ctx.ignore.ignores(m) && (!isDir(join(ctx.contextDir, m)) || folderSendsSomething(ctx, m))));
+    const sent = matches.filter(
+      (m) => m === "." || (!ctx.ignore.ignores(m) && (!isDir(join(ctx.contextDir, m)) || folderSendsSomething(ctx, m))),
+    );
     if (sent.length === 0) {
       ctx.results.push({
         id: "dockerfile.copy-source",
@@ -543,7 +575,9 @@ const isDir = (p: string) => {
 function checkFolderCopies(ctx: Ctx): void {
   const ignoreName = ctx.ignoreFile ?? ".dockerignore at the context root";
   const under = (folder: string, name: string) => (folder === "." ? name : `${folder}/${name}`);
-  const leaks = ctx.folderCopies.flatMap((c) => CONTEXT_SECRET_PROBES.map((p) => ({ c, p: under(c.folder, p) })).filter(({ p }) => !ctx.ignore.ignores(p)));
+  const leaks = ctx.folderCopies.flatMap((c) =>
+    CONTEXT_SECRET_PROBES.map((p) => ({ c, p: under(c.folder, p) })).filter(({ p }) => !ctx.ignore.ignores(p)),
+  );
   if (leaks.length > 0) {
     const first = leaks[0]!.c;
     const paths = [...new Set(leaks.map((l) => l.p.replace("sub/dir/", "*/").replace("sub/", "*/")))];
@@ -557,7 +591,12 @@ function checkFolderCopies(ctx: Ctx): void {
   }
   // The whole context: probe node_modules (root and nested) and .git; a sub-folder: only a node_modules it really holds.
   const bloat = ctx.folderCopies.flatMap((c) =>
-    (c.folder === "." ? ["node_modules", "sub/node_modules", ".git"] : existsSync(join(ctx.contextDir, c.folder, "node_modules")) ? ["node_modules"] : [])
+    (c.folder === "."
+      ? ["node_modules", "sub/node_modules", ".git"]
+      : existsSync(join(ctx.contextDir, c.folder, "node_modules"))
+        ? ["node_modules"]
+        : []
+    )
       .map((n) => ({ c, n: basename(n), p: under(c.folder, n) }))
       .filter(({ p }) => !ctx.ignore.ignores(p)),
   );
@@ -588,7 +627,13 @@ function checkFinalUser(ctx: Ctx, stages: Stage[], final: Stage): void {
   }
   const name = user.value.split(":")[0]!.trim();
   if (hasVariable(name)) {
-    ctx.results.push({ id: "dockerfile.user", status: "warn", message: `USER ${user.value} uses a variable; cannot tell whether it is root`, where: at(ctx, user.line), fix: "write the user name literally" });
+    ctx.results.push({
+      id: "dockerfile.user",
+      status: "warn",
+      message: `USER ${user.value} uses a variable; cannot tell whether it is root`,
+      where: at(ctx, user.line),
+      fix: "write the user name literally",
+    });
   } else if (name === "" || name === "root" || name === "0") {
     ctx.results.push({
       id: "dockerfile.user",
@@ -603,7 +648,10 @@ function checkFinalUser(ctx: Ctx, stages: Stage[], final: Stage): void {
 /** CMD/ENTRYPOINT in shell form run under /bin/sh, which does not pass SIGTERM/SIGINT on: no graceful shutdown on deploys. */
 function checkExecForm(ctx: Ctx, stages: Stage[], final: Stage): void {
   for (const k of ["ENTRYPOINT", "CMD"]) {
-    const instr = chain(stages, final).flatMap((s) => s.instructions).filter((i) => kw(i) === k).at(-1);
+    const instr = chain(stages, final)
+      .flatMap((s) => s.instructions)
+      .filter((i) => kw(i) === k)
+      .at(-1);
     if (!instr || jsonForm(instr.getArgumentsContent()) !== undefined) continue;
     ctx.results.push({
       id: "dockerfile.exec-form",
@@ -649,9 +697,14 @@ function readFlyToml(ctx: Ctx, path: string | undefined): FlyFacts | undefined {
 }
 
 function exposedPorts(stages: Stage[], final: Stage): { ports: number[]; line: number } | undefined {
-  const exposes = chain(stages, final).flatMap((s) => s.instructions).filter((i) => kw(i) === "EXPOSE");
+  const exposes = chain(stages, final)
+    .flatMap((s) => s.instructions)
+    .filter((i) => kw(i) === "EXPOSE");
   if (exposes.length === 0) return undefined;
-  const ports = exposes.flatMap((i) => (i.getArgumentsContent() ?? "").trim().split(/\s+/)).map((p) => parsePort(p.replace(/\/(tcp|udp)$/i, ""))).filter((p): p is number => p !== undefined);
+  const ports = exposes
+    .flatMap((i) => (i.getArgumentsContent() ?? "").trim().split(/\s+/))
+    .map((p) => parsePort(p.replace(/\/(tcp|udp)$/i, "")))
+    .filter((p): p is number => p !== undefined);
   return { ports, line: lineOf(exposes.at(-1)!) };
 }
 
@@ -743,7 +796,9 @@ function checkPublicPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts
 
 function checkGoStatic(ctx: Ctx, stages: Stage[], app: string): void {
   const builds: { instr: Instruction; stage: Stage }[] = [];
-  for (const stage of stages) for (const instr of stage.instructions) if (kw(instr) === "RUN" && /\bgo\s+build\b/.test(instr.getArgumentsContent() ?? "")) builds.push({ instr, stage });
+  for (const stage of stages)
+    for (const instr of stage.instructions)
+      if (kw(instr) === "RUN" && /\bgo\s+build\b/.test(instr.getArgumentsContent() ?? "")) builds.push({ instr, stage });
   if (builds.length === 0) {
     ctx.results.push({
       id: `dockerfile.${app}.static`,
@@ -774,7 +829,6 @@ function checkGoStatic(ctx: Ctx, stages: Stage[], app: string): void {
       });
     }
   }
-
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -50,7 +50,7 @@ function parseToml(tomlText: string, where: string): { doc: Table } | { error: C
 /** A Go duration (`"10s"`, `"1m30s"`, `"500ms"`) in milliseconds, or `undefined` if malformed. */
 export function parseGoDurationMs(text: string): number | undefined {
   if (text === "0") return 0;
-  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, "μs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
   const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
   let total = 0;
   let i = 0;
@@ -116,12 +116,26 @@ function checkTopLevelChecks(doc: Table, where: string): CheckResult[] {
   const results: CheckResult[] = [];
   if (doc.checks === undefined) return results;
   if (!isTable(doc.checks)) {
-    return [{ id: "fly.toml.checks", status: "fail", message: "[checks] must be a table of named checks", where: `${where} [checks]`, fix: "write checks as [checks.<name>] tables" }];
+    return [
+      {
+        id: "fly.toml.checks",
+        status: "fail",
+        message: "[checks] must be a table of named checks",
+        where: `${where} [checks]`,
+        fix: "write checks as [checks.<name>] tables",
+      },
+    ];
   }
   for (const [name, check] of Object.entries(doc.checks)) {
     const path = `[checks.${name}]`;
     if (!isTable(check)) {
-      results.push({ id: "fly.toml.checks", status: "fail", message: `${path} is not a table`, where: `${where} ${path}`, fix: `write ${path} with type, port, interval and timeout` });
+      results.push({
+        id: "fly.toml.checks",
+        status: "fail",
+        message: `${path} is not a table`,
+        where: `${where} ${path}`,
+        fix: `write ${path} with type, port, interval and timeout`,
+      });
       continue;
     }
     if (check.type !== "http" && check.type !== "tcp") {
@@ -134,7 +148,13 @@ function checkTopLevelChecks(doc: Table, where: string): CheckResult[] {
       });
     }
     if (check.port !== undefined && !Number.isInteger(check.port)) {
-      results.push({ id: "fly.toml.checks", status: "fail", message: `${path}.port = ${JSON.stringify(check.port)} is not an integer`, where: `${where} ${path}.port`, fix: `write port as a number, e.g. port = 50051` });
+      results.push({
+        id: "fly.toml.checks",
+        status: "fail",
+        message: `${path}.port = ${JSON.stringify(check.port)} is not an integer`,
+        where: `${where} ${path}.port`,
+        fix: `write port as a number, e.g. port = 50051`,
+      });
     }
     const interval = durationField(check.interval, `${path}.interval`, where, "ms");
     const timeout = durationField(check.timeout, `${path}.timeout`, where, "ms");
@@ -167,7 +187,13 @@ function readEnv(doc: Table, where: string, results: CheckResult[]): Record<stri
   const env: Record<string, string> = {};
   if (doc.env === undefined) return env;
   if (!isTable(doc.env)) {
-    results.push({ id: "fly.toml.env", status: "fail", message: "[env] must be a table of NAME = value", where: `${where} [env]`, fix: 'write [env] as NAME = "value" lines' });
+    results.push({
+      id: "fly.toml.env",
+      status: "fail",
+      message: "[env] must be a table of NAME = value",
+      where: `${where} [env]`,
+      fix: 'write [env] as NAME = "value" lines',
+    });
     return env;
   }
   for (const [key, value] of Object.entries(doc.env)) {
@@ -222,7 +248,11 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
       where,
       fix: `add [http_service] with internal_port = ${env[P] ?? defaultPort} and force_https = true`,
     });
-  } else if (!Number.isInteger(service.internal_port) || (service.internal_port as number) < 1 || (service.internal_port as number) > 65535) {
+  } else if (
+    !Number.isInteger(service.internal_port) ||
+    (service.internal_port as number) < 1 ||
+    (service.internal_port as number) > 65535
+  ) {
     results.push({
       id: `fly.${app}.port`,
       status: "fail",
@@ -283,7 +313,9 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
 
   if (isTable(service)) {
     const checks = tables(service.checks);
-    checks.forEach((check, index) => { results.push(...checkServiceCheckDurations(check, `[[http_service.checks]][${index}]`, where, "nanoseconds")); });
+    checks.forEach((check, index) => {
+      results.push(...checkServiceCheckDurations(check, `[[http_service.checks]][${index}]`, where, "nanoseconds"));
+    });
     if (healthPath !== undefined && !checks.some((k) => k.path === healthPath)) {
       results.push({
         id: `fly.${app}.healthcheck`,
@@ -295,8 +327,12 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
     }
   }
   for (const [index, svc] of tables(doc.services).entries()) {
-    tables(svc.http_checks).forEach((c, i) => { results.push(...checkServiceCheckDurations(c, `[[services]][${index}].http_checks[${i}]`, where, "ms")); });
-    tables(svc.tcp_checks).forEach((c, i) => { results.push(...checkServiceCheckDurations(c, `[[services]][${index}].tcp_checks[${i}]`, where, "ms")); });
+    tables(svc.http_checks).forEach((c, i) => {
+      results.push(...checkServiceCheckDurations(c, `[[services]][${index}].http_checks[${i}]`, where, "ms"));
+    });
+    tables(svc.tcp_checks).forEach((c, i) => {
+      results.push(...checkServiceCheckDurations(c, `[[services]][${index}].tcp_checks[${i}]`, where, "ms"));
+    });
   }
   results.push(...checkTopLevelChecks(doc, where));
   if (!results.some((r) => r.status === "fail")) {
@@ -321,7 +357,9 @@ export function checkInternalFlyToml(tomlText: string, where: string, c: AppPort
   const results: CheckResult[] = [];
   const env = readEnv(doc, where, results);
 
-  const publicSections = [doc.http_service !== undefined ? "[http_service]" : "", doc.services !== undefined ? "[[services]]" : ""].filter(Boolean);
+  const publicSections = [doc.http_service !== undefined ? "[http_service]" : "", doc.services !== undefined ? "[[services]]" : ""].filter(
+    Boolean,
+  );
   if (publicSections.length > 0) {
     results.push({
       id: `fly.${app}.public`,
@@ -372,7 +410,10 @@ export function checkInternalFlyToml(tomlText: string, where: string, c: AppPort
     results.push({
       id: `fly.${app}.healthcheck`,
       status: "warn",
-      message: others.length > 0 ? `no tcp check on the port ${grpcPort} (${others.join(", ")})` : `${where} has no top-level [checks] tcp check on the port ${grpcPort}; Fly cannot tell a dead ${app} from a live one`,
+      message:
+        others.length > 0
+          ? `no tcp check on the port ${grpcPort} (${others.join(", ")})`
+          : `${where} has no top-level [checks] tcp check on the port ${grpcPort}; Fly cannot tell a dead ${app} from a live one`,
       where: `${where} [checks]`,
       fix: `add [checks.grpc] with type = "tcp", port = ${grpcPort}, interval = "15s", timeout = "2s", grace_period = "10s"`,
     });

@@ -15,7 +15,21 @@ const SECRET_LAST_WORDS = new Set(["TOKEN", "SECRET", "PASSWORD", "PASSWD", "PWD
 /** Words that make a name a secret anywhere in it (`DB_PASSWORD_V2`, `SECRET_KEY_BASE`). */
 const SECRET_ANY_WORDS = new Set(["PASSWORD", "PASSWD", "SECRET", "PASSPHRASE"]);
 /** Last words that name where a secret is, or something about it, not the secret itself (`DB_PASSWORD_FILE`, `TOKEN_TTL`). */
-const REFERENCE_LAST_WORDS = new Set(["FILE", "PATH", "DIR", "NAME", "ID", "TTL", "DAYS", "SECONDS", "HEADER", "URL_PATH", "ENV", "LENGTH", "BYTES"]);
+const REFERENCE_LAST_WORDS = new Set([
+  "FILE",
+  "PATH",
+  "DIR",
+  "NAME",
+  "ID",
+  "TTL",
+  "DAYS",
+  "SECONDS",
+  "HEADER",
+  "URL_PATH",
+  "ENV",
+  "LENGTH",
+  "BYTES",
+]);
 
 /**
  * Whether an environment variable name says it holds a secret: a last word TOKEN / SECRET /
@@ -25,7 +39,8 @@ const REFERENCE_LAST_WORDS = new Set(["FILE", "PATH", "DIR", "NAME", "ID", "TTL"
 export function secretName(name: string): CredentialReason {
   const words = name.toUpperCase().split("_").filter(Boolean);
   const last = words.at(-1) ?? "";
-  if (name.toUpperCase() === "DATABASE_URL" || name.toUpperCase().endsWith("_DATABASE_URL")) return "the name says it is a database URL, which carries the password";
+  if (name.toUpperCase() === "DATABASE_URL" || name.toUpperCase().endsWith("_DATABASE_URL"))
+    return "the name says it is a database URL, which carries the password";
   if (REFERENCE_LAST_WORDS.has(last)) return undefined;
   if (last === "KEY" && words.at(-2) === "PUBLIC") return undefined;
   if (SECRET_LAST_WORDS.has(last)) return `the name ends in ${last}`;

@@ -26,7 +26,8 @@ const obj = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject(shape, { error: (issue) => (issue.code === "unrecognized_keys" ? KNOWN + Object.keys(shape).join(",") : undefined) });
 /** flyctl's `ensureArrayOfMap`: one table or an array of tables. */
 const tablesOf = <T extends z.ZodType>(item: T) => z.preprocess((v) => (isTable(v) ? [v] : v), z.array(item));
-const isTable = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const isTable = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 const str = z.string();
 const strings = z.array(z.string());
@@ -39,7 +40,10 @@ const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const anyTable = z.record(z.string(), z.unknown());
 const autostop = z.union([z.boolean(), z.enum(["off", "stop", "suspend"])]);
 
-const concurrency = z.union([obj({ type: str.optional(), hard_limit: int.optional(), soft_limit: int.optional() }), z.string().regex(/^\d+,\d+$/, 'expected a table, or "soft,hard"')]);
+const concurrency = z.union([
+  obj({ type: str.optional(), hard_limit: int.optional(), soft_limit: int.optional() }),
+  z.string().regex(/^\d+,\d+$/, 'expected a table, or "soft,hard"'),
+]);
 
 const httpCheck = obj({
   interval: duration.optional(),
@@ -53,7 +57,12 @@ const httpCheck = obj({
   tls_skip_verify: z.boolean().optional(),
   headers: z.union([z.record(z.string(), z.union([z.string(), strings])), z.array(z.unknown())]).optional(),
 });
-const tcpCheck = obj({ interval: duration.optional(), timeout: duration.optional(), grace_period: duration.optional(), restart_limit: int.optional() });
+const tcpCheck = obj({
+  interval: duration.optional(),
+  timeout: duration.optional(),
+  grace_period: duration.optional(),
+  restart_limit: int.optional(),
+});
 
 const port = obj({
   port: intish.optional(),
@@ -194,13 +203,25 @@ export const flyTomlSchema = obj({
   http_service: httpService.optional(),
   services: tablesOf(service).optional(),
   checks: z.union([z.record(z.string(), topLevelCheck), z.array(topLevelCheck)]).optional(),
-  files: tablesOf(obj({ guest_path: str, local_path: str.optional(), secret_name: str.optional(), raw_value: str.optional(), processes: strings.optional() })).optional(),
+  files: tablesOf(
+    obj({
+      guest_path: str,
+      local_path: str.optional(),
+      secret_name: str.optional(),
+      raw_value: str.optional(),
+      processes: strings.optional(),
+    }),
+  ).optional(),
   machine_checks: z.array(anyTable).optional(),
-  restart: tablesOf(obj({ policy: z.enum(["always", "never", "on-failure"]).optional(), retries: int.optional(), processes: strings.optional() })).optional(),
+  restart: tablesOf(
+    obj({ policy: z.enum(["always", "never", "on-failure"]).optional(), retries: int.optional(), processes: strings.optional() }),
+  ).optional(),
   vm: tablesOf(vm).optional(),
   compute: tablesOf(vm).optional(),
   statics: tablesOf(obj({ guest_path: str, url_prefix: str, tigris_bucket: str.optional(), index_document: str.optional() })).optional(),
-  metrics: tablesOf(obj({ port: int.optional(), path: str.optional(), https: z.boolean().optional(), processes: strings.optional() })).optional(),
+  metrics: tablesOf(
+    obj({ port: int.optional(), path: str.optional(), https: z.boolean().optional(), processes: strings.optional() }),
+  ).optional(),
 });
 
 /** `[http_service.checks][0].path` style, for messages. */

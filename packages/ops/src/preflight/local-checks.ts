@@ -18,19 +18,28 @@ export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
     const { port, envVar } = localAppPort(ctx.config, ctx.env, app);
     return { name: app, port, envVar, owned: ours.router };
   });
-  if (!ctx.env.databaseUrl) wanted.push({ name: "postgres", port: ctx.env.localPorts.postgres, envVar: "OPS_LOCAL_PG_PORT", owned: ours.postgres });
+  if (!ctx.env.databaseUrl)
+    wanted.push({ name: "postgres", port: ctx.env.localPorts.postgres, envVar: "OPS_LOCAL_PG_PORT", owned: ours.postgres });
   const results = await Promise.all(
     wanted.map(async (w): Promise<CheckResult> => {
       if (w.owned || !(await portAnswers("127.0.0.1", w.port))) {
-        return { id: `ports.${w.name}`, status: "pass", message: `127.0.0.1:${w.port} is ${w.owned ? "served by this environment" : "free"}` };
+        return {
+          id: `ports.${w.name}`,
+          status: "pass",
+          message: `127.0.0.1:${w.port} is ${w.owned ? "served by this environment" : "free"}`,
+        };
       }
       const other = otherEnvironmentOnPort(ctx, w.port);
       return {
         id: `ports.${w.name}`,
         status: "fail",
-        message: other ? `127.0.0.1:${w.port} is used by the local environment "${other}" of this checkout` : `127.0.0.1:${w.port} is used by another program`,
+        message: other
+          ? `127.0.0.1:${w.port} is used by the local environment "${other}" of this checkout`
+          : `127.0.0.1:${w.port} is used by another program`,
         where: w.envVar,
-        fix: other ? `Stop it (OPS_ENV=${other} pnpm ops:local down) or give this environment other ports with ${w.envVar}.` : `Stop that program or set ${w.envVar} to a free port.`,
+        fix: other
+          ? `Stop it (OPS_ENV=${other} pnpm ops:local down) or give this environment other ports with ${w.envVar}.`
+          : `Stop that program or set ${w.envVar} to a free port.`,
       };
     }),
   );
@@ -55,7 +64,12 @@ function otherEnvironmentOnPort(ctx: OpsContext, port: number): string | undefin
 export function checkLocalSecrets(ctx: OpsContext): CheckResult[] {
   try {
     const r = resolveLocalSecrets(ctx.config, ctx.env, { create: false });
-    const out: CheckResult[] = r.warnings.map((w) => ({ id: "secrets.file", status: "warn" as const, message: w, fix: "See the message." }));
+    const out: CheckResult[] = r.warnings.map((w) => ({
+      id: "secrets.file",
+      status: "warn" as const,
+      message: w,
+      fix: "See the message.",
+    }));
     const declared = new Set(Object.values(ctx.config.apps).flatMap((a) => a.secrets));
     const missing = [...declared].filter((k) => !r.values.has(k));
     const sources = [...new Set(r.sources.values())].join(", ") || "none yet";
@@ -68,7 +82,8 @@ export function checkLocalSecrets(ctx: OpsContext): CheckResult[] {
     });
     return out;
   } catch (err) {
-    if (err instanceof SecretsError) return [{ id: "secrets", status: "fail", message: err.message, ...(err.where ? { where: err.where } : {}), fix: err.fix ?? "" }];
+    if (err instanceof SecretsError)
+      return [{ id: "secrets", status: "fail", message: err.message, ...(err.where ? { where: err.where } : {}), fix: err.fix ?? "" }];
     throw err;
   }
 }
@@ -76,5 +91,9 @@ export function checkLocalSecrets(ctx: OpsContext): CheckResult[] {
 /** The build outputs the local deploy copies exist, or turbo will build them first. */
 export function describeLocalLayout(ctx: OpsContext): CheckResult {
   const paths = localPaths(ctx.env.stateDir, ctx.env.environment);
-  return { id: "state", status: "pass", message: `local state in ${paths.root}; repo ${ctx.env.repoRoot}; protos in ${join(ctx.env.repoRoot, "proto")}` };
+  return {
+    id: "state",
+    status: "pass",
+    message: `local state in ${paths.root}; repo ${ctx.env.repoRoot}; protos in ${join(ctx.env.repoRoot, "proto")}`,
+  };
 }

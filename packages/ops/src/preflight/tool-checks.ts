@@ -13,9 +13,23 @@ export interface ToolRequirement {
 }
 
 export const LOCAL_TOOLS: ToolRequirement[] = [
-  { id: "tools.go", file: "go", args: ["version"], versionPattern: /go(\d+\.\d+(?:\.\d+)?)/, minVersion: "1.24", fix: "Install Go 1.24 or newer (it builds the Go apps)." },
+  {
+    id: "tools.go",
+    file: "go",
+    args: ["version"],
+    versionPattern: /go(\d+\.\d+(?:\.\d+)?)/,
+    minVersion: "1.24",
+    fix: "Install Go 1.24 or newer (it builds the Go apps).",
+  },
   { id: "tools.git", file: "git", args: ["--version"], versionPattern: /(\d+\.\d+(?:\.\d+)?)/, minVersion: "2.30", fix: "Install git." },
-  { id: "tools.pnpm", file: "pnpm", args: ["--version"], versionPattern: /(\d+\.\d+(?:\.\d+)?)/, minVersion: "12.0", fix: "npm install -g pnpm@12.4.2" },
+  {
+    id: "tools.pnpm",
+    file: "pnpm",
+    args: ["--version"],
+    versionPattern: /(\d+\.\d+(?:\.\d+)?)/,
+    minVersion: "12.0",
+    fix: "npm install -g pnpm@12.4.2",
+  },
 ];
 
 /** Compares dotted versions numerically: -1, 0 or 1. */
@@ -53,7 +67,11 @@ const notFound = (exitCode: number | null, stderr: string) => exitCode === 127 &
  * installed" with its install hint; one that runs but fails is reported with its exit code and
  * its own stderr (through `redact`, so no secret value is shown).
  */
-export async function checkTools(runner: Runner, tools: ToolRequirement[], redact: (text: string) => string = (t) => t): Promise<CheckResult[]> {
+export async function checkTools(
+  runner: Runner,
+  tools: ToolRequirement[],
+  redact: (text: string) => string = (t) => t,
+): Promise<CheckResult[]> {
   return Promise.all(
     tools.map(async (t): Promise<CheckResult> => {
       const res = await runner({ file: t.file, args: t.args }, { timeoutMs: 15_000 });
@@ -63,7 +81,12 @@ export async function checkTools(runner: Runner, tools: ToolRequirement[], redac
       if (!res.ok) {
         const lines = probeStderr(res.stderr, redact);
         const said = lines.length ? `; it said:\n      ${lines.join("\n      ")}` : "; it printed nothing on stderr";
-        return { id: t.id, status: "fail", message: `${t.file} is on PATH but \`${redact(res.command)}\` failed (exit ${res.exitCode ?? `signal ${res.signal ?? "?"}`})${said}`, fix: `Fix what ${t.file} says, then run \`${redact(res.command)}\` by hand until it works. ${t.fix}` };
+        return {
+          id: t.id,
+          status: "fail",
+          message: `${t.file} is on PATH but \`${redact(res.command)}\` failed (exit ${res.exitCode ?? `signal ${res.signal ?? "?"}`})${said}`,
+          fix: `Fix what ${t.file} says, then run \`${redact(res.command)}\` by hand until it works. ${t.fix}`,
+        };
       }
       const version = (res.stdout + res.stderr).match(t.versionPattern)?.[1];
       if (!version) return { id: t.id, status: "warn", message: `could not read the version of ${t.file}`, fix: t.fix };

@@ -70,7 +70,11 @@ function decide(list: readonly string[], name: string): ListDecision {
       if (!includedBy && wildcardToRegex(pattern).test(name)) includedBy = entry;
     }
   }
-  return { included: includedBy !== undefined && excludedBy === undefined, ...(includedBy ? { includedBy } : {}), ...(excludedBy ? { excludedBy } : {}) };
+  return {
+    included: includedBy !== undefined && excludedBy === undefined,
+    ...(includedBy ? { includedBy } : {}),
+    ...(excludedBy ? { excludedBy } : {}),
+  };
 }
 
 /** Whether two `*`-patterns can match a common name (for secret patterns such as `OPS_SECRET_*`). */
@@ -152,7 +156,13 @@ function checkShape(json: Json, where: string): CheckResult[] {
   for (const key of GLOBAL_ENV_KEYS) badList(key, json[key]);
   for (const [key, def] of Object.entries(json.tasks as Json)) {
     if (!isObject(def)) {
-      results.push({ id: "turbo.schema", status: "fail", message: `tasks["${key}"] is not an object`, where: `${where} tasks["${key}"]`, fix: `write tasks["${key}"] as an object, e.g. {}` });
+      results.push({
+        id: "turbo.schema",
+        status: "fail",
+        message: `tasks["${key}"] is not an object`,
+        where: `${where} tasks["${key}"]`,
+        fix: `write tasks["${key}"] as an object, e.g. {}`,
+      });
       continue;
     }
     for (const envKey of ENV_KEYS) badList(`tasks["${key}"].${envKey}`, def[envKey]);
@@ -206,7 +216,12 @@ function checkRequiredEnv(json: Json, tasks: Json, taskId: string, names: readon
       });
     }
     if (missing === 0) {
-      results.push({ id: "turbo.env", status: "pass", message: `task "${key}" declares ${names.join(", ")}`, where: `${where} tasks["${key}"]` });
+      results.push({
+        id: "turbo.env",
+        status: "pass",
+        message: `task "${key}" declares ${names.join(", ")}`,
+        where: `${where} tasks["${key}"]`,
+      });
     }
   }
   return results;
@@ -219,7 +234,11 @@ function checkSecrets(json: Json, tasks: Json, secrets: readonly string[], where
     ["globalEnv", stringList(json.globalEnv), "globalPassThroughEnv"],
     ...Object.entries(tasks)
       .filter(([, def]) => isObject(def))
-      .map(([key, def]): [string, string[], string] => [`tasks["${key}"].env`, stringList((def as Json).env), `tasks["${key}"].passThroughEnv`]),
+      .map(([key, def]): [string, string[], string] => [
+        `tasks["${key}"].env`,
+        stringList((def as Json).env),
+        `tasks["${key}"].passThroughEnv`,
+      ]),
   ];
   for (const secret of secrets) {
     for (const [path, list, passThrough] of hashed) {
@@ -270,7 +289,8 @@ function checkCaching(tasks: Json, rules: TurboRules, where: string, alreadyMiss
   for (const taskId of rules.buildTasks) {
     const resolved = resolveTask(tasks, taskId);
     if (resolved.length === 0) {
-      if (!alreadyMissing.has(taskId)) results.push(missingTask(taskId, `add tasks["${taskId}"] with "outputs": ["dist/**"] (the folders it writes)`));
+      if (!alreadyMissing.has(taskId))
+        results.push(missingTask(taskId, `add tasks["${taskId}"] with "outputs": ["dist/**"] (the folders it writes)`));
       continue;
     }
     for (const { key, def } of resolved) {
@@ -298,7 +318,15 @@ function checkCaching(tasks: Json, rules: TurboRules, where: string, alreadyMiss
  */
 export function checkTurboJson(turboJson: unknown, rules: TurboRules, where = "turbo.json"): CheckResult[] {
   if (!isObject(turboJson)) {
-    return [{ id: "turbo.schema", status: "fail", message: `${where} is not a JSON object`, where, fix: 'write turbo.json as { "tasks": { … } }' }];
+    return [
+      {
+        id: "turbo.schema",
+        status: "fail",
+        message: `${where} is not a JSON object`,
+        where,
+        fix: 'write turbo.json as { "tasks": { … } }',
+      },
+    ];
   }
   if (!isObject(turboJson.tasks)) {
     const turbo1 = isObject(turboJson.pipeline);
@@ -463,7 +491,9 @@ export function loadTurboJson(path: string): unknown {
     const before = text.slice(0, offset);
     const line = before.split("\n").length;
     const col = offset - before.lastIndexOf("\n");
-    const reason = String((err as Error).message).replace(/\s*in JSON at position \d+.*$/s, "").replace(/,\s*".*" is not valid JSON$/s, "");
+    const reason = String((err as Error).message)
+      .replace(/\s*in JSON at position \d+.*$/s, "")
+      .replace(/,\s*".*" is not valid JSON$/s, "");
     throw new ConfigError(`${path} is not valid JSON at line ${line}, column ${col}: ${reason}`, {
       where: `${path}:${line}:${col}`,
       fix: `fix the JSON syntax at ${path}:${line}:${col}`,
@@ -480,7 +510,8 @@ interface DryRunEnv {
 }
 
 /** Names (`NAME=hash` entries) of the variables turbo resolved for a task, from every list it reports. */
-const resolvedNames = (e: DryRunEnv | undefined) => new Set([...(e?.configured ?? []), ...(e?.inferred ?? []), ...(e?.passthrough ?? [])].map((entry) => entry.split("=")[0]!));
+const resolvedNames = (e: DryRunEnv | undefined) =>
+  new Set([...(e?.configured ?? []), ...(e?.inferred ?? []), ...(e?.passthrough ?? [])].map((entry) => entry.split("=")[0]!));
 
 export interface TurboPassThroughOptions {
   repoRoot: string;
@@ -509,7 +540,13 @@ export async function checkTurboPassThrough(runner: Runner, opts: TurboPassThrou
   const task = opts.task ?? "production-deploy";
   const redact = opts.redact ?? ((t: string) => t);
   if (opts.processEnv.TURBO_HASH !== undefined) {
-    return [{ id, status: "pass", message: `running as a turbo task: turbo already chose this task's variables (run \`pnpm ops:preflight\` outside turbo to see which it would strip)` }];
+    return [
+      {
+        id,
+        status: "pass",
+        message: `running as a turbo task: turbo already chose this task's variables (run \`pnpm ops:preflight\` outside turbo to see which it would strip)`,
+      },
+    ];
   }
   const set = Object.keys(opts.processEnv).filter((name) => opts.processEnv[name] !== undefined);
   const read = set.filter((name) => decide(opts.variables, name).included).sort();
@@ -517,14 +554,24 @@ export async function checkTurboPassThrough(runner: Runner, opts: TurboPassThrou
   const cmd = { file: existsSync(local) ? local : "turbo", args: ["run", task, "--dry=json"], cwd: opts.repoRoot };
   const shown = `turbo run ${task} --dry=json`;
   const res = await runner(cmd, { timeoutMs: 60_000 });
-  let dry: { globalCacheInputs?: { environmentVariables?: DryRunEnv }; tasks?: { taskId: string; task: string; environmentVariables?: DryRunEnv }[] } | undefined;
+  let dry:
+    | {
+        globalCacheInputs?: { environmentVariables?: DryRunEnv };
+        tasks?: { taskId: string; task: string; environmentVariables?: DryRunEnv }[];
+      }
+    | undefined;
   try {
     dry = res.ok ? JSON.parse(res.stdout) : undefined;
   } catch {
     dry = undefined;
   }
   if (!dry || !Array.isArray(dry.tasks)) {
-    const lines = res.stderr.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-6).map(redact);
+    const lines = res.stderr
+      .split("\n")
+      .map((l) => l.trimEnd())
+      .filter(Boolean)
+      .slice(-6)
+      .map(redact);
     return [
       {
         id,
@@ -540,7 +587,13 @@ export async function checkTurboPassThrough(runner: Runner, opts: TurboPassThrou
   const perTask = pipeline.map((t) => resolvedNames(t.environmentVariables));
   const stripped = read.filter((name) => !global.has(name) && perTask.every((names) => !names.has(name)));
   if (stripped.length === 0) {
-    return [{ id, status: "pass", message: `turbo passes each of the ${read.length} variables this tool reads that are set here to the ${task} pipeline (asked \`${shown}\`)` }];
+    return [
+      {
+        id,
+        status: "pass",
+        message: `turbo passes each of the ${read.length} variables this tool reads that are set here to the ${task} pipeline (asked \`${shown}\`)`,
+      },
+    ];
   }
   return [
     {

@@ -39,7 +39,11 @@ export async function handleDeployFailure(ctx: OpsContext, failedApp: string | u
   try {
     serving = await ctx.target.servingNow(order, runId);
   } catch (readErr) {
-    ctx.reporter.emit({ kind: "warn", message: `could not read what serves now: ${(readErr as Error).message}`, fix: "Run `pnpm ops:status`." });
+    ctx.reporter.emit({
+      kind: "warn",
+      message: `could not read what serves now: ${(readErr as Error).message}`,
+      fix: "Run `pnpm ops:status`.",
+    });
     return failCurrentRun(ctx, "deploy", err);
   }
   const changed = () => order.filter((a) => serving[a]!.state === "this-run" || serving[a]!.state === "mixed");
@@ -52,7 +56,10 @@ export async function handleDeployFailure(ctx: OpsContext, failedApp: string | u
       notes.push(`could not plan the rollback: ${planErr.message}`);
       return [];
     });
-    ctx.reporter.emit({ kind: "info", message: `onDeployFailure=rollback-run: rolling back what this run changed: ${describeChoices(choices).join("; ")}` });
+    ctx.reporter.emit({
+      kind: "info",
+      message: `onDeployFailure=rollback-run: rolling back what this run changed: ${describeChoices(choices).join("; ")}`,
+    });
     let rolledBack = 0;
     for (const choice of choices.filter((c) => c.toArg)) {
       const { actions } = rollbackActions(ctx, [choice]);
@@ -67,22 +74,41 @@ export async function handleDeployFailure(ctx: OpsContext, failedApp: string | u
     if (rolledBack > 0) {
       status = "rolled-back";
       let smoke: Awaited<ReturnType<typeof smokeCheck>> | undefined;
-      const expect = { ...(await ctx.target.currentReleases()), ...Object.fromEntries(choices.filter((c) => c.expectRelease).map((c) => [c.app, c.expectRelease!])) };
-      await applyPlan(ctx, { step: "deploy: smoke after rollback", actions: smokeActions(ctx, expect, join(ctx.env.stateDir, "runs", runId, "rollback"), (r) => (smoke = r)) }).catch((e: Error) => notes.push(`smoke checks after the rollback could not run: ${e.message}`));
-      if (smoke && !smoke.results.every((r) => r.ok)) notes.push(`smoke checks after the rollback failed: ${smokeFailure(smoke.results, smoke.reportPath).message}`);
+      const expect = {
+        ...(await ctx.target.currentReleases()),
+        ...Object.fromEntries(choices.filter((c) => c.expectRelease).map((c) => [c.app, c.expectRelease!])),
+      };
+      await applyPlan(ctx, {
+        step: "deploy: smoke after rollback",
+        actions: smokeActions(ctx, expect, join(ctx.env.stateDir, "runs", runId, "rollback"), (r) => (smoke = r)),
+      }).catch((e: Error) => notes.push(`smoke checks after the rollback could not run: ${e.message}`));
+      if (smoke && !smoke.results.every((r) => r.ok))
+        notes.push(`smoke checks after the rollback failed: ${smokeFailure(smoke.results, smoke.reportPath).message}`);
     }
     serving = await ctx.target.servingNow(order, runId).catch(() => serving);
   }
-  ctx.reporter.emit({ kind: "table", title: `What serves now (run ${runId})`, columns: ["APP", "SERVES", "DETAIL"], rows: order.map((a) => [a, STATE_WORDS[serving[a]!.state], serving[a]!.detail]) });
+  ctx.reporter.emit({
+    kind: "table",
+    title: `What serves now (run ${runId})`,
+    columns: ["APP", "SERVES", "DETAIL"],
+    rows: order.map((a) => [a, STATE_WORDS[serving[a]!.state], serving[a]!.detail]),
+  });
   for (const n of notes) ctx.reporter.emit({ kind: "warn", message: n });
   await failCurrentRun(ctx, "deploy", err, status);
   const back = changed();
   const fix =
     back.length === 0
       ? `${status === "rolled-back" ? "This run's changes were rolled back; every app" : "Every app"} serves the release from before run ${runId}. Fix the cause, then deploy again: pnpm turbo run production-deploy`
-      : `Back to the state before run ${runId}: ${[...back].reverse().map((a) => `pnpm ops:rollback --app ${a}${previousOf(ctx, runId, a) ? ` --to ${previousOf(ctx, runId, a)}` : ""}`).join(" && ")}${ctx.config.onDeployFailure === "stop" ? " (onDeployFailure is \"stop\": nothing was rolled back)" : ""}`;
+      : `Back to the state before run ${runId}: ${[...back]
+          .reverse()
+          .map((a) => `pnpm ops:rollback --app ${a}${previousOf(ctx, runId, a) ? ` --to ${previousOf(ctx, runId, a)}` : ""}`)
+          .join(" && ")}${ctx.config.onDeployFailure === "stop" ? ' (onDeployFailure is "stop": nothing was rolled back)' : ""}`;
   const message = err instanceof Error ? err.message : String(err);
   const where = err instanceof OpsError ? err.where : failedApp;
   const diagnosis = err instanceof OpsError && err.fix ? `${err.fix}\n  ` : "";
-  return new DeployError(message, { ...(where ? { where } : {}), fix: `${diagnosis}${fix}`, exitCode: err instanceof OpsError ? err.exitCode : 1 });
+  return new DeployError(message, {
+    ...(where ? { where } : {}),
+    fix: `${diagnosis}${fix}`,
+    exitCode: err instanceof OpsError ? err.exitCode : 1,
+  });
 }

@@ -20,7 +20,11 @@ export type PreviousChoice = { release: string } | { reason: string };
  * @param current the release serving now.
  * @param skipReason why a release may not be a default target (`undefined`: it may).
  */
-export function previousServed(served: readonly ServedEntry[], current: string | null, skipReason: (release: string) => string | undefined): PreviousChoice {
+export function previousServed(
+  served: readonly ServedEntry[],
+  current: string | null,
+  skipReason: (release: string) => string | undefined,
+): PreviousChoice {
   const skipped = new Map<string, string>();
   for (let i = served.length - 1; i >= 0; i--) {
     const r = served[i]!.release;
@@ -30,5 +34,7 @@ export function previousServed(served: readonly ServedEntry[], current: string |
     skipped.set(r, why);
   }
   if (skipped.size === 0) return { reason: `no release served before ${current ?? "the current one"}` };
-  return { reason: `no earlier release that can serve: ${[...skipped].map(([r, why]) => `${r} ${why}`).join(", ")}; name one with --to to go back to it anyway` };
+  return {
+    reason: `no earlier release that can serve: ${[...skipped].map(([r, why]) => `${r} ${why}`).join(", ")}; name one with --to to go back to it anyway`,
+  };
 }

@@ -8,7 +8,11 @@ import { readOpsDb } from "../target-db.ts";
  * The actions that roll the given apps back to their choices, in reverse deploy order unless
  * `order` is `deploy` (restarting everything), and the changes once applied.
  */
-export function rollbackActions(ctx: OpsContext, choices: RollbackChoice[], order: "reverse" | "deploy" = "reverse"): { actions: Action[]; outcomes(): AppRelease[] } {
+export function rollbackActions(
+  ctx: OpsContext,
+  choices: RollbackChoice[],
+  order: "reverse" | "deploy" = "reverse",
+): { actions: Action[]; outcomes(): AppRelease[] } {
   const sequence = order === "reverse" ? [...ctx.config.deployOrder].reverse() : ctx.config.deployOrder;
   const ordered = sequence.map((app) => choices.find((c) => c.app === app)).filter((c): c is RollbackChoice => Boolean(c?.toArg));
   const parts = ordered.map((c) => ctx.target.rollbackActions(c));
@@ -20,7 +24,10 @@ export async function migrationsSince(ctx: OpsContext, since: string | undefined
   if (!since) return [];
   const history = await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 200), []).catch(() => []);
   // Failed runs count too: migrations commit one by one, before any later step fails.
-  return history.filter((h) => h.startedAt > new Date(since)).flatMap((h) => h.migrationsApplied).filter((m) => !m.startsWith("0_"));
+  return history
+    .filter((h) => h.startedAt > new Date(since))
+    .flatMap((h) => h.migrationsApplied)
+    .filter((m) => !m.startsWith("0_"));
 }
 
 /** The choices as plan notes: `app: from → to` or why it is impossible. */

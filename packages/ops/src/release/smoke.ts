@@ -20,10 +20,28 @@ async function checkNotPublic(url: string, timeoutMs: number): Promise<SmokeChec
   const started = Date.now();
   const res = await httpGet(url, timeoutMs);
   const ok = res.status === 0;
-  const detail = ok ? `no answer (${res.error ?? "unreachable"})` : `answered HTTP ${res.status}; an internal app must not be reachable publicly`;
+  const detail = ok
+    ? `no answer (${res.error ?? "unreachable"})`
+    : `answered HTTP ${res.status}; an internal app must not be reachable publicly`;
   const at = Date.now();
-  const attempt = { atMs: at - started, at: new Date(at).toISOString(), status: res.status, ...(ok ? { error: res.error ?? "unreachable" } : {}), outcome: ok ? ("pass" as const) : ("fail" as const), detail };
-  return { name: `not public: ${url}`, method: "GET", path: new URL(url).pathname, url, ok, attempts: [attempt], durationMs: at - started, ...(ok ? {} : { reason: detail }) };
+  const attempt = {
+    atMs: at - started,
+    at: new Date(at).toISOString(),
+    status: res.status,
+    ...(ok ? { error: res.error ?? "unreachable" } : {}),
+    outcome: ok ? ("pass" as const) : ("fail" as const),
+    detail,
+  };
+  return {
+    name: `not public: ${url}`,
+    method: "GET",
+    path: new URL(url).pathname,
+    url,
+    ok,
+    attempts: [attempt],
+    durationMs: at - started,
+    ...(ok ? {} : { reason: detail }),
+  };
 }
 
 /**
@@ -36,7 +54,9 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
   const s = ctx.config.smoke;
   ctx.reporter.emit({
     kind: "info",
-    message: `smoke-checking ${baseUrl} (deadline ${s.deadlineMs} ms); expecting ${Object.entries(expect.releases).map(([a, r]) => `${a}=${r}`).join(", ")}`,
+    message: `smoke-checking ${baseUrl} (deadline ${s.deadlineMs} ms); expecting ${Object.entries(expect.releases)
+      .map(([a, r]) => `${a}=${r}`)
+      .join(", ")}`,
   });
   const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
   const results = await runSmokeChecks({
@@ -53,7 +73,13 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
     kind: "table",
     title: "Smoke checks",
     columns: ["CHECK", "RESULT", "ATTEMPTS", "TIME", "DETAIL"],
-    rows: results.map((r) => [r.name, r.ok ? "pass" : "FAIL", String(r.attempts.length), `${(r.durationMs / 1000).toFixed(1)}s`, r.ok ? r.attempts.at(-1)!.detail : r.reason ?? ""]),
+    rows: results.map((r) => [
+      r.name,
+      r.ok ? "pass" : "FAIL",
+      String(r.attempts.length),
+      `${(r.durationMs / 1000).toFixed(1)}s`,
+      r.ok ? r.attempts.at(-1)!.detail : (r.reason ?? ""),
+    ]),
   });
   mkdirSync(reportDir, { recursive: true });
   const reportPath = join(reportDir, "smoke-report.json");
@@ -63,10 +89,17 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
 }
 
 /** The smoke checks as one plan action per declared check (they run together, under one deadline). */
-export function smokeActions(ctx: OpsContext, releases: Record<string, string>, reportDir: string, done: (r: Awaited<ReturnType<typeof smokeCheck>>) => void): Action[] {
+export function smokeActions(
+  ctx: OpsContext,
+  releases: Record<string, string>,
+  reportDir: string,
+  done: (r: Awaited<ReturnType<typeof smokeCheck>>) => void,
+): Action[] {
   const { baseUrl, mustNotAnswer } = ctx.target.smokeTargets();
   const checks = ctx.config.smoke.checks;
-  const proving = Object.entries(releases).map(([a, r]) => `${a}=${r}`).join(", ");
+  const proving = Object.entries(releases)
+    .map(([a, r]) => `${a}=${r}`)
+    .join(", ");
   return [
     action(
       "http",
@@ -107,5 +140,7 @@ export function smokeFailure(results: SmokeCheckResult[], reportPath: string): S
 /** Apps deployed in a run: its `deploy-<app>` step records, in deploy order. */
 export function deployedInRun(ctx: OpsContext, runId: string): (AppRelease & Record<string, unknown>)[] {
   const steps = ctx.runs.readSteps(runId);
-  return ctx.config.deployOrder.map((app) => steps[`deploy-${app}`]?.detail as (AppRelease & Record<string, unknown>) | undefined).filter((d): d is AppRelease & Record<string, unknown> => Boolean(d));
+  return ctx.config.deployOrder
+    .map((app) => steps[`deploy-${app}`]?.detail as (AppRelease & Record<string, unknown>) | undefined)
+    .filter((d): d is AppRelease & Record<string, unknown> => Boolean(d));
 }

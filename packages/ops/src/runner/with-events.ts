@@ -9,7 +9,13 @@ import { displayCommand, type Runner } from "./types.ts";
 export function withCommandEvents(runner: Runner, reporter: Reporter): Runner {
   return async (cmd, opts) => {
     const command = displayCommand(cmd);
-    reporter.emit({ kind: "cmd", command, envKeys: Object.keys(cmd.env ?? {}).filter((k) => cmd.env![k] !== undefined).sort() });
+    reporter.emit({
+      kind: "cmd",
+      command,
+      envKeys: Object.keys(cmd.env ?? {})
+        .filter((k) => cmd.env![k] !== undefined)
+        .sort(),
+    });
     const res = await runner(cmd, opts);
     reporter.emit({ kind: "cmd:end", command, exitCode: res.exitCode, durationMs: res.durationMs });
     return res;

@@ -120,10 +120,13 @@ export function parseSecretsFile(text: string | Buffer, source = ".env.productio
   }
   if (problems.length > 1) {
     const fixes = [...new Set(problems.map((p) => p.fix))];
-    throw new SecretsError(`${source} has ${problems.length} malformed lines:\n  ${problems.map((p) => `${source}:${p.lineNo}: ${p.message}`).join("\n  ")}`, {
-      where: `${source}:${problems[0]!.lineNo}`,
-      fix: fixes.join(" "),
-    });
+    throw new SecretsError(
+      `${source} has ${problems.length} malformed lines:\n  ${problems.map((p) => `${source}:${p.lineNo}: ${p.message}`).join("\n  ")}`,
+      {
+        where: `${source}:${problems[0]!.lineNo}`,
+        fix: fixes.join(" "),
+      },
+    );
   }
   return { entries, warnings };
 }
@@ -142,7 +145,9 @@ function readEntry(cursor: Cursor, i: number, entries: SecretsFileEntry[], first
     cursor.fail(
       lineNo,
       'expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret)' +
-        (continues ? `; if it continues the value of ${continues} on line ${lineNo - 1}, write that value in double quotes or a """ block` : ""),
+        (continues
+          ? `; if it continues the value of ${continues} on line ${lineNo - 1}, write that value in double quotes or a """ block`
+          : ""),
       continues
         ? `Write a multi-line value as ${continues}="line 1\\nline 2" or in a """ block; or start this line with "#" to make it a comment.`
         : 'Write KEY=VALUE, or start the line with "#" to make it a comment.',
@@ -179,7 +184,13 @@ function lintEntry(cursor: Cursor, entry: SecretsFileEntry, hadExport: boolean, 
   const out: string[] = [];
   const { key, line } = entry;
   if (hadExport) {
-    out.push(cursor.note(line, key, `the "export " prefix is dropped (the key is ${key}); other tools may read this line differently. Remove "export ".`));
+    out.push(
+      cursor.note(
+        line,
+        key,
+        `the "export " prefix is dropped (the key is ${key}); other tools may read this line differently. Remove "export ".`,
+      ),
+    );
   }
   if (entry.quoting === "none") {
     const comment = /[ \t]#/.exec(afterEq);
@@ -187,32 +198,55 @@ function lintEntry(cursor: Cursor, entry: SecretsFileEntry, hadExport: boolean, 
     const value = raw.replace(/^[ \t]+/, "");
     if (comment && value.length > 0) {
       out.push(
-        cursor.note(line, key, `the unquoted value ends at " #": the rest of the line is read as a comment. If "#…" is part of the value, quote it: ${key}='…'; if it is a comment, put it on its own line.`),
+        cursor.note(
+          line,
+          key,
+          `the unquoted value ends at " #": the rest of the line is read as a comment. If "#…" is part of the value, quote it: ${key}='…'; if it is a comment, put it on its own line.`,
+        ),
       );
     }
     if (!comment && /[ \t]$/.test(raw) && value.trim().length > 0) {
-      out.push(cursor.note(line, key, `the unquoted value has trailing spaces or tabs, which are dropped. If they are part of the value, quote it: ${key}="…"; otherwise remove them.`));
+      out.push(
+        cursor.note(
+          line,
+          key,
+          `the unquoted value has trailing spaces or tabs, which are dropped. If they are part of the value, quote it: ${key}="…"; otherwise remove them.`,
+        ),
+      );
     }
     const dq = (value.match(/"/g) ?? []).length;
     const sq = (value.match(/'/g) ?? []).length;
     if (dq % 2 === 1 || sq % 2 === 1) {
       out.push(
-        cursor.note(line, key, `the unquoted value has an unbalanced ${dq % 2 === 1 ? '"' : "'"} quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: ${key}="…" (or ${key}='…' when it holds a ").`),
+        cursor.note(
+          line,
+          key,
+          `the unquoted value has an unbalanced ${dq % 2 === 1 ? '"' : "'"} quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: ${key}="…" (or ${key}='…' when it holds a ").`,
+        ),
       );
     }
     if (/\\[ \t]*$/.test(raw)) {
       out.push(
-        cursor.note(line, key, `the unquoted value ends with a backslash, which is kept; the next line is not a continuation. For a multi-line value write ${key}="line 1\\nline 2" or a """ block.`),
+        cursor.note(
+          line,
+          key,
+          `the unquoted value ends with a backslash, which is kept; the next line is not a continuation. For a multi-line value write ${key}="line 1\\nline 2" or a """ block.`,
+        ),
       );
     }
   } else if (entry.quoting === "double" || entry.quoting === "triple") {
     // A quote meant to close on its own line that runs on and swallows the following KEY=VALUE lines.
     const swallowed: number[] = [];
-    for (let j = line; j < entry.endLine; j++) if (/^[ \t]*(export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*=/.test(cursor.lines[j] ?? "")) swallowed.push(j + 1);
+    for (let j = line; j < entry.endLine; j++)
+      if (/^[ \t]*(export[ \t]+)?[A-Za-z_][A-Za-z0-9_]*[ \t]*=/.test(cursor.lines[j] ?? "")) swallowed.push(j + 1);
     if (swallowed.length > 0) {
       const shown = swallowed.slice(0, 3).join(", ") + (swallowed.length > 3 ? ", …" : "");
       out.push(
-        cursor.note(line, key, `the ${entry.quoting === "double" ? "double-quoted value" : '""" block'} opened here runs to line ${entry.endLine} and takes in line${swallowed.length > 1 ? "s" : ""} ${shown}, which look${swallowed.length > 1 ? "" : "s"} like KEY=VALUE. If the quote was meant to close on line ${line}, close it there (escape a " inside as \\").`),
+        cursor.note(
+          line,
+          key,
+          `the ${entry.quoting === "double" ? "double-quoted value" : '""" block'} opened here runs to line ${entry.endLine} and takes in line${swallowed.length > 1 ? "s" : ""} ${shown}, which look${swallowed.length > 1 ? "" : "s"} like KEY=VALUE. If the quote was meant to close on line ${line}, close it there (escape a " inside as \\").`,
+        ),
       );
     }
   }
@@ -248,9 +282,7 @@ function decode(input: string | Buffer, source: string, warnings: string[]): str
   }
   if (text.startsWith("\uFEFF")) {
     text = text.slice(1);
-    warnings.push(
-      `${source}: the file starts with a UTF-8 byte order mark (BOM); it was ignored. Save the file as UTF-8 without BOM.`,
-    );
+    warnings.push(`${source}: the file starts with a UTF-8 byte order mark (BOM); it was ignored. Save the file as UTF-8 without BOM.`);
   }
   const crlf = (text.match(/\r\n/g) ?? []).length;
   const loneCr = (text.match(/\r(?!\n)/g) ?? []).length;
@@ -318,12 +350,7 @@ function checkTrailer(cursor: Cursor, key: string, lineIndex: number, trailer: s
   }
 }
 
-function readDoubleQuoted(
-  cursor: Cursor,
-  key: string,
-  openIndex: number,
-  firstRest: string,
-): { value: string; nextIndex: number } {
+function readDoubleQuoted(cursor: Cursor, key: string, openIndex: number, firstRest: string): { value: string; nextIndex: number } {
   let out = "";
   let index = openIndex;
   let text = firstRest;
@@ -363,12 +390,7 @@ function readDoubleQuoted(
   }
 }
 
-function readTripleQuoted(
-  cursor: Cursor,
-  key: string,
-  openIndex: number,
-  firstRest: string,
-): { value: string; nextIndex: number } {
+function readTripleQuoted(cursor: Cursor, key: string, openIndex: number, firstRest: string): { value: string; nextIndex: number } {
   const close = firstRest.indexOf('"""');
   if (close !== -1) {
     checkTrailer(cursor, key, openIndex, firstRest.slice(close + 3));

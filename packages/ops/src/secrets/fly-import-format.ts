@@ -189,8 +189,7 @@ function refusalReason(v: string): { reason: string; fix: string } | null {
   if (first.endsWith(TRIPLE)) {
     return {
       reason:
-        'the first line of the multi-line value ends with """, ' +
-        'so flyctl would read that line as a complete one-line """…""" value',
+        'the first line of the multi-line value ends with """, ' + 'so flyctl would read that line as a complete one-line """…""" value',
       fix: "Change the first line of the value or base64-encode the value.",
     };
   }

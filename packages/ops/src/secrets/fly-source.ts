@@ -58,7 +58,10 @@ export function resolveFlySecrets(config: OpsConfig, env: OpsEnv): FlySecrets {
       const near = closest(k, [...values.keys()]);
       return `apps.${app}.secrets[${config.apps[app]!.secrets.indexOf(k)}]: "${k}" is not in ${source}${near ? `; did you mean ${near}?` : ""}`;
     });
-    throw new SecretsError(`secrets missing:\n  ${lines.join("\n  ")}`, { where: source, fix: `Add the keys to ${source}, or fix the names in ops.config.ts.` });
+    throw new SecretsError(`secrets missing:\n  ${lines.join("\n  ")}`, {
+      where: source,
+      fix: `Add the keys to ${source}, or fix the names in ops.config.ts.`,
+    });
   }
   return { values, source, warnings, fileWarnings };
 }

@@ -46,7 +46,10 @@ export function classifyKeys(
 }
 
 /** Keys that must be pushed. */
-export const keysToPush = (changes: Record<string, KeyChange>) => Object.entries(changes).filter(([, c]) => c !== "unchanged").map(([k]) => k);
+export const keysToPush = (changes: Record<string, KeyChange>) =>
+  Object.entries(changes)
+    .filter(([, c]) => c !== "unchanged")
+    .map(([k]) => k);
 
 /** Entries for `serializeForFlyImport`, in declaration order. */
 export function importEntries(keys: readonly string[], values: Map<string, Secret>): { key: string; value: Secret }[] {

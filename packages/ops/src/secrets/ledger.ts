@@ -57,7 +57,10 @@ export class SecretLedger {
 }
 
 /** Per key: `new`, `changed`, `unchanged`, or `removed` compared with what was deployed. */
-export function diffFingerprints(deployed: AppFingerprints, next: AppFingerprints): Record<string, "new" | "changed" | "unchanged" | "removed"> {
+export function diffFingerprints(
+  deployed: AppFingerprints,
+  next: AppFingerprints,
+): Record<string, "new" | "changed" | "unchanged" | "removed"> {
   const out: Record<string, "new" | "changed" | "unchanged" | "removed"> = {};
   for (const [k, fp] of Object.entries(next)) out[k] = !(k in deployed) ? "new" : deployed[k] === fp ? "unchanged" : "changed";
   for (const k of Object.keys(deployed)) if (!(k in next)) out[k] = "removed";

@@ -13,7 +13,8 @@ import type { Secret } from "./secret.ts";
  */
 export function replaceSecretInFile(file: string, key: string, value: Secret, repoRoot: string): string {
   const shown = relative(repoRoot, file) || file;
-  if (!existsSync(file)) throw new SecretsError(`${shown} does not exist`, { where: shown, fix: "Rotation rewrites the secrets file; create it first." });
+  if (!existsSync(file))
+    throw new SecretsError(`${shown} does not exist`, { where: shown, fix: "Rotation rewrites the secrets file; create it first." });
   const bytes = readFileSync(file);
   const entry = parseSecretsFile(bytes, shown).entries.find((e) => e.key === key);
   if (!entry) throw new SecretsError(`${key} is not in ${shown}`, { where: shown, fix: `Add ${key} to ${shown} first.` });
@@ -24,7 +25,10 @@ export function replaceSecretInFile(file: string, key: string, value: Secret, re
   const line = lines[idx] ?? "";
   const m = line.match(/^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)(\s*=)/);
   if (!m || m[2] !== key || entry.value.reveal().includes("\n")) {
-    throw new SecretsError(`${key} at ${shown}:${entry.line} spans several lines; rotate it by hand`, { where: `${shown}:${entry.line}`, fix: "Edit the file, then run `pnpm ops:secrets sync`." });
+    throw new SecretsError(`${key} at ${shown}:${entry.line} spans several lines; rotate it by hand`, {
+      where: `${shown}:${entry.line}`,
+      fix: "Edit the file, then run `pnpm ops:secrets sync`.",
+    });
   }
   lines[idx] = `${m[1]}${key}${m[3]}${value.reveal()}`;
   const backup = `${file}.bak`;

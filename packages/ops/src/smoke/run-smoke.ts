@@ -64,7 +64,8 @@ export function judge(check: SmokeCheckConfig, res: { status: number; body: stri
   if (res.status === 0) return { outcome: "retry", detail: `no response (${res.error ?? "connection failed"})` };
   if (res.status >= 500) return { outcome: "retry", detail: `HTTP ${res.status}` };
   if (res.status !== check.expectStatus) return { outcome: "fail", detail: `HTTP ${res.status}, expected ${check.expectStatus}` };
-  if (check.expectText && !res.body.includes(check.expectText)) return { outcome: "fail", detail: `body does not contain "${check.expectText}"` };
+  if (check.expectText && !res.body.includes(check.expectText))
+    return { outcome: "fail", detail: `body does not contain "${check.expectText}"` };
   if (!check.expectReleases) return { outcome: "pass", detail: `HTTP ${res.status}` };
   let body: HealthzBody;
   try {
@@ -103,8 +104,15 @@ async function runCheck(check: SmokeCheckConfig, opts: SmokeOptions, deadline: n
     const res = await get(url, Math.max(1, Math.min(opts.attemptTimeoutMs, deadline - now())));
     const verdict = judge(check, res, opts.expect);
     const t = now();
-    attempts.push({ atMs: t - startedAt, at: new Date(t).toISOString(), status: res.status, ...(res.status === 0 ? { error: res.error ?? "connection failed" } : {}), ...verdict });
-    if (verdict.outcome === "pass") return { name: check.name, method: "GET", path: check.path, url, ok: true, attempts, durationMs: now() - startedAt };
+    attempts.push({
+      atMs: t - startedAt,
+      at: new Date(t).toISOString(),
+      status: res.status,
+      ...(res.status === 0 ? { error: res.error ?? "connection failed" } : {}),
+      ...verdict,
+    });
+    if (verdict.outcome === "pass")
+      return { name: check.name, method: "GET", path: check.path, url, ok: true, attempts, durationMs: now() - startedAt };
     if (verdict.outcome === "fail" || now() + delay > deadline) {
       return {
         name: check.name,

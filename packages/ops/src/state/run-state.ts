@@ -60,7 +60,13 @@ const runRecordSchema = z
   .passthrough();
 
 const stepRecordSchema = z
-  .object({ step: z.string(), status: z.enum(["succeeded", "failed"]), startedAt: z.string(), durationMs: z.number(), detail: z.record(z.string(), z.unknown()) })
+  .object({
+    step: z.string(),
+    status: z.enum(["succeeded", "failed"]),
+    startedAt: z.string(),
+    durationMs: z.number(),
+    detail: z.record(z.string(), z.unknown()),
+  })
   .passthrough();
 
 function safeJson(text: string): unknown {
@@ -116,9 +122,12 @@ export class RunStore {
     }
     const run = this.read(runId);
     if (run.status !== "running") {
-      throw new RunStateError(`run ${runId} already ended (${run.status}${run.failedStep ? ` at ${run.failedStep}` : ""}), so ${step} cannot join it`, {
-        fix: "Start a new run with `pnpm turbo run production-deploy`.",
-      });
+      throw new RunStateError(
+        `run ${runId} already ended (${run.status}${run.failedStep ? ` at ${run.failedStep}` : ""}), so ${step} cannot join it`,
+        {
+          fix: "Start a new run with `pnpm turbo run production-deploy`.",
+        },
+      );
     }
     return run;
   }
@@ -134,7 +143,10 @@ export class RunStore {
     try {
       return runRecordSchema.parse(JSON.parse(readFileSync(path, "utf8"))) as RunRecord;
     } catch {
-      throw new RunStateError(`the state of run ${runId} is damaged (${path} is not JSON)`, { where: path, fix: "Start a new run; if its lock is still held, `pnpm ops:lock break --yes` once you are sure it is dead." });
+      throw new RunStateError(`the state of run ${runId} is damaged (${path} is not JSON)`, {
+        where: path,
+        fix: "Start a new run; if its lock is still held, `pnpm ops:lock break --yes` once you are sure it is dead.",
+      });
     }
   }
 
@@ -156,7 +168,11 @@ export class RunStore {
     for (const f of readdirSync(dir).filter((f) => f.endsWith(".json"))) {
       // A step file a killed process left half-written cannot exist (atomic writes); one that does not parse is skipped and named.
       const parsed = stepRecordSchema.safeParse(safeJson(readFileSync(join(dir, f), "utf8")));
-      if (!parsed.success) throw new RunStateError(`the step record ${join(dir, f)} is damaged`, { where: join(dir, f), fix: "Start a new run (`pnpm turbo run production-deploy`)." });
+      if (!parsed.success)
+        throw new RunStateError(`the step record ${join(dir, f)} is damaged`, {
+          where: join(dir, f),
+          fix: "Start a new run (`pnpm turbo run production-deploy`).",
+        });
       const rec = parsed.data as StepRecord;
       out[rec.step] = rec;
     }

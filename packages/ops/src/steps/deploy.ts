@@ -28,16 +28,22 @@ export const deployCommand = () => {
       const app = positionals[0];
       deployedApp = app;
       if (!app || !ctx.config.apps[app]) {
-        throw new UsageError(`deploy needs an app name${app ? `; "${app}" is not one` : ""}`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
+        throw new UsageError(`deploy needs an app name${app ? `; "${app}" is not one` : ""}`, {
+          fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.`,
+        });
       }
       const started = new Date();
       if (ctx.flags.pipeline && !ctx.flags.dryRun) {
         const run = await joinRun(ctx, `deploy ${app}`);
-        const syncDetail = ctx.runs.readSteps(run.runId)["sync-secrets"]?.detail as { staged?: Record<string, AppFingerprints> } | undefined;
+        const syncDetail = ctx.runs.readSteps(run.runId)["sync-secrets"]?.detail as
+          | { staged?: Record<string, AppFingerprints> }
+          | undefined;
         // Targets that stage fingerprints (local) hand the deploy exactly what was staged; fly stages on Fly itself.
         const staged = stagedFor(ctx, run.runId, app);
         if (!syncDetail || (syncDetail.staged && !staged)) {
-          throw new DeployError(`run ${run.runId} has no staged secrets for ${app}`, { fix: "The production-sync-secrets task must run first; start the whole pipeline with `pnpm turbo run production-deploy`." });
+          throw new DeployError(`run ${run.runId} has no staged secrets for ${app}`, {
+            fix: "The production-sync-secrets task must run first; start the whole pipeline with `pnpm turbo run production-deploy`.",
+          });
         }
         const { plan, outcome } = await ctx.target.planDeploy(app, run, staged);
         await applyPlan(ctx, plan);

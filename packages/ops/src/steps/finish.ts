@@ -8,7 +8,11 @@ import { action, applyPlan, printPlan, type Plan } from "../plan/plan.ts";
 import type { RunRecord } from "../state/run-state.ts";
 
 /** The finish plan: the target's last actions, then close the run (history + lock) and write the report. */
-function finishPlan(ctx: OpsContext, runId: string | undefined, report: { run?: RunRecord; done?: { path: string; entry: ReturnType<typeof historyOf> } }): Plan {
+function finishPlan(
+  ctx: OpsContext,
+  runId: string | undefined,
+  report: { run?: RunRecord; done?: { path: string; entry: ReturnType<typeof historyOf> } },
+): Plan {
   const steps = runId ? ctx.runs.readSteps(runId) : {};
   return {
     step: "finish",
@@ -67,11 +71,17 @@ export const finishCommand = () =>
           .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
           .map((s) => [s.step, s.status, `${(s.durationMs / 1000).toFixed(1)}s`]),
       });
-      ctx.reporter.emit({ kind: "info", message: `report: ${path}; migrations applied: ${entry.migrationsApplied.join(", ") || "none"}; deploy lock released` });
+      ctx.reporter.emit({
+        kind: "info",
+        message: `report: ${path}; migrations applied: ${entry.migrationsApplied.join(", ") || "none"}; deploy lock released`,
+      });
       if (misusedDryRun) {
-        throw new UsageError(`this was NOT a dry run: --dry-run reached only this last task (turbo passes arguments after -- to the task named on the command line), so run ${report.run!.runId} really deployed`, {
-          fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy. To undo this deploy: pnpm ops:rollback.",
-        });
+        throw new UsageError(
+          `this was NOT a dry run: --dry-run reached only this last task (turbo passes arguments after -- to the task named on the command line), so run ${report.run!.runId} really deployed`,
+          {
+            fix: "For a dry run of the whole pipeline use OPS_DRY_RUN=1 pnpm turbo run production-deploy. To undo this deploy: pnpm ops:rollback.",
+          },
+        );
       }
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "finish", err),

@@ -13,7 +13,8 @@ export const historyCommand = () =>
     options: { limit: { type: "string", default: "20" }, wide: { type: "boolean", default: false } },
     async run(ctx, { values }) {
       const limit = Number(values.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${String(values.limit)}" is not a positive whole number`, { fix: "e.g. --limit 50" });
+      if (!Number.isInteger(limit) || limit < 1)
+        throw new UsageError(`--limit "${String(values.limit)}" is not a positive whole number`, { fix: "e.g. --limit 50" });
       const entries = await readOpsDb(ctx, "deploy history", (client) => listHistory(client, ctx.env.environment, limit), []);
       const wide = values.wide === true;
       const title = `Runs of "${ctx.env.environment}"${wide ? "" : " (--wide: who, migrations, restore point, whole errors)"}`;

@@ -6,13 +6,21 @@ import { runPlan } from "../plan/plan.ts";
 export const localCommand = () =>
   defineOps({
     name: (pos) => `local ${pos[0] ?? "status"}`,
-    description: "local target processes: `up` restarts the current releases, `down` stops everything (--purge deletes the local state), `status` shows them",
-    usage: ["pnpm ops:local [status]   what runs where", "pnpm ops:local up         start the local Postgres and the current releases", "pnpm ops:local down [--purge]   stop everything (--purge: delete this environment's local state)"],
+    description:
+      "local target processes: `up` restarts the current releases, `down` stops everything (--purge deletes the local state), `status` shows them",
+    usage: [
+      "pnpm ops:local [status]   what runs where",
+      "pnpm ops:local up         start the local Postgres and the current releases",
+      "pnpm ops:local down [--purge]   stop everything (--purge: delete this environment's local state)",
+    ],
     options: { purge: { type: "boolean", default: false } },
     async run(ctx, args) {
       const sub = args.positionals[0] ?? "status";
       const processes = ctx.target.processes;
-      if (!processes) throw new UsageError(`ops:local manages the processes of a target on this machine, but OPS_TARGET is "${ctx.target.name}"`, { fix: "Unset OPS_TARGET." });
+      if (!processes)
+        throw new UsageError(`ops:local manages the processes of a target on this machine, but OPS_TARGET is "${ctx.target.name}"`, {
+          fix: "Unset OPS_TARGET.",
+        });
       if (sub === "status") {
         ctx.reporter.emit({ kind: "result", step: "local status", data: await ctx.target.status() });
         return;

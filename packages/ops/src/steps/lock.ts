@@ -9,27 +9,45 @@ export const lockCommand = () =>
   defineOps({
     name: (pos) => `lock ${pos[0] ?? "status"}`,
     description: "show the deploy lock, or break a dead one (break needs --yes)",
-    usage: ["pnpm ops:lock [status]      who holds it, since when, until when", "pnpm ops:lock break --yes   delete it (only when the holder is gone)"],
+    usage: [
+      "pnpm ops:lock [status]      who holds it, since when, until when",
+      "pnpm ops:lock break --yes   delete it (only when the holder is gone)",
+    ],
     async run(ctx, { positionals }) {
       const sub = positionals[0] ?? "status";
-      if (sub !== "status" && sub !== "break") throw new UsageError(`unknown lock command "${sub}"`, { fix: "Use `pnpm ops:lock status` or `pnpm ops:lock break --yes`." });
+      if (sub !== "status" && sub !== "break")
+        throw new UsageError(`unknown lock command "${sub}"`, { fix: "Use `pnpm ops:lock status` or `pnpm ops:lock break --yes`." });
       if (sub === "status") {
         const lock = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
-        ctx.reporter.emit({ kind: "info", message: lock ? `held by ${describeHolder(lock)}${lock.expiresAt < new Date() ? " (lease expired: the next deploy takes it over)" : ""}` : "free" });
+        ctx.reporter.emit({
+          kind: "info",
+          message: lock
+            ? `held by ${describeHolder(lock)}${lock.expiresAt < new Date() ? " (lease expired: the next deploy takes it over)" : ""}`
+            : "free",
+        });
         ctx.reporter.emit({ kind: "result", step: "lock", data: lock ?? null });
         return;
       }
       if (!ctx.flags.yes && !ctx.flags.dryRun) {
-        throw new UsageError("breaking the deploy lock needs --yes", { fix: "Make sure the holder is really gone (pnpm ops:lock status), then run `pnpm ops:lock break --yes`." });
+        throw new UsageError("breaking the deploy lock needs --yes", {
+          fix: "Make sure the holder is really gone (pnpm ops:lock status), then run `pnpm ops:lock break --yes`.",
+        });
       }
       const held = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
       await runPlan(ctx, {
         step: "lock break",
         actions: [
-          action("db", `delete the deploy lock of "${ctx.env.environment}"${held ? ` held by ${describeHolder(held)}` : " (it is free)"}`, async () => {
-            const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
-            ctx.reporter.emit({ kind: removed ? "warn" : "info", message: removed ? `broke the deploy lock held by ${describeHolder(removed)}` : "the lock was free; nothing to break" });
-          }),
+          action(
+            "db",
+            `delete the deploy lock of "${ctx.env.environment}"${held ? ` held by ${describeHolder(held)}` : " (it is free)"}`,
+            async () => {
+              const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
+              ctx.reporter.emit({
+                kind: removed ? "warn" : "info",
+                message: removed ? `broke the deploy lock held by ${describeHolder(removed)}` : "the lock was free; nothing to break",
+              });
+            },
+          ),
         ],
       });
     },

@@ -38,16 +38,23 @@ export const logsCommand = () =>
       if (!app) throw new UsageError("which log? --app is missing", { fix: `Pass --app with one of: ${sources.join(", ")}.` });
       if (!sources.includes(app)) {
         const near = closest(app, sources);
-        throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${near ? `; did you mean ${near}?` : ""}`, { where: "--app", fix: `Use one of: ${sources.join(", ")}.` });
+        throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${near ? `; did you mean ${near}?` : ""}`, {
+          where: "--app",
+          fix: `Use one of: ${sources.join(", ")}.`,
+        });
       }
       const linesText = (values.lines as string | undefined) ?? String(DEFAULT_LOG_LINES);
-      if (!/^\d+$/.test(linesText)) throw new UsageError(`-n "${linesText}" is not a number of lines`, { where: "-n", fix: "Pass a whole number, e.g. -n 50." });
+      if (!/^\d+$/.test(linesText))
+        throw new UsageError(`-n "${linesText}" is not a number of lines`, { where: "-n", fix: "Pass a whole number, e.g. -n 50." });
       let grep: RegExp | undefined;
       if (typeof values.grep === "string") {
         try {
           grep = new RegExp(values.grep);
         } catch (err) {
-          throw new UsageError(`--grep "${values.grep}" is not a regular expression: ${(err as Error).message}`, { where: "--grep", fix: "Escape special characters, e.g. --grep 'GET /healthz\\?'." });
+          throw new UsageError(`--grep "${values.grep}" is not a regular expression: ${(err as Error).message}`, {
+            where: "--grep",
+            fix: "Escape special characters, e.g. --grep 'GET /healthz\\?'.",
+          });
         }
       }
       const sinceMs = typeof values.since === "string" ? parseDurationMs(values.since, "--since") : undefined;

@@ -33,7 +33,13 @@ async function connect(ctx: OpsContext, start: boolean) {
     attempts: ctx.config.migrate.connectAttempts,
     applicationName: "deploy-ops migrate",
     onRetry: (attempt, delayMs, reason) =>
-      ctx.reporter.emit({ kind: "retry", what: "connect (migrations; a suspended Neon compute can take seconds to wake)", attempt, delayMs, reason }),
+      ctx.reporter.emit({
+        kind: "retry",
+        what: "connect (migrations; a suspended Neon compute can take seconds to wake)",
+        attempt,
+        delayMs,
+        reason,
+      }),
   });
 }
 
@@ -87,7 +93,19 @@ export async function planMigrations(ctx: OpsContext, runId: string) {
   const applied = await readApplied(ctx);
   const out: { applied: string[]; restorePoint?: string } = { applied: [] };
   if (!applied) {
-    return { plan: { step: "migrate", actions: [action("db", `apply every file of ${ctx.config.migrationsDir} (${files.map((f) => f.fileName).join(", ")}); the database is not running in this dry run`, () => undefined)] }, result: () => out };
+    return {
+      plan: {
+        step: "migrate",
+        actions: [
+          action(
+            "db",
+            `apply every file of ${ctx.config.migrationsDir} (${files.map((f) => f.fileName).join(", ")}); the database is not running in this dry run`,
+            () => undefined,
+          ),
+        ],
+      },
+      result: () => out,
+    };
   }
   await assertNoHashDrift(ctx.config.migrationsDir, files, applied);
   const pending = pendingMigrations(files, applied);
@@ -95,26 +113,33 @@ export async function planMigrations(ctx: OpsContext, runId: string) {
   if (pending.length > 0 && ctx.target.restore) actions.push(ctx.target.restore.restorePointAction(runId, (id) => (out.restorePoint = id)));
   if (pending.length > 0) {
     actions.push(
-      action("db", `apply ${pending.map((f) => f.fileName).join(", ")} (each in its own transaction, lock_timeout ${ctx.config.migrate.statementLockTimeoutMs} ms)`, async () => {
-        const client = await connect(ctx, false);
-        try {
-          // Session limits the squawk timeout rules ask for: a migration waiting on a busy table fails fast.
-          await client.query(`SET lock_timeout = ${Math.round(ctx.config.migrate.statementLockTimeoutMs)}`);
-          await client.query(`SET statement_timeout = ${Math.round(ctx.config.migrate.statementTimeoutMs)}`);
-          out.applied = await runMigrations(client, dir, {
-            lockTimeoutMs: ctx.config.migrate.lockTimeoutMs,
-            deadlineMs: ctx.config.migrate.deadlineMs,
-            connectAgain: () => connect(ctx, false),
-            log: (m) => (m.startsWith("Starting migration") ? ctx.reporter.emit({ kind: "info", message: m }) : undefined),
-          });
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-        ctx.reporter.emit({ kind: "table", title: "Migrations applied", columns: ["FILE"], rows: out.applied.map((f) => [f]) });
-      }),
+      action(
+        "db",
+        `apply ${pending.map((f) => f.fileName).join(", ")} (each in its own transaction, lock_timeout ${ctx.config.migrate.statementLockTimeoutMs} ms)`,
+        async () => {
+          const client = await connect(ctx, false);
+          try {
+            // Session limits the squawk timeout rules ask for: a migration waiting on a busy table fails fast.
+            await client.query(`SET lock_timeout = ${Math.round(ctx.config.migrate.statementLockTimeoutMs)}`);
+            await client.query(`SET statement_timeout = ${Math.round(ctx.config.migrate.statementTimeoutMs)}`);
+            out.applied = await runMigrations(client, dir, {
+              lockTimeoutMs: ctx.config.migrate.lockTimeoutMs,
+              deadlineMs: ctx.config.migrate.deadlineMs,
+              connectAgain: () => connect(ctx, false),
+              log: (m) => (m.startsWith("Starting migration") ? ctx.reporter.emit({ kind: "info", message: m }) : undefined),
+            });
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+          ctx.reporter.emit({ kind: "table", title: "Migrations applied", columns: ["FILE"], rows: out.applied.map((f) => [f]) });
+        },
+      ),
     );
   }
-  return { plan: { step: "migrate", actions, notes: [`schema version ${applied.length}; ${pending.length} pending of ${files.length}`] }, result: () => out };
+  return {
+    plan: { step: "migrate", actions, notes: [`schema version ${applied.length}; ${pending.length} pending of ${files.length}`] },
+    result: () => out,
+  };
 }
 
 /** `pnpm ops:migrate` / the `db-migrate` task. */
@@ -137,7 +162,14 @@ export const migrateCommand = () =>
       }
       await runStandalone(ctx, "migrate", async (run) => {
         const { plan, result } = await planMigrations(ctx, run.runId);
-        return { plan, result, record: () => ({ migrationsApplied: result().applied, ...(result().restorePoint ? { restorePoint: result().restorePoint } : {}) }) };
+        return {
+          plan,
+          result,
+          record: () => ({
+            migrationsApplied: result().applied,
+            ...(result().restorePoint ? { restorePoint: result().restorePoint } : {}),
+          }),
+        };
       });
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "db-migrate", err),

@@ -26,9 +26,20 @@ export function preflightChecks(ctx: OpsContext): Record<string, PreflightCheck>
     tools: async (c) => [checkNodeVersion(), ...(await checkTools(c.runner, LOCAL_TOOLS, c.redact))],
     config: () => [{ id: "config", status: "pass", message: `ops.config.ts is valid (${c(ctx)})` }],
     turbo: turboChecks,
-    "turbo.passthrough": (c) => checkTurboPassThrough(c.runner, { repoRoot: c.env.repoRoot, processEnv: c.env.processEnv, variables: variablesRead(), redact: c.redact }),
+    "turbo.passthrough": (c) =>
+      checkTurboPassThrough(c.runner, {
+        repoRoot: c.env.repoRoot,
+        processEnv: c.env.processEnv,
+        variables: variablesRead(),
+        redact: c.redact,
+      }),
     migrations: (c) => validateMigrationFiles(join(c.env.repoRoot, c.config.migrationsDir)),
-    "migrations.lint": (c) => lintMigrations(c.runner, join(c.env.repoRoot, c.config.migrationsDir), c.env.repoRoot, { pgVersion: c.config.migrate.pgVersion, exclude: c.config.migrate.lintExclude, fail: c.config.migrate.lintFail }),
+    "migrations.lint": (c) =>
+      lintMigrations(c.runner, join(c.env.repoRoot, c.config.migrationsDir), c.env.repoRoot, {
+        pgVersion: c.config.migrate.pgVersion,
+        exclude: c.config.migrate.lintExclude,
+        fail: c.config.migrate.lintFail,
+      }),
   };
   return { ...common, ...ctx.target.preflightChecks() };
 }
@@ -46,7 +57,15 @@ export async function runPreflightChecks(ctx: OpsContext, checks: Record<string,
         return await check(ctx);
       } catch (err) {
         const e = err as Error & { where?: string; fix?: string };
-        return [{ id: name, status: "fail" as const, message: e.message, ...(e.where ? { where: e.where } : {}), fix: e.fix ?? "See the message." }];
+        return [
+          {
+            id: name,
+            status: "fail" as const,
+            message: e.message,
+            ...(e.where ? { where: e.where } : {}),
+            fix: e.fix ?? "See the message.",
+          },
+        ];
       }
     }),
   );
@@ -81,10 +100,16 @@ export const preflightCommand = (opts: PreflightOptions = {}) =>
           fix: "Fix each failed check above (its fix line says how), then run again.",
         });
       }
-      ctx.reporter.emit({ kind: "info", message: `${results.length} checks passed${warned.length ? ` (${warned.length} with warnings)` : ""}` });
+      ctx.reporter.emit({
+        kind: "info",
+        message: `${results.length} checks passed${warned.length ? ` (${warned.length} with warnings)` : ""}`,
+      });
       if (!ctx.flags.pipeline) return;
       const run = await newRun(ctx);
-      const applied = await runPlan(ctx, { step: "preflight", actions: [...ctx.target.database.startActions(), ...openRunActions(ctx, run), ...ctx.target.repairActions()] });
+      const applied = await runPlan(ctx, {
+        step: "preflight",
+        actions: [...ctx.target.database.startActions(), ...openRunActions(ctx, run), ...ctx.target.repairActions()],
+      });
       if (applied) recordStep(ctx, run, "preflight", started, { checks: results.length, warnings: warned.length });
     },
   });

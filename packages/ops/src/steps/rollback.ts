@@ -24,15 +24,29 @@ async function confirm(ctx: OpsContext, question: string, expected: string): Pro
 /** `pnpm ops:rollback --db`: restore the database from the newest run's restore point (targets that have them). */
 async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefined): Promise<void> {
   const restore = ctx.target.restore;
-  if (!restore) throw new UsageError(`--db restores the database from a restore point; the ${ctx.target.name} target has none`, { fix: "Roll forward with a new migration." });
-  const pointId = restorePoint ?? (await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), [])).find((h) => h.restorePoint)?.restorePoint;
-  if (!pointId) throw new RollbackError("no restore point recorded in the deploy history", { fix: "Pass one explicitly: pnpm ops:rollback --db --restore-point br-…" });
+  if (!restore)
+    throw new UsageError(`--db restores the database from a restore point; the ${ctx.target.name} target has none`, {
+      fix: "Roll forward with a new migration.",
+    });
+  const pointId =
+    restorePoint ??
+    (await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), [])).find((h) => h.restorePoint)?.restorePoint;
+  if (!pointId)
+    throw new RollbackError("no restore point recorded in the deploy history", {
+      fix: "Pass one explicitly: pnpm ops:rollback --db --restore-point br-…",
+    });
   const plan = await restore.plan(pointId);
   ctx.reporter.emit({ kind: "info", message: plan.lines.join("\n  ") });
   if (!ctx.flags.dryRun && !(await confirm(ctx, "This overwrites every database on the branch.", plan.confirmWord))) {
-    throw new UsageError("the database restore needs confirmation", { fix: "Run it on a terminal and type the branch name, or pass --yes (CI)." });
+    throw new UsageError("the database restore needs confirmation", {
+      fix: "Run it on a terminal and type the branch name, or pass --yes (CI).",
+    });
   }
-  await runStandalone(ctx, "rollback", async () => ({ plan: { step: "rollback --db", actions: plan.actions, notes: plan.lines }, result: () => undefined, record: () => ({ restorePoint: pointId }) }));
+  await runStandalone(ctx, "rollback", async () => ({
+    plan: { step: "rollback --db", actions: plan.actions, notes: plan.lines },
+    result: () => undefined,
+    record: () => ({ restorePoint: pointId }),
+  }));
 }
 
 /**
@@ -43,28 +57,51 @@ async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefine
 export const rollbackCommand = () =>
   defineOps({
     name: "rollback",
-    description: "roll apps back to their previous release (or --to) and smoke-check them; --db restores the Neon branch from the run's restore point",
-    usage: ["pnpm ops:rollback                      every app to its previous release, then smoke checks", "pnpm ops:rollback --app <app> [--to <release>]   one app (local: a release id; fly: vN)", "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch (asks, or --yes)"],
-    options: { app: { type: "string" }, to: { type: "string" }, db: { type: "boolean", default: false }, "restore-point": { type: "string" } },
+    description:
+      "roll apps back to their previous release (or --to) and smoke-check them; --db restores the Neon branch from the run's restore point",
+    usage: [
+      "pnpm ops:rollback                      every app to its previous release, then smoke checks",
+      "pnpm ops:rollback --app <app> [--to <release>]   one app (local: a release id; fly: vN)",
+      "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch (asks, or --yes)",
+    ],
+    options: {
+      app: { type: "string" },
+      to: { type: "string" },
+      db: { type: "boolean", default: false },
+      "restore-point": { type: "string" },
+    },
     async run(ctx, { values }) {
       if (values.db) return rollbackDatabase(ctx, values["restore-point"] as string | undefined);
       const app = values.app as string | undefined;
       const to = values.to as string | undefined;
-      if (app && !ctx.config.apps[app]) throw new UsageError(`--app "${app}" is not an app`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
-      if (to && !app) throw new UsageError("--to needs --app (releases are per app)", { fix: `pnpm ops:rollback --app ${ctx.config.publicApp} --to <release>` });
+      if (app && !ctx.config.apps[app])
+        throw new UsageError(`--app "${app}" is not an app`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
+      if (to && !app)
+        throw new UsageError("--to needs --app (releases are per app)", {
+          fix: `pnpm ops:rollback --app ${ctx.config.publicApp} --to <release>`,
+        });
       // Listed in the order they run: reverse deploy order (the last app deployed is rolled back first).
       const apps = app ? [app] : [...ctx.config.deployOrder].reverse();
       const choices = await ctx.target.planRollback(apps, app ? { [app]: to } : {});
       const lines = describeChoices(choices);
       ctx.reporter.emit({ kind: "info", message: `rollback: ${lines.join("; ")}` });
-      const oldest = choices.map((p) => p.since).filter(Boolean).sort()[0];
+      const oldest = choices
+        .map((p) => p.since)
+        .filter(Boolean)
+        .sort()[0];
       const since = await migrationsSince(ctx, oldest);
       if (since.length > 0) {
-        ctx.reporter.emit({ kind: "warn", message: `migrations applied since that release stay applied: ${since.join(", ")}`, fix: "Check the old release works with the new schema; restore the database with `pnpm ops:rollback --db` only if it must go back too." });
+        ctx.reporter.emit({
+          kind: "warn",
+          message: `migrations applied since that release stay applied: ${since.join(", ")}`,
+          fix: "Check the old release works with the new schema; restore the database with `pnpm ops:rollback --db` only if it must go back too.",
+        });
       }
       const impossible = choices.filter((p) => !p.toArg);
       if (impossible.length > 0) {
-        throw new RollbackError(`nothing to roll back to for ${impossible.map((p) => `${p.app} (${p.reason})`).join(", ")}`, { fix: "See `pnpm ops:status` and `pnpm ops:history`." });
+        throw new RollbackError(`nothing to roll back to for ${impossible.map((p) => `${p.app} (${p.reason})`).join(", ")}`, {
+          fix: "See `pnpm ops:status` and `pnpm ops:history`.",
+        });
       }
       let smoke: Awaited<ReturnType<typeof smokeCheck>> | undefined;
       await runStandalone(ctx, "rollback", async (run) => {
@@ -81,7 +118,13 @@ export const rollbackCommand = () =>
               ...smokeActions(ctx, expect, join(ctx.env.stateDir, "smoke", ctx.env.environment, run.runId), (r) => (smoke = r)),
               action("check", "fail the rollback if a smoke check failed", () => {
                 if (smoke && !smoke.results.every((r) => r.ok)) {
-                  throw new RollbackError(`the rolled-back releases do not pass the smoke checks: ${smoke.results.filter((r) => !r.ok).map((r) => `${r.name} (${r.reason})`).join("; ")}`, { where: smoke.reportPath, fix: "Check `pnpm ops:status`; roll back further with --to, or deploy a fix." });
+                  throw new RollbackError(
+                    `the rolled-back releases do not pass the smoke checks: ${smoke.results
+                      .filter((r) => !r.ok)
+                      .map((r) => `${r.name} (${r.reason})`)
+                      .join("; ")}`,
+                    { where: smoke.reportPath, fix: "Check `pnpm ops:status`; roll back further with --to, or deploy a fix." },
+                  );
                 }
               }),
             ],

@@ -18,14 +18,21 @@ import { newRunId } from "../state/run-state.ts";
 export const secretsCommand = () =>
   defineOps({
     name: (pos) => `secrets ${pos[0] ?? "list"}`,
-    description: "secrets per app (values never shown). `list` (default): what would change; `sync`: stage them for the deploy (fly: import, then apply unless --stage-only); `rotate KEY`: new value for a rotatable key",
-    usage: ["pnpm ops:secrets [list]          what would change per app", "pnpm ops:secrets sync            stage (fly: and apply) every app's declared keys", "pnpm ops:secrets sync --stage-only   fly: stage only; the next deploy applies them", "pnpm ops:secrets rotate KEY      new value for a key in secrets.rotatable"],
+    description:
+      "secrets per app (values never shown). `list` (default): what would change; `sync`: stage them for the deploy (fly: import, then apply unless --stage-only); `rotate KEY`: new value for a rotatable key",
+    usage: [
+      "pnpm ops:secrets [list]          what would change per app",
+      "pnpm ops:secrets sync            stage (fly: and apply) every app's declared keys",
+      "pnpm ops:secrets sync --stage-only   fly: stage only; the next deploy applies them",
+      "pnpm ops:secrets rotate KEY      new value for a key in secrets.rotatable",
+    ],
     options: { "stage-only": { type: "boolean", default: false } },
     async run(ctx, { positionals, values }) {
       // Bare `pnpm ops:secrets` only shows; changing anything needs the explicit `sync`.
       const sub = positionals[0] ?? "list";
       if (sub === "rotate") return rotateSecret(ctx, positionals[1]);
-      if (sub !== "sync" && sub !== "list") throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync`, `list` or `rotate KEY`." });
+      if (sub !== "sync" && sub !== "list")
+        throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync`, `list` or `rotate KEY`." });
       if (sub === "list") {
         const sync = await ctx.target.planSecretsSync(newRunId(), { create: false });
         printPlan(ctx, { ...sync.plan, step: "secrets (what `sync` would do)" });
@@ -55,7 +62,11 @@ async function syncSecrets(ctx: OpsContext, stageOnly: boolean): Promise<void> {
     const sync = await ctx.target.planSecretsSync(run.runId, { create: !ctx.flags.dryRun });
     const apply = sync.applyActions();
     if (stageOnly && apply.length > 0) {
-      ctx.reporter.emit({ kind: "warn", message: `--stage-only: ${apply.length} app${apply.length > 1 ? "s keep" : " keeps"} the staged values until the next deploy`, fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only." });
+      ctx.reporter.emit({
+        kind: "warn",
+        message: `--stage-only: ${apply.length} app${apply.length > 1 ? "s keep" : " keeps"} the staged values until the next deploy`,
+        fix: "The next deploy applies them, or run `pnpm ops:secrets sync` without --stage-only.",
+      });
     }
     return { plan: { step: "secrets sync", actions: [...sync.plan.actions, ...(stageOnly ? [] : apply)] }, result: () => undefined };
   });
@@ -71,16 +82,23 @@ async function syncSecrets(ctx: OpsContext, stageOnly: boolean): Promise<void> {
 async function rotateSecret(ctx: OpsContext, key: string | undefined): Promise<void> {
   const rotatable = ctx.config.secrets.rotatable;
   if (!key || !rotatable.includes(key)) {
-    throw new UsageError(key ? `${key} is not declared rotatable` : "rotate needs a key", { fix: `Rotatable keys (secrets.rotatable in ops.config.ts): ${rotatable.join(", ") || "none"}.` });
+    throw new UsageError(key ? `${key} is not declared rotatable` : "rotate needs a key", {
+      fix: `Rotatable keys (secrets.rotatable in ops.config.ts): ${rotatable.join(", ") || "none"}.`,
+    });
   }
   const file = ctx.target.secretsFile();
   const apps = ctx.config.deployOrder.filter((a) => ctx.config.apps[a]!.secrets.includes(key));
-  const write = action("file", `write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`, () => {
-    const value = generateSecretValue(32);
-    ctx.addSecret(value);
-    const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
-    ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
-  }, { path: file });
+  const write = action(
+    "file",
+    `write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`,
+    () => {
+      const value = generateSecretValue(32);
+      ctx.addSecret(value);
+      const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
+      ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
+    },
+    { path: file },
+  );
   if (!ctx.target.rotateStagesAtOnce) {
     const plan = { step: "secrets rotate", actions: [write], notes: [`the next deploy of ${apps.join(", ")} uses the new value`] };
     if (ctx.flags.dryRun) return printPlan(ctx, plan);
@@ -97,5 +115,9 @@ async function rotateSecret(ctx: OpsContext, key: string | undefined): Promise<v
     });
     return { plan: { step: "secrets rotate", actions: [write, stage] }, result: () => undefined };
   });
-  if (!ctx.flags.dryRun) ctx.reporter.emit({ kind: "info", message: `${key} staged on ${apps.join(", ")}; the next deploy applies it, or \`pnpm ops:secrets sync\` applies it now` });
+  if (!ctx.flags.dryRun)
+    ctx.reporter.emit({
+      kind: "info",
+      message: `${key} staged on ${apps.join(", ")}; the next deploy applies it, or \`pnpm ops:secrets sync\` applies it now`,
+    });
 }

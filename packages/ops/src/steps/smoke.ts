@@ -13,7 +13,9 @@ type SmokeOutcome = Awaited<ReturnType<typeof smokeCheck>>;
 async function expectedInRun(ctx: OpsContext, runId: string): Promise<Record<string, string>> {
   const deployed = deployedInRun(ctx, runId);
   const current = deployed.length === ctx.config.deployOrder.length ? {} : await ctx.target.currentReleases();
-  return Object.fromEntries(ctx.config.deployOrder.map((app) => [app, deployed.find((d) => d.app === app)?.release ?? current[app] ?? "(none)"]));
+  return Object.fromEntries(
+    ctx.config.deployOrder.map((app) => [app, deployed.find((d) => d.app === app)?.release ?? current[app] ?? "(none)"]),
+  );
 }
 
 /**
@@ -25,19 +27,37 @@ async function rollBackRun(ctx: OpsContext, runId: string, err: unknown): Promis
   ctx.target.markSmokeFailed(deployed);
   const changed = deployed.filter((d) => d.previous && d.previous !== d.release);
   if (!ctx.env.autoRollback || changed.length === 0) {
-    ctx.reporter.emit({ kind: "warn", message: ctx.env.autoRollback ? "nothing to roll back: no app of this run had a previous release" : "automatic rollback is off (OPS_AUTO_ROLLBACK=false)", fix: "Roll back by hand with `pnpm ops:rollback` if needed." });
+    ctx.reporter.emit({
+      kind: "warn",
+      message: ctx.env.autoRollback
+        ? "nothing to roll back: no app of this run had a previous release"
+        : "automatic rollback is off (OPS_AUTO_ROLLBACK=false)",
+      fix: "Roll back by hand with `pnpm ops:rollback` if needed.",
+    });
     return failCurrentRun(ctx, "smoke", err);
   }
   try {
     const apps = changed.map((d) => d.app);
-    const choices = await ctx.target.planRollback(apps, Object.fromEntries(changed.map((d) => [d.app, typeof d.previousVersion === "number" ? `v${d.previousVersion}` : d.previous!])));
+    const choices = await ctx.target.planRollback(
+      apps,
+      Object.fromEntries(changed.map((d) => [d.app, typeof d.previousVersion === "number" ? `v${d.previousVersion}` : d.previous!])),
+    );
     const { actions, outcomes } = rollbackActions(ctx, choices);
     ctx.reporter.emit({ kind: "info", message: `rolling back ${describeChoices(choices).join(", ")}` });
     await applyPlan(ctx, { step: "smoke: automatic rollback", actions });
-    ctx.reporter.emit({ kind: "info", message: `rolled back: ${outcomes().map((b) => `${b.app} now serves ${b.release}`).join(", ")}` });
+    ctx.reporter.emit({
+      kind: "info",
+      message: `rolled back: ${outcomes()
+        .map((b) => `${b.app} now serves ${b.release}`)
+        .join(", ")}`,
+    });
     await failCurrentRun(ctx, "smoke", err, "rolled-back");
   } catch (rollbackErr) {
-    ctx.reporter.emit({ kind: "warn", message: `automatic rollback failed: ${(rollbackErr as Error).message}`, fix: "Run `pnpm ops:status` to see what serves, then `pnpm ops:rollback --to <release>`." });
+    ctx.reporter.emit({
+      kind: "warn",
+      message: `automatic rollback failed: ${(rollbackErr as Error).message}`,
+      fix: "Run `pnpm ops:status` to see what serves, then `pnpm ops:rollback --to <release>`.",
+    });
     await failCurrentRun(ctx, "smoke", err);
   }
 }
@@ -56,7 +76,10 @@ export const smokeCommand = () =>
       let outcome: SmokeOutcome | undefined;
       if (ctx.flags.pipeline && !ctx.flags.dryRun) {
         const run = await joinRun(ctx, "smoke");
-        await applyPlan(ctx, { step: "smoke", actions: smokeActions(ctx, await expectedInRun(ctx, run.runId), join(ctx.env.stateDir, "runs", run.runId), (r) => (outcome = r)) });
+        await applyPlan(ctx, {
+          step: "smoke",
+          actions: smokeActions(ctx, await expectedInRun(ctx, run.runId), join(ctx.env.stateDir, "runs", run.runId), (r) => (outcome = r)),
+        });
         const ok = outcome!.results.every((r) => r.ok);
         recordStep(ctx, run, "smoke", started, { ok, reportPath: outcome!.reportPath }, ok ? "succeeded" : "failed");
         if (!ok) throw smokeFailure(outcome!.results, outcome!.reportPath);

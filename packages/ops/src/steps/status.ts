@@ -10,9 +10,15 @@ export const statusCommand = () =>
     description: "show each app's serving release and health, the deploy lock and the last run",
     async run(ctx) {
       const apps = await ctx.target.status();
-      const db = await readOpsDb(ctx, "status", async (client) => ({ lock: await readLock(client, ctx.env.environment), last: (await listHistory(client, ctx.env.environment, 1))[0] }), { lock: undefined, last: undefined }).catch(
-        (err: Error) => ({ lock: undefined, last: undefined, unreachable: err.message }),
-      );
+      const db = await readOpsDb(
+        ctx,
+        "status",
+        async (client) => ({
+          lock: await readLock(client, ctx.env.environment),
+          last: (await listHistory(client, ctx.env.environment, 1))[0],
+        }),
+        { lock: undefined, last: undefined },
+      ).catch((err: Error) => ({ lock: undefined, last: undefined, unreachable: err.message }));
       if ("unreachable" in db) {
         ctx.reporter.emit({ kind: "info", message: `deploy lock and history: not readable (${db.unreachable.split("\n")[0]})` });
         ctx.reporter.emit({ kind: "result", step: "status", data: { ...(apps as object), lock: null, last: null } });
@@ -20,7 +26,10 @@ export const statusCommand = () =>
       }
       const { lock, last } = db;
       ctx.reporter.emit({ kind: "info", message: `deploy lock: ${lock ? describeHolder(lock) : "free"}` });
-      ctx.reporter.emit({ kind: "info", message: `last run: ${last ? `${last.runId} ${last.kind} ${last.status} by ${last.actor} at ${last.startedAt.toISOString()}${last.restorePoint ? `; restore point ${last.restorePoint}` : ""}` : "none"}` });
+      ctx.reporter.emit({
+        kind: "info",
+        message: `last run: ${last ? `${last.runId} ${last.kind} ${last.status} by ${last.actor} at ${last.startedAt.toISOString()}${last.restorePoint ? `; restore point ${last.restorePoint}` : ""}` : "none"}`,
+      });
       ctx.reporter.emit({ kind: "result", step: "status", data: { ...(apps as object), lock: lock ?? null, last: last ?? null } });
     },
   });

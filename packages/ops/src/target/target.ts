@@ -125,7 +125,11 @@ export interface Target {
    * it (the deploy refuses values that moved since); undefined when the deploy runs alone.
    * @throws {DeployError} when the app cannot be deployed (no build, no fly config).
    */
-  planDeploy(app: string, run: { runId: string; gitSha: string }, staged: AppFingerprints | undefined): Promise<{ plan: Plan; outcome(): DeployOutcome }>;
+  planDeploy(
+    app: string,
+    run: { runId: string; gitSha: string },
+    staged: AppFingerprints | undefined,
+  ): Promise<{ plan: Plan; outcome(): DeployOutcome }>;
   /** For each app, where a rollback would go (`wanted[app]`: a `--to` value). Reads only. */
   planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]>;
   /** The actions that roll one app back to a possible choice, and what changed once applied. */

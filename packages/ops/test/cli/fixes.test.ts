@@ -14,8 +14,14 @@ const repo = { OPS_REPO_ROOT: "/tmp" };
 describe("environment", () => {
   it("refuses a port browsers and fetch() block for an app with an http health check", async () => {
     const config = await loadOpsConfig(REPO_ROOT);
-    expect(() => localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "22" }), "client")).toThrow('OPS_LOCAL_CLIENT_PORT="22" is a port browsers and fetch() refuse to connect to');
-    expect(localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "8080" }), "client")).toEqual({ port: 8080, envVar: "OPS_LOCAL_CLIENT_PORT", source: "environment" });
+    expect(() => localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "22" }), "client")).toThrow(
+      'OPS_LOCAL_CLIENT_PORT="22" is a port browsers and fetch() refuse to connect to',
+    );
+    expect(localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_CLIENT_PORT: "8080" }), "client")).toEqual({
+      port: 8080,
+      envVar: "OPS_LOCAL_CLIENT_PORT",
+      source: "environment",
+    });
     expect(localAppPort(config, readOpsEnv(repo), "client")).toEqual({ port: 3000, envVar: "OPS_LOCAL_CLIENT_PORT", source: "config" });
     // gRPC is not fetched: the backend port may be any port
     expect(localAppPort(config, readOpsEnv({ ...repo, OPS_LOCAL_BACKEND_PORT: "6000" }), "backend").port).toBe(6000);
@@ -44,8 +50,18 @@ describe("pg connection strings", () => {
 describe("flyctl wrapper", () => {
   const env = readOpsEnv({ ...repo, FLY_API_TOKEN: "tok", FLY_ACCESS_TOKEN: "" });
   it("a missing binary is named as such, not as an interrupt", async () => {
-    const runner: Runner = async (cmd) => ({ ok: false, exitCode: 127, signal: null, stdout: "", stderr: "bash: line 1: flyctl: command not found\n", durationMs: 1, command: `${cmd.file} ${cmd.args.join(" ")}` });
-    await expect(createFlyctl(runner, env, (t) => t).run({ file: "flyctl", args: ["version"] }, "flyctl version", { session: false })).rejects.toThrow("flyctl is not installed (command not found)");
+    const runner: Runner = async (cmd) => ({
+      ok: false,
+      exitCode: 127,
+      signal: null,
+      stdout: "",
+      stderr: "bash: line 1: flyctl: command not found\n",
+      durationMs: 1,
+      command: `${cmd.file} ${cmd.args.join(" ")}`,
+    });
+    await expect(
+      createFlyctl(runner, env, (t) => t).run({ file: "flyctl", args: ["version"] }, "flyctl version", { session: false }),
+    ).rejects.toThrow("flyctl is not installed (command not found)");
   });
   it("removes an empty FLY_ACCESS_TOKEN and passes the token only in the environment", async () => {
     let seen: Record<string, unknown> = {};

@@ -28,7 +28,11 @@ function modulesLoadedBy(script: string, env: Record<string, string>): { status:
 describe("ops:status on local loads only what it runs", () => {
   const run = modulesLoadedBy("status", { OPS_TARGET: "local", OPS_ENV: "lazy-check", OPS_STATE_DIR: join(work, "state") });
   // The package of each module from node_modules: what follows the last `/node_modules/` (pnpm's `.pnpm/<id>/node_modules/<name>/…`).
-  const packages = [...new Set(run.modules.flatMap((m) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/.exec(m.slice(m.lastIndexOf("/node_modules/")))?.[1] ?? []))].sort();
+  const packages = [
+    ...new Set(
+      run.modules.flatMap((m) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/.exec(m.slice(m.lastIndexOf("/node_modules/")))?.[1] ?? []),
+    ),
+  ].sort();
   const ours = run.modules.filter((m) => m.includes("/packages/ops/src/")).map((m) => m.split("/packages/ops/src/")[1]!);
 
   it("runs and the trace saw the local target (the hook works)", () => {

@@ -14,15 +14,45 @@ const threeApps = parseOpsConfig({
   deployOrder: ["store", "web-api", "front"],
   publicApp: "front",
   apps: {
-    store: { dir: "apps/store", artifacts: ["bin"], command: ["bin/store"], portEnv: "STORE_PORT", hostEnv: "STORE_HOST", localPort: 7001, health: { kind: "grpc" }, fly: { config: "infra/fly/store.fly.toml", public: false, port: 7001 } },
-    "web-api": { dir: "apps/web-api", artifacts: ["dist"], command: ["node", "dist/main.js"], portEnv: "PORT", localPort: 7002, health: { kind: "http", path: "/up" }, fly: { config: "infra/fly/web-api.fly.toml", public: true, port: 8080 } },
-    front: { dir: "apps/front", artifacts: ["build"], command: ["node", "build/server.mjs"], portEnv: "PORT", localPort: 7003, links: { API_ADDR: "web-api" }, health: { kind: "http" }, fly: { config: "infra/fly/front.fly.toml", public: true } },
+    store: {
+      dir: "apps/store",
+      artifacts: ["bin"],
+      command: ["bin/store"],
+      portEnv: "STORE_PORT",
+      hostEnv: "STORE_HOST",
+      localPort: 7001,
+      health: { kind: "grpc" },
+      fly: { config: "infra/fly/store.fly.toml", public: false, port: 7001 },
+    },
+    "web-api": {
+      dir: "apps/web-api",
+      artifacts: ["dist"],
+      command: ["node", "dist/main.js"],
+      portEnv: "PORT",
+      localPort: 7002,
+      health: { kind: "http", path: "/up" },
+      fly: { config: "infra/fly/web-api.fly.toml", public: true, port: 8080 },
+    },
+    front: {
+      dir: "apps/front",
+      artifacts: ["build"],
+      command: ["node", "build/server.mjs"],
+      portEnv: "PORT",
+      localPort: 7003,
+      links: { API_ADDR: "web-api" },
+      health: { kind: "http" },
+      fly: { config: "infra/fly/front.fly.toml", public: true },
+    },
   },
   smoke: { checks: [{ name: "home", path: "/" }] },
 });
 
 const roots: string[] = [];
-afterAll(() => roots.splice(0).forEach((r) => { rmSync(r, { recursive: true, force: true }); }));
+afterAll(() =>
+  roots.splice(0).forEach((r) => {
+    rmSync(r, { recursive: true, force: true });
+  }),
+);
 function repoWith(appsEnv: string): string {
   const root = mkdtempSync(join(tmpdir(), "three-apps-"));
   roots.push(root);
@@ -30,7 +60,8 @@ function repoWith(appsEnv: string): string {
   writeFileSync(join(root, "infra", "fly", "staging.apps.env"), appsEnv);
   return root;
 }
-const appsEnv = "FLY_REGION=ams\nFLY_APP_FRONT=t-front\nFLY_APP_WEB_API=t-web-api\nFLY_APP_STORE=t-store\nPUBLIC_URL=https://t-front.fly.dev\n";
+const appsEnv =
+  "FLY_REGION=ams\nFLY_APP_FRONT=t-front\nFLY_APP_WEB_API=t-web-api\nFLY_APP_STORE=t-store\nPUBLIC_URL=https://t-front.fly.dev\n";
 
 describe("apps are data: a three-app config", () => {
   it("apps.env keys are FLY_APP_<APP> of each declared app, in deploy order, and only internal apps must not answer", () => {
@@ -45,7 +76,9 @@ describe("apps are data: a three-app config", () => {
   });
 
   it("a declared app without its key is named with the key it needs", () => {
-    expect(() => loadFlyAppsEnvFor(threeApps, repoWith(appsEnv.replace("FLY_APP_WEB_API=t-web-api\n", "")), "staging")).toThrow("infra/fly/staging.apps.env: FLY_APP_WEB_API is not set");
+    expect(() => loadFlyAppsEnvFor(threeApps, repoWith(appsEnv.replace("FLY_APP_WEB_API=t-web-api\n", "")), "staging")).toThrow(
+      "infra/fly/staging.apps.env: FLY_APP_WEB_API is not set",
+    );
   });
 
   it("local ports come from localPort, overridden by OPS_LOCAL_<APP>_PORT", () => {
@@ -59,7 +92,15 @@ describe("apps are data: a three-app config", () => {
 
   it("preflight's port contract is each app's declared port, variables and exposure", () => {
     expect(threeApps.deployOrder.map((app) => portContractOf(app, threeApps.apps[app]!))).toEqual([
-      { app: "store", exposure: "internal", port: 7001, portEnv: "STORE_PORT", hostEnv: "STORE_HOST", healthPath: undefined, stack: undefined },
+      {
+        app: "store",
+        exposure: "internal",
+        port: 7001,
+        portEnv: "STORE_PORT",
+        hostEnv: "STORE_HOST",
+        healthPath: undefined,
+        stack: undefined,
+      },
       { app: "web-api", exposure: "public", port: 8080, portEnv: "PORT", hostEnv: undefined, healthPath: "/up", stack: undefined },
       { app: "front", exposure: "public", port: 7003, portEnv: "PORT", hostEnv: undefined, healthPath: "/healthz", stack: undefined },
     ]);

@@ -84,23 +84,71 @@ describe("parseOpsConfig", () => {
   });
 
   it.each<[string, (c: Written) => void, string[]]>([
-    ["deployOrder typo", (c) => (c.deployOrder = ["backnd", "client"]), ['deployOrder[0]: "backnd" is not an app; did you mean backend?', 'deployOrder: app "backend" is missing; list every app once']],
-    ["deployOrder name far from any app", (c) => (c.deployOrder = ["backend", "client", "database"]), ['deployOrder[2]: "database" is not an app']],
+    [
+      "deployOrder typo",
+      (c) => (c.deployOrder = ["backnd", "client"]),
+      ['deployOrder[0]: "backnd" is not an app; did you mean backend?', 'deployOrder: app "backend" is missing; list every app once'],
+    ],
+    [
+      "deployOrder name far from any app",
+      (c) => (c.deployOrder = ["backend", "client", "database"]),
+      ['deployOrder[2]: "database" is not an app'],
+    ],
     ["app missing from deployOrder", (c) => (c.deployOrder = ["client"]), ['deployOrder: app "backend" is missing; list every app once']],
-    ["linking app missing from deployOrder: no false \"deploys after\"", (c) => (c.deployOrder = ["backend"]), ['deployOrder: app "client" is missing; list every app once']],
+    [
+      'linking app missing from deployOrder: no false "deploys after"',
+      (c) => (c.deployOrder = ["backend"]),
+      ['deployOrder: app "client" is missing; list every app once'],
+    ],
     ["app listed twice", (c) => (c.deployOrder = ["backend", "client", "backend"]), ['deployOrder[2]: "backend" is listed twice']],
-    ["link to an unknown app", (c) => (c.apps.client!.links = { BACKEND_GRPC_ADDR: "backed" }), ['apps.client.links.BACKEND_GRPC_ADDR: "backed" is not an app; did you mean backend?']],
-    ["link to an app deploying later", (c) => (c.deployOrder = ["client", "backend"]), ['apps.client.links.BACKEND_GRPC_ADDR: "backend" deploys after "client"; move it earlier in deployOrder']],
+    [
+      "link to an unknown app",
+      (c) => (c.apps.client!.links = { BACKEND_GRPC_ADDR: "backed" }),
+      ['apps.client.links.BACKEND_GRPC_ADDR: "backed" is not an app; did you mean backend?'],
+    ],
+    [
+      "link to an app deploying later",
+      (c) => (c.deployOrder = ["client", "backend"]),
+      ['apps.client.links.BACKEND_GRPC_ADDR: "backend" deploys after "client"; move it earlier in deployOrder'],
+    ],
     ["publicApp unknown", (c) => (c.publicApp = "clinet"), ['publicApp: "clinet" is not an app; did you mean client?']],
-    ["generated secret given to no app", (c) => (c.secrets.generated = ["SESSION_SECRET", "SESION_SECRET"]), ['secrets.generated[1]: "SESION_SECRET" is not given to any app; did you mean SESSION_SECRET?']],
-    ["rotatable secret given to no app", (c) => (c.secrets.rotatable = ["API_KEY"]), ['secrets.rotatable[0]: "API_KEY" is not given to any app']],
-    ["duplicate secret in an app", (c) => (c.apps.backend!.secrets = ["DATABASE_URL", "BACKEND_AUTH_TOKEN", "DATABASE_URL"]), ['apps.backend.secrets[2]: "DATABASE_URL" is listed twice']],
-    ["bad env key name", (c) => (c.apps.client!.secrets = ["1SESSION", "SESSION_SECRET"]), ["apps.client.secrets[0]: must match ^[A-Za-z_][A-Za-z0-9_]*$"]],
-    ["bad link key name", (c) => (c.apps.client!.links = { "BACKEND-ADDR": "backend" }), ["apps.client.links.BACKEND-ADDR: must match ^[A-Za-z_][A-Za-z0-9_]*$"]],
+    [
+      "generated secret given to no app",
+      (c) => (c.secrets.generated = ["SESSION_SECRET", "SESION_SECRET"]),
+      ['secrets.generated[1]: "SESION_SECRET" is not given to any app; did you mean SESSION_SECRET?'],
+    ],
+    [
+      "rotatable secret given to no app",
+      (c) => (c.secrets.rotatable = ["API_KEY"]),
+      ['secrets.rotatable[0]: "API_KEY" is not given to any app'],
+    ],
+    [
+      "duplicate secret in an app",
+      (c) => (c.apps.backend!.secrets = ["DATABASE_URL", "BACKEND_AUTH_TOKEN", "DATABASE_URL"]),
+      ['apps.backend.secrets[2]: "DATABASE_URL" is listed twice'],
+    ],
+    [
+      "bad env key name",
+      (c) => (c.apps.client!.secrets = ["1SESSION", "SESSION_SECRET"]),
+      ["apps.client.secrets[0]: must match ^[A-Za-z_][A-Za-z0-9_]*$"],
+    ],
+    [
+      "bad link key name",
+      (c) => (c.apps.client!.links = { "BACKEND-ADDR": "backend" }),
+      ["apps.client.links.BACKEND-ADDR: must match ^[A-Za-z_][A-Za-z0-9_]*$"],
+    ],
     ["missing smoke checks", (c) => delete c.smoke.checks, ['smoke.checks: required key "checks" is missing (expected array)']],
     ["empty smoke checks", (c) => (c.smoke.checks = []), ["smoke.checks: Too small: expected array to have >=1 items"]],
-    ["smoke path without a slash", (c) => (c.smoke.checks = [{ name: "x", path: "healthz" }]), ['smoke.checks[0].path: Invalid string: must start with "/"']],
-    ["unknown health kind", (c) => (c.apps.backend!.health = { kind: "tcp" }), ["apps.backend.health.kind: Invalid discriminator value. Expected 'grpc' | 'http'"]],
+    [
+      "smoke path without a slash",
+      (c) => (c.smoke.checks = [{ name: "x", path: "healthz" }]),
+      ['smoke.checks[0].path: Invalid string: must start with "/"'],
+    ],
+    [
+      "unknown health kind",
+      (c) => (c.apps.backend!.health = { kind: "tcp" }),
+      ["apps.backend.health.kind: Invalid discriminator value. Expected 'grpc' | 'http'"],
+    ],
   ])("%s", (_name, mutate, expected) => {
     expect(problems(mutate)).toEqual(expected);
   });
@@ -142,22 +190,72 @@ describe("closest", () => {
 
 describe("unknown keys in ops.config.ts", () => {
   it.each<[string, (c: Written) => void, string[]]>([
-    ["a misspelled optional app key", (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }), ['apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
-    ["a misspelled top-level key", (c) => ((c as Record<string, unknown>).deployorder = ["backend"]), ['(root): unknown key "deployorder"; did you mean deployOrder? (known keys: project, migrationsDir, apps, deployOrder, publicApp, onDeployFailure, secrets, smoke, migrate, neon, lock, turbo)']],
-    ["an unknown key far from any", (c) => (c.smoke.extra = 1), ['smoke: unknown key "extra" (known keys: checks, deadlineMs, attemptTimeoutMs, retryDelayMs, maxRetryDelayMs)']],
-    ["inside a discriminated union member", (c) => (c.apps.backend!.health = { kind: "grpc", timeoutMS: 5 }), ['apps.backend.health: unknown key "timeoutMS"; did you mean timeoutMs? (known keys: kind, service, timeoutMs)']],
-    ["a missing required key", (c) => delete (c.apps.backend as Record<string, unknown>).portEnv, ['apps.backend.portEnv: required key "portEnv" is missing (expected string)']],
-    ["a missing required top-level key", (c) => delete (c as Record<string, unknown>).publicApp, ['publicApp: required key "publicApp" is missing (expected string)']],
-    ["a misspelled key in apps.<app>.fly", (c) => (c.apps.client!.fly = { config: "infra/fly/client.fly.toml", public: true, pubilc: true }), ['apps.client.fly: unknown key "pubilc"; did you mean public? (known keys: config, public, port, stack)']],
-    ["a misspelled key in a defaulted section", (c) => ((c as Record<string, unknown>).migrate = { lockTimeoutMS: 5 }), ['migrate: unknown key "lockTimeoutMS"; did you mean lockTimeoutMs? (known keys: lockTimeoutMs, deadlineMs, connectTimeoutMs, connectAttempts, statementLockTimeoutMs, statementTimeoutMs, lintExclude, lintFail, pgVersion)']],
-    ["two unknown keys in one object", (c) => Object.assign(c.apps.backend!, { artefacts: ["x"], secret: [] }), ['apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)']],
+    [
+      "a misspelled optional app key",
+      (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }),
+      [
+        'apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)',
+      ],
+    ],
+    [
+      "a misspelled top-level key",
+      (c) => ((c as Record<string, unknown>).deployorder = ["backend"]),
+      [
+        '(root): unknown key "deployorder"; did you mean deployOrder? (known keys: project, migrationsDir, apps, deployOrder, publicApp, onDeployFailure, secrets, smoke, migrate, neon, lock, turbo)',
+      ],
+    ],
+    [
+      "an unknown key far from any",
+      (c) => (c.smoke.extra = 1),
+      ['smoke: unknown key "extra" (known keys: checks, deadlineMs, attemptTimeoutMs, retryDelayMs, maxRetryDelayMs)'],
+    ],
+    [
+      "inside a discriminated union member",
+      (c) => (c.apps.backend!.health = { kind: "grpc", timeoutMS: 5 }),
+      ['apps.backend.health: unknown key "timeoutMS"; did you mean timeoutMs? (known keys: kind, service, timeoutMs)'],
+    ],
+    [
+      "a missing required key",
+      (c) => delete (c.apps.backend as Record<string, unknown>).portEnv,
+      ['apps.backend.portEnv: required key "portEnv" is missing (expected string)'],
+    ],
+    [
+      "a missing required top-level key",
+      (c) => delete (c as Record<string, unknown>).publicApp,
+      ['publicApp: required key "publicApp" is missing (expected string)'],
+    ],
+    [
+      "a misspelled key in apps.<app>.fly",
+      (c) => (c.apps.client!.fly = { config: "infra/fly/client.fly.toml", public: true, pubilc: true }),
+      ['apps.client.fly: unknown key "pubilc"; did you mean public? (known keys: config, public, port, stack)'],
+    ],
+    [
+      "a misspelled key in a defaulted section",
+      (c) => ((c as Record<string, unknown>).migrate = { lockTimeoutMS: 5 }),
+      [
+        'migrate: unknown key "lockTimeoutMS"; did you mean lockTimeoutMs? (known keys: lockTimeoutMs, deadlineMs, connectTimeoutMs, connectAttempts, statementLockTimeoutMs, statementTimeoutMs, lintExclude, lintFail, pgVersion)',
+      ],
+    ],
+    [
+      "two unknown keys in one object",
+      (c) => Object.assign(c.apps.backend!, { artefacts: ["x"], secret: [] }),
+      [
+        'apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)',
+      ],
+    ],
   ])("%s", (_name, mutate, expected) => {
     expect(problems(mutate)).toEqual(expected);
   });
 
   it("near-misses pass: every documented optional key, spelled right", () => {
     const c = base();
-    Object.assign(c.apps.client!, { releaseEnv: "RELEASE_ID", localEnv: { HOST: "127.0.0.1" }, fly: { config: "infra/fly/client.fly.toml", public: true, port: 3000 } });
-    expect(() => parseOpsConfig({ ...c, migrationsDir: "migrations", lock: { ttlMs: 1000 }, neon: { pollIntervalMs: 1000 } })).not.toThrow();
+    Object.assign(c.apps.client!, {
+      releaseEnv: "RELEASE_ID",
+      localEnv: { HOST: "127.0.0.1" },
+      fly: { config: "infra/fly/client.fly.toml", public: true, port: 3000 },
+    });
+    expect(() =>
+      parseOpsConfig({ ...c, migrationsDir: "migrations", lock: { ttlMs: 1000 }, neon: { pollIntervalMs: 1000 } }),
+    ).not.toThrow();
   });
 });

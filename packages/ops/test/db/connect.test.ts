@@ -49,7 +49,12 @@ async function coldFront(swallow: number): Promise<{ url: URL; connections: () =
 
 describe("connectPg", () => {
   it("connects and the client runs SQL", async () => {
-    const client = await connectPg(new Secret(db.url), { connectTimeoutMs: 5_000, purpose: "migrations", where: "test", applicationName: "ops-connect-test" });
+    const client = await connectPg(new Secret(db.url), {
+      connectTimeoutMs: 5_000,
+      purpose: "migrations",
+      where: "test",
+      applicationName: "ops-connect-test",
+    });
     try {
       const { rows } = await client.query("SELECT current_database() AS d, current_setting('application_name') AS app");
       expect(rows[0]).toEqual({ d: db.name, app: "ops-connect-test" });
@@ -88,11 +93,19 @@ describe("connectPg", () => {
     const port = await freePort(); // nothing listens there
     const secretUrl = new Secret(`postgresql://postgres:very-secret-pw@127.0.0.1:${port}/app`);
     const retries: string[] = [];
-    const err = await connectPg(secretUrl, { connectTimeoutMs: 1_000, attempts: 2, purpose: "migrations", where: urlWhere(secretUrl), onRetry: (_n, _d, r) => retries.push(r) }).catch((e: unknown) => e);
+    const err = await connectPg(secretUrl, {
+      connectTimeoutMs: 1_000,
+      attempts: 2,
+      purpose: "migrations",
+      where: urlWhere(secretUrl),
+      onRetry: (_n, _d, r) => retries.push(r),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpsError);
     const e = err as OpsError;
     expect(e.code).toBe("E_COMMAND");
-    expect(e.message).toBe(`could not connect to the migrations database at 127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED)`);
+    expect(e.message).toBe(
+      `could not connect to the migrations database at 127.0.0.1:${port}/app: connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED)`,
+    );
     expect(e.where).toBe(`127.0.0.1:${port}/app`);
     expect(retries).toEqual([`connect ECONNREFUSED 127.0.0.1:${port} (ECONNREFUSED)`]);
     expect(JSON.stringify({ m: e.message, f: e.fix, r: retries })).not.toContain("very-secret-pw");
@@ -102,9 +115,17 @@ describe("connectPg", () => {
     const bad = new URL(db.url);
     bad.password = "wrong-password";
     const retries: string[] = [];
-    const err = await connectPg(new Secret(bad.toString()), { connectTimeoutMs: 5_000, attempts: 4, purpose: "deploy lock", where: "db", onRetry: (_n, _d, r) => retries.push(r) }).catch((e: unknown) => e);
+    const err = await connectPg(new Secret(bad.toString()), {
+      connectTimeoutMs: 5_000,
+      attempts: 4,
+      purpose: "deploy lock",
+      where: "db",
+      onRetry: (_n, _d, r) => retries.push(r),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpsError);
-    expect((err as Error).message).toBe('could not connect to the deploy lock database at db: password authentication failed for user "postgres" (28P01)');
+    expect((err as Error).message).toBe(
+      'could not connect to the deploy lock database at db: password authentication failed for user "postgres" (28P01)',
+    );
     expect(retries).toEqual([]);
   });
 
@@ -112,15 +133,25 @@ describe("connectPg", () => {
     const missing = new URL(db.url);
     missing.pathname = "/no_such_database";
     const retries: string[] = [];
-    const err = await connectPg(new Secret(missing.toString()), { connectTimeoutMs: 5_000, attempts: 4, purpose: "migrations", where: "db", onRetry: (_n, _d, r) => retries.push(r) }).catch((e: unknown) => e);
-    expect((err as Error).message).toBe('could not connect to the migrations database at db: database "no_such_database" does not exist (3D000)');
+    const err = await connectPg(new Secret(missing.toString()), {
+      connectTimeoutMs: 5_000,
+      attempts: 4,
+      purpose: "migrations",
+      where: "db",
+      onRetry: (_n, _d, r) => retries.push(r),
+    }).catch((e: unknown) => e);
+    expect((err as Error).message).toBe(
+      'could not connect to the migrations database at db: database "no_such_database" does not exist (3D000)',
+    );
     expect(retries).toEqual([]);
   });
 });
 
 describe("urlWhere", () => {
   it("gives host, port and database, never credentials", () => {
-    expect(urlWhere(new Secret("postgresql://u:pw@ep-x-1.us-east-2.aws.neon.tech:5432/app?sslmode=require"))).toBe("ep-x-1.us-east-2.aws.neon.tech:5432/app");
+    expect(urlWhere(new Secret("postgresql://u:pw@ep-x-1.us-east-2.aws.neon.tech:5432/app?sslmode=require"))).toBe(
+      "ep-x-1.us-east-2.aws.neon.tech:5432/app",
+    );
     expect(urlWhere(new Secret("postgresql://u:pw@db.example.com/app"))).toBe("db.example.com/app");
     expect(urlWhere(new Secret("not a url"))).toBe("(unparseable database URL)");
   });

@@ -106,7 +106,10 @@ describe("deploy history (real Postgres)", () => {
 
   it("defaults to the newest 20", async () => {
     for (let i = 0; i < 22; i++) {
-      await recordHistory(client, entry(`many-${String(i).padStart(2, "0")}`, new Date(Date.UTC(2027, 0, 1, 0, i)).toISOString(), { environment: "many" }));
+      await recordHistory(
+        client,
+        entry(`many-${String(i).padStart(2, "0")}`, new Date(Date.UTC(2027, 0, 1, 0, i)).toISOString(), { environment: "many" }),
+      );
     }
     const rows = await listHistory(client, "many");
     expect(rows).toHaveLength(20);

@@ -18,7 +18,11 @@ afterAll(async () => {
 });
 
 async function context(ttlMs: number): Promise<OpsContext> {
-  const { ctx } = await testContext({ env: { DATABASE_URL: db.url }, flags: { pipeline: true }, config: (written) => ({ ...written, lock: { ttlMs } }) });
+  const { ctx } = await testContext({
+    env: { DATABASE_URL: db.url },
+    flags: { pipeline: true },
+    config: (written) => ({ ...written, lock: { ttlMs } }),
+  });
   return ctx;
 }
 
@@ -27,7 +31,12 @@ describe("the lease is kept while a step works", () => {
     const ctx = await context(1_500);
     const client = await db.connect();
     await ensureOpsSchema(client);
-    const token = await acquireLock(client, "lease-env", { user: "u", host: "h", runId: "r", gitSha: "s", purpose: "deploy" }, { ttlMs: 1_500, waitMs: 0 });
+    const token = await acquireLock(
+      client,
+      "lease-env",
+      { user: "u", host: "h", runId: "r", gitSha: "s", purpose: "deploy" },
+      { ttlMs: 1_500, waitMs: 0 },
+    );
     const first = (await readLock(client, "lease-env"))!.expiresAt;
     const stop = keepLease(ctx, "lease-env", token);
     // Wait (by polling the database, not by timing) until the lease has been extended twice.
@@ -47,7 +56,9 @@ describe("the lease is kept while a step works", () => {
     expect(held!.expiresAt.getTime()).toBeGreaterThan(first.getTime());
     // After stop(), nothing extends it any more: it expires by the database clock.
     for (;;) {
-      const { rows } = await client.query("SELECT expires_at < now() AS expired, expires_at FROM ops.deploy_lock WHERE environment = 'lease-env'");
+      const { rows } = await client.query(
+        "SELECT expires_at < now() AS expired, expires_at FROM ops.deploy_lock WHERE environment = 'lease-env'",
+      );
       if (rows[0].expired) {
         expect(new Date(rows[0].expires_at).getTime()).toBe(held!.expiresAt.getTime());
         break;

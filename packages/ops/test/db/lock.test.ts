@@ -97,7 +97,8 @@ describe("deploy lock (real Postgres)", () => {
     // release only after several refused attempts (counted by queries of the waiting client)
     const origQuery = b.query.bind(b);
     const spy = vi.spyOn(b, "query").mockImplementation(((...args: Parameters<pg.Client["query"]>) => {
-      if (typeof args[0] === "string" && args[0].includes("INSERT INTO ops.deploy_lock") && ++polls === 4) void releaseLock(a, "wait-many", first);
+      if (typeof args[0] === "string" && args[0].includes("INSERT INTO ops.deploy_lock") && ++polls === 4)
+        void releaseLock(a, "wait-many", first);
       return (origQuery as (...x: unknown[]) => unknown)(...args);
     }) as never);
     try {
@@ -124,7 +125,9 @@ describe("deploy lock (real Postgres)", () => {
 
     const renew = await renewLock(a, "expired", stale, TTL).catch((e: unknown) => e);
     expect(renew).toBeInstanceOf(LockError);
-    expect((renew as LockError).message).toContain('this run no longer holds the deploy lock of "expired"; it is held by bob@ci-runner (run 20261129-120500-bbbb, migrate of 0123456');
+    expect((renew as LockError).message).toContain(
+      'this run no longer holds the deploy lock of "expired"; it is held by bob@ci-runner (run 20261129-120500-bbbb, migrate of 0123456',
+    );
 
     expect(await releaseLock(a, "expired", stale)).toBe(false);
     expect(await readLock(a, "expired")).toMatchObject({ user: "bob", runId: bob.runId });
@@ -145,7 +148,9 @@ describe("deploy lock (real Postgres)", () => {
   it("renewLock after the lock was broken says so", async () => {
     const token = await acquireLock(a, "broken", alice, { ttlMs: TTL, waitMs: 0 });
     await breakLock(b, "broken");
-    await expect(renewLock(a, "broken", token, TTL)).rejects.toThrow('this run no longer holds the deploy lock of "broken" (it was broken)');
+    await expect(renewLock(a, "broken", token, TTL)).rejects.toThrow(
+      'this run no longer holds the deploy lock of "broken" (it was broken)',
+    );
   });
 
   it("releaseLock with a wrong token releases nothing", async () => {

@@ -182,14 +182,18 @@ describe("C-13: a held migration lock ends in a clear error, not a hang (real Po
     expect(err).toBeInstanceOf(MigrationError);
     const e = err as MigrationError;
     expect(e.message).toMatch(
-      new RegExp(`^the migration lock \\(postgres-migrations advisory lock ${MIGRATIONS_LOCK_KEY}\\) is held by pid (\\d+) \\(someone-else-migrating from 127\\.0\\.0\\.1, connected since [0-9T:.Z-]+\\); waited 1500 ms$`),
+      new RegExp(
+        `^the migration lock \\(postgres-migrations advisory lock ${MIGRATIONS_LOCK_KEY}\\) is held by pid (\\d+) \\(someone-else-migrating from 127\\.0\\.0\\.1, connected since [0-9T:.Z-]+\\); waited 1500 ms$`,
+      ),
     );
     expect(Number(/pid (\d+)/.exec(e.message)![1])).toBe(holderPid);
     expect(e.fix).toContain("pg_terminate_backend(<pid>)");
     // nothing was applied, and the holder still holds its lock
     const probe = await db.connect();
     expect(await readAppliedMigrations(probe)).toEqual([]);
-    const held = await probe.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1", [holderPid]);
+    const held = await probe.query("SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1", [
+      holderPid,
+    ]);
     expect(held.rows[0].n).toBe(1);
   });
 

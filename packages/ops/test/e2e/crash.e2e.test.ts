@@ -36,8 +36,16 @@ describe("kill -9 of the whole pipeline during a deploy", () => {
   });
 
   it("the next run takes the lock at once, closes the killed run, repairs the state, and stops what nothing serves", async () => {
-    const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as Record<string, string>;
-    const child = spawn("pnpm", ["turbo", "run", "production-deploy"], { cwd: repoRoot, env: merged, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as Record<
+      string,
+      string
+    >;
+    const child = spawn("pnpm", ["turbo", "run", "production-deploy"], {
+      cwd: repoRoot,
+      env: merged,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (out += d));
@@ -54,9 +62,15 @@ describe("kill -9 of the whole pipeline during a deploy", () => {
     expect(next.out).toMatch(new RegExp(`took over the deploy lock of .*run ${killedRun}.*: its process \\d+ on .* is gone`));
     // Which repair depends on where the kill landed: before the switch (a release that serves
     // nothing) or just after it (a release the router serves but the state never recorded).
-    expect(next.out).toMatch(/repair: (stop client release \S+ \(supervisor pid \d+\): it runs but serves nothing|record that client release \S+ serves: the router sends its traffic there)/);
+    expect(next.out).toMatch(
+      /repair: (stop client release \S+ \(supervisor pid \d+\): it runs but serves nothing|record that client release \S+ serves: the router sends its traffic there)/,
+    );
     const history = await pnpm(["ops:history", "--json"], env);
-    const runs = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data as { runId: string; status: string; error?: string }[];
+    const runs = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data as {
+      runId: string;
+      status: string;
+      error?: string;
+    }[];
     expect(runs.find((r) => r.runId === killedRun)).toMatchObject({ status: "failed", error: expect.stringContaining("abandoned") });
     const health = await getJson(`http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}/healthz`);
     expect(health.status).toBe(200);

@@ -114,7 +114,14 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
   });
 
   it("a release that never becomes healthy fails its deploy and the previous release keeps serving", async () => {
-    repo.setConfig((t) => t.replace('DB_PROBE_INTERVAL: "1s"', 'DB_PROBE_INTERVAL: "banana"').replace("timeoutMs: 30_000 },\n      fly: { config: \"infra/fly/backend", "timeoutMs: 4_000 },\n      fly: { config: \"infra/fly/backend"));
+    repo.setConfig((t) =>
+      t
+        .replace('DB_PROBE_INTERVAL: "1s"', 'DB_PROBE_INTERVAL: "banana"')
+        .replace(
+          'timeoutMs: 30_000 },\n      fly: { config: "infra/fly/backend',
+          'timeoutMs: 4_000 },\n      fly: { config: "infra/fly/backend',
+        ),
+    );
     const res = await pipeline();
     expect(res.failedAt).toBe("deploy");
     expect(res.code).toBe(1);
@@ -132,7 +139,10 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     repo.setConfig((t) => t.replace('DB_PROBE_INTERVAL: "1s"', 'DB_PROBE_INTERVAL: "banana"'));
     const pre = await repo.script("preflight", ["--pipeline"], env);
     expect(pre.code, pre.out).toBe(0);
-    for (const step of [["secrets", ["sync", "--pipeline"]], ["migrate", ["--pipeline"]]] as const) {
+    for (const step of [
+      ["secrets", ["sync", "--pipeline"]],
+      ["migrate", ["--pipeline"]],
+    ] as const) {
       expect((await repo.script(step[0], [...step[1]], env)).code).toBe(0);
     }
     const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "deploy.ts"), "backend", "--pipeline"], {

@@ -24,7 +24,10 @@ const SESSION = "line one $HOME\nline two #not a comment";
 const repo = tempRepo({
   opsConfig: (t) =>
     t
-      .replace('secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN"],', 'secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN", "ADMIN_HASH", "GREETING", "CERT"],')
+      .replace(
+        'secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN"],',
+        'secrets: ["DATABASE_URL", "BACKEND_AUTH_TOKEN", "ADMIN_HASH", "GREETING", "CERT"],',
+      )
       .replace("deadlineMs: 90_000,", "deadlineMs: 4_000,")
       .replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },'),
 });
@@ -72,7 +75,19 @@ beforeAll(async () => {
     if (req.url === "/healthz") {
       res.statusCode = healthzBroken ? 503 : 200;
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ ok: !healthzBroken, client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" }, backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: migrationCount, databaseReachable: true }, checkedAt: new Date().toISOString() }));
+      res.end(
+        JSON.stringify({
+          ok: !healthzBroken,
+          client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" },
+          backend: {
+            status: "SERVING",
+            release: apps[BACKEND]?.env.RELEASE_ID ?? null,
+            schemaVersion: migrationCount,
+            databaseReachable: true,
+          },
+          checkedAt: new Date().toISOString(),
+        }),
+      );
     } else {
       res.end("<title>Deploy ops demo</title>");
     }
@@ -83,7 +98,16 @@ beforeAll(async () => {
   mkdirSync(join(repo.dir, "infra", "fly"), { recursive: true });
   writeFileSync(
     join(repo.dir, "infra", "fly", "apps.env"),
-    [`FLY_REGION=iad`, `FLY_APP_CLIENT=${CLIENT}`, `FLY_APP_BACKEND=${BACKEND}`, `PUBLIC_URL=http://127.0.0.1:${sitePort}`, `NEON_PROJECT_ID=${neon.projectId}`, `NEON_BRANCH_ID=${neon.defaultBranchId}`, `NEON_API_HOST=${neon.url}`, `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`].join("\n"),
+    [
+      `FLY_REGION=iad`,
+      `FLY_APP_CLIENT=${CLIENT}`,
+      `FLY_APP_BACKEND=${BACKEND}`,
+      `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
+      `NEON_PROJECT_ID=${neon.projectId}`,
+      `NEON_BRANCH_ID=${neon.defaultBranchId}`,
+      `NEON_API_HOST=${neon.url}`,
+      `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`,
+    ].join("\n"),
   );
   writeSecrets();
   env = {
@@ -121,10 +145,49 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     const idx = (pred: (a: string) => boolean) => all.findIndex((c) => pred(argvOf(c)));
     const backendDeploy = all.find((c) => c.argv[0] === "deploy" && c.argv.includes(BACKEND))!;
     const clientDeploy = all.find((c) => c.argv[0] === "deploy" && c.argv.includes(CLIENT))!;
-    expect(backendDeploy.argv).toEqual(["deploy", "-c", "infra/fly/backend.fly.toml", "-a", BACKEND, "--remote-only", "--image-label", runId, "--strategy", "rolling", "--wait-timeout", "5m0s", "--no-public-ips", "-e", `RELEASE_ID=${runId}`, "--yes"]);
-    expect(clientDeploy.argv).toEqual(["deploy", "-c", "infra/fly/client.fly.toml", "-a", CLIENT, "--remote-only", "--image-label", runId, "--strategy", "rolling", "--wait-timeout", "5m0s", "-e", `BACKEND_GRPC_ADDR=${BACKEND}.internal:50051`, "-e", `RELEASE_ID=${runId}`, "--yes"]);
-    expect(idx((a) => a.startsWith(`secrets import --stage -a ${BACKEND}`))).toBeLessThan(idx((a) => a.startsWith("deploy") && a.includes(BACKEND)));
-    expect(idx((a) => a.startsWith("deploy") && a.includes(BACKEND))).toBeLessThan(idx((a) => a.startsWith("deploy") && a.includes(CLIENT)));
+    expect(backendDeploy.argv).toEqual([
+      "deploy",
+      "-c",
+      "infra/fly/backend.fly.toml",
+      "-a",
+      BACKEND,
+      "--remote-only",
+      "--image-label",
+      runId,
+      "--strategy",
+      "rolling",
+      "--wait-timeout",
+      "5m0s",
+      "--no-public-ips",
+      "-e",
+      `RELEASE_ID=${runId}`,
+      "--yes",
+    ]);
+    expect(clientDeploy.argv).toEqual([
+      "deploy",
+      "-c",
+      "infra/fly/client.fly.toml",
+      "-a",
+      CLIENT,
+      "--remote-only",
+      "--image-label",
+      runId,
+      "--strategy",
+      "rolling",
+      "--wait-timeout",
+      "5m0s",
+      "-e",
+      `BACKEND_GRPC_ADDR=${BACKEND}.internal:50051`,
+      "-e",
+      `RELEASE_ID=${runId}`,
+      "--yes",
+    ]);
+    expect(idx((a) => a.startsWith(`secrets import --stage -a ${BACKEND}`))).toBeLessThan(
+      idx((a) => a.startsWith("deploy") && a.includes(BACKEND)),
+    );
+    expect(idx((a) => a.startsWith("deploy") && a.includes(BACKEND))).toBeLessThan(
+      idx((a) => a.startsWith("deploy") && a.includes(CLIENT)),
+    );
     expect(idx((a) => a.startsWith("deploy") && a.includes(BACKEND))).toBeLessThan(idx((a) => a === `ips list --json -a ${BACKEND}`));
     // The token only through FLY_API_TOKEN; the empty FLY_ACCESS_TOKEN was removed (it would hide it).
     for (const c of all) expect(c.env).toMatchObject({ FLY_API_TOKEN: "set" });
@@ -133,7 +196,13 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     // C-07 / C-02: flyctl's own parser reads back exactly the values, each app only its keys.
     const imports = all.filter((c) => c.argv[0] === "secrets" && c.argv[1] === "import");
     const backendPairs = parseFlyImport(readFileSync(imports.find((c) => c.argv.includes(BACKEND))!.stdinFile!, "utf8")).pairs;
-    expect(Object.fromEntries(backendPairs)).toEqual({ DATABASE_URL: "postgresql://app:pw@db.internal:5432/app?sslmode=require", BACKEND_AUTH_TOKEN: PLANTED, ADMIN_HASH, GREETING, CERT });
+    expect(Object.fromEntries(backendPairs)).toEqual({
+      DATABASE_URL: "postgresql://app:pw@db.internal:5432/app?sslmode=require",
+      BACKEND_AUTH_TOKEN: PLANTED,
+      ADMIN_HASH,
+      GREETING,
+      CERT,
+    });
     const clientPairs = parseFlyImport(readFileSync(imports.find((c) => c.argv.includes(CLIENT))!.stdinFile!, "utf8")).pairs;
     expect(Object.fromEntries(clientPairs)).toEqual({ SESSION_SECRET: SESSION, BACKEND_AUTH_TOKEN: PLANTED });
     expect(readFakeFlyState(flyState).apps[BACKEND]!.secrets.ADMIN_HASH!.value).toBe(ADMIN_HASH);
@@ -160,25 +229,44 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
   });
 
   it("a dry run of the pipeline and of each step calls no mutating flyctl command and leaves the database and state folder as they were", async () => {
-    const readsOnly = (c: { argv: string[] }) => ["releases", "status", "version"].includes(c.argv[0]!) || ["secrets list", "ips list", "auth whoami", "apps list"].includes(c.argv.slice(0, 2).join(" "));
-    const snap = async () => ({ db: await databaseSnapshot(env.MIGRATION_DATABASE_URL!), files: folderSnapshot(stateDir, (p) => !p.startsWith("fly-state")) });
+    const readsOnly = (c: { argv: string[] }) =>
+      ["releases", "status", "version"].includes(c.argv[0]!) ||
+      ["secrets list", "ips list", "auth whoami", "apps list"].includes(c.argv.slice(0, 2).join(" "));
+    const snap = async () => ({
+      db: await databaseSnapshot(env.MIGRATION_DATABASE_URL!),
+      files: folderSnapshot(stateDir, (p) => !p.startsWith("fly-state")),
+    });
     // Something for each dry run to plan: a changed secret, and a pending migration.
-    writeFileSync(join(repo.dir, ".env.production"), readFileSync(join(repo.dir, ".env.production"), "utf8").replace(`GREETING=${GREETING}`, "GREETING=hello again"));
+    writeFileSync(
+      join(repo.dir, ".env.production"),
+      readFileSync(join(repo.dir, ".env.production"), "utf8").replace(`GREETING=${GREETING}`, "GREETING=hello again"),
+    );
     const probe = join(repo.dir, "migrations", `${migrationCount + 1}_dry.sql`);
     writeFileSync(probe, "CREATE TABLE dry_run_probe (id bigint);\n");
     try {
-    const before = await snap();
-    const firstCall = calls().length;
-    const res = await pipeline(PIPELINE_STEPS.map(([s, a]) => [s, [...a, "--dry-run"]]));
-    expect(res.code, res.out).toBe(0);
-    expect(res.out).toContain("stage GREETING on");
-    expect(res.out).toContain(`apply ${migrationCount + 1}_dry.sql`);
-    for (const [script, args] of [["secrets", ["sync", "--dry-run"]], ["migrate", ["--dry-run"]], ["deploy", ["client", "--dry-run"]], ["rollback", ["--dry-run"]], ["lock", ["break", "--dry-run"]]] as const) {
-      const one = await repo.script(script, [...args], env);
-      expect(one.code, one.out).toBe(0);
-    }
-    expect(calls().slice(firstCall).filter((c) => !readsOnly(c)).map(argvOf)).toEqual([]);
-    expect(await snap()).toEqual(before);
+      const before = await snap();
+      const firstCall = calls().length;
+      const res = await pipeline(PIPELINE_STEPS.map(([s, a]) => [s, [...a, "--dry-run"]]));
+      expect(res.code, res.out).toBe(0);
+      expect(res.out).toContain("stage GREETING on");
+      expect(res.out).toContain(`apply ${migrationCount + 1}_dry.sql`);
+      for (const [script, args] of [
+        ["secrets", ["sync", "--dry-run"]],
+        ["migrate", ["--dry-run"]],
+        ["deploy", ["client", "--dry-run"]],
+        ["rollback", ["--dry-run"]],
+        ["lock", ["break", "--dry-run"]],
+      ] as const) {
+        const one = await repo.script(script, [...args], env);
+        expect(one.code, one.out).toBe(0);
+      }
+      expect(
+        calls()
+          .slice(firstCall)
+          .filter((c) => !readsOnly(c))
+          .map(argvOf),
+      ).toEqual([]);
+      expect(await snap()).toEqual(before);
     } finally {
       rmSync(probe, { force: true });
       writeSecrets();
@@ -191,19 +279,33 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     ["deploy", ["backend"]],
     ["rollback", ["--app", "client"]],
   ] as const)("%s %s: apply runs exactly the reads of its dry run, then the commands the dry run printed", async (script, args) => {
-    if (script === "secrets") writeFileSync(join(repo.dir, ".env.production"), readFileSync(join(repo.dir, ".env.production"), "utf8").replace(`GREETING=${GREETING}`, "GREETING=hello plan"));
+    if (script === "secrets")
+      writeFileSync(
+        join(repo.dir, ".env.production"),
+        readFileSync(join(repo.dir, ".env.production"), "utf8").replace(`GREETING=${GREETING}`, "GREETING=hello plan"),
+      );
     const norm = (argv: readonly string[]) => argv.join(" ").replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>");
     const start = calls().length;
     const dry = await repo.script(script, [...args, "--dry-run", "--json"], env);
     expect(dry.code, dry.out).toBe(0);
-    const dryCalls = calls().slice(start).map((c) => norm(c.argv));
-    const plan = dry.out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).find((e) => e.kind === "plan");
+    const dryCalls = calls()
+      .slice(start)
+      .map((c) => norm(c.argv));
+    const plan = dry.out
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l))
+      .find((e) => e.kind === "plan");
     const planned = (plan.actions as { argv?: string[] }[]).filter((a) => a.argv?.[0] === "flyctl").map((a) => norm(a.argv!.slice(1)));
     expect(planned.length).toBeGreaterThan(0);
     const mid = calls().length;
     const applied = await repo.script(script, [...args, "--json"], env);
     expect(applied.code, applied.out).toBe(0);
-    expect(calls().slice(mid).map((c) => norm(c.argv))).toEqual([...dryCalls, ...planned]);
+    expect(
+      calls()
+        .slice(mid)
+        .map((c) => norm(c.argv)),
+    ).toEqual([...dryCalls, ...planned]);
     if (script === "secrets") writeSecrets();
   });
 
@@ -212,7 +314,9 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     const running = readFakeFlyState(flyState).apps[BACKEND]!.machines[0]!.config.image;
     const rolled = await repo.script("rollback", ["--app", "backend"], env);
     expect(rolled.code, rolled.out).toBe(0);
-    const redeploy = calls().slice(before).find((c) => c.argv[0] === "deploy")!;
+    const redeploy = calls()
+      .slice(before)
+      .find((c) => c.argv[0] === "deploy")!;
     const target = redeploy.argv[redeploy.argv.indexOf("--image") + 1]!;
     expect(target).not.toBe(running);
     expect(redeploy.argv).toContain("--skip-release-command");
@@ -238,13 +342,17 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
 
   it("a failing smoke check rolls both apps back to the images they ran before, client first", async () => {
     const before = calls().length;
-    const imagesBefore = Object.fromEntries([BACKEND, CLIENT].map((a) => [a, readFakeFlyState(flyState).apps[a]!.machines[0]!.config.image]));
+    const imagesBefore = Object.fromEntries(
+      [BACKEND, CLIENT].map((a) => [a, readFakeFlyState(flyState).apps[a]!.machines[0]!.config.image]),
+    );
     healthzBroken = true;
     const res = await pipeline();
     healthzBroken = false;
     expect(res.failedAt).toBe("smoke");
     expect(res.code).toBe(1);
-    const rollbacks = calls().slice(before).filter((c) => c.argv[0] === "deploy" && c.argv.includes("--image"));
+    const rollbacks = calls()
+      .slice(before)
+      .filter((c) => c.argv[0] === "deploy" && c.argv.includes("--image"));
     expect(rollbacks.map((c) => c.argv[c.argv.indexOf("-a") + 1])).toEqual([CLIENT, BACKEND]);
     for (const c of rollbacks) {
       expect(c.argv).toContain("--skip-release-command");
@@ -277,7 +385,11 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(res.code).toBe(1);
     expect(res.out).toMatch(/✖ fly\.auth\s+fly auth whoami failed/);
     expect(res.out).toContain("Create a new deploy token and set FLY_API_TOKEN.");
-    expect(calls().slice(before).some((c) => c.argv[0] === "deploy")).toBe(false);
+    expect(
+      calls()
+        .slice(before)
+        .some((c) => c.argv[0] === "deploy"),
+    ).toBe(false);
     expect(res.out).not.toContain("fm2_wrong");
   });
 
@@ -286,7 +398,11 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     const file = join(repo.dir, ".env.production");
     writeFileSync(file, readText(file).replace(`GREETING=${GREETING}`, "GREETING=hello again"), { mode: 0o600 });
     const before = calls().length;
-    const res = await pipeline([["preflight", ["--pipeline"]], ["secrets", ["sync", "--pipeline"]], ["finish", ["--pipeline"]]]);
+    const res = await pipeline([
+      ["preflight", ["--pipeline"]],
+      ["secrets", ["sync", "--pipeline"]],
+      ["finish", ["--pipeline"]],
+    ]);
     expect(res.code, res.out).toBe(0);
     const next = calls().slice(before).map(argvOf);
     expect(next).toContain(`secrets import --stage -a ${BACKEND}`);
@@ -350,7 +466,11 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     await client.end();
     expect(res.code).toBe(1);
     expect(res.out).toContain('environment "production" is locked by carol@ci');
-    expect(calls().slice(before).some((c) => c.argv[0] === "secrets" && c.argv[1] !== "list")).toBe(false);
+    expect(
+      calls()
+        .slice(before)
+        .some((c) => c.argv[0] === "secrets" && c.argv[1] !== "list"),
+    ).toBe(false);
   });
 
   it("status and rollback read fly releases; the database restore needs confirmation and preserves the old state", async () => {
@@ -368,6 +488,11 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     expect(restored.out).toMatch(/its previous state is kept as branch main_pre_restore_\d{8}T\d{6}Z/);
     const restore = neon.state.restores.at(-1)!;
     expect(restore).toMatchObject({ sourceBranchId: neon.state.branchByName(`restore-${firstRun}`).id });
-    expect(neon.state.requests.some((r) => r.path.endsWith("/restore") && (r.body as { preserve_under_name?: string }).preserve_under_name?.startsWith("main_pre_restore_"))).toBe(true);
+    expect(
+      neon.state.requests.some(
+        (r) =>
+          r.path.endsWith("/restore") && (r.body as { preserve_under_name?: string }).preserve_under_name?.startsWith("main_pre_restore_"),
+      ),
+    ).toBe(true);
   });
 });

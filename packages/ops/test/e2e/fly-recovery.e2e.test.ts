@@ -18,7 +18,12 @@ const PLANTED = "tok_live_RECOVERY_PLANTED_1";
 const NEXT_TOKEN = "tok_live_RECOVERY_NEXT_2";
 const HAND_IMAGE = `registry.fly.io/${CLIENT}:deployment-01HANDMADE`;
 
-const repo = tempRepo({ opsConfig: (t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,").replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },') });
+const repo = tempRepo({
+  opsConfig: (t) =>
+    t
+      .replace("deadlineMs: 90_000,", "deadlineMs: 4_000,")
+      .replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },'),
+});
 const stateDir = tempDir("ops-fly-recovery-");
 const flyState = join(stateDir, "fly-state.json");
 const clientToml = join(repo.dir, "infra", "fly", "client.fly.toml");
@@ -30,11 +35,22 @@ let env: Record<string, string | undefined>;
 
 const calls = () => readFakeFlyState(flyState).calls;
 const app = (name: string) => readFakeFlyState(flyState).apps[name]!;
-const imagesOf = (name: string) => app(name).machines.map((m) => m.config.image).sort();
+const imagesOf = (name: string) =>
+  app(name)
+    .machines.map((m) => m.config.image)
+    .sort();
 const runIdOf = (out: string) => out.match(/run (\d{8}-\d{6}-[0-9a-f]{4}) opened/)![1]!;
 const knobs = (fn: (k: ReturnType<typeof readFakeFlyState>["knobs"]) => void) => updateFakeFlyState(flyState, (s) => void fn(s.knobs));
 const secretsFile = (token: string) =>
-  writeFileSync(join(repo.dir, ".env.production"), [`DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require`, `BACKEND_AUTH_TOKEN=${token}`, `SESSION_SECRET=session-value-1`].join("\n"), { mode: 0o600 });
+  writeFileSync(
+    join(repo.dir, ".env.production"),
+    [
+      `DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require`,
+      `BACKEND_AUTH_TOKEN=${token}`,
+      `SESSION_SECRET=session-value-1`,
+    ].join("\n"),
+    { mode: 0o600 },
+  );
 
 beforeAll(async () => {
   pg = await startTestPg({ password: "pw" });
@@ -47,13 +63,28 @@ beforeAll(async () => {
     if (req.url !== "/healthz") return void res.end("<title>Deploy ops demo</title>");
     res.setHeader("content-type", "application/json");
     res.statusCode = healthzBroken ? 503 : 200;
-    res.end(JSON.stringify({ ok: !healthzBroken, client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" }, backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true }, checkedAt: new Date().toISOString() }));
+    res.end(
+      JSON.stringify({
+        ok: !healthzBroken,
+        client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" },
+        backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true },
+        checkedAt: new Date().toISOString(),
+      }),
+    );
   });
   const sitePort = await freePort();
   await new Promise<void>((r) => site.listen(sitePort, "127.0.0.1", r));
   writeFileSync(
     join(repo.dir, "infra", "fly", "apps.env"),
-    [`FLY_REGION=iad`, `FLY_APP_CLIENT=${CLIENT}`, `FLY_APP_BACKEND=${BACKEND}`, `PUBLIC_URL=http://127.0.0.1:${sitePort}`, `NEON_PROJECT_ID=${neon.projectId}`, `NEON_BRANCH_ID=${neon.defaultBranchId}`, `NEON_API_HOST=${neon.url}`].join("\n"),
+    [
+      `FLY_REGION=iad`,
+      `FLY_APP_CLIENT=${CLIENT}`,
+      `FLY_APP_BACKEND=${BACKEND}`,
+      `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
+      `NEON_PROJECT_ID=${neon.projectId}`,
+      `NEON_BRANCH_ID=${neon.defaultBranchId}`,
+      `NEON_API_HOST=${neon.url}`,
+    ].join("\n"),
   );
   secretsFile(PLANTED);
   env = {
@@ -98,7 +129,10 @@ describe("fly: recovering from failures (stand-ins)", () => {
 
   it("a client deploy that fails after the backend shipped rolls the backend back (onDeployFailure default) and says what serves", async () => {
     const toml = readFileSync(clientToml, "utf8");
-    writeFileSync(clientToml, toml.replace('[deploy]\n  strategy = "rolling"', '[deploy]\n  strategy = "rolling"\n  release_command = "node -e 0"'));
+    writeFileSync(
+      clientToml,
+      toml.replace('[deploy]\n  strategy = "rolling"', '[deploy]\n  strategy = "rolling"\n  release_command = "node -e 0"'),
+    );
     knobs((k) => {
       k.failReleaseCommandFor = [CLIENT];
     });
@@ -113,15 +147,27 @@ describe("fly: recovering from failures (stand-ins)", () => {
     expect(res.out).toContain("onDeployFailure=rollback-run: rolling back what this run changed");
     expect(imagesOf(BACKEND).every((i) => i === `registry.fly.io/${BACKEND}:${good}`)).toBe(true);
     expect(app(BACKEND).env.RELEASE_ID).toBe(good);
-    expect(res.out).toMatch(new RegExp(`What serves now \\(run ${runId}\\)[\\s\\S]*backend\\s+the release before this run[\\s\\S]*client\\s+the release before this run`));
-    expect(res.out).toContain(`This run's changes were rolled back; every app serves the release from before run ${runId}. Fix the cause, then deploy again: pnpm turbo run production-deploy`);
+    expect(res.out).toMatch(
+      new RegExp(
+        `What serves now \\(run ${runId}\\)[\\s\\S]*backend\\s+the release before this run[\\s\\S]*client\\s+the release before this run`,
+      ),
+    );
+    expect(res.out).toContain(
+      `This run's changes were rolled back; every app serves the release from before run ${runId}. Fix the cause, then deploy again: pnpm turbo run production-deploy`,
+    );
     const history = await repo.script("history", ["--json"], env);
-    const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data.find((h: { runId: string }) => h.runId === runId);
+    const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data.find(
+      (h: { runId: string }) => h.runId === runId,
+    );
     expect(row.status).toBe("rolled-back");
   });
 
   it("with onDeployFailure: stop, a rolling deploy that fails halfway is left mixed and named so, with the commands back", async () => {
-    repo.setConfig((t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 4_000,").replace('  publicApp: "client",', '  publicApp: "client",\n  onDeployFailure: "stop",'));
+    repo.setConfig((t) =>
+      t
+        .replace("deadlineMs: 90_000,", "deadlineMs: 4_000,")
+        .replace('  publicApp: "client",', '  publicApp: "client",\n  onDeployFailure: "stop",'),
+    );
     knobs((k) => {
       k.failHealthFor = [CLIENT];
     });
@@ -135,19 +181,29 @@ describe("fly: recovering from failures (stand-ins)", () => {
     expect(imagesOf(CLIENT)).toEqual([`registry.fly.io/${CLIENT}:${runId}`, `registry.fly.io/${CLIENT}:${good}`].sort());
     expect(res.out).toMatch(/backend\s+this run's release/);
     expect(res.out).toMatch(/client\s+MIXED \(part on this run's release\)\s+1 machine on \S+ \(v\d+\), 1 machine on \S+ \(v\d+\)/);
-    expect(res.out).toMatch(new RegExp(`Back to the state before run ${runId}: pnpm ops:rollback --app client && pnpm ops:rollback --app backend --to v\\d+ \\(onDeployFailure is "stop": nothing was rolled back\\)`));
+    expect(res.out).toMatch(
+      new RegExp(
+        `Back to the state before run ${runId}: pnpm ops:rollback --app client && pnpm ops:rollback --app backend --to v\\d+ \\(onDeployFailure is "stop": nothing was rolled back\\)`,
+      ),
+    );
     expect(res.out).not.toContain("rolling back what this run changed");
   });
 
   it("rollback of the mixed client plans from every machine and converges them on the release that served before, not on the one whose smoke failed", async () => {
     const plan = await repo.script("rollback", ["--app", "client", "--dry-run"], env);
     expect(plan.code, plan.out).toBe(0);
-    expect(plan.out).toMatch(new RegExp(`client: mixed: 1 machine on \\S+ \\(v\\d+\\), 1 machine on \\S+ \\(v\\d+\\) → v\\d+ registry\\.fly\\.io/${CLIENT}:${good} \\(all 2 machines\\)`));
+    expect(plan.out).toMatch(
+      new RegExp(
+        `client: mixed: 1 machine on \\S+ \\(v\\d+\\), 1 machine on \\S+ \\(v\\d+\\) → v\\d+ registry\\.fly\\.io/${CLIENT}:${good} \\(all 2 machines\\)`,
+      ),
+    );
     expect(plan.out).not.toContain(`${CLIENT}:${smokeFailed} (all`);
     const before = calls().length;
     const res = await repo.script("rollback", ["--app", "client"], env);
     expect(res.code, res.out).toBe(0);
-    const redeploy = calls().slice(before).find((c) => c.argv[0] === "deploy")!;
+    const redeploy = calls()
+      .slice(before)
+      .find((c) => c.argv[0] === "deploy")!;
     expect(redeploy.argv[redeploy.argv.indexOf("--image") + 1]).toBe(`registry.fly.io/${CLIENT}:${good}`);
     expect(imagesOf(CLIENT)).toEqual([`registry.fly.io/${CLIENT}:${good}`, `registry.fly.io/${CLIENT}:${good}`]);
   });
@@ -164,7 +220,11 @@ describe("fly: recovering from failures (stand-ins)", () => {
     knobs((k) => {
       k.knownImages = [HAND_IMAGE];
     });
-    const hand = await runFly(["deploy", "-c", "infra/fly/client.fly.toml", "-a", CLIENT, "--image", HAND_IMAGE, "--yes"], { statePath: flyState, cwd: repo.dir, env: { FLY_API_TOKEN: TOKEN } });
+    const hand = await runFly(["deploy", "-c", "infra/fly/client.fly.toml", "-a", CLIENT, "--image", HAND_IMAGE, "--yes"], {
+      statePath: flyState,
+      cwd: repo.dir,
+      env: { FLY_API_TOKEN: TOKEN },
+    });
     expect(hand.code, hand.stderr).toBe(0);
     const handVersion = app(CLIENT).releases.find((r) => r.ImageRef === HAND_IMAGE)!.Version;
     const next = await runPipeline(repo, env);

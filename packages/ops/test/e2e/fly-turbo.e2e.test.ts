@@ -16,7 +16,12 @@ const TOKEN = "FlyV1 fm2_turbo_e2e_token";
 const CLIENT = "ops-turbo-client";
 const BACKEND = "ops-turbo-backend";
 
-const repo = tempRepo({ opsConfig: (t) => t.replace("deadlineMs: 90_000,", "deadlineMs: 8_000,").replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },') });
+const repo = tempRepo({
+  opsConfig: (t) =>
+    t
+      .replace("deadlineMs: 90_000,", "deadlineMs: 8_000,")
+      .replace('  migrationsDir: "migrations",', '  migrationsDir: "migrations",\n  neon: { pollIntervalMs: 50 },'),
+});
 const stateDir = tempDir("ops-fly-turbo-e2e-");
 const flyState = join(stateDir, "fly-state.json");
 const turboJson = join(repo.dir, "turbo.json");
@@ -42,7 +47,14 @@ beforeAll(async () => {
     const apps = readFakeFlyState(flyState).apps;
     if (req.url === "/healthz") {
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ ok: true, client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" }, backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true }, checkedAt: new Date().toISOString() }));
+      res.end(
+        JSON.stringify({
+          ok: true,
+          client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" },
+          backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true },
+          checkedAt: new Date().toISOString(),
+        }),
+      );
     } else {
       res.end("<title>Deploy ops demo</title>");
     }
@@ -53,9 +65,26 @@ beforeAll(async () => {
   mkdirSync(join(repo.dir, "infra", "fly"), { recursive: true });
   writeFileSync(
     join(repo.dir, "infra", "fly", "apps.env"),
-    [`FLY_REGION=iad`, `FLY_APP_CLIENT=${CLIENT}`, `FLY_APP_BACKEND=${BACKEND}`, `PUBLIC_URL=http://127.0.0.1:${sitePort}`, `NEON_PROJECT_ID=${neon.projectId}`, `NEON_BRANCH_ID=${neon.defaultBranchId}`, `NEON_API_HOST=${neon.url}`, `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`].join("\n"),
+    [
+      `FLY_REGION=iad`,
+      `FLY_APP_CLIENT=${CLIENT}`,
+      `FLY_APP_BACKEND=${BACKEND}`,
+      `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
+      `NEON_PROJECT_ID=${neon.projectId}`,
+      `NEON_BRANCH_ID=${neon.defaultBranchId}`,
+      `NEON_API_HOST=${neon.url}`,
+      `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`,
+    ].join("\n"),
   );
-  writeFileSync(join(repo.dir, ".env.production"), ["DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require", "BACKEND_AUTH_TOKEN=turbo-e2e-shared-token", "SESSION_SECRET=turbo-e2e-session-secret"].join("\n"), { mode: 0o600 });
+  writeFileSync(
+    join(repo.dir, ".env.production"),
+    [
+      "DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require",
+      "BACKEND_AUTH_TOKEN=turbo-e2e-shared-token",
+      "SESSION_SECRET=turbo-e2e-session-secret",
+    ].join("\n"),
+    { mode: 0o600 },
+  );
   env = {
     OPS_TARGET: "fly",
     OPS_ENV: undefined,

@@ -1,5 +1,16 @@
 import { spawn } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../src/local/process-utils.ts";
@@ -83,12 +94,18 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 export function tempRepo(opts: { opsConfig?: (text: string) => string; migrations?: Record<string, string | Buffer> } = {}) {
   const dir = tempDir("ops-repo-");
   for (const name of ["node_modules", "proto", "apps"]) symlinkSync(join(repoRoot, name), join(dir, name));
-  for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore"]) copyFileSync(join(repoRoot, name), join(dir, name));
-  cpSync(join(repoRoot, "infra"), join(dir, "infra"), { recursive: true, filter: (src) => !/apps\.env$/.test(src) || src.endsWith(".example") });
+  for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore"])
+    copyFileSync(join(repoRoot, name), join(dir, name));
+  cpSync(join(repoRoot, "infra"), join(dir, "infra"), {
+    recursive: true,
+    filter: (src) => !/apps\.env$/.test(src) || src.endsWith(".example"),
+  });
   const config = readFileSync(join(repoRoot, "ops.config.ts"), "utf8");
   writeFileSync(join(dir, "ops.config.ts"), opts.opsConfig ? opts.opsConfig(config) : config);
   mkdirSync(join(dir, "migrations"));
-  const migrations = opts.migrations ?? Object.fromEntries(readdirSync(join(repoRoot, "migrations")).map((f) => [f, readFileSync(join(repoRoot, "migrations", f))]));
+  const migrations =
+    opts.migrations ??
+    Object.fromEntries(readdirSync(join(repoRoot, "migrations")).map((f) => [f, readFileSync(join(repoRoot, "migrations", f))]));
   for (const [name, body] of Object.entries(migrations)) writeFileSync(join(dir, "migrations", name), body);
   return {
     dir,

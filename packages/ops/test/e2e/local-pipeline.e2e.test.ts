@@ -82,7 +82,14 @@ describe("production-deploy on the local target", () => {
     }
     expect(res.out).toContain("plan (deploy client):");
     expect(res.out).not.toContain("now routes to release");
-    for (const args of [["ops:secrets", "sync", "--dry-run"], ["ops:migrate", "--dry-run"], ["ops:rollback", "--app", "client", "--to", secondRelease, "--dry-run"], ["ops:local", "down", "--purge", "--dry-run"], ["ops:lock", "break", "--dry-run"], ["ops:secrets", "rotate", "BACKEND_AUTH_TOKEN", "--dry-run"]]) {
+    for (const args of [
+      ["ops:secrets", "sync", "--dry-run"],
+      ["ops:migrate", "--dry-run"],
+      ["ops:rollback", "--app", "client", "--to", secondRelease, "--dry-run"],
+      ["ops:local", "down", "--purge", "--dry-run"],
+      ["ops:lock", "break", "--dry-run"],
+      ["ops:secrets", "rotate", "BACKEND_AUTH_TOKEN", "--dry-run"],
+    ]) {
       const one = await pnpm(args, env);
       expect(one.code, one.out).toBe(0);
     }
@@ -128,7 +135,11 @@ describe("production-deploy on the local target", () => {
   ])("$name: apply runs the very actions its dry run printed", async ({ argsOf }) => {
     const args = argsOf();
     if (args[1] === "up") expect((await pnpm(["ops:local", "down"], env)).code).toBe(0);
-    const events = (out: string) => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const events = (out: string) =>
+      out
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l));
     const dry = await pnpm([...args, "--dry-run", "--json"], env);
     expect(dry.code, dry.out).toBe(0);
     const printed = events(dry.out).find((e) => e.kind === "plan").actions;
@@ -136,7 +147,10 @@ describe("production-deploy on the local target", () => {
     const applied = await pnpm([...args, "--json"], env);
     expect(applied.code, applied.out).toBe(0);
     const norm = (a: unknown) => JSON.stringify(a).replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>");
-    expect(events(applied.out).filter((e) => e.kind === "action").map((e) => norm(e.action))).toEqual(printed.map(norm));
+    expect(
+      events(applied.out)
+        .filter((e) => e.kind === "action")
+        .map((e) => norm(e.action)),
+    ).toEqual(printed.map(norm));
   });
-
 });

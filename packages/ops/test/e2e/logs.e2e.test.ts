@@ -15,10 +15,21 @@ async function fabricated() {
   const paths = localPaths(env.OPS_STATE_DIR!, env.OPS_ENV!);
   const dir = paths.releaseDir("client", "20261204-170000-abcd");
   mkdirSync(dir, { recursive: true });
-  const lines = Array.from({ length: 40 }, (_, i) => `[supervisor 2026-12-04T17:${String(i).padStart(2, "0")}:00.000Z] client log line ${i + 1}`);
+  const lines = Array.from(
+    { length: 40 },
+    (_, i) => `[supervisor 2026-12-04T17:${String(i).padStart(2, "0")}:00.000Z] client log line ${i + 1}`,
+  );
   lines.push(`client: request failed: session ${PLANTED} rejected`);
   writeFileSync(join(dir, "release.log"), lines.map((l) => `${l}\n`).join(""));
-  writeFileSync(paths.appState("client"), JSON.stringify({ current: "20261204-170000-abcd", releases: [{ id: "20261204-170000-abcd", createdAt: "2026-12-04T17:00:00Z", gitSha: "abc", runId: "20261204-170000-abcd", status: "serving" }] }));
+  writeFileSync(
+    paths.appState("client"),
+    JSON.stringify({
+      current: "20261204-170000-abcd",
+      releases: [
+        { id: "20261204-170000-abcd", createdAt: "2026-12-04T17:00:00Z", gitSha: "abc", runId: "20261204-170000-abcd", status: "serving" },
+      ],
+    }),
+  );
   writeFileSync(paths.secretsFile, `SESSION_SECRET=${PLANTED}\n`, { mode: 0o600 });
   return { env, lines, log: join(dir, "release.log") };
 }
@@ -37,7 +48,11 @@ describe("pnpm ops:logs (local target, fabricated release)", () => {
     const { env, log } = await fabricated();
     const merged: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "logs.ts"), "--app", "client", "-n", "1", "--follow"], { cwd: repoRoot, env: merged, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(repoRoot, "scripts", "logs.ts"), "--app", "client", "-n", "1", "--follow"],
+      { cwd: repoRoot, env: merged, stdio: ["ignore", "pipe", "pipe"] },
+    );
     let out = "";
     const seen = (text: string) =>
       new Promise<void>((resolve) => {

@@ -21,7 +21,9 @@ describe.skipIf(!isRoot)("as root, from a checkout under a 0700 home", () => {
     expect(statSync(home).mode & 0o777).toBe(0o700);
     checkout = join(home, "deploy-ops");
     // The working tree as a clone would have it (tracked + new files, nothing ignored).
-    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: repoRoot, encoding: "utf8" }).split("\0").filter(Boolean);
+    const files = execFileSync("git", ["ls-files", "-co", "--exclude-standard", "-z"], { cwd: repoRoot, encoding: "utf8" })
+      .split("\0")
+      .filter(Boolean);
     for (const f of files) {
       mkdirSync(dirname(join(checkout, f)), { recursive: true });
       try {
@@ -46,7 +48,9 @@ describe.skipIf(!isRoot)("as root, from a checkout under a 0700 home", () => {
     expect(b.code, b.out).toBe(0);
     const state = JSON.parse(readFileSync(join(checkout, ".ops", "local", "root-home", "postgres", "server.json"), "utf8"));
     expect(state.status).toBe("ready");
-    const servers = execFileSync("pgrep", ["-f", `postgres -D ${state.dataDir}`], { encoding: "utf8" }).trim().split("\n");
+    const servers = execFileSync("pgrep", ["-f", `postgres -D ${state.dataDir}`], { encoding: "utf8" })
+      .trim()
+      .split("\n");
     expect(servers).toHaveLength(1);
   });
 

@@ -13,12 +13,18 @@ export async function databaseSnapshot(url: string): Promise<Record<string, stri
   await client.connect();
   try {
     const out: Record<string, string> = {};
-    const schemas = await client.query("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema' ORDER BY 1");
+    const schemas = await client.query(
+      "SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' AND nspname <> 'information_schema' ORDER BY 1",
+    );
     for (const s of schemas.rows) out[`schema ${s.nspname}`] = "present";
-    const tables = await client.query("SELECT schemaname, tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2");
+    const tables = await client.query(
+      "SELECT schemaname, tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+    );
     for (const t of tables.rows) {
       const name = `${client.escapeIdentifier(t.schemaname)}.${client.escapeIdentifier(t.tablename)}`;
-      const rows = await client.query(`SELECT count(*)::int AS n, coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS h FROM ${name} x`);
+      const rows = await client.query(
+        `SELECT count(*)::int AS n, coalesce(md5(string_agg(x::text, '|' ORDER BY x::text)), '') AS h FROM ${name} x`,
+      );
       out[`table ${t.schemaname}.${t.tablename}`] = `${rows.rows[0].n} rows ${rows.rows[0].h}`;
     }
     return out;

@@ -121,7 +121,12 @@ describe("readOpsEnv", () => {
   });
 
   it("MIGRATION_DATABASE_URL, FLY_API_TOKEN and NEON_API_KEY are Secrets too; empty means unset", () => {
-    const e = read({ DATABASE_URL: URL_VALUE, MIGRATION_DATABASE_URL: "postgresql://direct/app", FLY_API_TOKEN: "fo1_token", NEON_API_KEY: "" });
+    const e = read({
+      DATABASE_URL: URL_VALUE,
+      MIGRATION_DATABASE_URL: "postgresql://direct/app",
+      FLY_API_TOKEN: "fo1_token",
+      NEON_API_KEY: "",
+    });
     expect(e.migrationDatabaseUrl!.reveal()).toBe("postgresql://direct/app");
     expect(e.flyApiToken).toBeInstanceOf(Secret);
     expect(String(e.flyApiToken)).toBe("[REDACTED]");

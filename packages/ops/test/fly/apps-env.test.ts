@@ -5,7 +5,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { appsEnvPath, loadFlyAppsEnv } from "../../src/fly/apps-env.ts";
 
 const roots: string[] = [];
-afterAll(() => roots.splice(0).forEach((r) => { rmSync(r, { recursive: true, force: true }); }));
+afterAll(() =>
+  roots.splice(0).forEach((r) => {
+    rmSync(r, { recursive: true, force: true });
+  }),
+);
 
 function repoWith(file: string, text: string) {
   const root = mkdtempSync(join(tmpdir(), "apps-env-"));
@@ -14,7 +18,8 @@ function repoWith(file: string, text: string) {
   writeFileSync(join(root, "infra", "fly", file), text);
   return root;
 }
-const full = "FLY_REGION=iad\nFLY_APP_CLIENT=web-app\nFLY_APP_BACKEND=api-app\nPUBLIC_URL=https://web-app.fly.dev/\nNEON_PROJECT_ID=p-1\nNEON_BRANCH_ID=br-1\n";
+const full =
+  "FLY_REGION=iad\nFLY_APP_CLIENT=web-app\nFLY_APP_BACKEND=api-app\nPUBLIC_URL=https://web-app.fly.dev/\nNEON_PROJECT_ID=p-1\nNEON_BRANCH_ID=br-1\n";
 
 describe("apps.env of an environment", () => {
   it("production reads apps.env, others <env>.apps.env", () => {
@@ -33,7 +38,11 @@ describe("apps.env of an environment", () => {
     expect(() => loadFlyAppsEnv(repoWith("x", ""), "staging", ["client"], [])).toThrow("infra/fly/staging.apps.env does not exist");
   });
   it("a missing key and a bad app name are named", () => {
-    expect(() => loadFlyAppsEnv(repoWith("apps.env", full.replace("FLY_APP_BACKEND=api-app\n", "")), "production", ["backend", "client"], ["backend"])).toThrow("infra/fly/apps.env: FLY_APP_BACKEND is not set");
-    expect(() => loadFlyAppsEnv(repoWith("apps.env", full.replace("api-app", "API_App")), "production", ["backend", "client"], ["backend"])).toThrow('FLY_APP_BACKEND="API_App": Fly app names are lowercase');
+    expect(() =>
+      loadFlyAppsEnv(repoWith("apps.env", full.replace("FLY_APP_BACKEND=api-app\n", "")), "production", ["backend", "client"], ["backend"]),
+    ).toThrow("infra/fly/apps.env: FLY_APP_BACKEND is not set");
+    expect(() =>
+      loadFlyAppsEnv(repoWith("apps.env", full.replace("api-app", "API_App")), "production", ["backend", "client"], ["backend"]),
+    ).toThrow('FLY_APP_BACKEND="API_App": Fly app names are lowercase');
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { flyDeploy, flyIpsList, flyReleases, flySecretsDeploy, flySecretsImportStaged, flySecretsList, flyStatus, flyVersion, flyWhoami } from "../../src/commands/fly.ts";
+import {
+  flyDeploy,
+  flyIpsList,
+  flyReleases,
+  flySecretsDeploy,
+  flySecretsImportStaged,
+  flySecretsList,
+  flyStatus,
+  flyVersion,
+  flyWhoami,
+} from "../../src/commands/fly.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 
 describe("flyctl argv builders", () => {
@@ -24,16 +34,61 @@ describe("flyctl argv builders", () => {
 
   it("deploy of an internal app: remote build, label, strategy, wait, no public IPs, env sorted", () => {
     expect(
-      flyDeploy({ app: "api", config: "infra/fly/backend.fly.toml", strategy: "rolling", waitTimeout: "5m0s", imageLabel: "20261129-120000-abcd", noPublicIps: true, env: { RELEASE_ID: "20261129-120000-abcd", A: "1" } }).args,
+      flyDeploy({
+        app: "api",
+        config: "infra/fly/backend.fly.toml",
+        strategy: "rolling",
+        waitTimeout: "5m0s",
+        imageLabel: "20261129-120000-abcd",
+        noPublicIps: true,
+        env: { RELEASE_ID: "20261129-120000-abcd", A: "1" },
+      }).args,
     ).toEqual([
-      "deploy", "-c", "infra/fly/backend.fly.toml", "-a", "api", "--remote-only", "--image-label", "20261129-120000-abcd",
-      "--strategy", "rolling", "--wait-timeout", "5m0s", "--no-public-ips", "-e", "A=1", "-e", "RELEASE_ID=20261129-120000-abcd", "--yes",
+      "deploy",
+      "-c",
+      "infra/fly/backend.fly.toml",
+      "-a",
+      "api",
+      "--remote-only",
+      "--image-label",
+      "20261129-120000-abcd",
+      "--strategy",
+      "rolling",
+      "--wait-timeout",
+      "5m0s",
+      "--no-public-ips",
+      "-e",
+      "A=1",
+      "-e",
+      "RELEASE_ID=20261129-120000-abcd",
+      "--yes",
     ]);
   });
 
   it("rollback deploy: a prebuilt image, no build, no release command", () => {
     expect(
-      flyDeploy({ app: "web", config: "infra/fly/client.fly.toml", strategy: "rolling", waitTimeout: "5m0s", image: "registry.fly.io/web:abc", skipReleaseCommand: true }).args,
-    ).toEqual(["deploy", "-c", "infra/fly/client.fly.toml", "-a", "web", "--image", "registry.fly.io/web:abc", "--strategy", "rolling", "--wait-timeout", "5m0s", "--skip-release-command", "--yes"]);
+      flyDeploy({
+        app: "web",
+        config: "infra/fly/client.fly.toml",
+        strategy: "rolling",
+        waitTimeout: "5m0s",
+        image: "registry.fly.io/web:abc",
+        skipReleaseCommand: true,
+      }).args,
+    ).toEqual([
+      "deploy",
+      "-c",
+      "infra/fly/client.fly.toml",
+      "-a",
+      "web",
+      "--image",
+      "registry.fly.io/web:abc",
+      "--strategy",
+      "rolling",
+      "--wait-timeout",
+      "5m0s",
+      "--skip-release-command",
+      "--yes",
+    ]);
   });
 });

@@ -12,7 +12,12 @@ import { repoRoot, testContext } from "../setup/context.ts";
 
 const ENV = `logs-unit-${process.pid}`;
 const appsEnv = join(repoRoot, "infra", "fly", `${ENV}.apps.env`);
-beforeAll(() => writeFileSync(appsEnv, "FLY_REGION=iad\nFLY_APP_CLIENT=demo-client\nFLY_APP_BACKEND=demo-backend\nPUBLIC_URL=https://demo-client.fly.dev\n"));
+beforeAll(() =>
+  writeFileSync(
+    appsEnv,
+    "FLY_REGION=iad\nFLY_APP_CLIENT=demo-client\nFLY_APP_BACKEND=demo-backend\nPUBLIC_URL=https://demo-client.fly.dev\n",
+  ),
+);
 afterAll(() => rmSync(appsEnv, { force: true }));
 
 const flyOut = [
@@ -22,7 +27,16 @@ const flyOut = [
   "2026-12-04T17:15:00Z app[e286] iad [info] GET /healthz 200",
 ].join("\n");
 
-const result = (stdout: string, stderr = "", extra: Partial<Awaited<ReturnType<Runner>>> = {}) => ({ ok: true, exitCode: 0, signal: null, stdout, stderr, durationMs: 1, command: "flyctl logs", ...extra });
+const result = (stdout: string, stderr = "", extra: Partial<Awaited<ReturnType<Runner>>> = {}) => ({
+  ok: true,
+  exitCode: 0,
+  signal: null,
+  stdout,
+  stderr,
+  durationMs: 1,
+  command: "flyctl logs",
+  ...extra,
+});
 
 async function flyLogsRun(values: Record<string, unknown>, runner: Runner) {
   const t = await testContext({ env: { OPS_TARGET: "fly", OPS_ENV: ENV, FLY_API_TOKEN: "fo1_test-token" }, runner });
@@ -51,8 +65,12 @@ describe("pnpm ops:logs on the fly target", () => {
   });
 
   it("passes on flyctl's warning that a deploy token may not read logs", async () => {
-    const { events } = await flyLogsRun({ app: "backend" }, async () => result("", "WARN not authorized to retrieve app logs (this can happen when using deploy tokens)\n"));
-    expect(events.find((e) => e.kind === "warn")?.message).toBe("flyctl: WARN not authorized to retrieve app logs (this can happen when using deploy tokens)");
+    const { events } = await flyLogsRun({ app: "backend" }, async () =>
+      result("", "WARN not authorized to retrieve app logs (this can happen when using deploy tokens)\n"),
+    );
+    expect(events.find((e) => e.kind === "warn")?.message).toBe(
+      "flyctl: WARN not authorized to retrieve app logs (this can happen when using deploy tokens)",
+    );
   });
 
   it("--follow streams each line as flyctl prints it and ends cleanly when the signal aborts", async () => {
@@ -81,7 +99,10 @@ describe("pnpm ops:logs on the fly target", () => {
     for (const fn of cleanups) await fn(); // what runOps does on Ctrl-C for a command that ends on interrupt
     await running;
     const events = t.lines.map((l) => JSON.parse(l) as { kind: string; line?: string; data?: unknown });
-    expect(events.filter((e) => e.kind === "log").map((e) => e.line)).toEqual(["2026-12-04T17:00:00Z app[e286] iad [info] GET / 200", "2026-12-04T17:10:00Z app[e286] iad [info] token=[REDACTED] in a log line"]);
+    expect(events.filter((e) => e.kind === "log").map((e) => e.line)).toEqual([
+      "2026-12-04T17:00:00Z app[e286] iad [info] GET / 200",
+      "2026-12-04T17:10:00Z app[e286] iad [info] token=[REDACTED] in a log line",
+    ]);
     expect(events.find((e) => e.kind === "result")?.data).toEqual({ source: "client", lines: 2, stopped: true });
   });
 

@@ -27,6 +27,12 @@ describe("flyctl output", () => {
     ]);
   });
   it("names the exit codes flyctl uses", () => {
-    expect([1, 3, 126, 127, null].map(flyExitMeaning)).toEqual(["error", "flyctl crashed (panic)", "deadline exceeded", "interrupted", "killed by a signal"]);
+    expect([1, 3, 126, 127, null].map(flyExitMeaning)).toEqual([
+      "error",
+      "flyctl crashed (panic)",
+      "deadline exceeded",
+      "interrupted",
+      "killed by a signal",
+    ]);
   });
 });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { classifyKeys, keysToPush } from "../../src/secrets/fly-sync.ts";
 
-const row = (key: string, fingerprint: string, flyDigest: string | null) => ({ key, fingerprint, flyDigest, pushedAt: new Date(0), runId: "r" });
+const row = (key: string, fingerprint: string, flyDigest: string | null) => ({
+  key,
+  fingerprint,
+  flyDigest,
+  pushedAt: new Date(0),
+  runId: "r",
+});
 
 describe("which secrets to push", () => {
   it("classifies from fingerprints and Fly digests only", () => {

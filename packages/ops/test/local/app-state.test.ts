@@ -2,7 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readAppState, rollbackChoice, rollbackTarget, writeAppState, type LocalAppState, type LocalRelease } from "../../src/local/app-state.ts";
+import {
+  readAppState,
+  rollbackChoice,
+  rollbackTarget,
+  writeAppState,
+  type LocalAppState,
+  type LocalRelease,
+} from "../../src/local/app-state.ts";
 import { localPaths } from "../../src/local/paths.ts";
 
 const rel = (id: string, status: LocalRelease["status"]): LocalRelease => ({
@@ -64,7 +71,8 @@ describe("readAppState / writeAppState", () => {
 });
 
 describe("rollbackChoice follows what served, not creation order", () => {
-  const served = (...ids: [string, "deploy" | "rollback"][]) => ids.map(([release, via], i) => ({ release, via, at: `2026-12-04T10:0${i}:00.000Z` }));
+  const served = (...ids: [string, "deploy" | "rollback"][]) =>
+    ids.map(([release, via], i) => ({ release, via, at: `2026-12-04T10:0${i}:00.000Z` }));
   it("deploy A, B, roll back to A, deploy C: the rollback goes to A, not to B", () => {
     const s: LocalAppState = {
       current: "C",
@@ -79,7 +87,9 @@ describe("rollbackChoice follows what served, not creation order", () => {
       releases: [{ ...rel("B", "stopped"), rolledBack: true }, rel("A", "serving")],
       served: served(["A", "deploy"], ["B", "deploy"], ["A", "rollback"]),
     };
-    expect(rollbackChoice(s)).toEqual({ reason: "no earlier release that can serve: B (rolled back); name one with --to to go back to it anyway" });
+    expect(rollbackChoice(s)).toEqual({
+      reason: "no earlier release that can serve: B (rolled back); name one with --to to go back to it anyway",
+    });
     expect(rollbackChoice(s, "B")).toEqual({ release: { ...rel("B", "stopped"), rolledBack: true } });
   });
   it("skips a release whose smoke checks failed and one that never became healthy", () => {
@@ -92,6 +102,8 @@ describe("rollbackChoice follows what served, not creation order", () => {
   });
   it("names a pruned release instead of choosing it", () => {
     const s: LocalAppState = { current: "B", releases: [rel("B", "serving")], served: served(["A", "deploy"], ["B", "deploy"]) };
-    expect(rollbackChoice(s)).toEqual({ reason: "no earlier release that can serve: A (pruned); name one with --to to go back to it anyway" });
+    expect(rollbackChoice(s)).toEqual({
+      reason: "no earlier release that can serve: A (pruned); name one with --to to go back to it anyway",
+    });
   });
 });

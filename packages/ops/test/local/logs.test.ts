@@ -27,11 +27,17 @@ function release(app: string, id: string, lines: string[]): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "release.log");
   writeFileSync(file, lines.map((l) => `${l}\n`).join(""));
-  writeFileSync(paths.appState(app), JSON.stringify({ current: id, releases: [{ id, createdAt: "2026-12-04T17:00:00Z", gitSha: "abc", runId: id, status: "serving" }] }));
+  writeFileSync(
+    paths.appState(app),
+    JSON.stringify({ current: id, releases: [{ id, createdAt: "2026-12-04T17:00:00Z", gitSha: "abc", runId: id, status: "serving" }] }),
+  );
   return file;
 }
 
-const clientLines = Array.from({ length: 30 }, (_, i) => `[supervisor 2026-12-04T17:${String(i).padStart(2, "0")}:00.000Z] client line ${i + 1}`);
+const clientLines = Array.from(
+  { length: 30 },
+  (_, i) => `[supervisor 2026-12-04T17:${String(i).padStart(2, "0")}:00.000Z] client line ${i + 1}`,
+);
 
 describe("localLogFile: where each source logs", () => {
   it("an app: its current release's release.log", () => {
@@ -65,8 +71,12 @@ describe("localLogFile: where each source logs", () => {
     writeFileSync(paths.appState("client"), JSON.stringify({ current: "r9", releases: [] }));
     expect(() => localLogFile(paths, APPS, "client", "logs")).toThrow("release r9 of client has no log file");
 
-    expect(() => localLogFile(paths, APPS, "router", "logs")).toThrow('the router of environment "logs" has not run yet, so there is no log');
-    expect(() => localLogFile(paths, APPS, "postgres", "logs")).toThrow('the local Postgres of environment "logs" has not run yet, so there is no log');
+    expect(() => localLogFile(paths, APPS, "router", "logs")).toThrow(
+      'the router of environment "logs" has not run yet, so there is no log',
+    );
+    expect(() => localLogFile(paths, APPS, "postgres", "logs")).toThrow(
+      'the local Postgres of environment "logs" has not run yet, so there is no log',
+    );
   });
 });
 
@@ -86,14 +96,15 @@ describe("followLocalLog", () => {
     const seen: string[] = [];
     const switched: string[] = [];
     const stop = new AbortController();
-    const appended = (n: number) => new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (seen.length >= n) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 5);
-    });
+    const appended = (n: number) =>
+      new Promise<void>((resolve) => {
+        const check = setInterval(() => {
+          if (seen.length >= n) {
+            clearInterval(check);
+            resolve();
+          }
+        }, 5);
+      });
     const following = followLocalLog({
       locate: () => localLogFile(paths, APPS, "client", "logs"),
       from: { path: first, release: "r1", offset: readLocalLog(first, { lines: 0 }).size },
@@ -125,9 +136,15 @@ describe("pnpm ops:logs on the local target (the step, in-process)", () => {
 
   it("emits the selected lines as log events, each redacted", async () => {
     const planted = "pl4nted-S3CRET-value-9f2c";
-    release("client", "r1", [...clientLines.slice(0, 5), `[supervisor 2026-12-04T17:40:00.000Z] SESSION_SECRET=${planted} leaked by the app`]);
+    release("client", "r1", [
+      ...clientLines.slice(0, 5),
+      `[supervisor 2026-12-04T17:40:00.000Z] SESSION_SECRET=${planted} leaked by the app`,
+    ]);
     const events = await run({ app: "client", lines: "2" }, planted);
-    expect(events.filter((e) => e.kind === "log").map((e) => e.line)).toEqual([clientLines[4], "[supervisor 2026-12-04T17:40:00.000Z] SESSION_SECRET=[REDACTED] leaked by the app"]);
+    expect(events.filter((e) => e.kind === "log").map((e) => e.line)).toEqual([
+      clientLines[4],
+      "[supervisor 2026-12-04T17:40:00.000Z] SESSION_SECRET=[REDACTED] leaked by the app",
+    ]);
     expect(JSON.stringify(events)).not.toContain(planted);
   });
 
@@ -139,8 +156,10 @@ describe("pnpm ops:logs on the local target (the step, in-process)", () => {
   });
 
   it("names the closest source for an unknown --app, from the config's apps plus router and postgres", async () => {
-    await expect(run({ app: "clinet" })).rejects.toSatisfy((e) => e instanceof UsageError && e.message === 'unknown app "clinet" for target local; did you mean client?' && e.where === "--app");
-    await expect(run({ app: "routr" })).rejects.toThrow('did you mean router?');
+    await expect(run({ app: "clinet" })).rejects.toSatisfy(
+      (e) => e instanceof UsageError && e.message === 'unknown app "clinet" for target local; did you mean client?' && e.where === "--app",
+    );
+    await expect(run({ app: "routr" })).rejects.toThrow("did you mean router?");
     const err = await run({ app: "nope" }).catch((e: OpsError) => e);
     expect((err as OpsError).fix).toBe("Use one of: backend, client, router, postgres.");
     await expect(run({})).rejects.toThrow("which log? --app is missing");

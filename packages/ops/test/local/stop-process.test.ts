@@ -24,7 +24,9 @@ function printed(child: ChildProcess, line: string): Promise<void> {
 }
 
 async function holder(...args: string[]) {
-  const child = spawn(process.execPath, ["--import", tsx, new URL("./exit-holder.ts", import.meta.url).pathname, ...args], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", tsx, new URL("./exit-holder.ts", import.meta.url).pathname, ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
   children.push(child);
   await printed(child, "ready");
   return child;

@@ -38,7 +38,14 @@ describe("explainHashDrift: C-10", () => {
 
   it("explains a rename to 0001_init.sql", () => {
     const [f] = explainHashDrift([APPLIED], [file("0001_init.sql", SQL)]);
-    expect(f).toMatchObject({ id: 1, file: "0001_init.sql", cause: "rename", causes: ["rename"], originalFileName: "1_init.sql", expectedHash: APPLIED.hash });
+    expect(f).toMatchObject({
+      id: 1,
+      file: "0001_init.sql",
+      cause: "rename",
+      causes: ["rename"],
+      originalFileName: "1_init.sql",
+      expectedHash: APPLIED.hash,
+    });
     expect(f!.message).toBe(
       `0001_init.sql (migration 1) no longer matches its applied hash (expected ${APPLIED.hash}, actual ${sha1(`0001_init.sql${SQL}`)}): it was renamed from 1_init.sql; the SQL is the same`,
     );
@@ -70,7 +77,10 @@ describe("explainHashDrift: neighbours", () => {
 
   it("finds renames from padded ids and other separators (reverse and sideways)", () => {
     const padded = { id: 3, name: "users", hash: sha1(`0003_users.sql${SQL}`) };
-    expect(explainHashDrift([padded], [file("3_users.sql", SQL, 3, "users")])[0]).toMatchObject({ cause: "rename", originalFileName: "0003_users.sql" });
+    expect(explainHashDrift([padded], [file("3_users.sql", SQL, 3, "users")])[0]).toMatchObject({
+      cause: "rename",
+      originalFileName: "0003_users.sql",
+    });
     const dashed = { id: 2, name: "b", hash: sha1(`2-b.sql${SQL}`) };
     expect(explainHashDrift([dashed], [file("2_b.sql", SQL, 2, "b")])[0]).toMatchObject({ cause: "rename", originalFileName: "2-b.sql" });
     const upper = { id: 4, name: "x", hash: sha1(`4_x.SQL${SQL}`) };
@@ -98,15 +108,29 @@ describe("explainHashDrift: neighbours", () => {
     const [f] = explainHashDrift([row], [file("1_init.sql", SQL)]);
     expect(f).toMatchObject({ cause: "crlf" });
     expect(f!.message).toContain("it was applied with CRLF line endings and now has LF");
-    expect(f!.fix).toBe(`the SQL is unchanged; record the new bytes instead of restoring CRLF/BOM: UPDATE migrations SET hash = '${sha1(`1_init.sql${SQL}`)}' WHERE id = 1 AND hash = '${row.hash}'`);
+    expect(f!.fix).toBe(
+      `the SQL is unchanged; record the new bytes instead of restoring CRLF/BOM: UPDATE migrations SET hash = '${sha1(`1_init.sql${SQL}`)}' WHERE id = 1 AND hash = '${row.hash}'`,
+    );
   });
 
   it("reports an applied row with no file, and skips the library's own id 0", () => {
-    const rows = [{ id: 0, name: "create-migrations-table", hash: "e18db593bcde2aca2a408c4d1100f6abba2195df" }, APPLIED, { id: 2, name: "users", hash: "a".repeat(40) }];
+    const rows = [
+      { id: 0, name: "create-migrations-table", hash: "e18db593bcde2aca2a408c4d1100f6abba2195df" },
+      APPLIED,
+      { id: 2, name: "users", hash: "a".repeat(40) },
+    ];
     const findings = explainHashDrift(rows, [file("1_init.sql", SQL)]);
     expect(findings).toHaveLength(1);
-    expect(findings[0]).toMatchObject({ id: 2, file: "2_users.sql", cause: "missing-file", actualHash: undefined, expectedHash: "a".repeat(40) });
-    expect(findings[0]!.message).toBe(`migration 2 ("users") is recorded as applied (hash ${"a".repeat(40)}) but no file with id 2 is in the migrations folder`);
+    expect(findings[0]).toMatchObject({
+      id: 2,
+      file: "2_users.sql",
+      cause: "missing-file",
+      actualHash: undefined,
+      expectedHash: "a".repeat(40),
+    });
+    expect(findings[0]!.message).toBe(
+      `migration 2 ("users") is recorded as applied (hash ${"a".repeat(40)}) but no file with id 2 is in the migrations folder`,
+    );
   });
 
   it("ignores files that are not applied yet", () => {
@@ -116,7 +140,13 @@ describe("explainHashDrift: neighbours", () => {
   it("turns findings into failing checks", () => {
     const checks = driftFindingsToChecks(explainHashDrift([APPLIED], [file("0001_init.sql", SQL)]), "migrations/");
     expect(checks).toEqual([
-      { id: "migrations.hash", status: "fail", message: expect.stringContaining("renamed from 1_init.sql"), where: "migrations/0001_init.sql", fix: "rename back to 1_init.sql (git mv 0001_init.sql 1_init.sql)" },
+      {
+        id: "migrations.hash",
+        status: "fail",
+        message: expect.stringContaining("renamed from 1_init.sql"),
+        where: "migrations/0001_init.sql",
+        fix: "rename back to 1_init.sql (git mv 0001_init.sql 1_init.sql)",
+      },
     ]);
   });
 });

@@ -20,7 +20,9 @@ function folder(name: string, files: Record<string, string>) {
 describe("squawk lint of migrations", () => {
   it("a clean folder passes (timeouts are set by the runner, so those rules are skipped)", async () => {
     const dir = folder("clean", { "1_a.sql": "CREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY, name text NOT NULL);\n" });
-    expect(await lintMigrations(run, dir, repo, opts)).toEqual([{ id: "migrations.lint", status: "pass", message: "squawk found nothing in 1 migration files" }]);
+    expect(await lintMigrations(run, dir, repo, opts)).toEqual([
+      { id: "migrations.lint", status: "pass", message: "squawk found nothing in 1 migration files" },
+    ]);
   });
 
   it("a blocking index build warns with file:line and squawk's fix; a dropped column fails", async () => {

@@ -49,8 +49,16 @@ describe("validateMigrationFiles: C-11 id rules, each set fails with exactly its
     ["0000_init.sql, 0001_users.sql", { "0000_init.sql": SQL, "0001_users.sql": SQL }, "ids start at 1"],
     ["1_init.up.sql, 1_init.down.sql", { "1_init.up.sql": SQL, "1_init.down.sql": "DROP TABLE t;\n" }, "duplicate id 1"],
     ["1_a.sql, 2_b.sql, 4_c.sql", { "1_a.sql": SQL, "2_b.sql": SQL, "4_c.sql": SQL }, "missing id 3"],
-    ["20240101120000_init.sql", { "20240101120000_init.sql": SQL }, "ids must be consecutive from 1; timestamp-style ids are not supported"],
-    ["1_a.sql, 2_b.sql, helpers.js", { "1_a.sql": SQL, "2_b.sql": SQL, "helpers.js": "module.exports = {};\n" }, "the library would load it as a migration"],
+    [
+      "20240101120000_init.sql",
+      { "20240101120000_init.sql": SQL },
+      "ids must be consecutive from 1; timestamp-style ids are not supported",
+    ],
+    [
+      "1_a.sql, 2_b.sql, helpers.js",
+      { "1_a.sql": SQL, "2_b.sql": SQL, "helpers.js": "module.exports = {};\n" },
+      "the library would load it as a migration",
+    ],
   ];
   it.each(cases)("%s", async (_label, files, rule) => {
     const dir = await folder(files);
@@ -79,7 +87,9 @@ describe("validateMigrationFiles: C-11 id rules, each set fails with exactly its
 
   it("proposes the rename that closes a gap", async () => {
     const [r] = fails(await validateMigrationFiles(await folder({ "1_a.sql": SQL, "2_b.sql": SQL, "4_c.sql": SQL })));
-    expect(r!.message).toBe("missing id 3: ids must be consecutive from 1 (postgres-migrations fails with Found a non-consecutive migration ID)");
+    expect(r!.message).toBe(
+      "missing id 3: ids must be consecutive from 1 (postgres-migrations fails with Found a non-consecutive migration ID)",
+    );
     expect(r!.fix).toContain("4_c.sql → 3_c.sql");
   });
 
@@ -102,7 +112,14 @@ describe("validateMigrationFiles: neighbours of C-11", () => {
   it("accepts 1..N with zero padding, mixed separators and upper-case extensions, like the library", async () => {
     const dir = await folder({ "0001_init.sql": SQL, "2-users.SQL": SQL, "3posts.sql": SQL, "4.sql": SQL });
     const results = await validateMigrationFiles(dir);
-    expect(results).toEqual([{ id: "migrations.files", status: "pass", message: `4 migrations (ids 1..4) in ${dir} follow the postgres-migrations 5.3.0 rules`, where: dir }]);
+    expect(results).toEqual([
+      {
+        id: "migrations.files",
+        status: "pass",
+        message: `4 migrations (ids 1..4) in ${dir} follow the postgres-migrations 5.3.0 rules`,
+        where: dir,
+      },
+    ]);
     expect(await libraryAccepts(dir)).toBe(true);
   });
 
@@ -160,7 +177,9 @@ describe("validateMigrationFiles: neighbours of C-11", () => {
     const results = await validateMigrationFiles(dir);
     expect(fails(results)).toEqual([]);
     expect(warns(results).map((w) => w.where)).toEqual([join(dir, "1_a.sql.bak"), join(dir, "2_b.ts"), join(dir, "README.md")]);
-    expect(warns(results)[0]!.message).toBe("1_a.sql.bak looks like a migration but is not loaded: postgres-migrations only loads .sql and .js files");
+    expect(warns(results)[0]!.message).toBe(
+      "1_a.sql.bak looks like a migration but is not loaded: postgres-migrations only loads .sql and .js files",
+    );
   });
 
   it("fails a sub-folder whose name ends in .sql (the library would read it as a file)", async () => {
@@ -174,7 +193,13 @@ describe("validateMigrationFiles: neighbours of C-11", () => {
   it("fails an empty folder, a folder of non-migrations, and a missing folder", async () => {
     const empty = await folder({});
     expect(fails(await validateMigrationFiles(empty))).toEqual([
-      { id: "migrations.folder", status: "fail", message: `no migrations in ${empty}: no file ending in .sql`, where: empty, fix: "add 1_<name>.sql, or point the migrate step at the right folder" },
+      {
+        id: "migrations.folder",
+        status: "fail",
+        message: `no migrations in ${empty}: no file ending in .sql`,
+        where: empty,
+        fix: "add 1_<name>.sql, or point the migrate step at the right folder",
+      },
     ]);
     const notes = await folder({ "notes.txt": "x" });
     expect(fails(await validateMigrationFiles(notes)).map((r) => r.id)).toEqual(["migrations.folder"]);
@@ -219,7 +244,9 @@ describe("validateMigrationFiles: stored names", () => {
   it("fails two files with the same stored name", async () => {
     const failed = fails(await validateMigrationFiles(await folder({ "1_init.sql": SQL, "2-init.sql": SQL })));
     expect(failed).toHaveLength(1);
-    expect(failed[0]!.message).toBe('stored name "init" is used by 1_init.sql, 2-init.sql; migrations.name is UNIQUE, so the second one fails after its SQL has run');
+    expect(failed[0]!.message).toBe(
+      'stored name "init" is used by 1_init.sql, 2-init.sql; migrations.name is UNIQUE, so the second one fails after its SQL has run',
+    );
   });
 
   it("uses the whole file name when the name part is empty", () => {
@@ -398,7 +425,14 @@ describe("validateMigrationFiles at 2,000 files (linear checks find the same pro
   it("passes a clean 1..2000 folder and lists its files in id order", async () => {
     const dir = await folder(many(2000, [], {}));
     const { results, files } = await inspectMigrationFolder(dir);
-    expect(results).toEqual([{ id: "migrations.files", status: "pass", message: `2000 migrations (ids 1..2000) in ${dir} follow the postgres-migrations 5.3.0 rules`, where: dir }]);
+    expect(results).toEqual([
+      {
+        id: "migrations.files",
+        status: "pass",
+        message: `2000 migrations (ids 1..2000) in ${dir} follow the postgres-migrations 5.3.0 rules`,
+        where: dir,
+      },
+    ]);
     expect(files).toHaveLength(2000);
     expect(files[1999]).toEqual({ id: 2000, name: "m2000", fileName: "2000_m2000.sql", path: join(dir, "2000_m2000.sql") });
     expect(files).toEqual(await listMigrationFiles(dir));

@@ -38,14 +38,21 @@ describe("createNeonClient", () => {
     const client = fastClient();
     const { project } = await client.call((api) => api.getProject(neon.projectId));
     expect(project.history_retention_seconds).toBe(86_400);
-    expect(neon.state.requests).toEqual([{ method: "GET", path: `/projects/${neon.projectId}`, query: {}, body: undefined, status: 200, authorized: true }]);
+    expect(neon.state.requests).toEqual([
+      { method: "GET", path: `/projects/${neon.projectId}`, query: {}, body: undefined, status: 200, authorized: true },
+    ]);
   });
 
   it("401: says which call failed, Neon's code and message, and the fix; our (planted) key appears nowhere", async () => {
     const other = await startFakeNeon({ apiKey: "neon_api_SERVER_SIDE_KEY" });
     try {
       const retries: NeonRetryInfo[] = [];
-      const client = createNeonClient({ apiKey: new Secret(PLANTED_KEY), baseUrl: other.url, minRetryDelayMs: 1, onRetry: (r) => retries.push(r) });
+      const client = createNeonClient({
+        apiKey: new Secret(PLANTED_KEY),
+        baseUrl: other.url,
+        minRetryDelayMs: 1,
+        onRetry: (r) => retries.push(r),
+      });
       const err = await caught(client.call((api) => api.getProject(other.projectId)));
       expect(err).toBeInstanceOf(NeonApiError);
       const e = err as NeonApiError;
@@ -59,7 +66,9 @@ describe("createNeonClient", () => {
       expect(e.fix).toMatch(/^NEON_API_KEY is missing, wrong or revoked/);
       expect(e.cause).toBeUndefined(); // the axios error (whose config holds the header) is not kept
       expect(retries).toEqual([]); // 401 is never retried
-      expect(other.state.requests).toEqual([{ method: "GET", path: `/projects/${other.projectId}`, query: {}, body: undefined, status: 401, authorized: false }]);
+      expect(other.state.requests).toEqual([
+        { method: "GET", path: `/projects/${other.projectId}`, query: {}, body: undefined, status: 401, authorized: false },
+      ]);
       const seen = [everything(err), JSON.stringify(other.state.requests), inspect(client, { depth: 10 })].join("\n");
       expect(seen).not.toContain(PLANTED_KEY);
       expect(seen).not.toContain("Bearer");
@@ -77,7 +86,12 @@ describe("createNeonClient", () => {
       await caught(client.call((api) => api.getProjectBranch(neon.projectId, "br-missing-1"))),
       await caught(client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: "" }))),
     ];
-    const seen = [...errs.map(everything), JSON.stringify(retries), JSON.stringify(neon.state.requests), inspect(client, { depth: 10 })].join("\n");
+    const seen = [
+      ...errs.map(everything),
+      JSON.stringify(retries),
+      JSON.stringify(neon.state.requests),
+      inspect(client, { depth: 10 }),
+    ].join("\n");
     expect(seen).not.toContain(PLANTED_KEY);
     expect(seen).not.toContain("Bearer");
   });
@@ -85,7 +99,13 @@ describe("createNeonClient", () => {
   it("423 Locked is retried with exponential backoff, then succeeds", async () => {
     const retries: NeonRetryInfo[] = [];
     neon.knobs.force423 = 3;
-    const client = createNeonClient({ apiKey: new Secret(PLANTED_KEY), baseUrl: neon.url, minRetryDelayMs: 2, maxRetryDelayMs: 1000, onRetry: (r) => retries.push(r) });
+    const client = createNeonClient({
+      apiKey: new Secret(PLANTED_KEY),
+      baseUrl: neon.url,
+      minRetryDelayMs: 2,
+      maxRetryDelayMs: 1000,
+      onRetry: (r) => retries.push(r),
+    });
     const res = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "x" } }));
     expect(res.branch.name).toBe("x");
     expect(neon.state.requests.map((r) => r.status)).toEqual([423, 423, 423, 201]);
@@ -96,7 +116,8 @@ describe("createNeonClient", () => {
     ]);
     expect(retries[0]).toMatchObject({
       what: `POST /projects/${neon.projectId}/branches`,
-      reason: "423 Locked: operations still running on the project (project already has running conflicting operations, scheduling of new ones is prohibited)",
+      reason:
+        "423 Locked: operations still running on the project (project already has running conflicting operations, scheduling of new ones is prohibited)",
     });
   });
 
@@ -108,15 +129,29 @@ describe("createNeonClient", () => {
     neon.knobs.force429 = 1;
     await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "y" } }));
     expect(neon.state.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["GET 429", "GET 429", "GET 200", "POST 429", "POST 201"]);
-    expect(retries.map((r) => r.reason)).toEqual(["429 Too Many Requests (rate limit exceeded)", "429 Too Many Requests (rate limit exceeded)", "429 Too Many Requests (rate limit exceeded)"]);
+    expect(retries.map((r) => r.reason)).toEqual([
+      "429 Too Many Requests (rate limit exceeded)",
+      "429 Too Many Requests (rate limit exceeded)",
+      "429 Too Many Requests (rate limit exceeded)",
+    ]);
   });
 
   it("423 that never clears ends in a clear error after the configured retries", async () => {
     neon.knobs.force423 = 100;
-    const client = createNeonClient({ apiKey: new Secret(PLANTED_KEY), baseUrl: neon.url, retries: 2, minRetryDelayMs: 1, maxRetryDelayMs: 2 });
+    const client = createNeonClient({
+      apiKey: new Secret(PLANTED_KEY),
+      baseUrl: neon.url,
+      retries: 2,
+      minRetryDelayMs: 1,
+      maxRetryDelayMs: 2,
+    });
     const err = (await caught(client.call((api) => api.createProjectBranch(neon.projectId, {})))) as NeonApiError;
     expect(err).toBeInstanceOf(NeonApiError);
-    expect(err.message).toMatch(new RegExp(`^Neon API POST /projects/${neon.projectId}/branches failed: HTTP 423 Locked \\(LOCKED: project already has running conflicting operations, scheduling of new ones is prohibited\\); after 3 attempts; request_id `));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^Neon API POST /projects/${neon.projectId}/branches failed: HTTP 423 Locked \\(LOCKED: project already has running conflicting operations, scheduling of new ones is prohibited\\); after 3 attempts; request_id `,
+      ),
+    );
     expect(err.fix).toMatch(/Operations are still running on the project/);
     expect(neon.state.requests).toHaveLength(3);
   });
@@ -126,8 +161,12 @@ describe("createNeonClient", () => {
     const client = fastClient(PLANTED_KEY, retries);
     const err = (await caught(client.call((api) => api.getProjectBranch(neon.projectId, "br-missing-1")))) as NeonApiError;
     expect(err.status).toBe(404);
-    expect(err.message).toContain(`GET /projects/${neon.projectId}/branches/br-missing-1 failed: HTTP 404 Not Found (NOT_FOUND: branch br-missing-1 not found)`);
-    const bad = (await caught(client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: "" })))) as NeonApiError;
+    expect(err.message).toContain(
+      `GET /projects/${neon.projectId}/branches/br-missing-1 failed: HTTP 404 Not Found (NOT_FOUND: branch br-missing-1 not found)`,
+    );
+    const bad = (await caught(
+      client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: "" })),
+    )) as NeonApiError;
     expect(bad.status).toBe(400);
     expect(retries).toEqual([]);
     expect(neon.state.requests.map((r) => r.status)).toEqual([404, 400]);
@@ -137,7 +176,14 @@ describe("createNeonClient", () => {
     const url = neon.url;
     await neon.close();
     const retries: NeonRetryInfo[] = [];
-    const client = createNeonClient({ apiKey: new Secret(PLANTED_KEY), baseUrl: url, retries: 2, minRetryDelayMs: 1, maxRetryDelayMs: 2, onRetry: (r) => retries.push(r) });
+    const client = createNeonClient({
+      apiKey: new Secret(PLANTED_KEY),
+      baseUrl: url,
+      retries: 2,
+      minRetryDelayMs: 1,
+      maxRetryDelayMs: 2,
+      onRetry: (r) => retries.push(r),
+    });
     const get = (await caught(client.call((api) => api.getProject("p-1")))) as NeonApiError;
     expect(get.message).toBe(`Neon API GET /projects/p-1 failed: no response from ${url} (ECONNREFUSED); after 3 attempts`);
     expect(get.status).toBeUndefined();

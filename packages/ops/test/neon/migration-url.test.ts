@@ -24,7 +24,9 @@ describe("checkMigrationUrl: C-13 pooler endpoint", () => {
   });
 
   it("refuses a pooled host given as the host query parameter (node-postgres uses it over the URL host)", () => {
-    const r = checkMigrationUrl(`postgresql://u:${PASSWORD}@ep-x-1.us-east-2.aws.neon.tech/db?sslmode=require&host=ep-x-1-pooler.us-east-2.aws.neon.tech`);
+    const r = checkMigrationUrl(
+      `postgresql://u:${PASSWORD}@ep-x-1.us-east-2.aws.neon.tech/db?sslmode=require&host=ep-x-1-pooler.us-east-2.aws.neon.tech`,
+    );
     expect(r.ok).toBe(false);
   });
 
@@ -69,7 +71,8 @@ describe("checkMigrationUrl: C-15 TLS", () => {
   it("refuses TLS given twice, for Neon and for any host", () => {
     expect(checkMigrationUrl(`postgresql://u:p@${host}/db?sslmode=require`, { sslOption: { rejectUnauthorized: true } })).toEqual({
       ok: false,
-      message: "TLS is given twice: sslmode=require in the URL and an explicit ssl option; node-postgres lets the URL silently override the option",
+      message:
+        "TLS is given twice: sslmode=require in the URL and an explicit ssl option; node-postgres lets the URL silently override the option",
       fix: "pick one: keep sslmode in the URL and drop the ssl option, or remove the ssl parameters from the URL",
     });
     expect(checkMigrationUrl("postgresql://u:p@localhost/db?sslmode=disable", { sslOption: false }).ok).toBe(false);
@@ -85,14 +88,23 @@ describe("checkMigrationUrl: C-15 TLS", () => {
   });
 
   it("allows localhost and other non-Neon hosts without TLS", () => {
-    expect(checkMigrationUrl("postgresql://postgres:postgres@localhost:5432/app")).toEqual({ ok: true, host: "localhost", direct: true, neon: false, warnings: [] });
+    expect(checkMigrationUrl("postgresql://postgres:postgres@localhost:5432/app")).toEqual({
+      ok: true,
+      host: "localhost",
+      direct: true,
+      neon: false,
+      warnings: [],
+    });
     expect(checkMigrationUrl("postgres://u:p@127.0.0.1:55432/app?sslmode=disable").ok).toBe(true);
     const remote = checkMigrationUrl("postgres://u:p@db.internal:5432/app");
     expect(remote).toMatchObject({ ok: true, neon: false, warnings: ["the migration URL for db.internal does not use TLS (no sslmode)"] });
   });
 
   it("refuses an unknown sslmode", () => {
-    expect(checkMigrationUrl(`postgresql://u:p@${host}/db?sslmode=true`)).toMatchObject({ ok: false, fix: "use sslmode=require or sslmode=verify-full" });
+    expect(checkMigrationUrl(`postgresql://u:p@${host}/db?sslmode=true`)).toMatchObject({
+      ok: false,
+      fix: "use sslmode=require or sslmode=verify-full",
+    });
   });
 });
 
@@ -176,7 +188,7 @@ describe("classifyConnectError: C-16 retries the connect phase only", () => {
     [new Error("Couldn't connect to compute node"), true],
     [Object.assign(new Error("the database system is starting up"), { code: "57P03" }), true],
     [Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }), true],
-    [Object.assign(new Error("password authentication failed for user \"u\""), { code: "28P01" }), false],
+    [Object.assign(new Error('password authentication failed for user "u"'), { code: "28P01" }), false],
     [new Error("connection is insecure (try using `sslmode=require`)"), false],
     [Object.assign(new Error('database "x" does not exist'), { code: "3D000" }), false],
     [Object.assign(new Error('relation "t" does not exist'), { code: "42P01" }), false],

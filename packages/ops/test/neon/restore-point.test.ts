@@ -45,9 +45,20 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
 
 describe("createRestorePoint", () => {
   it("branches production at its head, without compute, named restore-<runId>, and waits for create_branch", async () => {
-    const point = await createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "run-42", poll: POLL });
+    const point = await createRestorePoint(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      runId: "run-42",
+      poll: POLL,
+    });
     const branch = neon.state.branchByName("restore-run-42");
-    expect(point).toEqual({ branchId: branch.id, name: "restore-run-42", parentTimestamp: "2026-03-01T10:00:00.000Z", createdAt: "2026-03-01T10:00:00.000Z", reused: false });
+    expect(point).toEqual({
+      branchId: branch.id,
+      name: "restore-run-42",
+      parentTimestamp: "2026-03-01T10:00:00.000Z",
+      createdAt: "2026-03-01T10:00:00.000Z",
+      reused: false,
+    });
     expect(mutating()).toEqual([
       {
         method: "POST",
@@ -65,8 +76,17 @@ describe("createRestorePoint", () => {
   });
 
   it("sets expires_at with second precision when asked", async () => {
-    await createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r1", now: now(), expiresInSeconds: 7 * 86_400, poll: POLL });
-    expect(mutating()[0]?.body).toEqual({ branch: { parent_id: neon.defaultBranchId, name: "restore-r1", expires_at: "2026-03-08T10:00:00Z" } });
+    await createRestorePoint(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      runId: "r1",
+      now: now(),
+      expiresInSeconds: 7 * 86_400,
+      poll: POLL,
+    });
+    expect(mutating()[0]?.body).toEqual({
+      branch: { parent_id: neon.defaultBranchId, name: "restore-r1", expires_at: "2026-03-08T10:00:00Z" },
+    });
   });
 
   it("is safe to re-run: a ready restore point of the same run is reused, not created twice", async () => {
@@ -74,25 +94,36 @@ describe("createRestorePoint", () => {
     const again = await createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r2", poll: POLL });
     expect(again).toEqual({ ...first, reused: true });
     expect(mutating()).toHaveLength(1);
-    expect(neon.state.requests.filter((r) => r.method === "GET" && r.path.endsWith("/branches")).map((r) => r.query)).toEqual([{ search: "restore-r2" }, { search: "restore-r2" }]);
+    expect(neon.state.requests.filter((r) => r.method === "GET" && r.path.endsWith("/branches")).map((r) => r.query)).toEqual([
+      { search: "restore-r2" },
+      { search: "restore-r2" },
+    ]);
   });
 
   it("refuses a name taken by a branch of another parent", async () => {
     const other = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "dev" } }));
     await pollOperations(client, neon.projectId, other.operations, POLL);
     await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "restore-r3", parent_id: other.branch.id } }));
-    const err = await caught(createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r3", poll: POLL }));
+    const err = await caught(
+      createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r3", poll: POLL }),
+    );
     expect(err).toBeInstanceOf(OpsError);
-    expect((err as OpsError).message).toMatch(/a Neon branch named restore-r3 \(br-.*\) already exists but was branched from br-.*, not from /);
+    expect((err as OpsError).message).toMatch(
+      /a Neon branch named restore-r3 \(br-.*\) already exists but was branched from br-.*, not from /,
+    );
   });
 
   it("refuses run ids that cannot be part of a branch name", async () => {
-    await expect(createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "a b/c" })).rejects.toThrow(/cannot be part of a Neon branch name/);
+    await expect(createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "a b/c" })).rejects.toThrow(
+      /cannot be part of a Neon branch name/,
+    );
   });
 
   it("a failed create_branch operation: the error names the operation id and action", async () => {
     neon.knobs.failNextOperation = { action: "create_branch", status: "failed", error: "timeline creation failed" };
-    const err = (await caught(createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r4", poll: POLL }))) as NeonOperationError;
+    const err = (await caught(
+      createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r4", poll: POLL }),
+    )) as NeonOperationError;
     const op = [...neon.state.operations.values()][0];
     expect(err).toBeInstanceOf(NeonOperationError);
     expect(err.message).toBe(`Neon operation ${op?.id} (create_branch on ${op?.branch_id}) ended "failed": timeline creation failed`);
@@ -105,20 +136,27 @@ describe("pollOperations", () => {
   it("a cancelled operation is a failure too", async () => {
     neon.knobs.failNextOperation = { status: "cancelled", error: "cancelled by user" };
     const res = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "z" } }));
-    await expect(pollOperations(client, neon.projectId, res.operations, POLL)).rejects.toThrow(/\(create_branch on br-[a-z0-9-]+\) ended "cancelled": cancelled by user/);
+    await expect(pollOperations(client, neon.projectId, res.operations, POLL)).rejects.toThrow(
+      /\(create_branch on br-[a-z0-9-]+\) ended "cancelled": cancelled by user/,
+    );
   });
 
   it("gives up after timeoutMs naming the pending operations", async () => {
     neon.knobs.pollsToFinish = 1_000_000;
     const res = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "slow" } }));
     const op = res.operations[0];
-    const err = (await caught(pollOperations(client, neon.projectId, res.operations, { intervalMs: 5, timeoutMs: 30 }))) as NeonOperationError;
+    const err = (await caught(
+      pollOperations(client, neon.projectId, res.operations, { intervalMs: 5, timeoutMs: 30 }),
+    )) as NeonOperationError;
     expect(err).toBeInstanceOf(NeonOperationError);
     expect(err.message).toBe(`Neon operation still not done after 0 s: ${op?.id} (create_branch on ${res.branch.id}) is "running"`);
   });
 
   it("returns at once when every operation is already terminal", async () => {
-    const ops = [{ id: "op-1", action: "create_branch", status: "finished" }, { id: "op-2", action: "start_compute", status: "skipped" }] as const;
+    const ops = [
+      { id: "op-1", action: "create_branch", status: "finished" },
+      { id: "op-2", action: "start_compute", status: "skipped" },
+    ] as const;
     expect(await pollOperations(client, neon.projectId, ops.map((o) => ({ ...o })) as never, POLL)).toHaveLength(2);
     expect(neon.state.requests).toEqual([]);
   });
@@ -127,18 +165,31 @@ describe("pollOperations", () => {
 describe("the stand-in follows BranchRestoreRequest", () => {
   it("answers 400 when preserve_under_name is omitted and the target has children (a restore point is one)", async () => {
     const point = await createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId: "r5", poll: POLL });
-    const err = (await caught(client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: point.branchId })))) as NeonApiError;
+    const err = (await caught(
+      client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: point.branchId })),
+    )) as NeonApiError;
     expect(err.status).toBe(400);
-    expect(err.message).toContain(`preserve_under_name is required: branch ${neon.defaultBranchId} has 1 child branch(es), which will be moved to the preserved branch`);
+    expect(err.message).toContain(
+      `preserve_under_name is required: branch ${neon.defaultBranchId} has 1 child branch(es), which will be moved to the preserved branch`,
+    );
     expect(neon.state.restores).toEqual([]);
   });
 
   it.each([
     [{}, "source_branch_id is required"],
     [{ source_branch_id: "SELF" }, "source_timestamp or source_lsn is required when restoring a branch from its own history"],
-    [{ source_branch_id: "SELF", source_timestamp: "2026-03-01T09:00:00Z" }, "preserve_under_name is required when restoring a branch from its own history"],
-    [{ source_branch_id: "SELF", source_timestamp: "2026-03-01T09:00:00Z", source_lsn: "0/1", preserve_under_name: "x" }, "source_timestamp and source_lsn cannot be used together"],
-    [{ source_branch_id: "SELF", source_timestamp: "2026-03-01T03:00:00Z", preserve_under_name: "x" }, "source_timestamp 2026-03-01T03:00:00Z is outside the project's history retention window of 21600 seconds"],
+    [
+      { source_branch_id: "SELF", source_timestamp: "2026-03-01T09:00:00Z" },
+      "preserve_under_name is required when restoring a branch from its own history",
+    ],
+    [
+      { source_branch_id: "SELF", source_timestamp: "2026-03-01T09:00:00Z", source_lsn: "0/1", preserve_under_name: "x" },
+      "source_timestamp and source_lsn cannot be used together",
+    ],
+    [
+      { source_branch_id: "SELF", source_timestamp: "2026-03-01T03:00:00Z", preserve_under_name: "x" },
+      "source_timestamp 2026-03-01T03:00:00Z is outside the project's history retention window of 21600 seconds",
+    ],
     [{ source_branch_id: "SELF", source_timestamp: "2026-03-01T11:00:00Z", preserve_under_name: "x" }, "is in the future"],
   ])("refuses %j with 400", async (body, message) => {
     const b = JSON.parse(JSON.stringify(body).replace("SELF", neon.defaultBranchId)) as { source_branch_id: string };
@@ -149,13 +200,23 @@ describe("the stand-in follows BranchRestoreRequest", () => {
 
   it("answers 422 for an out-of-window timestamp when the knob says so (branch creation too)", async () => {
     neon.knobs.windowErrorStatus = 422;
-    const err = (await caught(client.call((api) => api.createProjectBranch(neon.projectId, { branch: { parent_timestamp: "2026-02-28T10:00:00Z" } })))) as NeonApiError;
+    const err = (await caught(
+      client.call((api) => api.createProjectBranch(neon.projectId, { branch: { parent_timestamp: "2026-02-28T10:00:00Z" } })),
+    )) as NeonApiError;
     expect(err.status).toBe(422);
   });
 
   it("restores from its own history with a timestamp inside the window", async () => {
-    await client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: neon.defaultBranchId, source_timestamp: "2026-03-01T09:00:00Z", preserve_under_name: "main_old" }));
-    expect(neon.state.restores).toMatchObject([{ targetBranchId: neon.defaultBranchId, sourceTimestamp: "2026-03-01T09:00:00Z", preserveUnderName: "main_old" }]);
+    await client.call((api) =>
+      api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, {
+        source_branch_id: neon.defaultBranchId,
+        source_timestamp: "2026-03-01T09:00:00Z",
+        preserve_under_name: "main_old",
+      }),
+    );
+    expect(neon.state.restores).toMatchObject([
+      { targetBranchId: neon.defaultBranchId, sourceTimestamp: "2026-03-01T09:00:00Z", preserveUnderName: "main_old" },
+    ]);
     expect(neon.state.branches.get(neon.defaultBranchId)?.parent_id).toBe(neon.state.branchByName("main_old").id);
   });
 
@@ -180,7 +241,12 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
   it("plans exactly what will be overwritten, changing nothing", async () => {
     const point = await migratedWithRestorePoint();
     const before = neon.state.requests.length;
-    const plan = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    const plan = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
     expect(plan).toEqual({
       projectId: neon.projectId,
       target: { branchId: neon.defaultBranchId, name: "main", headAt: "2026-03-01T10:20:00.000Z", updatedAt: "2026-03-01T10:00:00.000Z" },
@@ -201,14 +267,26 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
   it("restores production from the restore point, always sending preserve_under_name, and returns the preserved branch", async () => {
     const point = await migratedWithRestorePoint();
     // Another child of main, which must move under the preserved branch with the restore point.
-    const dev = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "dev", parent_id: neon.defaultBranchId } }));
+    const dev = await client.call((api) =>
+      api.createProjectBranch(neon.projectId, { branch: { name: "dev", parent_id: neon.defaultBranchId } }),
+    );
     await pollOperations(client, neon.projectId, dev.operations, POLL);
 
-    const plan = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    const plan = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
     const result = await restoreFromRestorePoint(client, plan, { poll: POLL });
 
     const preserved = neon.state.branchByName("main_pre_restore_20260301T102000Z");
-    expect(result).toEqual({ branchId: neon.defaultBranchId, preservedBranchId: preserved.id, preservedBranchName: preserved.name, restoredAt: "2026-03-01T10:20:00.000Z" });
+    expect(result).toEqual({
+      branchId: neon.defaultBranchId,
+      preservedBranchId: preserved.id,
+      preservedBranchName: preserved.name,
+      restoredAt: "2026-03-01T10:20:00.000Z",
+    });
     const restoreCalls = neon.state.requests.filter((r) => r.path.endsWith("/restore"));
     expect(restoreCalls).toEqual([
       {
@@ -221,7 +299,11 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
       },
     ]);
     // Data: production holds the restore point's data again; the overwritten state is kept.
-    expect(neon.state.branches.get(neon.defaultBranchId)).toMatchObject({ data: "initial", current_state: "ready", parent_id: preserved.id });
+    expect(neon.state.branches.get(neon.defaultBranchId)).toMatchObject({
+      data: "initial",
+      current_state: "ready",
+      parent_id: preserved.id,
+    });
     expect(preserved.data).toBe("migrated-v2");
     // The preserved branch took over main's children (the restore point and dev).
     expect(neon.state.parentLinks).toEqual({
@@ -235,7 +317,12 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
 
   it("423 on the restore call is retried and the restore goes through once", async () => {
     const point = await migratedWithRestorePoint();
-    const plan = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    const plan = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
     neon.knobs.force423 = 2;
     await restoreFromRestorePoint(client, plan, { poll: POLL });
     expect(neon.state.requests.filter((r) => r.path.endsWith("/restore")).map((r) => r.status)).toEqual([423, 423, 200]);
@@ -244,17 +331,31 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
 
   it("a failed restore operation names the operation", async () => {
     const point = await migratedWithRestorePoint();
-    const plan = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    const plan = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
     neon.knobs.failNextOperation = { action: "create_timeline", status: "error", error: "pageserver unavailable" };
     const err = (await caught(restoreFromRestorePoint(client, plan, { poll: POLL }))) as NeonOperationError;
     expect(err).toBeInstanceOf(NeonOperationError);
-    expect(err.message).toMatch(new RegExp(`^Neon operation [0-9a-f-]{36} \\(create_timeline on ${neon.defaultBranchId}\\) ended "error": pageserver unavailable$`));
+    expect(err.message).toMatch(
+      new RegExp(`^Neon operation [0-9a-f-]{36} \\(create_timeline on ${neon.defaultBranchId}\\) ended "error": pageserver unavailable$`),
+    );
   });
 
   it("a restore point older than the restore window is refused before the restore is called", async () => {
     const point = await migratedWithRestorePoint();
     clockMs += 6 * 3600_000; // the restore point is now 6 h 20 min old; the window is 6 h
-    const err = (await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }))) as RollbackError;
+    const err = (await caught(
+      planDatabaseRestore(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        restorePointBranchId: point.branchId,
+        now: now(),
+      }),
+    )) as RollbackError;
     expect(err).toBeInstanceOf(RollbackError);
     expect(err.message).toBe(
       `the restore point restore-run-7 (${point.branchId}) holds main as of 2026-03-01T10:00:00.000Z, 6 h 20 min ago; that is outside the project's restore window of 6 h (history_retention_seconds=21600, window starts 2026-03-01T10:20:00.000Z). Nothing was restored`,
@@ -268,7 +369,9 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     const dev = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "dev" } }));
     await pollOperations(client, neon.projectId, dev.operations, POLL);
     const other = await createRestorePoint(client, { projectId: neon.projectId, branchId: dev.branch.id, runId: "r9", poll: POLL });
-    const err = await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: other.branchId }));
+    const err = await caught(
+      planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: other.branchId }),
+    );
     expect(err).toBeInstanceOf(RollbackError);
     expect((err as Error).message).toBe(
       `restore-r9 (${other.branchId}) is not a restore point of main (${neon.defaultBranchId}): its parent is ${dev.branch.id}, which is neither main nor a branch that kept main's state in a restore`,
@@ -279,25 +382,53 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
 
   it("after a restore the restore point is no longer main's child, and still plans (the restore moved it to the preserved branch)", async () => {
     const point = await migratedWithRestorePoint();
-    const first = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    const first = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
     await restoreFromRestorePoint(client, first, { poll: POLL });
     const preserved = neon.state.branchByName("main_pre_restore_20260301T102000Z");
     expect(neon.state.branches.get(point.branchId)?.parent_id).toBe(preserved.id);
 
     clockMs += 5 * 60_000;
-    const again = await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() });
+    const again = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
     expect(again.restorePoint).toEqual({ branchId: point.branchId, name: "restore-run-7", timestamp: "2026-03-01T10:00:00.000Z" });
     expect(again.preserveUnderName).toBe("main_pre_restore_20260301T102500Z");
   });
 
   it("restores twice from the same restore point: the second restore brings back the same data and keeps both overwritten states", async () => {
     const point = await migratedWithRestorePoint();
-    await restoreFromRestorePoint(client, await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }), { poll: POLL });
+    await restoreFromRestorePoint(
+      client,
+      await planDatabaseRestore(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        restorePointBranchId: point.branchId,
+        now: now(),
+      }),
+      { poll: POLL },
+    );
     // Production is written to again after the first restore, then restored from the same point.
     const main = neon.state.branches.get(neon.defaultBranchId)!;
     main.data = "migrated-v3";
     clockMs += 10 * 60_000;
-    const second = await restoreFromRestorePoint(client, await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }), { poll: POLL });
+    const second = await restoreFromRestorePoint(
+      client,
+      await planDatabaseRestore(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        restorePointBranchId: point.branchId,
+        now: now(),
+      }),
+      { poll: POLL },
+    );
 
     const p1 = neon.state.branchByName("main_pre_restore_20260301T102000Z");
     const p2 = neon.state.branchByName("main_pre_restore_20260301T103000Z");
@@ -309,7 +440,14 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     expect(neon.state.parentLinks).toMatchObject({ [neon.defaultBranchId]: p2.id, [p2.id]: p1.id, [p1.id]: null, [point.branchId]: p1.id });
     // And it still plans a third time.
     clockMs += 60_000;
-    await expect(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() })).resolves.toMatchObject({ restorePoint: { branchId: point.branchId } });
+    await expect(
+      planDatabaseRestore(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        restorePointBranchId: point.branchId,
+        now: now(),
+      }),
+    ).resolves.toMatchObject({ restorePoint: { branchId: point.branchId } });
   });
 
   it("a sibling's restore point is still refused after a restore (only branches that kept main's state count)", async () => {
@@ -318,16 +456,34 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     const dev = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "dev" } }));
     await pollOperations(client, neon.projectId, dev.operations, POLL);
     const other = await createRestorePoint(client, { projectId: neon.projectId, branchId: dev.branch.id, runId: "r10", poll: POLL });
-    await restoreFromRestorePoint(client, await planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() }), { poll: POLL });
-    await expect(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: other.branchId, now: now() })).rejects.toThrow(
-      `restore-r10 (${other.branchId}) is not a restore point of main`,
+    await restoreFromRestorePoint(
+      client,
+      await planDatabaseRestore(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        restorePointBranchId: point.branchId,
+        now: now(),
+      }),
+      { poll: POLL },
     );
+    await expect(
+      planDatabaseRestore(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        restorePointBranchId: other.branchId,
+        now: now(),
+      }),
+    ).rejects.toThrow(`restore-r10 (${other.branchId}) is not a restore point of main`);
   });
 
   it("an unknown restore point id: a RollbackError naming the id and where to find the right one", async () => {
-    const err = (await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: "br-nope-404" }))) as RollbackError;
+    const err = (await caught(
+      planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: "br-nope-404" }),
+    )) as RollbackError;
     expect(err).toBeInstanceOf(RollbackError);
-    expect(err.message).toBe(`restore point br-nope-404 not found: Neon project ${neon.projectId} has no branch with that id (GET …/branches/br-nope-404 answered 404)`);
+    expect(err.message).toBe(
+      `restore point br-nope-404 not found: Neon project ${neon.projectId} has no branch with that id (GET …/branches/br-nope-404 answered 404)`,
+    );
     expect(err.where).toBe(`Neon project ${neon.projectId}, branch main (${neon.defaultBranchId})`);
     expect(err.fix).toContain("pnpm ops:history");
     expect(err.fix).toContain("--restore-point");
@@ -337,8 +493,17 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     const point = await migratedWithRestorePoint();
     clockMs += 7 * 3600_000;
     const errs = [
-      await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, restorePointBranchId: point.branchId, now: now() })),
-      await caught(planDatabaseRestore(client, { projectId: neon.projectId, branchId: "br-nope-1", restorePointBranchId: point.branchId, now: now() })),
+      await caught(
+        planDatabaseRestore(client, {
+          projectId: neon.projectId,
+          branchId: neon.defaultBranchId,
+          restorePointBranchId: point.branchId,
+          now: now(),
+        }),
+      ),
+      await caught(
+        planDatabaseRestore(client, { projectId: neon.projectId, branchId: "br-nope-1", restorePointBranchId: point.branchId, now: now() }),
+      ),
     ];
     const text = [...errs.map((e) => inspect(e, { depth: 10 })), JSON.stringify(neon.state.requests)].join("\n");
     expect(text).not.toContain(PLANTED_KEY);

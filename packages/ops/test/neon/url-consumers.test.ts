@@ -17,9 +17,23 @@ const url = (password: string, query = "sslmode=require") => `postgresql://app:$
 const CASES: { name: string; written: string; meant: string; query?: string; node: boolean; pgx: boolean }[] = [
   { name: "a plain password", written: "s3cret", meant: "s3cret", node: false, pgx: false },
   { name: "a percent-encoded password", written: "p%40ss%2Fw%3Fo%23rd%20x", meant: "p@ss/w?o#rd x", node: false, pgx: false },
-  { name: "sslmode=require&channel_binding=require", written: "s3cret", meant: "s3cret", query: "sslmode=require&channel_binding=require", node: false, pgx: true },
+  {
+    name: "sslmode=require&channel_binding=require",
+    written: "s3cret",
+    meant: "s3cret",
+    query: "sslmode=require&channel_binding=require",
+    node: false,
+    pgx: true,
+  },
   { name: "sslmode=verify-full", written: "s3cret", meant: "s3cret", query: "sslmode=verify-full", node: false, pgx: false },
-  { name: "options, target_session_attrs and a pool setting", written: "s3cret", meant: "s3cret", query: "sslmode=require&options=-c%20search_path%3Dapp&target_session_attrs=read-write&pool_max_conns=10", node: false, pgx: false },
+  {
+    name: "options, target_session_attrs and a pool setting",
+    written: "s3cret",
+    meant: "s3cret",
+    query: "sslmode=require&options=-c%20search_path%3Dapp&target_session_attrs=read-write&pool_max_conns=10",
+    node: false,
+    pgx: false,
+  },
   { name: "an unencoded / in the password", written: "pa/ss", meant: "pa/ss", node: true, pgx: true },
   { name: "an unencoded ? in the password", written: "pa?ss", meant: "pa?ss", node: true, pgx: true },
   { name: "an unencoded # in the password", written: "pa#ss", meant: "pa#ss", node: true, pgx: true },
@@ -96,14 +110,24 @@ describe("oracle: pgx itself (test/fixtures/pgx-parse, the pgx version of apps/b
   it("pgx reads every passing case as written and sends no client-only option; every refused case it reads differently, fails on, or would send to the server", () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("PG")));
     const input = `${CASES.map((c) => `${c.meant}\t${url(c.written, c.query ?? "sslmode=require")}`).join("\n")}\n`;
-    const out = execFileSync("go", ["run", "."], { cwd: fixture, input, env: { ...env, GOFLAGS: "-mod=readonly" }, encoding: "utf8", timeout: 240_000 });
-    const results = out.trim().split("\n").map((l) => JSON.parse(l) as { ok: boolean; host?: string; database?: string; passwordMatch: boolean; runtimeParams?: string[] });
+    const out = execFileSync("go", ["run", "."], {
+      cwd: fixture,
+      input,
+      env: { ...env, GOFLAGS: "-mod=readonly" },
+      encoding: "utf8",
+      timeout: 240_000,
+    });
+    const results = out
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { ok: boolean; host?: string; database?: string; passwordMatch: boolean; runtimeParams?: string[] });
     expect(results).toHaveLength(CASES.length);
     CASES.forEach((c, i) => {
       const r = results[i]!;
       const clientOnly = (r.runtimeParams ?? []).filter((p) => ["channel_binding", "ssl"].includes(p));
       const asWritten = r.ok && r.host === HOST && r.database === "neondb" && r.passwordMatch && clientOnly.length === 0;
-      if (c.written === "pa@ss") expect(asWritten, c.name).toBe(true); // refused on purpose (psql), pgx itself reads it
+      if (c.written === "pa@ss")
+        expect(asWritten, c.name).toBe(true); // refused on purpose (psql), pgx itself reads it
       else expect(asWritten, c.name).toBe(!c.pgx);
     });
   }, 300_000);

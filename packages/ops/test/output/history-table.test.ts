@@ -14,7 +14,10 @@ const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => ({
   gitSha: "0123456789abcdef0123456789abcdef01234567-dirty",
   startedAt: new Date("2026-12-04T10:15:00.000Z"),
   finishedAt: new Date("2026-12-04T10:16:02.500Z"),
-  releases: { backend: { from: "20261203-090000-aaaa", to: "20261204-101500-3fa9" }, client: { from: "20261203-090000-aaaa", to: "20261204-101500-3fa9" } },
+  releases: {
+    backend: { from: "20261203-090000-aaaa", to: "20261204-101500-3fa9" },
+    client: { from: "20261203-090000-aaaa", to: "20261204-101500-3fa9" },
+  },
   migrationsApplied: ["1_init.sql", "2_users.sql", "3_orders.sql"],
   durationsMs: {},
   restorePoint: "br-restore-20261204-101500",
@@ -22,14 +25,26 @@ const entry = (over: Partial<HistoryEntry> = {}): HistoryEntry => ({
 });
 
 describe("ops:history table", () => {
-  const failed = entry({ runId: "20261204-110000-beef", status: "failed", gitSha: "fedcba9876543210fedcba9876543210fedcba98", error: "smoke check client /healthz: expected 200, got 503 after 12 attempts over 60s; rolled back" });
+  const failed = entry({
+    runId: "20261204-110000-beef",
+    status: "failed",
+    gitSha: "fedcba9876543210fedcba9876543210fedcba98",
+    error: "smoke check client /healthz: expected 200, got 503 after 12 attempts over 60s; rolled back",
+  });
 
   it("fits 100 columns by default, keeping the dirty mark and putting a failed run's error on its own line", () => {
     const { columns, rows } = historyTable([entry(), failed], { wide: false });
     const text = renderTable(columns, rows);
     for (const line of text.split("\n")) expect(line.length, line).toBeLessThanOrEqual(HISTORY_WIDTH);
     expect(columns).toEqual(["RUN", "KIND", "STATUS", "GIT", "TIME", "RELEASES"]);
-    expect(rows[0]).toEqual(["20261204-101500-3fa9", "deploy", "succeeded", "0123456-dirty", "62.5s", "backend:20261204-101500-3fa9 client:…"]);
+    expect(rows[0]).toEqual([
+      "20261204-101500-3fa9",
+      "deploy",
+      "succeeded",
+      "0123456-dirty",
+      "62.5s",
+      "backend:20261204-101500-3fa9 client:…",
+    ]);
     expect(rows[1]?.slice(0, 5)).toEqual(["20261204-110000-beef", "deploy", "failed", "fedcba9", "62.5s"]);
     expect(rows[2]).toEqual(["", "", "", "", "", "↳ smoke check client /healthz: expec…"]);
   });

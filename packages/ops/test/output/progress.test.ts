@@ -28,7 +28,13 @@ const F = "[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]";
 
 /** What the terminal shows: each carriage return starts the line again. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the erase-line escape the progress line writes
-const screen = (raw: string) => raw.split("\n").map((l) => l.split("\r").at(-1)!.replace(/\x1b\[2K/g, ""));
+const screen = (raw: string) =>
+  raw.split("\n").map((l) =>
+    l
+      .split("\r")
+      .at(-1)!
+      .replace(/\x1b\[2K/g, ""),
+  );
 
 describe("progress on a terminal", () => {
   it("redraws one line with a spinner, the label and the elapsed time", () => {
@@ -38,8 +44,17 @@ describe("progress on a terminal", () => {
     vi.advanceTimersByTime(100);
     expect(t.out()).toBe(`${CLEAR_LINE}⠙ waiting for gRPC health SERVING of backend · 0s`);
     vi.advanceTimersByTime(2_400);
-    expect(t.out().slice(t.out().lastIndexOf(CLEAR_LINE))).toMatch(new RegExp(`^\\r\\x1b\\[2K${F} waiting for gRPC health SERVING of backend · 2s$`));
-    expect(new Set(t.out().split(CLEAR_LINE).map((f) => f[0])).size).toBeGreaterThan(5); // the spinner turns
+    expect(t.out().slice(t.out().lastIndexOf(CLEAR_LINE))).toMatch(
+      new RegExp(`^\\r\\x1b\\[2K${F} waiting for gRPC health SERVING of backend · 2s$`),
+    );
+    expect(
+      new Set(
+        t
+          .out()
+          .split(CLEAR_LINE)
+          .map((f) => f[0]),
+      ).size,
+    ).toBeGreaterThan(5); // the spinner turns
     expect(t.out()).not.toContain("\n");
     p.update("waiting for the deploy lock");
     vi.advanceTimersByTime(63_000);
@@ -56,7 +71,10 @@ describe("progress on a terminal", () => {
     const p = t.reporter.progress("deploy demo-client (remote build)");
     vi.advanceTimersByTime(1_000);
     t.reporter.emit({ kind: "info", message: "demo-client: image pushed" });
-    expect(screen(t.out())).toEqual(["  demo-client: image pushed", expect.stringMatching(new RegExp(`^${F} deploy demo-client \\(remote build\\) · 1s$`))]);
+    expect(screen(t.out())).toEqual([
+      "  demo-client: image pushed",
+      expect.stringMatching(new RegExp(`^${F} deploy demo-client \\(remote build\\) · 1s$`)),
+    ]);
     expect(t.lines).toEqual([]); // on a terminal the lines go to the same stream as the progress line
     p.end();
     expect(screen(t.out())).toEqual(["  demo-client: image pushed", ""]);
@@ -127,6 +145,14 @@ describe("applyPlan shows each action as progress while it runs", () => {
 
 describe("formatElapsed", () => {
   it("is short", () => {
-    expect([0, 999, 59_999, 60_000, 65_000, 3_600_000, 3_725_000].map(formatElapsed)).toEqual(["0s", "0s", "59s", "1m00s", "1m05s", "1h00m", "1h02m"]);
+    expect([0, 999, 59_999, 60_000, 65_000, 3_600_000, 3_725_000].map(formatElapsed)).toEqual([
+      "0s",
+      "0s",
+      "59s",
+      "1m00s",
+      "1m05s",
+      "1h00m",
+      "1h02m",
+    ]);
   });
 });

@@ -16,14 +16,26 @@ const events = (v: string): OpsEvent[] => [
   { kind: "warn", message: "careful", fix: `set it to ${v}` },
   { kind: "check", result: { id: "secrets.present", status: "fail", message: `value ${v}`, where: `.env:${v}`, fix: `remove ${v}` } },
   { kind: "plan", step: "secrets", items: [`set KEY=${v}`] },
-  { kind: "action", step: "deploy", index: 1, total: 2, action: { kind: "cmd", description: `stage KEY=${v}`, argv: ["flyctl", `KEY=${v}`], envKeys: ["FLY_API_TOKEN"] } },
+  {
+    kind: "action",
+    step: "deploy",
+    index: 1,
+    total: 2,
+    action: { kind: "cmd", description: `stage KEY=${v}`, argv: ["flyctl", `KEY=${v}`], envKeys: ["FLY_API_TOKEN"] },
+  },
   { kind: "action:end", step: `deploy ${v}`, index: 1, ok: true, durationMs: 3 },
   { kind: "cmd", command: `flyctl secrets set KEY=${v}`, envKeys: ["FLY_API_TOKEN"] },
   { kind: "cmd:end", command: `flyctl secrets set KEY=${v}`, exitCode: 1, durationMs: 10 },
   { kind: "retry", what: "connect", attempt: 1, delayMs: 1000, reason: `auth failed for ${v}` },
   { kind: "table", title: "Secrets", columns: ["KEY", "VALUE"], rows: [["KEY", v]] },
   { kind: "result", step: "deploy", data: { token: v } },
-  { kind: "error", message: `deploy failed: ${v}`, where: "apps.client", fix: `rotate the token ${v} with pnpm ops:secrets rotate KEY`, bug: `stack with ${v}` },
+  {
+    kind: "error",
+    message: `deploy failed: ${v}`,
+    where: "apps.client",
+    fix: `rotate the token ${v} with pnpm ops:secrets rotate KEY`,
+    bug: `stack with ${v}`,
+  },
 ];
 
 function capture(json: boolean) {
@@ -90,23 +102,44 @@ describe("createReporter", () => {
 
 describe("formatHuman", () => {
   it.each<[OpsEvent, string]>([
-    [{ kind: "step:start", step: "deploy", target: "local", environment: "local", runId: "20261129-120000-abcd", dryRun: true }, "▶ deploy  target=local env=local run=20261129-120000-abcd  (dry run: nothing will change)"],
+    [
+      { kind: "step:start", step: "deploy", target: "local", environment: "local", runId: "20261129-120000-abcd", dryRun: true },
+      "▶ deploy  target=local env=local run=20261129-120000-abcd  (dry run: nothing will change)",
+    ],
     [{ kind: "step:end", step: "deploy", ok: true, durationMs: 61_250, summary: "2 apps" }, "✔ deploy done in 61.3s: 2 apps"],
     [{ kind: "step:end", step: "smoke", ok: false, durationMs: 900 }, "✖ smoke failed in 0.9s"],
     [{ kind: "warn", message: "mode 0644", fix: "chmod 600 f" }, "  ! mode 0644\n    fix: chmod 600 f"],
-    [{ kind: "check", result: { id: "migrations.files", status: "pass", message: "ok", where: "migrations" } }, `  ✔ ${"migrations.files".padEnd(24)} ok`],
-    [{ kind: "check", result: { id: "migrations.crlf", status: "fail", message: "CRLF", where: "m/1.sql:1", fix: "convert" } }, `  ✖ ${"migrations.crlf".padEnd(24)} CRLF\n      at m/1.sql:1\n      fix: convert`],
-    [{ kind: "plan", step: "migrate", items: ["apply 1_a.sql", "apply 2_b.sql"] }, "  plan (migrate):\n    1. apply 1_a.sql\n    2. apply 2_b.sql"],
+    [
+      { kind: "check", result: { id: "migrations.files", status: "pass", message: "ok", where: "migrations" } },
+      `  ✔ ${"migrations.files".padEnd(24)} ok`,
+    ],
+    [
+      { kind: "check", result: { id: "migrations.crlf", status: "fail", message: "CRLF", where: "m/1.sql:1", fix: "convert" } },
+      `  ✖ ${"migrations.crlf".padEnd(24)} CRLF\n      at m/1.sql:1\n      fix: convert`,
+    ],
+    [
+      { kind: "plan", step: "migrate", items: ["apply 1_a.sql", "apply 2_b.sql"] },
+      "  plan (migrate):\n    1. apply 1_a.sql\n    2. apply 2_b.sql",
+    ],
     [{ kind: "cmd:end", command: "x", exitCode: null, durationMs: 1500 }, "  (exit signal after 1.5s)"],
-    [{ kind: "retry", what: "connect", attempt: 2, delayMs: 2000, reason: "ECONNREFUSED" }, "  … connect: attempt 2 failed (ECONNREFUSED); retrying in 2.0s"],
+    [
+      { kind: "retry", what: "connect", attempt: 2, delayMs: 2000, reason: "ECONNREFUSED" },
+      "  … connect: attempt 2 failed (ECONNREFUSED); retrying in 2.0s",
+    ],
     [{ kind: "error", message: "boom" }, "✖ boom"],
   ])("%j", (event, text) => {
     expect(formatHuman(event)).toBe(text);
   });
 
   it("renderTable aligns columns", () => {
-    expect(renderTable(["APP", "RELEASE"], [["backend", "v42"], ["client", "v7"]])).toBe(
-      ["APP      RELEASE", "-------  -------", "backend  v42", "client   v7"].join("\n"),
-    );
+    expect(
+      renderTable(
+        ["APP", "RELEASE"],
+        [
+          ["backend", "v42"],
+          ["client", "v7"],
+        ],
+      ),
+    ).toBe(["APP      RELEASE", "-------  -------", "backend  v42", "client   v7"].join("\n"));
   });
 });

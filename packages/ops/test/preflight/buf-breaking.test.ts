@@ -8,7 +8,8 @@ import { createZxRunner } from "../../src/runner/zx.ts";
 
 const repo = mkdtempSync(join(tmpdir(), "buf-breaking-"));
 afterAll(() => rmSync(repo, { recursive: true, force: true }));
-const git = (...args: string[]) => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo, encoding: "utf8" }).trim();
+const git = (...args: string[]) =>
+  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo, encoding: "utf8" }).trim();
 const proto = (fields: string) => `syntax = "proto3";\npackage demo.v1;\nmessage Status {\n${fields}}\n`;
 
 describe("buf breaking against the deployed commit", () => {
@@ -21,7 +22,10 @@ describe("buf breaking against the deployed commit", () => {
   const run = createZxRunner(process.env);
 
   it("an added field is compatible", async () => {
-    writeFileSync(join(repo, "proto", "demo", "v1", "status.proto"), proto("  string release_id = 1;\n  int64 schema_version = 2;\n  bool ready = 3;\n"));
+    writeFileSync(
+      join(repo, "proto", "demo", "v1", "status.proto"),
+      proto("  string release_id = 1;\n  int64 schema_version = 2;\n  bool ready = 3;\n"),
+    );
     const res = await run(bufBreaking(repo, "proto", deployed), { timeoutMs: 60_000 });
     expect(res.exitCode, res.stdout + res.stderr).toBe(0);
   });

@@ -10,7 +10,17 @@ const fails = (r: CheckResult[]) => r.filter((x) => x.status === "fail");
 const warns = (r: CheckResult[]) => r.filter((x) => x.status === "warn");
 const ids = (r: CheckResult[]) => [...new Set(r.map((x) => x.id))].sort();
 
-const DOCKERIGNORE = ["**/.env", "**/.env.*", ".git", "**/node_modules", ".ops", "**/.turbo", "**/build", "apps/backend/bin", "**/*.log"].join("\n");
+const DOCKERIGNORE = [
+  "**/.env",
+  "**/.env.*",
+  ".git",
+  "**/node_modules",
+  ".ops",
+  "**/.turbo",
+  "**/build",
+  "apps/backend/bin",
+  "**/*.log",
+].join("\n");
 
 /** A small build context shaped like the repo: what the Dockerfiles COPY, plus outputs the .dockerignore drops. */
 const CONTEXT_FILES: Record<string, string> = {
@@ -80,7 +90,12 @@ ENTRYPOINT ["/usr/local/bin/backend"]
 
 const D = "apps/x/Dockerfile";
 const check = (text: string, kind: keyof typeof CONTRACTS, extra: Partial<DockerfileCheckOptions> = {}) =>
-  checkDockerfileText(text, D, { contextDir: ctxDir, contract: CONTRACTS[kind], dockerignorePath: join(ctxDir, ".dockerignore"), ...extra });
+  checkDockerfileText(text, D, {
+    contextDir: ctxDir,
+    contract: CONTRACTS[kind],
+    dockerignorePath: join(ctxDir, ".dockerignore"),
+    ...extra,
+  });
 
 /** Writes a file into a fresh folder of the context and returns its path. */
 function writeTemp(name: string, text: string): string {
@@ -98,7 +113,12 @@ describe("checkDockerfile: good Dockerfiles pass", () => {
 
   it("passes the backend shape with only the summary", () => {
     expect(check(BACKEND_OK, "backend")).toEqual([
-      { id: "dockerfile.backend", status: "pass", message: `${D}: 2 stages, final stage from gcr.io/distroless/static-debian12:nonroot runs as nonroot:nonroot`, where: D },
+      {
+        id: "dockerfile.backend",
+        status: "pass",
+        message: `${D}: 2 stages, final stage from gcr.io/distroless/static-debian12:nonroot runs as nonroot:nonroot`,
+        where: D,
+      },
     ]);
   });
 
@@ -111,7 +131,13 @@ describe("checkDockerfile: good Dockerfiles pass", () => {
 
   it("an unreadable Dockerfile is one fail, not a throw", () => {
     expect(checkDockerfile(join(ctxDir, "nope/Dockerfile"), { contextDir: ctxDir, contract: CONTRACTS.client })).toEqual([
-      { id: "dockerfile.read", status: "fail", message: "cannot read nope/Dockerfile: ENOENT", where: "nope/Dockerfile", fix: "create nope/Dockerfile or point the check at the right file" },
+      {
+        id: "dockerfile.read",
+        status: "fail",
+        message: "cannot read nope/Dockerfile: ENOENT",
+        where: "nope/Dockerfile",
+        fix: "create nope/Dockerfile or point the check at the right file",
+      },
     ]);
   });
 
@@ -134,36 +160,177 @@ describe("checkDockerfile: each bad Dockerfile fails with exactly its rule", () 
   };
 
   const table: { name: string; kind: "client" | "backend"; text: string; rule: string; line: number }[] = [
-    { name: "one stage", kind: "backend", text: "FROM golang:1.24\nRUN CGO_ENABLED=0 go build -o /b ./cmd/backend\nUSER 1000\nENV GRPC_PORT=50051\n", rule: "dockerfile.multi-stage", line: 1 },
+    {
+      name: "one stage",
+      kind: "backend",
+      text: "FROM golang:1.24\nRUN CGO_ENABLED=0 go build -o /b ./cmd/backend\nUSER 1000\nENV GRPC_PORT=50051\n",
+      rule: "dockerfile.multi-stage",
+      line: 1,
+    },
     { name: "no USER in the final stage", kind: "client", text: client("USER node\n", ""), rule: "dockerfile.user", line: 9 },
     { name: "USER root", kind: "client", text: client("USER node", "USER root"), rule: "dockerfile.user", line: 16 },
     { name: "USER 0:0", kind: "backend", text: backend("USER nonroot:nonroot", "USER 0:0"), rule: "dockerfile.user", line: 13 },
-    { name: "USER set only in a build stage", kind: "client", text: client("USER node\n", "").replace("WORKDIR /repo", "USER node\nWORKDIR /repo"), rule: "dockerfile.user", line: 10 },
-    { name: "ADD of a remote URL", kind: "client", text: client("USER node", "ADD https://example.com/tool.tgz /tmp/\nUSER node"), rule: "dockerfile.add-remote", line: 16 },
-    { name: "ADD of a git repository", kind: "backend", text: backend("WORKDIR /src", "ADD git@example.com:org/repo.git /vendor\nWORKDIR /src"), rule: "dockerfile.add-remote", line: 3 },
-    { name: "ENV with a TOKEN", kind: "client", text: client("    HOST=0.0.0.0", "    HOST=0.0.0.0 \\\n    BACKEND_AUTH_TOKEN=abc"), rule: "dockerfile.secret-env", line: 14 },
-    { name: "ARG DATABASE_URL", kind: "backend", text: backend("WORKDIR /src", "ARG DATABASE_URL\nWORKDIR /src"), rule: "dockerfile.secret-env", line: 3 },
+    {
+      name: "USER set only in a build stage",
+      kind: "client",
+      text: client("USER node\n", "").replace("WORKDIR /repo", "USER node\nWORKDIR /repo"),
+      rule: "dockerfile.user",
+      line: 10,
+    },
+    {
+      name: "ADD of a remote URL",
+      kind: "client",
+      text: client("USER node", "ADD https://example.com/tool.tgz /tmp/\nUSER node"),
+      rule: "dockerfile.add-remote",
+      line: 16,
+    },
+    {
+      name: "ADD of a git repository",
+      kind: "backend",
+      text: backend("WORKDIR /src", "ADD git@example.com:org/repo.git /vendor\nWORKDIR /src"),
+      rule: "dockerfile.add-remote",
+      line: 3,
+    },
+    {
+      name: "ENV with a TOKEN",
+      kind: "client",
+      text: client("    HOST=0.0.0.0", "    HOST=0.0.0.0 \\\n    BACKEND_AUTH_TOKEN=abc"),
+      rule: "dockerfile.secret-env",
+      line: 14,
+    },
+    {
+      name: "ARG DATABASE_URL",
+      kind: "backend",
+      text: backend("WORKDIR /src", "ARG DATABASE_URL\nWORKDIR /src"),
+      rule: "dockerfile.secret-env",
+      line: 3,
+    },
     { name: "global ARG with a KEY", kind: "backend", text: `ARG NEON_API_KEY\n${BACKEND_OK}`, rule: "dockerfile.secret-env", line: 1 },
-    { name: "legacy ENV form with a PASSWORD", kind: "client", text: client("USER node", "ENV PGPASSWORD hunter2\nUSER node"), rule: "dockerfile.secret-env", line: 16 },
-    { name: "ENV SESSION_SECRET", kind: "client", text: client("USER node", "ENV SESSION_SECRET=x\nUSER node"), rule: "dockerfile.secret-env", line: 16 },
+    {
+      name: "legacy ENV form with a PASSWORD",
+      kind: "client",
+      text: client("USER node", "ENV PGPASSWORD hunter2\nUSER node"),
+      rule: "dockerfile.secret-env",
+      line: 16,
+    },
+    {
+      name: "ENV SESSION_SECRET",
+      kind: "client",
+      text: client("USER node", "ENV SESSION_SECRET=x\nUSER node"),
+      rule: "dockerfile.secret-env",
+      line: 16,
+    },
     { name: "COPY --from a typo", kind: "client", text: client("--from=build", "--from=biuld"), rule: "dockerfile.copy-from", line: 14 },
-    { name: "COPY --from a later stage", kind: "client", text: client("COPY . .", "COPY --from=runtime /app /app"), rule: "dockerfile.copy-from", line: 5 },
-    { name: "COPY --from its own stage index", kind: "client", text: client("--from=build", "--from=1"), rule: "dockerfile.copy-from", line: 14 },
+    {
+      name: "COPY --from a later stage",
+      kind: "client",
+      text: client("COPY . .", "COPY --from=runtime /app /app"),
+      rule: "dockerfile.copy-from",
+      line: 5,
+    },
+    {
+      name: "COPY --from its own stage index",
+      kind: "client",
+      text: client("--from=build", "--from=1"),
+      rule: "dockerfile.copy-from",
+      line: 14,
+    },
     { name: "duplicate stage names", kind: "client", text: client("AS runtime", "AS build"), rule: "dockerfile.stage-name", line: 9 },
-    { name: "COPY of a missing file", kind: "backend", text: backend("apps/backend/go.sum", "apps/backend/go.work"), rule: "dockerfile.copy-source", line: 4 },
-    { name: "COPY from outside the context", kind: "backend", text: backend("COPY apps/backend/gen ./gen", "COPY ../secrets ./gen"), rule: "dockerfile.copy-source", line: 8 },
-    { name: "COPY of a wildcard that matches nothing", kind: "backend", text: backend("apps/backend/go.sum", "apps/backend/*.lock"), rule: "dockerfile.copy-source", line: 4 },
-    { name: "COPY of a folder the .dockerignore drops", kind: "backend", text: backend("COPY apps/backend/gen ./gen", "COPY logs ./gen"), rule: "dockerfile.copy-source", line: 8 },
-    { name: "COPY of a file under an ignored folder", kind: "backend", text: backend("COPY apps/backend/gen ./gen", "COPY apps/backend/bin/backend ./gen"), rule: "dockerfile.copy-source", line: 8 },
-    { name: "no GRPC_PROTO_ROOT", kind: "client", text: client("ENV GRPC_PROTO_ROOT=/app/proto \\\n    PORT", "ENV PORT"), rule: "dockerfile.client.proto-root", line: 9 },
-    { name: "GRPC_PROTO_ROOT elsewhere", kind: "client", text: client("GRPC_PROTO_ROOT=/app/proto", "GRPC_PROTO_ROOT=/srv/proto"), rule: "dockerfile.client.proto-root", line: 11 },
+    {
+      name: "COPY of a missing file",
+      kind: "backend",
+      text: backend("apps/backend/go.sum", "apps/backend/go.work"),
+      rule: "dockerfile.copy-source",
+      line: 4,
+    },
+    {
+      name: "COPY from outside the context",
+      kind: "backend",
+      text: backend("COPY apps/backend/gen ./gen", "COPY ../secrets ./gen"),
+      rule: "dockerfile.copy-source",
+      line: 8,
+    },
+    {
+      name: "COPY of a wildcard that matches nothing",
+      kind: "backend",
+      text: backend("apps/backend/go.sum", "apps/backend/*.lock"),
+      rule: "dockerfile.copy-source",
+      line: 4,
+    },
+    {
+      name: "COPY of a folder the .dockerignore drops",
+      kind: "backend",
+      text: backend("COPY apps/backend/gen ./gen", "COPY logs ./gen"),
+      rule: "dockerfile.copy-source",
+      line: 8,
+    },
+    {
+      name: "COPY of a file under an ignored folder",
+      kind: "backend",
+      text: backend("COPY apps/backend/gen ./gen", "COPY apps/backend/bin/backend ./gen"),
+      rule: "dockerfile.copy-source",
+      line: 8,
+    },
+    {
+      name: "no GRPC_PROTO_ROOT",
+      kind: "client",
+      text: client("ENV GRPC_PROTO_ROOT=/app/proto \\\n    PORT", "ENV PORT"),
+      rule: "dockerfile.client.proto-root",
+      line: 9,
+    },
+    {
+      name: "GRPC_PROTO_ROOT elsewhere",
+      kind: "client",
+      text: client("GRPC_PROTO_ROOT=/app/proto", "GRPC_PROTO_ROOT=/srv/proto"),
+      rule: "dockerfile.client.proto-root",
+      line: 11,
+    },
     { name: "protos not copied", kind: "client", text: client("COPY proto/ /app/proto/\n", ""), rule: "dockerfile.client.proto", line: 9 },
-    { name: "protos copied one level too high", kind: "client", text: client("COPY proto/ /app/proto/", "COPY proto /app/"), rule: "dockerfile.client.proto", line: 9 },
-    { name: "Remix build not copied", kind: "client", text: client("COPY --from=build /repo/apps/client/build /app/build\n", ""), rule: "dockerfile.client.build", line: 9 },
-    { name: "go build without CGO_ENABLED=0", kind: "backend", text: backend("RUN CGO_ENABLED=0 go build", "RUN go build"), rule: "dockerfile.backend.static", line: 9 },
-    { name: "CGO_ENABLED=0 set in another stage only", kind: "backend", text: backend("RUN CGO_ENABLED=0 go build", "RUN go build").replace("USER nonroot:nonroot", "USER nonroot:nonroot\nENV CGO_ENABLED=0"), rule: "dockerfile.backend.static", line: 9 },
-    { name: "no go build at all", kind: "backend", text: backend("RUN CGO_ENABLED=0 go build -trimpath -ldflags=\"-s -w\" -o /out/backend ./cmd/backend", "RUN echo nothing"), rule: "dockerfile.backend.static", line: 2 },
-    { name: "backend bound to IPv4 only", kind: "backend", text: backend("GRPC_HOST=::", "GRPC_HOST=0.0.0.0"), rule: "dockerfile.backend.host", line: 14 },
+    {
+      name: "protos copied one level too high",
+      kind: "client",
+      text: client("COPY proto/ /app/proto/", "COPY proto /app/"),
+      rule: "dockerfile.client.proto",
+      line: 9,
+    },
+    {
+      name: "Remix build not copied",
+      kind: "client",
+      text: client("COPY --from=build /repo/apps/client/build /app/build\n", ""),
+      rule: "dockerfile.client.build",
+      line: 9,
+    },
+    {
+      name: "go build without CGO_ENABLED=0",
+      kind: "backend",
+      text: backend("RUN CGO_ENABLED=0 go build", "RUN go build"),
+      rule: "dockerfile.backend.static",
+      line: 9,
+    },
+    {
+      name: "CGO_ENABLED=0 set in another stage only",
+      kind: "backend",
+      text: backend("RUN CGO_ENABLED=0 go build", "RUN go build").replace(
+        "USER nonroot:nonroot",
+        "USER nonroot:nonroot\nENV CGO_ENABLED=0",
+      ),
+      rule: "dockerfile.backend.static",
+      line: 9,
+    },
+    {
+      name: "no go build at all",
+      kind: "backend",
+      text: backend('RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/backend ./cmd/backend', "RUN echo nothing"),
+      rule: "dockerfile.backend.static",
+      line: 2,
+    },
+    {
+      name: "backend bound to IPv4 only",
+      kind: "backend",
+      text: backend("GRPC_HOST=::", "GRPC_HOST=0.0.0.0"),
+      rule: "dockerfile.backend.host",
+      line: 14,
+    },
   ];
 
   it.each(table)("$name → $rule", ({ kind, text, rule, line }) => {
@@ -198,7 +365,8 @@ describe("checkDockerfile: the context and its .dockerignore", () => {
       {
         id: "dockerfile.dockerignore",
         status: "fail",
-        message: "COPY . would copy .env, .env.production, .env.local, */.env, */.env.production, proto/.env, ... into the image when present: there is no .dockerignore",
+        message:
+          "COPY . would copy .env, .env.production, .env.local, */.env, */.env.production, proto/.env, ... into the image when present: there is no .dockerignore",
         where: `${D}:5`,
         fix: 'add ".env*" and "**/.env*" to .dockerignore at the context root',
       },
@@ -207,7 +375,8 @@ describe("checkDockerfile: the context and its .dockerignore", () => {
       {
         id: "dockerfile.dockerignore",
         status: "warn",
-        message: "COPY . would send node_modules, */node_modules, .git into the build: host-installed modules slow the build and can break the install inside the image",
+        message:
+          "COPY . would send node_modules, */node_modules, .git into the build: host-installed modules slow the build and can break the install inside the image",
         where: `${D}:5`,
         fix: 'add "**/node_modules" and ".git" to .dockerignore at the context root',
       },
@@ -286,7 +455,9 @@ COPY --from=build /repo/apps/client/build ./build
 COPY proto ./proto
 CMD ["node", "build/server.mjs"]
 `;
-    expect(check(text, "client")).toEqual([expect.objectContaining({ id: "dockerfile.client", status: "pass", message: `${D}: 3 stages, final stage from base runs as node` })]);
+    expect(check(text, "client")).toEqual([
+      expect.objectContaining({ id: "dockerfile.client", status: "pass", message: `${D}: 3 stages, final stage from base runs as node` }),
+    ]);
   });
 
   it("an empty Dockerfile is a fail", () => {
@@ -302,7 +473,11 @@ CMD ["node", "build/server.mjs"]
 
 describe("checkDockerfile: ports against the app's fly.toml", () => {
   const clientFly = (env: string) => writeTemp("client.fly.toml", `app = "web"\n[env]\n${env}\n[http_service]\n  internal_port = 3000\n`);
-  const backendFly = (env: string, port = 50051) => writeTemp("backend.fly.toml", `app = "api"\n[env]\n${env}\n[checks.grpc]\n  type = "tcp"\n  port = ${port}\n  interval = "15s"\n  timeout = "2s"\n`);
+  const backendFly = (env: string, port = 50051) =>
+    writeTemp(
+      "backend.fly.toml",
+      `app = "api"\n[env]\n${env}\n[checks.grpc]\n  type = "tcp"\n  port = ${port}\n  interval = "15s"\n  timeout = "2s"\n`,
+    );
 
   it("client: the image's PORT must be the fly.toml internal_port when fly.toml does not set PORT", () => {
     const text = CLIENT_OK.replace("PORT=3000", "PORT=8080");
@@ -310,7 +485,12 @@ describe("checkDockerfile: ports against the app's fly.toml", () => {
     expect(fails(r)).toEqual([
       expect.objectContaining({ id: "dockerfile.client.port", where: `${D}:12`, message: expect.stringContaining("internal_port = 3000") }),
     ]);
-    expect(warns(r)).toEqual([expect.objectContaining({ id: "dockerfile.client.port", message: "EXPOSE 3000 but the client listens on 8080: the image documents the wrong port" })]);
+    expect(warns(r)).toEqual([
+      expect.objectContaining({
+        id: "dockerfile.client.port",
+        message: "EXPOSE 3000 but the client listens on 8080: the image documents the wrong port",
+      }),
+    ]);
   });
 
   it("client: a PORT in fly.toml [env] wins over the image", () => {
@@ -320,7 +500,12 @@ describe("checkDockerfile: ports against the app's fly.toml", () => {
 
   it("client: GRPC_PROTO_ROOT from fly.toml [env] must be /app/proto too", () => {
     const r = fails(check(CLIENT_OK, "client", { flyTomlPath: clientFly('GRPC_PROTO_ROOT = "/proto"') }));
-    expect(r).toEqual([expect.objectContaining({ id: "dockerfile.client.proto-root", where: expect.stringMatching(/client\.fly\.toml \[env\]\.GRPC_PROTO_ROOT$/) })]);
+    expect(r).toEqual([
+      expect.objectContaining({
+        id: "dockerfile.client.proto-root",
+        where: expect.stringMatching(/client\.fly\.toml \[env\]\.GRPC_PROTO_ROOT$/),
+      }),
+    ]);
   });
 
   it("backend: the gRPC port must be the one the fly.toml tcp check watches", () => {
@@ -348,10 +533,27 @@ describe("checkDockerfile: ports against the app's fly.toml", () => {
 });
 
 describe("isSecretName", () => {
-  it.each(["API_KEY", "NEON_API_KEY", "APIKEY", "BACKEND_AUTH_TOKEN", "GITHUB_TOKEN", "AUTHTOKEN", "SESSION_SECRET", "CLIENT_SECRETS", "PGPASSWORD", "DB_PASSWORD", "DATABASE_URL", "MIGRATION_DATABASE_URL", "aws_secret_access_key"])("%s is a secret name", (name) => {
+  it.each([
+    "API_KEY",
+    "NEON_API_KEY",
+    "APIKEY",
+    "BACKEND_AUTH_TOKEN",
+    "GITHUB_TOKEN",
+    "AUTHTOKEN",
+    "SESSION_SECRET",
+    "CLIENT_SECRETS",
+    "PGPASSWORD",
+    "DB_PASSWORD",
+    "DATABASE_URL",
+    "MIGRATION_DATABASE_URL",
+    "aws_secret_access_key",
+  ])("%s is a secret name", (name) => {
     expect(isSecretName(name)).toBe(true);
   });
-  it.each(["GRPC_PROTO_ROOT", "PORT", "HOST", "NODE_ENV", "GO_VERSION", "CGO_ENABLED", "KEYBOARD_LAYOUT", "MONKEY", "PATH", "PWD"])("%s is not", (name) => {
-    expect(isSecretName(name)).toBe(false);
-  });
+  it.each(["GRPC_PROTO_ROOT", "PORT", "HOST", "NODE_ENV", "GO_VERSION", "CGO_ENABLED", "KEYBOARD_LAYOUT", "MONKEY", "PATH", "PWD"])(
+    "%s is not",
+    (name) => {
+      expect(isSecretName(name)).toBe(false);
+    },
+  );
 });

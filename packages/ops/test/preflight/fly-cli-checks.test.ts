@@ -29,7 +29,10 @@ beforeAll(() => {
   symlinkSync(join(repoRoot, "node_modules"), join(root, "node_modules"));
   copyFileSync(join(repoRoot, "ops.config.ts"), join(root, "ops.config.ts"));
   mkdirSync(join(root, "infra", "fly"), { recursive: true });
-  writeFileSync(join(root, "infra", "fly", "apps.env"), ["FLY_REGION=iad", "FLY_APP_CLIENT=unit-client", "FLY_APP_BACKEND=unit-backend", "PUBLIC_URL=https://unit.example.test"].join("\n"));
+  writeFileSync(
+    join(root, "infra", "fly", "apps.env"),
+    ["FLY_REGION=iad", "FLY_APP_CLIENT=unit-client", "FLY_APP_BACKEND=unit-backend", "PUBLIC_URL=https://unit.example.test"].join("\n"),
+  );
   statePath = join(root, "fly-state.json");
   createFakeFlyState(statePath, { validTokens: [TOKEN], apps: { "unit-client": {}, "unit-backend": {} } });
   // A flyctl that is installed but cannot run `version`: says why on stderr (with a value that must be redacted) and exits 1.
@@ -55,7 +58,10 @@ function childEnv(bin: string, extra: Record<string, string> = {}) {
 
 async function flyContext(bin: string, token: string | undefined) {
   const env = childEnv(bin, token === undefined ? {} : { FLY_API_TOKEN: token });
-  const t = await testContext({ env: { ...env, OPS_REPO_ROOT: root, OPS_TARGET: "fly", OPS_STATE_DIR: join(root, "state") }, runner: createZxRunner(env) });
+  const t = await testContext({
+    env: { ...env, OPS_REPO_ROOT: root, OPS_TARGET: "fly", OPS_STATE_DIR: join(root, "state") },
+    runner: createZxRunner(env),
+  });
   t.ctx.addSecret(new Secret(PLANTED));
   return t;
 }
@@ -83,7 +89,10 @@ describe("fly.cli: a flyctl that exists but fails `version`", () => {
   it("a flyctl that is not on PATH at all is 'not installed'", async () => {
     const { ctx } = await flyContext(emptyBin, TOKEN);
     const results = byId(await checkFlyCli(ctx));
-    expect(results["fly.cli"]).toMatchObject({ status: "fail", message: "flyctl is not installed: `flyctl version --json` exited 127 (command not found on PATH)" });
+    expect(results["fly.cli"]).toMatchObject({
+      status: "fail",
+      message: "flyctl is not installed: `flyctl version --json` exited 127 (command not found on PATH)",
+    });
     expect(results["fly.auth"]?.status).toBe("skip");
   });
 });
@@ -97,7 +106,9 @@ describe("fly.auth: one root cause gives one failed check", () => {
     expect(byId(results)["fly.auth"]?.message).toBe(
       "fly auth whoami failed (`flyctl auth whoami --json`, error): Fly rejected the token in FLY_API_TOKEN; flyctl said:\n      Error: failed retrieving current user: You must be authenticated to view this.",
     );
-    expect(byId(results)["fly.auth"]?.fix).toBe("Create a new deploy token and set FLY_API_TOKEN. `fly tokens create deploy` makes one; in CI, update the repository secret.");
+    expect(byId(results)["fly.auth"]?.fix).toBe(
+      "Create a new deploy token and set FLY_API_TOKEN. `fly tokens create deploy` makes one; in CI, update the repository secret.",
+    );
     expect(byId(results)["fly.apps"]).toEqual({ id: "fly.apps", status: "skip", message: "skipped: needs fly.auth, which failed" });
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json"]);
   });
@@ -114,13 +125,25 @@ describe("fly.auth: one root cause gives one failed check", () => {
     const before = flyCalls().length;
     const { ctx } = await flyContext(FAKE_FLY_BIN, TOKEN);
     const results = await runPreflightChecks(ctx, { "fly.cli": checkFlyCli, "fly.apps": checkFlyApps });
-    expect(results.map((r) => `${r.id} ${r.status}`).sort()).toEqual(["fly.app.backend pass", "fly.app.client pass", "fly.auth pass", "fly.cli pass"]);
+    expect(results.map((r) => `${r.id} ${r.status}`).sort()).toEqual([
+      "fly.app.backend pass",
+      "fly.app.client pass",
+      "fly.auth pass",
+      "fly.cli pass",
+    ]);
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json", "apps list --json"]);
   });
 });
 
 describe("checkTools: a tool that runs but fails", () => {
-  const tool = { id: "tools.broken", file: "brokentool", args: ["--version"], versionPattern: /(\d+\.\d+)/, minVersion: "1.0", fix: "Install brokentool 1.0." };
+  const tool = {
+    id: "tools.broken",
+    file: "brokentool",
+    args: ["--version"],
+    versionPattern: /(\d+\.\d+)/,
+    minVersion: "1.0",
+    fix: "Install brokentool 1.0.",
+  };
 
   it("shows its exit code and its stderr, redacted, instead of 'not installed'", async () => {
     const env = childEnv(brokenBin);
@@ -135,6 +158,11 @@ describe("checkTools: a tool that runs but fails", () => {
 
   it("a tool not on PATH is 'not installed' with its install hint", async () => {
     const [r] = await checkTools(createZxRunner(childEnv(emptyBin)), [tool]);
-    expect(r).toEqual({ id: "tools.broken", status: "fail", message: "brokentool is not installed (command not found on PATH)", fix: "Install brokentool 1.0." });
+    expect(r).toEqual({
+      id: "tools.broken",
+      status: "fail",
+      message: "brokentool is not installed (command not found on PATH)",
+      fix: "Install brokentool 1.0.",
+    });
   });
 });

@@ -7,7 +7,15 @@ import type { Runner } from "../../src/runner/types.ts";
 import { testContext } from "../setup/context.ts";
 
 /** git says the file is not tracked (exit 1), so only the file's own findings are left. */
-const untracked: Runner = async (cmd) => ({ ok: false, exitCode: 1, signal: null, stdout: "", stderr: "", durationMs: 0, command: [cmd.file, ...cmd.args].join(" ") });
+const untracked: Runner = async (cmd) => ({
+  ok: false,
+  exitCode: 1,
+  signal: null,
+  stdout: "",
+  stderr: "",
+  durationMs: 0,
+  command: [cmd.file, ...cmd.args].join(" "),
+});
 
 async function run(text: string) {
   const dir = mkdtempSync(join(tmpdir(), "ops-prefl-secrets-"));
@@ -27,7 +35,7 @@ describe("checkFlySecrets", () => {
     expect(warns).toHaveLength(1);
     expect(warns[0]!.id).toBe("secrets.file");
     expect(warns[0]!.where).toMatch(/\.env\.production:2$/);
-    expect(warns[0]!.message).toContain("SESSION_SECRET: the unquoted value ends at \" #\"");
+    expect(warns[0]!.message).toContain('SESSION_SECRET: the unquoted value ends at " #"');
     expect(warns[0]!.message).not.toContain("not-a-comment");
     expect(results.find((r) => r.id === "secrets")!.status).toBe("pass");
   });
@@ -44,11 +52,15 @@ describe("checkRuntimeDatabaseUrls", () => {
   it("reads the backend's DATABASE_URL with the pgx version of apps/backend/go.mod", async () => {
     const { ctx } = await run(ALL);
     expect(databaseUrlConsumer(ctx.env.repoRoot, ctx.config, "backend")).toEqual({ kind: "pgx", name: "apps.backend", version: "v5.8.0" });
-    expect(checkRuntimeDatabaseUrls(ctx)).toEqual([{ id: "database.url.backend", status: "pass", message: "DATABASE_URL of backend reads as written for pgx v5.8.0" }]);
+    expect(checkRuntimeDatabaseUrls(ctx)).toEqual([
+      { id: "database.url.backend", status: "pass", message: "DATABASE_URL of backend reads as written for pgx v5.8.0" },
+    ]);
   });
 
   it("fails on Neon's channel_binding=require for the Go backend, naming app and parameter", async () => {
-    const { ctx } = await run(ALL.replace("postgresql://u:p@h/db", "postgresql://u:pw@ep-x.us-east-2.aws.neon.tech/db?sslmode=require&channel_binding=require"));
+    const { ctx } = await run(
+      ALL.replace("postgresql://u:p@h/db", "postgresql://u:pw@ep-x.us-east-2.aws.neon.tech/db?sslmode=require&channel_binding=require"),
+    );
     const [r] = checkRuntimeDatabaseUrls(ctx);
     expect(r!.status).toBe("fail");
     expect(r!.where).toBe("DATABASE_URL (secret of backend)");

@@ -7,8 +7,10 @@ import type { CheckResult } from "../../src/preflight/types.ts";
 const fails = (r: CheckResult[]) => r.filter((x) => x.status === "fail");
 const warns = (r: CheckResult[]) => r.filter((x) => x.status === "warn");
 // This repository's two apps, by their contracts in ops.config.ts.
-const checkClientFlyToml = (text: string, where: string, c: Partial<AppPortContract> = {}) => checkPublicFlyToml(text, where, { ...CLIENT, ...c });
-const checkBackendFlyToml = (text: string, where: string, c: Partial<AppPortContract> = {}) => checkInternalFlyToml(text, where, { ...BACKEND, ...c });
+const checkClientFlyToml = (text: string, where: string, c: Partial<AppPortContract> = {}) =>
+  checkPublicFlyToml(text, where, { ...CLIENT, ...c });
+const checkBackendFlyToml = (text: string, where: string, c: Partial<AppPortContract> = {}) =>
+  checkInternalFlyToml(text, where, { ...BACKEND, ...c });
 const W = "infra/fly/client.fly.toml";
 const B = "infra/fly/backend.fly.toml";
 
@@ -48,7 +50,9 @@ app = "api"
 
 describe("checkClientFlyToml: C-20", () => {
   it("passes a client whose PORT matches internal_port and binds 0.0.0.0", () => {
-    expect(checkClientFlyToml(CLIENT_OK, W)).toEqual([{ id: "fly.client", status: "pass", message: `${W}: the proxy reaches the client on port 8080`, where: W }]);
+    expect(checkClientFlyToml(CLIENT_OK, W)).toEqual([
+      { id: "fly.client", status: "pass", message: `${W}: the proxy reaches the client on port 8080`, where: W },
+    ]);
   });
 
   it("names both problems: internal_port 8080 with no PORT, and HOST set to a URL", () => {
@@ -68,7 +72,8 @@ describe("checkClientFlyToml: C-20", () => {
       {
         id: "fly.client.port",
         status: "fail",
-        message: "internal_port = 8080 but nothing sets PORT (server defaults to 3000); Fly's proxy would find nothing listening and health checks fail",
+        message:
+          "internal_port = 8080 but nothing sets PORT (server defaults to 3000); Fly's proxy would find nothing listening and health checks fail",
         where: `${W} [http_service].internal_port`,
         fix: `set PORT = "8080" in [env] of ${W}, or set internal_port = 3000`,
       },
@@ -92,7 +97,9 @@ describe("checkClientFlyToml: C-20", () => {
       `internal_port = 8080 but [env] PORT = "3000"; Fly's proxy would find nothing listening on 8080`,
     );
     expect(fails(checkClientFlyToml(CLIENT_OK.replace('PORT = "8080"', "PORT = 8080"), W))).toEqual([]);
-    expect(fails(checkClientFlyToml(CLIENT_OK.replace('PORT = "8080"', 'PORT = "web"'), W))[0]!.message).toContain('PORT = "web" is not a port number');
+    expect(fails(checkClientFlyToml(CLIENT_OK.replace('PORT = "8080"', 'PORT = "web"'), W))[0]!.message).toContain(
+      'PORT = "web" is not a port number',
+    );
   });
 
   it("uses the configured default port", () => {
@@ -138,12 +145,15 @@ describe("checkClientFlyToml: C-20", () => {
       {
         id: "fly.toml.duration",
         status: "warn",
-        message: "[[http_service.checks]][0].interval = 10000 is a bare number; here flyctl decodes it as nanoseconds and clamps it to 1s, not 10000ms or 10000s",
+        message:
+          "[[http_service.checks]][0].interval = 10000 is a bare number; here flyctl decodes it as nanoseconds and clamps it to 1s, not 10000ms or 10000s",
         where: `${W} [[http_service.checks]][0].interval`,
         fix: 'write [[http_service.checks]][0].interval as a duration string, e.g. "10s"',
       },
     ]);
-    expect(warns(checkClientFlyToml(CLIENT_OK.replace('timeout = "2s"', 'timeout = "500ms"'), W))[0]!.message).toContain("flyctl clamps service-check durations to 1s..1m");
+    expect(warns(checkClientFlyToml(CLIENT_OK.replace('timeout = "2s"', 'timeout = "500ms"'), W))[0]!.message).toContain(
+      "flyctl clamps service-check durations to 1s..1m",
+    );
     expect(fails(checkClientFlyToml(CLIENT_OK.replace('timeout = "2s"', 'timeout = "2 seconds"'), W))[0]!.message).toBe(
       '[[http_service.checks]][0].timeout = "2 seconds" is not a duration; flyctl rejects the config',
     );
@@ -155,13 +165,17 @@ describe("checkClientFlyToml: C-20", () => {
   });
 
   it("warns about [env] names starting with FLY_", () => {
-    expect(warns(checkClientFlyToml(CLIENT_OK.replace("[env]", '[env]\n  FLY_REGION = "x"'), W)).map((r) => r.where)).toEqual([`${W} [env].FLY_REGION`]);
+    expect(warns(checkClientFlyToml(CLIENT_OK.replace("[env]", '[env]\n  FLY_REGION = "x"'), W)).map((r) => r.where)).toEqual([
+      `${W} [env].FLY_REGION`,
+    ]);
   });
 });
 
 describe("checkBackendFlyToml: C-22", () => {
   it("passes an internal backend on :: with a tcp check on the gRPC port", () => {
-    expect(checkBackendFlyToml(BACKEND_OK, B)).toEqual([{ id: "fly.backend", status: "pass", message: `${B}: internal only, listening on [::]:50051`, where: B }]);
+    expect(checkBackendFlyToml(BACKEND_OK, B)).toEqual([
+      { id: "fly.backend", status: "pass", message: `${B}: internal only, listening on [::]:50051`, where: B },
+    ]);
   });
 
   it("refuses an [http_service]", () => {
@@ -204,7 +218,11 @@ describe("checkBackendFlyToml: C-22", () => {
     expect(warns(checkBackendFlyToml(other, B))[0]!.message).toBe("no tcp check on the port 50051 ([checks.grpc] port 8080)");
     const customPort = BACKEND_OK.replace('GRPC_PORT = "50051"', 'GRPC_PORT = "6000"').replace("port = 50051", "port = 6000");
     expect(warns(checkBackendFlyToml(customPort, B))).toEqual([]);
-    expect(warns(checkBackendFlyToml(BACKEND_OK.replace('  GRPC_PORT = "50051"\n', "").replace("port = 50051", "port = 7000"), B, { port: 7000 }))).toEqual([]);
+    expect(
+      warns(
+        checkBackendFlyToml(BACKEND_OK.replace('  GRPC_PORT = "50051"\n', "").replace("port = 50051", "port = 7000"), B, { port: 7000 }),
+      ),
+    ).toEqual([]);
   });
 
   it("fails [checks] interval under 2s, timeout over 60s and a missing type; bare integers are ms there", () => {
@@ -214,14 +232,20 @@ describe("checkBackendFlyToml: C-22", () => {
       "[checks.grpc].timeout is 120s; flyctl rejects top-level check timeouts over 60s",
     ]);
     const bareMs = BACKEND_OK.replace('interval = "15s"', "interval = 1500");
-    expect(fails(checkBackendFlyToml(bareMs, B)).map((r) => r.message)).toEqual(["[checks.grpc].interval is 1500ms; flyctl rejects top-level check intervals under 2s"]);
+    expect(fails(checkBackendFlyToml(bareMs, B)).map((r) => r.message)).toEqual([
+      "[checks.grpc].interval is 1500ms; flyctl rejects top-level check intervals under 2s",
+    ]);
     expect(fails(checkBackendFlyToml(BACKEND_OK.replace('interval = "15s"', "interval = 15000"), B))).toEqual([]);
     const untyped = BACKEND_OK.replace('  type = "tcp"\n', "");
-    expect(fails(checkBackendFlyToml(untyped, B))[0]!.message).toBe(`[checks.grpc].type is missing; flyctl says "Missing or invalid check type, must be 'http' or 'tcp'"`);
+    expect(fails(checkBackendFlyToml(untyped, B))[0]!.message).toBe(
+      `[checks.grpc].type is missing; flyctl says "Missing or invalid check type, must be 'http' or 'tcp'"`,
+    );
   });
 
   it("fails a bad GRPC_PORT", () => {
-    expect(fails(checkBackendFlyToml(BACKEND_OK.replace('GRPC_PORT = "50051"', 'GRPC_PORT = "70000"'), B)).map((r) => r.id)).toEqual(["fly.backend.port"]);
+    expect(fails(checkBackendFlyToml(BACKEND_OK.replace('GRPC_PORT = "50051"', 'GRPC_PORT = "70000"'), B)).map((r) => r.id)).toEqual([
+      "fly.backend.port",
+    ]);
   });
 });
 

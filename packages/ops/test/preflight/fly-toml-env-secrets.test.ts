@@ -5,19 +5,47 @@ const toml = (env: string) => `app = "a"\nprimary_region = "iad"\n\n[env]\n${env
 
 describe("checkFlyTomlEnvSecrets", () => {
   it.each<[string, string, string]>([
-    ["a URL with a password", 'CACHE_URL = "redis://default:Zx9pQ2rT@cache.internal:6379"', "CACHE_URL looks like a credential (it is a URL with a password)"],
-    ["a postgres URL under another name", 'PRIMARY = "postgresql://app:s3cr3t@ep-x.neon.tech/db?sslmode=require"', "PRIMARY looks like a credential (it is a URL with a password)"],
-    ["DATABASE_URL even without a password", 'DATABASE_URL = "postgresql://app@ep-x.neon.tech/db"', "DATABASE_URL looks like a credential (the name says it is a database URL, which carries the password)"],
+    [
+      "a URL with a password",
+      'CACHE_URL = "redis://default:Zx9pQ2rT@cache.internal:6379"',
+      "CACHE_URL looks like a credential (it is a URL with a password)",
+    ],
+    [
+      "a postgres URL under another name",
+      'PRIMARY = "postgresql://app:s3cr3t@ep-x.neon.tech/db?sslmode=require"',
+      "PRIMARY looks like a credential (it is a URL with a password)",
+    ],
+    [
+      "DATABASE_URL even without a password",
+      'DATABASE_URL = "postgresql://app@ep-x.neon.tech/db"',
+      "DATABASE_URL looks like a credential (the name says it is a database URL, which carries the password)",
+    ],
     ["a *_TOKEN name", 'BACKEND_AUTH_TOKEN = "dev"', "BACKEND_AUTH_TOKEN looks like a credential (the name ends in TOKEN)"],
     ["a *_SECRET name", 'SESSION_SECRET = "changeme"', "SESSION_SECRET looks like a credential (the name ends in SECRET)"],
     ["PASSWORD inside a name", 'DB_PASSWORD_V2 = "x"', "DB_PASSWORD_V2 looks like a credential (the name contains PASSWORD)"],
     ["a *_KEY name", 'STRIPE_KEY = "abc"', "STRIPE_KEY looks like a credential (the name ends in KEY)"],
     ["SECRET_KEY_BASE", 'SECRET_KEY_BASE = "abc"', "SECRET_KEY_BASE looks like a credential (the name contains SECRET)"],
-    ["a Stripe key under a harmless name", 'PAYMENTS = "sk_live_51HxYzAbCdEfGhIjKl"', "PAYMENTS looks like a credential (it looks like a Stripe secret key)"],
+    [
+      "a Stripe key under a harmless name",
+      'PAYMENTS = "sk_live_51HxYzAbCdEfGhIjKl"',
+      "PAYMENTS looks like a credential (it looks like a Stripe secret key)",
+    ],
     ["a GitHub token", 'GH = "ghp_0123456789abcdefghijABCDEFGHIJ0123"', "GH looks like a credential (it looks like a GitHub token)"],
-    ["a JWT", 'AUTH = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"', "AUTH looks like a credential (it looks like a JSON Web Token)"],
-    ["a random base64 string", 'SIGNING = "q8Vb3LkP0xZr7TnWm2YhQe5JsDc9GfA1"', "SIGNING looks like a credential (it is a 32-character random-looking string (a key or token))"],
-    ["a 64-character hex key", `ENC = "${"a3f9".repeat(4)}${"0b7e5c1d".repeat(6)}"`, "ENC looks like a credential (it is a 64-character hex string (a key or token))"],
+    [
+      "a JWT",
+      'AUTH = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"',
+      "AUTH looks like a credential (it looks like a JSON Web Token)",
+    ],
+    [
+      "a random base64 string",
+      'SIGNING = "q8Vb3LkP0xZr7TnWm2YhQe5JsDc9GfA1"',
+      "SIGNING looks like a credential (it is a 32-character random-looking string (a key or token))",
+    ],
+    [
+      "a 64-character hex key",
+      `ENC = "${"a3f9".repeat(4)}${"0b7e5c1d".repeat(6)}"`,
+      "ENC looks like a credential (it is a 64-character hex string (a key or token))",
+    ],
   ])("fails on %s, naming file:line and key, never the value", (_name, line, expected) => {
     const text = toml(`  LOG_LEVEL = "info"\n  ${line}`);
     const results = checkFlyTomlEnvSecrets(text, "infra/fly/client.fly.toml");
@@ -25,7 +53,9 @@ describe("checkFlyTomlEnvSecrets", () => {
     const r = results[0]!;
     expect(r.status).toBe("fail");
     expect(r.where).toBe("infra/fly/client.fly.toml:6");
-    expect(r.message).toBe(`infra/fly/client.fly.toml:6: [env] ${expected}; fly.toml is committed and [env] values are plain config shown by fly config show (the value is not printed here)`);
+    expect(r.message).toBe(
+      `infra/fly/client.fly.toml:6: [env] ${expected}; fly.toml is committed and [env] values are plain config shown by fly config show (the value is not printed here)`,
+    );
     const value = /=\s*"(.*)"/.exec(line)![1]!;
     expect(r.message).not.toContain(value);
     expect(r.fix).not.toContain(value);
@@ -71,9 +101,12 @@ describe("secretName / secretValue", () => {
   it.each([["API_KEY"], ["api_key"], ["TOKEN"], ["NEON_API_KEY"], ["MY_DATABASE_URL"], ["SMTP_PASSWD"]])("%s is a secret name", (n) => {
     expect(secretName(n)).toBeDefined();
   });
-  it.each([["KEYBOARD_LAYOUT"], ["PUBLIC_KEY"], ["MONKEY"], ["TOKENIZER_MODEL"], ["SECRETS_DIR"], ["DATABASE_POOL_SIZE"]])("%s is not", (n) => {
-    expect(secretName(n)).toBeUndefined();
-  });
+  it.each([["KEYBOARD_LAYOUT"], ["PUBLIC_KEY"], ["MONKEY"], ["TOKENIZER_MODEL"], ["SECRETS_DIR"], ["DATABASE_POOL_SIZE"]])(
+    "%s is not",
+    (n) => {
+      expect(secretName(n)).toBeUndefined();
+    },
+  );
   it("a URL the WHATWG parser gives a password to is a credential, percent-encoded too", () => {
     expect(secretValue("postgres://u:p%40ss@h/db")).toBe("it is a URL with a password");
     expect(secretValue("https://u@h/")).toBeUndefined();

@@ -247,42 +247,85 @@ describe("checkFlyTomlSchema: what flyctl would not read", () => {
     [
       "a misspelled top-level key",
       'app = "a"\nprimary_regoin = "iad"\n',
-      { status: "warn", where: "f.toml:2", message: "f.toml:2: primary_regoin is not a key flyctl reads; did you mean primary_region? (flyctl ignores it on deploy)", fix: "rename it to primary_region; `fly config validate --strict` lists keys flyctl does not read" },
+      {
+        status: "warn",
+        where: "f.toml:2",
+        message: "f.toml:2: primary_regoin is not a key flyctl reads; did you mean primary_region? (flyctl ignores it on deploy)",
+        fix: "rename it to primary_region; `fly config validate --strict` lists keys flyctl does not read",
+      },
     ],
     [
       "a misspelled section",
       'app = "a"\n\n[http_servce]\n  internal_port = 3000\n',
-      { status: "warn", where: "f.toml:3", message: "f.toml:3: http_servce is not a key flyctl reads; did you mean http_service? (flyctl ignores it on deploy)", fix: "rename it to http_service; `fly config validate --strict` lists keys flyctl does not read" },
+      {
+        status: "warn",
+        where: "f.toml:3",
+        message: "f.toml:3: http_servce is not a key flyctl reads; did you mean http_service? (flyctl ignores it on deploy)",
+        fix: "rename it to http_service; `fly config validate --strict` lists keys flyctl does not read",
+      },
     ],
     [
       "a misspelled key in [http_service]",
-      '[http_service]\n  internal_port = 3000\n  force_htps = true\n',
-      { status: "warn", where: "f.toml:3", message: "f.toml:3: http_service.force_htps is not a key flyctl reads in http_service; did you mean force_https? (flyctl ignores it on deploy)", fix: "rename it to force_https; `fly config validate --strict` lists keys flyctl does not read" },
+      "[http_service]\n  internal_port = 3000\n  force_htps = true\n",
+      {
+        status: "warn",
+        where: "f.toml:3",
+        message:
+          "f.toml:3: http_service.force_htps is not a key flyctl reads in http_service; did you mean force_https? (flyctl ignores it on deploy)",
+        fix: "rename it to force_https; `fly config validate --strict` lists keys flyctl does not read",
+      },
     ],
     [
       "an unknown key far from any",
       '[[vm]]\n  size = "shared-cpu-1x"\n  flavour = "x"\n',
-      { status: "warn", where: "f.toml:3", message: "f.toml:3: vm[0].flavour is not a key flyctl reads in vm[0] (flyctl ignores it on deploy)", fix: "remove it; `fly config validate --strict` lists keys flyctl does not read" },
+      {
+        status: "warn",
+        where: "f.toml:3",
+        message: "f.toml:3: vm[0].flavour is not a key flyctl reads in vm[0] (flyctl ignores it on deploy)",
+        fix: "remove it; `fly config validate --strict` lists keys flyctl does not read",
+      },
     ],
     [
       "a typo inside [[services.ports]]",
-      '[[services]]\n  internal_port = 8080\n  [[services.ports]]\n    prot = 80\n',
-      { status: "warn", where: "f.toml:4", message: "f.toml:4: services[0].ports[0].prot is not a key flyctl reads in services[0].ports[0]; did you mean port? (flyctl ignores it on deploy)", fix: "rename it to port; `fly config validate --strict` lists keys flyctl does not read" },
+      "[[services]]\n  internal_port = 8080\n  [[services.ports]]\n    prot = 80\n",
+      {
+        status: "warn",
+        where: "f.toml:4",
+        message:
+          "f.toml:4: services[0].ports[0].prot is not a key flyctl reads in services[0].ports[0]; did you mean port? (flyctl ignores it on deploy)",
+        fix: "rename it to port; `fly config validate --strict` lists keys flyctl does not read",
+      },
     ],
     [
       "a string for a boolean",
       '[http_service]\n  internal_port = 3000\n  force_https = "yes"\n',
-      { status: "fail", where: "f.toml:3", message: 'f.toml:3: http_service.force_https: Invalid input: expected boolean, received string (seen: "yes"); flyctl cannot read this config', fix: "fix http_service.force_https in f.toml (see https://fly.io/docs/reference/configuration/)" },
+      {
+        status: "fail",
+        where: "f.toml:3",
+        message:
+          'f.toml:3: http_service.force_https: Invalid input: expected boolean, received string (seen: "yes"); flyctl cannot read this config',
+        fix: "fix http_service.force_https in f.toml (see https://fly.io/docs/reference/configuration/)",
+      },
     ],
     [
       "an auto_stop_machines value flyctl refuses",
       '[http_service]\n  internal_port = 3000\n  auto_stop_machines = "sometimes"\n',
-      { status: "fail", where: "f.toml:3", message: 'f.toml:3: http_service.auto_stop_machines: Invalid input (seen: "sometimes"); flyctl cannot read this config', fix: "fix http_service.auto_stop_machines in f.toml (see https://fly.io/docs/reference/configuration/)" },
+      {
+        status: "fail",
+        where: "f.toml:3",
+        message: 'f.toml:3: http_service.auto_stop_machines: Invalid input (seen: "sometimes"); flyctl cannot read this config',
+        fix: "fix http_service.auto_stop_machines in f.toml (see https://fly.io/docs/reference/configuration/)",
+      },
     ],
     [
       "a non-numeric internal_port",
       '[http_service]\n  internal_port = "web"\n',
-      { status: "fail", where: "f.toml:2", message: 'f.toml:2: http_service.internal_port: expected an integer (seen: "web"); flyctl cannot read this config', fix: "fix http_service.internal_port in f.toml (see https://fly.io/docs/reference/configuration/)" },
+      {
+        status: "fail",
+        where: "f.toml:2",
+        message: 'f.toml:2: http_service.internal_port: expected an integer (seen: "web"); flyctl cannot read this config',
+        fix: "fix http_service.internal_port in f.toml (see https://fly.io/docs/reference/configuration/)",
+      },
     ],
   ])("%s", (_name, text, expected) => {
     const results = checkFlyTomlSchema(text, "f.toml");
@@ -290,7 +333,8 @@ describe("checkFlyTomlSchema: what flyctl would not read", () => {
   });
 
   it("reports every problem, in line order, and never an [env] value", () => {
-    const text = 'app = "a"\nregion = "x"\n[env]\n  TOKEN = { nested = "s3cr3t-value" }\n[http_service]\n  internal_port = 3000\n  force_htps = true\n';
+    const text =
+      'app = "a"\nregion = "x"\n[env]\n  TOKEN = { nested = "s3cr3t-value" }\n[http_service]\n  internal_port = 3000\n  force_htps = true\n';
     const results = checkFlyTomlSchema(text, "f.toml");
     expect(results.map((r) => [r.status, r.where])).toEqual([
       ["warn", "f.toml:2"],

@@ -56,9 +56,16 @@ describe("infra/fly/*.fly.toml", () => {
 
   it("client: reaches the backend over 6PN and serves https with a /healthz check", () => {
     const doc = toml("infra/fly/client.fly.toml");
-    expect(doc.env).toMatchObject({ PORT: "3000", HOST: "0.0.0.0", GRPC_PROTO_ROOT: "/app/proto", BACKEND_GRPC_ADDR: expect.stringMatching(/^[a-z0-9-]+\.internal:50051$/) });
+    expect(doc.env).toMatchObject({
+      PORT: "3000",
+      HOST: "0.0.0.0",
+      GRPC_PROTO_ROOT: "/app/proto",
+      BACKEND_GRPC_ADDR: expect.stringMatching(/^[a-z0-9-]+\.internal:50051$/),
+    });
     expect(doc.http_service).toMatchObject({ internal_port: 3000, force_https: true, auto_stop_machines: "stop", min_machines_running: 1 });
-    expect(doc.http_service?.checks).toEqual([expect.objectContaining({ method: "GET", path: "/healthz", grace_period: "10s", interval: "15s", timeout: "5s" })]);
+    expect(doc.http_service?.checks).toEqual([
+      expect.objectContaining({ method: "GET", path: "/healthz", grace_period: "10s", interval: "15s", timeout: "5s" }),
+    ]);
   });
 
   it("no [env] entry of either app is a secret", () => {
@@ -70,21 +77,41 @@ describe("infra/fly/*.fly.toml", () => {
 });
 
 describe("apps/*/Dockerfile", () => {
-  it.each(["client", "backend"] as const)("%s Dockerfile passes checkDockerfile (repo root context, its fly.toml) with no fail and no warning", (kind) => {
-    const r = checkDockerfile(join(repoRoot, "apps", kind, "Dockerfile"), { contextDir: repoRoot, contract: CONTRACTS[kind], flyTomlPath: join(FLY, `${kind}.fly.toml`) });
-    expect(notPass(r)).toEqual([]);
-    expect(r).toEqual([expect.objectContaining({ id: `dockerfile.${kind}`, status: "pass", where: `apps/${kind}/Dockerfile` })]);
-  });
+  it.each(["client", "backend"] as const)(
+    "%s Dockerfile passes checkDockerfile (repo root context, its fly.toml) with no fail and no warning",
+    (kind) => {
+      const r = checkDockerfile(join(repoRoot, "apps", kind, "Dockerfile"), {
+        contextDir: repoRoot,
+        contract: CONTRACTS[kind],
+        flyTomlPath: join(FLY, `${kind}.fly.toml`),
+      });
+      expect(notPass(r)).toEqual([]);
+      expect(r).toEqual([expect.objectContaining({ id: `dockerfile.${kind}`, status: "pass", where: `apps/${kind}/Dockerfile` })]);
+    },
+  );
 
   it("the root .dockerignore exists and keeps what the client's `COPY . .` build needs", () => {
     expect(existsSync(join(repoRoot, ".dockerignore"))).toBe(true);
     const lines = read(".dockerignore").split("\n");
-    for (const kept of ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", "proto", "apps", "packages"]) expect(lines).not.toContain(kept);
+    for (const kept of ["package.json", "pnpm-lock.yaml", "pnpm-workspace.yaml", "proto", "apps", "packages"])
+      expect(lines).not.toContain(kept);
   });
 });
 
 describe("infra/fly/apps.env.example", () => {
-  const KEYS = ["FLY_ORG", "FLY_REGION", "FLY_APP_CLIENT", "FLY_APP_BACKEND", "PUBLIC_URL", "NEON_PROJECT_ID", "NEON_BRANCH_ID", "NEON_API_HOST", "MUST_NOT_ANSWER", "FLY_DEPLOY_STRATEGY", "FLY_WAIT_TIMEOUT"];
+  const KEYS = [
+    "FLY_ORG",
+    "FLY_REGION",
+    "FLY_APP_CLIENT",
+    "FLY_APP_BACKEND",
+    "PUBLIC_URL",
+    "NEON_PROJECT_ID",
+    "NEON_BRANCH_ID",
+    "NEON_API_HOST",
+    "MUST_NOT_ANSWER",
+    "FLY_DEPLOY_STRATEGY",
+    "FLY_WAIT_TIMEOUT",
+  ];
 
   it("reads in the secrets-file dialect and holds every per-environment key", () => {
     const parsed = parseSecretsFile(readFileSync(join(FLY, "apps.env.example")), "infra/fly/apps.env.example");

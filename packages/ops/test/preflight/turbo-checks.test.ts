@@ -65,7 +65,10 @@ describe("checkTurboJson: C-17 strict env mode", () => {
     json.tasks["backend#deploy"] = { cache: false, passThroughEnv: ["FLY_API_TOKEN"] };
     const failed = fails(checkTurboJson(json, RULES));
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ where: 'turbo.json tasks["backend#deploy"]', fix: 'add "DATABASE_URL" to tasks["backend#deploy"].passThroughEnv in turbo.json' });
+    expect(failed[0]).toMatchObject({
+      where: 'turbo.json tasks["backend#deploy"]',
+      fix: 'add "DATABASE_URL" to tasks["backend#deploy"].passThroughEnv in turbo.json',
+    });
   });
 
   it("accepts wildcards and global lists, and honours ! negations", () => {
@@ -84,7 +87,8 @@ describe("checkTurboJson: C-17 strict env mode", () => {
       {
         id: "turbo.env",
         status: "fail",
-        message: 'task "db-migrate" does not get MIGRATION_DATABASE_URL: "!MIGRATION_*" in tasks["db-migrate"].passThroughEnv removes it, and in strict env mode turbo runs the task without it',
+        message:
+          'task "db-migrate" does not get MIGRATION_DATABASE_URL: "!MIGRATION_*" in tasks["db-migrate"].passThroughEnv removes it, and in strict env mode turbo runs the task without it',
         where: 'turbo.json tasks["db-migrate"]',
         fix: 'remove "!MIGRATION_*" from tasks["db-migrate"].passThroughEnv in turbo.json',
       },
@@ -104,7 +108,10 @@ describe("checkTurboJson: C-17 strict env mode", () => {
     const failed = fails(checkTurboJson(json, RULES));
     expect(failed.map((r) => [r.id, r.message])).toEqual([
       ["turbo.task", 'turbo.json defines no task "db-migrate", so turbo cannot run it'],
-      ["turbo.task", 'turbo.json defines no task "backend#deploy" (neither tasks["backend#deploy"] nor tasks["deploy"]), so turbo cannot run it'],
+      [
+        "turbo.task",
+        'turbo.json defines no task "backend#deploy" (neither tasks["backend#deploy"] nor tasks["deploy"]), so turbo cannot run it',
+      ],
       ["turbo.task", 'turbo.json defines no task "deploy", so turbo cannot run it'],
     ]);
   });
@@ -118,7 +125,8 @@ describe("checkTurboJson: secrets must be passThroughEnv", () => {
       {
         id: "turbo.secret-env",
         status: "fail",
-        message: 'tasks["deploy"].env includes the secret DATABASE_URL; turbo hashes env values into the cache key and prints the inputs in run summaries',
+        message:
+          'tasks["deploy"].env includes the secret DATABASE_URL; turbo hashes env values into the cache key and prints the inputs in run summaries',
         where: 'turbo.json tasks["deploy"].env',
         fix: 'move "DATABASE_URL" from tasks["deploy"].env to tasks["deploy"].passThroughEnv',
       },
@@ -128,7 +136,10 @@ describe("checkTurboJson: secrets must be passThroughEnv", () => {
   it("fails a secret in globalEnv through a wildcard, unless negated", () => {
     const json = { ...clone(GOOD), globalEnv: ["FLY_*"] };
     const [r] = fails(checkTurboJson(json, RULES));
-    expect(r).toMatchObject({ where: "turbo.json globalEnv", fix: 'add "!FLY_API_TOKEN" to globalEnv (or narrow "FLY_*") and list "FLY_API_TOKEN" in globalPassThroughEnv' });
+    expect(r).toMatchObject({
+      where: "turbo.json globalEnv",
+      fix: 'add "!FLY_API_TOKEN" to globalEnv (or narrow "FLY_*") and list "FLY_API_TOKEN" in globalPassThroughEnv',
+    });
     expect(r!.message).toContain('(through "FLY_*")');
     expect(fails(checkTurboJson({ ...json, globalEnv: ["FLY_*", "!FLY_API_TOKEN"] }, RULES))).toEqual([]);
   });
@@ -155,7 +166,8 @@ describe("checkTurboJson: C-19 caching", () => {
       {
         id: "turbo.cache",
         status: "fail",
-        message: 'task "deploy" has side effects but does not set "cache": false; on a cache hit turbo replays the old log and skips the work',
+        message:
+          'task "deploy" has side effects but does not set "cache": false; on a cache hit turbo replays the old log and skips the work',
         where: 'turbo.json tasks["deploy"]',
         fix: 'set "cache": false on tasks["deploy"] in turbo.json',
       },
@@ -221,7 +233,10 @@ describe("loadTurboJson", () => {
 
   it("reads JSONC: comments and trailing commas, keeping // inside strings", async () => {
     const path = join(dir, "ok.json");
-    await writeFile(path, '{\n  // tasks\n  "$schema": "https://turborepo.com/schema.json", /* x */\n  "tasks": { "a": { "outputs": ["//*", "a,]"], }, },\n}\n');
+    await writeFile(
+      path,
+      '{\n  // tasks\n  "$schema": "https://turborepo.com/schema.json", /* x */\n  "tasks": { "a": { "outputs": ["//*", "a,]"], }, },\n}\n',
+    );
     expect(loadTurboJson(path)).toEqual({ $schema: "https://turborepo.com/schema.json", tasks: { a: { outputs: ["//*", "a,]"] } } });
   });
 
@@ -238,7 +253,9 @@ describe("loadTurboJson", () => {
   });
 
   it("fails clearly for a missing file", () => {
-    expect(() => loadTurboJson(join(dir, "missing.json"))).toThrowError(expect.objectContaining({ code: "E_CONFIG", message: `${join(dir, "missing.json")} does not exist` }));
+    expect(() => loadTurboJson(join(dir, "missing.json"))).toThrowError(
+      expect.objectContaining({ code: "E_CONFIG", message: `${join(dir, "missing.json")} does not exist` }),
+    );
   });
 
   it("stripJsonc keeps every offset", () => {

@@ -21,23 +21,43 @@ beforeAll(() => {
   symlinkSync(TURBO, join(mini, "node_modules", ".bin", "turbo"));
   writeFileSync(join(mini, "package.json"), JSON.stringify({ name: "mini", private: true, packageManager: "pnpm@12.4.2" }));
   writeFileSync(join(mini, "pnpm-workspace.yaml"), "packages:\n  - scripts\n");
-  writeFileSync(join(mini, "scripts", "package.json"), JSON.stringify({ name: "@mini/scripts", scripts: { "production-deploy": "true", build: "true" } }));
-  writeFileSync(join(mini, "turbo.json"), JSON.stringify({ tasks: { build: {}, "production-deploy": { cache: false, dependsOn: ["build"], passThroughEnv: ["OPS_*"] } } }));
+  writeFileSync(
+    join(mini, "scripts", "package.json"),
+    JSON.stringify({ name: "@mini/scripts", scripts: { "production-deploy": "true", build: "true" } }),
+  );
+  writeFileSync(
+    join(mini, "turbo.json"),
+    JSON.stringify({ tasks: { build: {}, "production-deploy": { cache: false, dependsOn: ["build"], passThroughEnv: ["OPS_*"] } } }),
+  );
 });
 afterAll(() => rmSync(mini, { recursive: true, force: true }));
 
 /** This process's environment without the variables under test, plus `extra`. */
 function envWith(extra: Record<string, string>) {
   const env: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!variablesRead().some((p) => (p.endsWith("*") ? k.startsWith(p.slice(0, -1)) : k === p)) && k !== "TURBO_HASH") env[k] = v;
+  for (const [k, v] of Object.entries(process.env))
+    if (!variablesRead().some((p) => (p.endsWith("*") ? k.startsWith(p.slice(0, -1)) : k === p)) && k !== "TURBO_HASH") env[k] = v;
   return { ...env, ...extra };
 }
 
 describe("checkTurboPassThrough: answered by turbo itself", () => {
   it("this repository's turbo.json passes proxies, CA bundles and FLY_* knobs to the pipeline", async () => {
-    const processEnv = envWith({ HTTPS_PROXY: "http://proxy.internal:3128", no_proxy: "localhost", FLY_CONFIG_DIR: "/srv/fly", NODE_EXTRA_CA_CERTS: "/etc/ca.pem", OPS_TARGET: "fly" });
+    const processEnv = envWith({
+      HTTPS_PROXY: "http://proxy.internal:3128",
+      no_proxy: "localhost",
+      FLY_CONFIG_DIR: "/srv/fly",
+      NODE_EXTRA_CA_CERTS: "/etc/ca.pem",
+      OPS_TARGET: "fly",
+    });
     const results = await checkTurboPassThrough(createZxRunner(processEnv), { repoRoot, processEnv, variables: variablesRead() });
-    expect(results).toEqual([{ id: "turbo.passthrough", status: "pass", message: "turbo passes each of the 5 variables this tool reads that are set here to the production-deploy pipeline (asked `turbo run production-deploy --dry=json`)" }]);
+    expect(results).toEqual([
+      {
+        id: "turbo.passthrough",
+        status: "pass",
+        message:
+          "turbo passes each of the 5 variables this tool reads that are set here to the production-deploy pipeline (asked `turbo run production-deploy --dry=json`)",
+      },
+    ]);
   });
 
   it("a turbo.json without them: one warning naming each stripped variable, never a value", async () => {
@@ -64,16 +84,27 @@ describe("checkTurboPassThrough: answered by turbo itself", () => {
   it("inside a turbo task it only says so (turbo has filtered the environment already)", async () => {
     const calls: string[] = [];
     const processEnv = { TURBO_HASH: "b97603ad2528a86c", HTTPS_PROXY: "http://p" };
-    const [r] = await checkTurboPassThrough(async (cmd) => (calls.push(cmd.file), { ok: true, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 0, command: "" }), { repoRoot, processEnv, variables: variablesRead() });
+    const [r] = await checkTurboPassThrough(
+      async (cmd) => (calls.push(cmd.file), { ok: true, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 0, command: "" }),
+      { repoRoot, processEnv, variables: variablesRead() },
+    );
     expect(r).toMatchObject({ status: "pass", message: expect.stringContaining("running as a turbo task") });
     expect(calls).toEqual([]);
   });
 
   it("a turbo that fails is a warning with its stderr, redacted", async () => {
     const processEnv = envWith({});
-    const [r] = await checkTurboPassThrough(createZxRunner(processEnv), { repoRoot: mini, processEnv, variables: variablesRead(), task: "no-such-task", redact: (t) => t.replaceAll("no-such-task", "[REDACTED]") });
+    const [r] = await checkTurboPassThrough(createZxRunner(processEnv), {
+      repoRoot: mini,
+      processEnv,
+      variables: variablesRead(),
+      task: "no-such-task",
+      redact: (t) => t.replaceAll("no-such-task", "[REDACTED]"),
+    });
     expect(r).toMatchObject({ id: "turbo.passthrough", status: "warn" });
-    expect(r!.message).toMatch(/^could not ask turbo which variables reach the pipeline: `turbo run no-such-task --dry=json` failed \(exit \d+\); it said:\n/);
+    expect(r!.message).toMatch(
+      /^could not ask turbo which variables reach the pipeline: `turbo run no-such-task --dry=json` failed \(exit \d+\); it said:\n/,
+    );
     expect(r!.message).toContain("[REDACTED]");
   });
 });
@@ -81,15 +112,33 @@ describe("checkTurboPassThrough: answered by turbo itself", () => {
 describe("variablesRead (env.ts)", () => {
   it("names every variable readOpsEnv reads, found independently in env.ts's source", () => {
     const source = readFileSync(join(repoRoot, "packages/ops/src/env.ts"), "utf8");
-    const used = new Set([...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g), ...source.matchAll(/^\s+([A-Z][A-Z0-9_]+): (?:z\.|port\()/gm)].map((m) => m[1]!));
+    const used = new Set(
+      [...source.matchAll(/\benv\.([A-Z][A-Z0-9_]+)\b/g), ...source.matchAll(/^\s+([A-Z][A-Z0-9_]+): (?:z\.|port\()/gm)].map((m) => m[1]!),
+    );
     expect(used.size).toBeGreaterThan(15);
     const read = variablesRead();
     for (const name of used) expect(read, name).toContain(name);
-    expect(read).toEqual(expect.arrayContaining(["OPS_SECRET_*", "FLY_*", "HTTPS_PROXY", "https_proxy", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"]));
+    expect(read).toEqual(
+      expect.arrayContaining(["OPS_SECRET_*", "FLY_*", "HTTPS_PROXY", "https_proxy", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"]),
+    );
   });
 
   it("turbo.json passes the child families globally, but never the tokens (those only reach the tasks that declare them)", () => {
     const turbo = JSON.parse(readFileSync(join(repoRoot, "turbo.json"), "utf8")) as { globalPassThroughEnv: string[] };
-    expect(turbo.globalPassThroughEnv).toEqual(expect.arrayContaining(["FLY_*", "!FLY_API_TOKEN", "!FLY_ACCESS_TOKEN", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS"]));
+    expect(turbo.globalPassThroughEnv).toEqual(
+      expect.arrayContaining([
+        "FLY_*",
+        "!FLY_API_TOKEN",
+        "!FLY_ACCESS_TOKEN",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "NO_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+        "SSL_CERT_FILE",
+        "NODE_EXTRA_CA_CERTS",
+      ]),
+    );
   });
 });

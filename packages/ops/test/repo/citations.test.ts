@@ -49,7 +49,8 @@ export function findCitationProblems(file: string, text: string, defined: Readon
   text.split("\n").forEach((lineText, i) => {
     const line = i + 1;
     for (const m of lineText.matchAll(CASE_ID)) {
-      if (!defined.has(m[0])) findings.push({ file, line, message: `${m[0]} is not defined in ${FIELD_CASES} (add a "### ${m[0]}" section)` });
+      if (!defined.has(m[0]))
+        findings.push({ file, line, message: `${m[0]} is not defined in ${FIELD_CASES} (add a "### ${m[0]}" section)` });
     }
     const at = lineText.indexOf(SECTION_SIGN);
     if (at >= 0) {
@@ -57,7 +58,8 @@ export function findCitationProblems(file: string, text: string, defined: Readon
       findings.push({ file, line, message: `"${cited}" cites a section of notes outside the repository; cite the public source instead` });
     }
     for (const source of PRIVATE_SOURCES) {
-      if (lineText.includes(source)) findings.push({ file, line, message: `"${source}" is outside the repository; cite the public source instead` });
+      if (lineText.includes(source))
+        findings.push({ file, line, message: `"${source}" is outside the repository; cite the public source instead` });
     }
   });
   return findings;
@@ -89,7 +91,9 @@ function readText(path: string): string | undefined {
 const caseId = (n: number) => `C-${n}`;
 
 describe("the citation scanner", () => {
-  const defined = definedCases(`# Cases\n\n### ${caseId(1)} One\n\ntext ${caseId(2)} in prose is not a definition\n### ${caseId(3)}: Three\n`);
+  const defined = definedCases(
+    `# Cases\n\n### ${caseId(1)} One\n\ntext ${caseId(2)} in prose is not a definition\n### ${caseId(3)}: Three\n`,
+  );
 
   it("reads definitions from ### headings only", () => {
     expect([...defined]).toEqual([caseId(1), caseId(3)]);

@@ -9,7 +9,10 @@ describe("createZxRunner: streaming and abort", () => {
     const stop = new AbortController();
     const lines: string[] = [];
     const pending = run(
-      { file: process.execPath, args: ["-e", "process.stdout.write('one\\ntw'); setTimeout(() => process.stdout.write('o\\n'), 50); setInterval(() => {}, 1000);"] },
+      {
+        file: process.execPath,
+        args: ["-e", "process.stdout.write('one\\ntw'); setTimeout(() => process.stdout.write('o\\n'), 50); setInterval(() => {}, 1000);"],
+      },
       {
         signal: stop.signal,
         onStdoutLine: (l) => {

@@ -46,7 +46,7 @@ describe("parseSecretsFile: lines, keys, comments", () => {
   });
 
   it("allows an empty value in every form", () => {
-    expect(values("A=\nB=''\nC=\"\"\nD=\"\"\"\"\"\"\nE= # only a comment\n")).toEqual({ A: "", B: "", C: "", D: "", E: "" });
+    expect(values('A=\nB=\'\'\nC=""\nD=""""""\nE= # only a comment\n')).toEqual({ A: "", B: "", C: "", D: "", E: "" });
   });
 
   it.each([
@@ -68,7 +68,9 @@ describe("parseSecretsFile: lines, keys, comments", () => {
     expect(error.message).toBe(
       'prod.env:2: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret); if it continues the value of A on line 1, write that value in double quotes or a """ block',
     );
-    expect(errorOf("A=1\n\nsk_live_pasted\n", "prod.env").message).toBe('prod.env:3: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret)');
+    expect(errorOf("A=1\n\nsk_live_pasted\n", "prod.env").message).toBe(
+      'prod.env:3: expected KEY=VALUE but the line has no "=" (its text is not shown: it may hold a secret)',
+    );
     expect(error.message).not.toContain("sk_live");
     expect(errorOf("export A\n").message).toMatch(/^\.env\.production:1: expected KEY=VALUE/);
   });
@@ -98,7 +100,7 @@ describe("parseSecretsFile: unquoted values", () => {
       GREETING: "hello world",
       P: "a\\nb",
       Q: "x=y",
-      R: "it's \"ok\"",
+      R: 'it\'s "ok"',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: the dialect keeps ${HOME} literally
       S: "${HOME}",
     });
@@ -129,7 +131,7 @@ describe("parseSecretsFile: single quotes", () => {
 });
 
 describe("parseSecretsFile: double quotes", () => {
-  it("apply the escapes \\n \\r \\t \\\\ \\\" \\$ and nothing else", () => {
+  it('apply the escapes \\n \\r \\t \\\\ \\" \\$ and nothing else', () => {
     expect(values('A="a\\nb\\tc\\\\d\\"e\\$f $g"\nB="x\\ry"\nC="  # kept  " # comment\n')).toEqual({
       A: 'a\nb\tc\\d"e$f $g',
       B: "x\ry",
@@ -154,11 +156,15 @@ describe("parseSecretsFile: double quotes", () => {
     expect(errorOf('A=1\nWIN_PATH="C:\\Users"\n').message).toBe(
       ".env.production:2: unknown escape sequence in the double-quoted value of WIN_PATH (opened on line 2)",
     );
-    expect(errorOf('K="ab\\\ncd"\n').message).toMatch(/^\.env\.production has 2 malformed lines:\n {2}\.env\.production:1: unknown escape sequence .* K /);
+    expect(errorOf('K="ab\\\ncd"\n').message).toMatch(
+      /^\.env\.production has 2 malformed lines:\n {2}\.env\.production:1: unknown escape sequence .* K /,
+    );
   });
 
   it("report an unterminated value with key and opening line", () => {
-    expect(errorOf('A=1\nKEY="abc\nB=2\n').message).toBe(".env.production:2: the double-quoted value of KEY opened on line 2 is never closed");
+    expect(errorOf('A=1\nKEY="abc\nB=2\n').message).toBe(
+      ".env.production:2: the double-quoted value of KEY opened on line 2 is never closed",
+    );
     expect(errorOf('KEY="abc\\"\n').message).toBe(".env.production:1: the double-quoted value of KEY opened on line 1 is never closed");
   });
 
@@ -172,7 +178,7 @@ describe('parseSecretsFile: """ blocks', () => {
     expect(values('A="""x"""\nB="""y"""\nC=z\nD="""a "quoted" #x""" # comment\n')).toEqual({ A: "x", B: "y", C: "z", D: 'a "quoted" #x' });
   });
 
-  it("read a block as rest of first line + \\n + lines verbatim, up to the closing \"\"\" (like flyctl)", () => {
+  it('read a block as rest of first line + \\n + lines verbatim, up to the closing """ (like flyctl)', () => {
     const parsed = parseSecretsFile('CERT="""-----BEGIN X-----\n  AAA\\n $x # y\n\n-----END X-----"""\nNEXT="""\nline\n"""\n');
     expect(parsed.entries.map((e) => [e.key, e.value.reveal(), e.line])).toEqual([
       ["CERT", "-----BEGIN X-----\n  AAA\\n $x # y\n\n-----END X-----", 1],
@@ -185,7 +191,7 @@ describe('parseSecretsFile: """ blocks', () => {
     expect(errorOf('KEY="""\n').message).toBe('.env.production:1: the """ block of KEY opened on line 1 is never closed');
   });
 
-  it("allow nothing but a comment after the closing \"\"\"", () => {
+  it('allow nothing but a comment after the closing """', () => {
     expect(errorOf('KEY="""abc"""x\n').message).toBe(".env.production:1: unexpected text after the closing quote of KEY");
     expect(errorOf('KEY="""abc\ndef""" tail\n').message).toBe(".env.production:2: unexpected text after the closing quote of KEY");
     expect(errorOf('KEY="""ends in quote""""\n').message).toBe(".env.production:1: unexpected text after the closing quote of KEY");
@@ -272,14 +278,46 @@ describe("parseSecretsFile: warnings where the reading is probably not what was 
   const warningsOf = (text: string) => parseSecretsFile(text, "s.env").warnings;
 
   it.each<[string, string, string]>([
-    ["an unquoted value with ' #'", "PASSWORD=abc #def\n", `s.env:1: PASSWORD: the unquoted value ends at " #": the rest of the line is read as a comment. If "#…" is part of the value, quote it: PASSWORD='…'; if it is a comment, put it on its own line.`],
-    ["trailing whitespace", "A=1\nTOKEN=abc \t\n", 's.env:2: TOKEN: the unquoted value has trailing spaces or tabs, which are dropped. If they are part of the value, quote it: TOKEN="…"; otherwise remove them.'],
-    ["a lone double quote", 'K=abc"def\n', `s.env:1: K: the unquoted value has an unbalanced " quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: K="…" (or K='…' when it holds a ").`],
-    ["a closing quote without an opening one", "K=abc'\n", `s.env:1: K: the unquoted value has an unbalanced ' quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: K="…" (or K='…' when it holds a ").`],
-    ["an export prefix", "export API_TOKEN=x\n", 's.env:1: API_TOKEN: the "export " prefix is dropped (the key is API_TOKEN); other tools may read this line differently. Remove "export ".'],
-    ["a shell line continuation", "KEY=abc\\\n", 's.env:1: KEY: the unquoted value ends with a backslash, which is kept; the next line is not a continuation. For a multi-line value write KEY="line 1\\nline 2" or a """ block.'],
-    ["a double quote that swallows the next entries", 'A="abc\nB=1\nC="\n', 's.env:1: A: the double-quoted value opened here runs to line 3 and takes in lines 2, 3, which look like KEY=VALUE. If the quote was meant to close on line 1, close it there (escape a " inside as \\").'],
-    ["a \"\"\" block that swallows an entry", 'A="""x\nB=1\n"""\n', 's.env:1: A: the """ block opened here runs to line 3 and takes in line 2, which looks like KEY=VALUE. If the quote was meant to close on line 1, close it there (escape a " inside as \\").'],
+    [
+      "an unquoted value with ' #'",
+      "PASSWORD=abc #def\n",
+      `s.env:1: PASSWORD: the unquoted value ends at " #": the rest of the line is read as a comment. If "#…" is part of the value, quote it: PASSWORD='…'; if it is a comment, put it on its own line.`,
+    ],
+    [
+      "trailing whitespace",
+      "A=1\nTOKEN=abc \t\n",
+      's.env:2: TOKEN: the unquoted value has trailing spaces or tabs, which are dropped. If they are part of the value, quote it: TOKEN="…"; otherwise remove them.',
+    ],
+    [
+      "a lone double quote",
+      'K=abc"def\n',
+      `s.env:1: K: the unquoted value has an unbalanced " quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: K="…" (or K='…' when it holds a ").`,
+    ],
+    [
+      "a closing quote without an opening one",
+      "K=abc'\n",
+      `s.env:1: K: the unquoted value has an unbalanced ' quote, which is kept as part of the value. If the value was meant to be quoted, quote all of it: K="…" (or K='…' when it holds a ").`,
+    ],
+    [
+      "an export prefix",
+      "export API_TOKEN=x\n",
+      's.env:1: API_TOKEN: the "export " prefix is dropped (the key is API_TOKEN); other tools may read this line differently. Remove "export ".',
+    ],
+    [
+      "a shell line continuation",
+      "KEY=abc\\\n",
+      's.env:1: KEY: the unquoted value ends with a backslash, which is kept; the next line is not a continuation. For a multi-line value write KEY="line 1\\nline 2" or a """ block.',
+    ],
+    [
+      "a double quote that swallows the next entries",
+      'A="abc\nB=1\nC="\n',
+      's.env:1: A: the double-quoted value opened here runs to line 3 and takes in lines 2, 3, which look like KEY=VALUE. If the quote was meant to close on line 1, close it there (escape a " inside as \\").',
+    ],
+    [
+      'a """ block that swallows an entry',
+      'A="""x\nB=1\n"""\n',
+      's.env:1: A: the """ block opened here runs to line 3 and takes in line 2, which looks like KEY=VALUE. If the quote was meant to close on line 1, close it there (escape a " inside as \\").',
+    ],
   ])("%s", (_name, text, expected) => {
     expect(warningsOf(text)).toEqual([expected]);
   });

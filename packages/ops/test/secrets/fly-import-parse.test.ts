@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  FLY_MAX_LINE_BYTES,
-  FlyImportPanicError,
-  FlyImportParseError,
-  parseFlyImport,
-} from "../../src/secrets/fly-import-format.ts";
+import { FLY_MAX_LINE_BYTES, FlyImportPanicError, FlyImportParseError, parseFlyImport } from "../../src/secrets/fly-import-format.ts";
 
 /** The pairs as a plain object, for exact comparison. */
 function pairsOf(stdin: string): Record<string, string> {
@@ -45,7 +40,7 @@ describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
     expect(pairsOf("A=   x\nB=\tx\nC=x  \n")).toEqual({ A: "x", B: "\tx", C: "x  " });
   });
 
-  it("cuts an inline comment when an even number of \" precede the #", () => {
+  it('cuts an inline comment when an even number of " precede the #', () => {
     expect(pairsOf('P=ab#c\nQ="a # b"\nR=\'a#b\'\nS="BAR BAZ" # comment\nT=a  # c\n')).toEqual({
       P: "ab",
       Q: "a # b",
@@ -55,7 +50,7 @@ describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
     });
   });
 
-  it("keeps a # after an odd number of \"", () => {
+  it('keeps a # after an odd number of "', () => {
     expect(pairsOf('A=x"#y\n')).toEqual({ A: 'x"#y' });
   });
 
@@ -81,7 +76,7 @@ describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
     });
   });
 
-  it("reads multi-line triple quotes verbatim: rest of first line + \\n, lines + \\n, text before the closing \"\"\"", () => {
+  it('reads multi-line triple quotes verbatim: rest of first line + \\n, lines + \\n, text before the closing """', () => {
     const stdin = 'FOO=BAR\nM="""SOMETHING\n# not a comment\n  spaced  \n\nENDSHERE"""\nTRAILER=what\nE="""\nx\n"""\n';
     expect(pairsOf(stdin)).toEqual({
       FOO: "BAR",
@@ -91,7 +86,7 @@ describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
     });
   });
 
-  it("opens a block when \"\"\" is followed by fewer than 6 characters in total", () => {
+  it('opens a block when """ is followed by fewer than 6 characters in total', () => {
     expect(pairsOf('A=""""\nx"""\nB="""""\ny"""\n')).toEqual({ A: '"\nx', B: '""\ny' });
   });
 
@@ -99,7 +94,7 @@ describe("parseFlyImport: flyctl v0.4.x behaviour", () => {
     expect(pairsOf('A="""abc # c\nz"""\nB="""a"#b\nz"""\n')).toEqual({ A: "abc # c\nz", B: 'a"\nz' });
   });
 
-  it("closes a block only on a line that ends with \"\"\"", () => {
+  it('closes a block only on a line that ends with """', () => {
     expect(pairsOf('A="""x\n""" not yet\nend"""\n')).toEqual({ A: 'x\n""" not yet\nend' });
   });
 

@@ -37,10 +37,10 @@ describe("serializeForFlyImport: chosen forms", () => {
     [" ", 'K=" "\n'],
     ['"quoted"', 'K=""quoted""\n'],
     ["'quoted'", "K=\"'quoted'\"\n"],
-    ["'", "K=\"'\"\n"],
+    ["'", 'K="\'"\n'],
     ['"', "K='\"'\n"],
     ['a"#b', "K='a\"#b'\n"],
-    ['"""abc', "K='\"\"\"abc'\n"],
+    ['"""abc', 'K=\'"""abc\'\n'],
     ['""#', 'K="""""#"""\n'],
     ['""', "K='\"\"'\n"],
     ["-----BEGIN X-----\nAAA\n-----END X-----\n", 'K="""-----BEGIN X-----\nAAA\n-----END X-----\n"""\n'],
@@ -61,8 +61,8 @@ describe("serializeForFlyImport: chosen forms", () => {
     expect(Object.fromEntries(parseFlyImport(payload).pairs)).toEqual({ A: "x\n", B: "y", C: 'ends with quotes\n"""', D: "z" });
   });
 
-  it("carries what the brief suspected it could not: lone quotes, leading \"\"\", leading tabs, a last line ending in \"\"\"", () => {
-    for (const value of ['"', "'", '"""', '"""x', "\tx", "a\nb\"\"\"", "a\n\"", "\n", "\n\n", "#\n#"]) {
+  it('carries what the brief suspected it could not: lone quotes, leading """, leading tabs, a last line ending in """', () => {
+    for (const value of ['"', "'", '"""', '"""x', "\tx", 'a\nb"""', 'a\n"', "\n", "\n\n", "#\n#"]) {
       expect(flyReads(payloadFor(value))).toBe(value);
     }
   });
@@ -86,7 +86,7 @@ describe("serializeForFlyImport: refusals name the key and the reason, never the
     expect(error.fix).toBeTruthy();
   });
 
-  it("proves each multi-line refusal: the only form that makes a newline, a \"\"\" block, is misread", () => {
+  it('proves each multi-line refusal: the only form that makes a newline, a """ block, is misread', () => {
     for (const value of ['first"""\nsecond', 'x"#y\nsecond', 'first\nmid"""\nlast']) {
       let read: string | undefined;
       try {
@@ -100,19 +100,28 @@ describe("serializeForFlyImport: refusals name the key and the reason, never the
 
   it("refuses a payload line over 65,535 bytes, where flyctl silently stops reading", () => {
     expect(flyReads(payloadFor("x".repeat(FLY_MAX_LINE_BYTES - 2)))).toHaveLength(FLY_MAX_LINE_BYTES - 2);
-    expect(refusal("x".repeat(FLY_MAX_LINE_BYTES - 1)).message).toMatch(/secret K to `fly secrets import`: line 1 of the entry would be longer than 65535 bytes/);
+    expect(refusal("x".repeat(FLY_MAX_LINE_BYTES - 1)).message).toMatch(
+      /secret K to `fly secrets import`: line 1 of the entry would be longer than 65535 bytes/,
+    );
     expect(refusal(`ok\n${"é".repeat(32_768)}\nok`).message).toMatch(/line 2 of the entry would be longer/);
     expect(flyReads(payloadFor(`ok\n${"x".repeat(FLY_MAX_LINE_BYTES)}`.slice(0, -3)))).toBeDefined();
   });
 
   it("refuses an invalid key without echoing it, a duplicate key, and an empty list", () => {
-    const bad = () => serializeForFlyImport([{ key: "OK", value: new Secret("1") }, { key: "postgres://u:pw@h", value: new Secret("1") }]);
+    const bad = () =>
+      serializeForFlyImport([
+        { key: "OK", value: new Secret("1") },
+        { key: "postgres://u:pw@h", value: new Secret("1") },
+      ]);
     expect(bad).toThrow("cannot send secret #2 to `fly secrets import`: its key does not match ^[A-Za-z_][A-Za-z0-9_]*$");
     expect(bad).not.toThrow(/pw@h/);
     expect(() => serializeForFlyImport([{ key: "export A", value: new Secret("1") }])).toThrow(SecretsError);
-    expect(() => serializeForFlyImport([{ key: "A", value: new Secret("1") }, { key: "A", value: new Secret("2") }])).toThrow(
-      "cannot send secret A to `fly secrets import`: the key appears twice; flyctl would keep only the last value",
-    );
+    expect(() =>
+      serializeForFlyImport([
+        { key: "A", value: new Secret("1") },
+        { key: "A", value: new Secret("2") },
+      ]),
+    ).toThrow("cannot send secret A to `fly secrets import`: the key appears twice; flyctl would keep only the last value");
     expect(() => serializeForFlyImport([])).toThrow(/no secrets to send/);
   });
 });
@@ -129,7 +138,32 @@ describe("serializeForFlyImport: round-trip property", () => {
       return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
     };
   }
-  const FRAGMENTS = ["a", "Z", "0", "-", " ", "  ", "\t", "#", " #", '"', '""', '"""', "'", "$", "=", "\\", "\\n", "\n", "é", "🔑", "\u00a0", "\u0085", "\uFEFF", "{}"];
+  const FRAGMENTS = [
+    "a",
+    "Z",
+    "0",
+    "-",
+    " ",
+    "  ",
+    "\t",
+    "#",
+    " #",
+    '"',
+    '""',
+    '"""',
+    "'",
+    "$",
+    "=",
+    "\\",
+    "\\n",
+    "\n",
+    "é",
+    "🔑",
+    "\u00a0",
+    "\u0085",
+    "\uFEFF",
+    "{}",
+  ];
   const RARE = ["\r", "\0", "\uD83D"];
   const ALLOWED_REASONS = [
     /carriage return/,
@@ -160,7 +194,10 @@ describe("serializeForFlyImport: round-trip property", () => {
         expect(error).toBeInstanceOf(SecretsError);
         const message = (error as SecretsError).message;
         expect(message).toContain(`cannot send secret ${key} to`);
-        expect(ALLOWED_REASONS.some((reason) => reason.test(message)), message).toBe(true);
+        expect(
+          ALLOWED_REASONS.some((reason) => reason.test(message)),
+          message,
+        ).toBe(true);
         refused++;
         continue;
       }

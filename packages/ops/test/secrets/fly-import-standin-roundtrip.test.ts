@@ -8,7 +8,38 @@ import { serializeForFlyImport } from "../../src/secrets/fly-import-format.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 import { parseSecretsImport } from "../fixtures/flyctl/secrets-import-parser.ts";
 
-const FRAGMENTS = ["a", "Z", "0", "=", "==", " ", "  ", "\t", "#", " #", '"', '""', '"""', "'", "''", "\\", "\\n", "\\\"", "\n", "\n\n", "é", "🔑", "漢", "\u00a0", "\u0085", "\u2028", "\uFEFF", "$HOME", "`x`", "{}"];
+const FRAGMENTS = [
+  "a",
+  "Z",
+  "0",
+  "=",
+  "==",
+  " ",
+  "  ",
+  "\t",
+  "#",
+  " #",
+  '"',
+  '""',
+  '"""',
+  "'",
+  "''",
+  "\\",
+  "\\n",
+  '\\"',
+  "\n",
+  "\n\n",
+  "é",
+  "🔑",
+  "漢",
+  "\u00a0",
+  "\u0085",
+  "\u2028",
+  "\uFEFF",
+  "$HOME",
+  "`x`",
+  "{}",
+];
 /** Values built from the characters flyctl's importer treats specially, and arbitrary Unicode. */
 const value = fc.oneof(
   fc.array(fc.constantFrom(...FRAGMENTS), { maxLength: 14 }).map((parts) => parts.join("")),
@@ -39,7 +70,10 @@ describe("serializeForFlyImport → the stand-in's flyctl parser", () => {
         } catch (error) {
           if (!(error instanceof SecretsError)) throw error;
           expect(error.message).toContain("cannot send secret K to");
-          expect(ALLOWED_REFUSALS.some((r) => r.test(error.message)), error.message).toBe(true);
+          expect(
+            ALLOWED_REFUSALS.some((r) => r.test(error.message)),
+            error.message,
+          ).toBe(true);
           return;
         }
         accepted++;

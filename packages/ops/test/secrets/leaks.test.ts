@@ -81,7 +81,8 @@ describe("C-08: the planted token never leaks", () => {
     const redactor = createRedactor(entries.map((e) => e.value));
 
     // Success path: the stand-in echoes what it read.
-    const echoed = `read ${payload}` + `Updating existing machines with ${JSON.stringify(Object.fromEntries(parseFlyImport(payload).pairs))}\n`;
+    const echoed =
+      `read ${payload}` + `Updating existing machines with ${JSON.stringify(Object.fromEntries(parseFlyImport(payload).pairs))}\n`;
     expectNoToken(redactor.redact(echoed));
 
     // Failure path: flyctl's own parse error echoes the offending line.

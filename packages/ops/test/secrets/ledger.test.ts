@@ -30,13 +30,17 @@ describe("SecretLedger", () => {
     expect(readFileSync(keyFile, "utf8")).toMatch(/^[0-9a-f]{64}$/);
     expect(new SecretLedger(dir, "production").fingerprints(["SESSION_SECRET"], VALUES)).toEqual(a);
     // another value changes it
-    expect(new SecretLedger(dir, "production").fingerprints(["SESSION_SECRET"], values({ SESSION_SECRET: "session-value-2" }))).not.toEqual(a);
+    expect(new SecretLedger(dir, "production").fingerprints(["SESSION_SECRET"], values({ SESSION_SECRET: "session-value-2" }))).not.toEqual(
+      a,
+    );
   });
 
   it("each environment has its own key", () => {
     const prod = new SecretLedger(dir, "production").fingerprints(["SESSION_SECRET"], VALUES);
     const staging = new SecretLedger(dir, "staging").fingerprints(["SESSION_SECRET"], VALUES);
-    expect(readFileSync(join(dir, "ledger", "production", "ledger.key"), "utf8")).not.toBe(readFileSync(join(dir, "ledger", "staging", "ledger.key"), "utf8"));
+    expect(readFileSync(join(dir, "ledger", "production", "ledger.key"), "utf8")).not.toBe(
+      readFileSync(join(dir, "ledger", "staging", "ledger.key"), "utf8"),
+    );
     expect(prod.SESSION_SECRET).not.toBe(staging.SESSION_SECRET);
   });
 

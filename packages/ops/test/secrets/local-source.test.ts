@@ -77,7 +77,9 @@ describe("resolveLocalSecrets", () => {
 
   it("uses a given secrets file and does not generate its keys", () => {
     const file = givenFile("SESSION_SECRET=given-session-value\nBACKEND_AUTH_TOKEN=given-token-value\n");
-    const r = resolveLocalSecrets(config, env({ OPS_SECRETS_FILE: file, DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/app" }), { create: true });
+    const r = resolveLocalSecrets(config, env({ OPS_SECRETS_FILE: file, DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/app" }), {
+      create: true,
+    });
     expect(reveal(r.values)).toEqual({
       DATABASE_URL: "postgresql://u:p@127.0.0.1:5432/app",
       BACKEND_AUTH_TOKEN: "given-token-value",
@@ -117,7 +119,9 @@ describe("resolveLocalSecrets", () => {
     }
     expect(err).toBeInstanceOf(SecretsError);
     const e = err as SecretsError;
-    expect(e.message).toBe(`secrets missing:\n  apps.backend.secrets[1]: "BACKEND_AUTH_TOKEN" is not in ${file}; did you mean BACKEND_AUTH_TOKN?`);
+    expect(e.message).toBe(
+      `secrets missing:\n  apps.backend.secrets[1]: "BACKEND_AUTH_TOKEN" is not in ${file}; did you mean BACKEND_AUTH_TOKN?`,
+    );
     expect(e.message).not.toContain("typo-value");
     expect(e.where).toBe(file);
     expect(e.fix).toBe(`Add the keys to ${file}, or fix the names in ops.config.ts.`);
@@ -155,6 +159,8 @@ describe("knownSecretValues", () => {
     const e = env({ OPS_SECRETS_FILE: file, DATABASE_URL: "postgresql://u:db-pw@h/app", FLY_API_TOKEN: "fly-token-value" });
     resolveLocalSecrets(config, e, { create: true });
     const values = knownSecretValues(e).map((s) => s.reveal());
-    expect(values).toEqual(expect.arrayContaining(["given-session-value", "given-token-value", "postgresql://u:db-pw@h/app", "fly-token-value"]));
+    expect(values).toEqual(
+      expect.arrayContaining(["given-session-value", "given-token-value", "postgresql://u:db-pw@h/app", "fly-token-value"]),
+    );
   });
 });

@@ -20,13 +20,13 @@ describe("field cases end to end", () => {
     expect(flyStores('A="""x""" # note\nB = """ y """\n').stored).toEqual({ A: "x", B: " y " });
   });
 
-  it("C-01: an opening \"\"\" never closed is an error naming key and line, not a silent drop", () => {
+  it('C-01: an opening """ never closed is an error naming key and line, not a silent drop', () => {
     const parse = () => parseSecretsFile('A=1\nB="""never closed\nC=z\n');
     expect(parse).toThrow(SecretsError);
     expect(parse).toThrow('.env.production:2: the """ block of B opened on line 2 is never closed');
   });
 
-  it("C-02: escaped and real-line certificates arrive as multi-line values, sent as \"\"\" blocks", () => {
+  it('C-02: escaped and real-line certificates arrive as multi-line values, sent as """ blocks', () => {
     const cert = "-----BEGIN X-----\nAAA\n-----END X-----\n";
     const { stored, payload } = flyStores(
       'CERT="-----BEGIN X-----\\nAAA\\n-----END X-----\\n"\nCERT2="-----BEGIN X-----\nAAA\n-----END X-----"\n',
@@ -52,7 +52,9 @@ describe("field cases end to end", () => {
   });
 
   it("C-07: shell-hostile values arrive exactly: no $ expansion, spaces and two lines kept", () => {
-    const { stored, payload } = flyStores('ADMIN_HASH=$2b$10$abcdefghijklmnopqrstuv\nGREETING=hello world\nTWO_LINES="first line\nsecond $line"\n');
+    const { stored, payload } = flyStores(
+      'ADMIN_HASH=$2b$10$abcdefghijklmnopqrstuv\nGREETING=hello world\nTWO_LINES="first line\nsecond $line"\n',
+    );
     expect(stored).toEqual({
       ADMIN_HASH: "$2b$10$abcdefghijklmnopqrstuv",
       GREETING: "hello world",
@@ -68,7 +70,9 @@ describe("field cases end to end", () => {
 
   it("refuses, naming the key, a file value flyctl cannot carry", () => {
     const { entries } = parseSecretsFile('KEY="first\nmiddle\\"\\"\\"\nlast"\n');
-    expect(() => serializeForFlyImport(entries)).toThrow(/cannot send secret KEY to `fly secrets import`: line 2 of the multi-line value ends with """/);
+    expect(() => serializeForFlyImport(entries)).toThrow(
+      /cannot send secret KEY to `fly secrets import`: line 2 of the multi-line value ends with """/,
+    );
   });
 
   it("property: any value written as an escaped double-quoted line reaches flyctl exactly, or is refused", () => {
@@ -78,7 +82,11 @@ describe("field cases end to end", () => {
       return seed / 2147483648;
     };
     const fragments = ["a", " ", "\t", "#", " #", '"', '"""', "'", "$", "\\", "=", "\n", "é", "🔑", "export "];
-    const quoteValue = (v: string) => `"${v.replace(/[\\"$]/g, "\\$&").replace(/\n/g, "\\n").replace(/\t/g, "\\t")}"`;
+    const quoteValue = (v: string) =>
+      `"${v
+        .replace(/[\\"$]/g, "\\$&")
+        .replace(/\n/g, "\\n")
+        .replace(/\t/g, "\\t")}"`;
     let sent = 0;
     for (let i = 0; i < 2000; i++) {
       let value = "";

@@ -23,7 +23,15 @@ export interface TestContext {
 }
 
 /** A runner that answers every command with exit 0 and empty output. */
-export const okRunner: Runner = async (cmd) => ({ ok: true, exitCode: 0, signal: null, stdout: "", stderr: "", durationMs: 0, command: [cmd.file, ...cmd.args].join(" ") });
+export const okRunner: Runner = async (cmd) => ({
+  ok: true,
+  exitCode: 0,
+  signal: null,
+  stdout: "",
+  stderr: "",
+  durationMs: 0,
+  command: [cmd.file, ...cmd.args].join(" "),
+});
 
 export async function testContext(opts: {
   env: Record<string, string | undefined>;

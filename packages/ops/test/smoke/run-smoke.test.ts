@@ -12,7 +12,12 @@ const body = (client: string, backend: string, over: { status?: string; schemaVe
   JSON.stringify({
     ok: true,
     client: { release: client },
-    backend: { status: over.status ?? "SERVING", release: backend, schemaVersion: over.schemaVersion === undefined ? 2 : over.schemaVersion, databaseReachable: true },
+    backend: {
+      status: over.status ?? "SERVING",
+      release: backend,
+      schemaVersion: over.schemaVersion === undefined ? 2 : over.schemaVersion,
+      databaseReachable: true,
+    },
     checkedAt: "2026-11-29T12:00:00.000Z",
   });
 const NEW = body("r-new-client", "r-new-backend");
@@ -26,14 +31,62 @@ describe("judge", () => {
     ["502 on a text check", home, { status: 502, body: "" }, "retry", "HTTP 502"],
     ["404", healthz, { status: 404, body: "not found" }, "fail", "HTTP 404, expected 200"],
     ["301 where 200 is expected", home, { status: 301, body: "" }, "fail", "HTTP 301, expected 200"],
-    ["200 from the old release", healthz, { status: 200, body: OLD }, "retry", "client reports release r-old-client, expected r-new-client"],
-    ["200, new client, old backend", healthz, { status: 200, body: body("r-new-client", "r-old-backend") }, "retry", "backend reports release r-old-backend, expected r-new-backend"],
-    ["200 with no backend release", healthz, { status: 200, body: JSON.stringify({ client: { release: "r-new-client" } }) }, "retry", "backend reports release (none), expected r-new-backend"],
-    ["200, right releases, backend NOT_SERVING", healthz, { status: 200, body: body("r-new-client", "r-new-backend", { status: "NOT_SERVING" }) }, "retry", "backend NOT_SERVING"],
-    ["200, right releases, SERVING, right schema", healthz, { status: 200, body: NEW }, "pass", "HTTP 200, releases r-new-client, r-new-backend"],
-    ["200, right releases, wrong schema", healthz, { status: 200, body: body("r-new-client", "r-new-backend", { schemaVersion: 1 }) }, "fail", "schema version 1, expected 2"],
-    ["200, right releases, no schema", healthz, { status: 200, body: body("r-new-client", "r-new-backend", { schemaVersion: null }) }, "fail", "schema version (none), expected 2"],
-    ["200, body not JSON", healthz, { status: 200, body: "<html>ok</html>" }, "fail", "body is not JSON; cannot prove which release answered"],
+    [
+      "200 from the old release",
+      healthz,
+      { status: 200, body: OLD },
+      "retry",
+      "client reports release r-old-client, expected r-new-client",
+    ],
+    [
+      "200, new client, old backend",
+      healthz,
+      { status: 200, body: body("r-new-client", "r-old-backend") },
+      "retry",
+      "backend reports release r-old-backend, expected r-new-backend",
+    ],
+    [
+      "200 with no backend release",
+      healthz,
+      { status: 200, body: JSON.stringify({ client: { release: "r-new-client" } }) },
+      "retry",
+      "backend reports release (none), expected r-new-backend",
+    ],
+    [
+      "200, right releases, backend NOT_SERVING",
+      healthz,
+      { status: 200, body: body("r-new-client", "r-new-backend", { status: "NOT_SERVING" }) },
+      "retry",
+      "backend NOT_SERVING",
+    ],
+    [
+      "200, right releases, SERVING, right schema",
+      healthz,
+      { status: 200, body: NEW },
+      "pass",
+      "HTTP 200, releases r-new-client, r-new-backend",
+    ],
+    [
+      "200, right releases, wrong schema",
+      healthz,
+      { status: 200, body: body("r-new-client", "r-new-backend", { schemaVersion: 1 }) },
+      "fail",
+      "schema version 1, expected 2",
+    ],
+    [
+      "200, right releases, no schema",
+      healthz,
+      { status: 200, body: body("r-new-client", "r-new-backend", { schemaVersion: null }) },
+      "fail",
+      "schema version (none), expected 2",
+    ],
+    [
+      "200, body not JSON",
+      healthz,
+      { status: 200, body: "<html>ok</html>" },
+      "fail",
+      "body is not JSON; cannot prove which release answered",
+    ],
     ["200 with the text", home, { status: 200, body: "<h1>Deploy ops demo</h1>" }, "pass", "HTTP 200"],
     ["200 without the text", home, { status: 200, body: "<h1>Welcome to nginx!</h1>" }, "fail", 'body does not contain "Deploy ops demo"'],
   ] as const)("%s → %s", (_name, check, res, outcome, detail) => {
@@ -41,7 +94,9 @@ describe("judge", () => {
   });
 
   it("without a schema version to prove, right releases pass", () => {
-    expect(judge(healthz, { status: 200, body: body("a", "b", { schemaVersion: 9 }) }, { releases: { client: "a", backend: "b" } }).outcome).toBe("pass");
+    expect(
+      judge(healthz, { status: 200, body: body("a", "b", { schemaVersion: 9 }) }, { releases: { client: "a", backend: "b" } }).outcome,
+    ).toBe("pass");
   });
 });
 
@@ -103,8 +158,20 @@ describe("runSmokeChecks: C-23", () => {
       attempts: [
         { atMs: 0, at: "1970-01-01T00:16:40.000Z", status: 0, error: "ECONNRESET", outcome: "retry", detail: "no response (ECONNRESET)" },
         { atMs: 500, at: "1970-01-01T00:16:40.500Z", status: 503, outcome: "retry", detail: "HTTP 503" },
-        { atMs: 1500, at: "1970-01-01T00:16:41.500Z", status: 200, outcome: "retry", detail: "client reports release r-old-client, expected r-new-client" },
-        { atMs: 3500, at: "1970-01-01T00:16:43.500Z", status: 200, outcome: "pass", detail: "HTTP 200, releases r-new-client, r-new-backend" },
+        {
+          atMs: 1500,
+          at: "1970-01-01T00:16:41.500Z",
+          status: 200,
+          outcome: "retry",
+          detail: "client reports release r-old-client, expected r-new-client",
+        },
+        {
+          atMs: 3500,
+          at: "1970-01-01T00:16:43.500Z",
+          status: 200,
+          outcome: "pass",
+          detail: "HTTP 200, releases r-new-client, r-new-backend",
+        },
       ],
     });
     expect(retries).toEqual([
@@ -148,7 +215,11 @@ describe("runSmokeChecks: C-23", () => {
     const h = harness(() => ({ status: 404, body: "" }));
     const [result] = await runSmokeChecks({ ...base, checks: [healthz], ...h.opts });
     expect(h.sleeps).toEqual([]);
-    expect(result).toMatchObject({ ok: false, reason: "HTTP 404, expected 200", attempts: [{ atMs: 0, status: 404, outcome: "fail", detail: "HTTP 404, expected 200" }] });
+    expect(result).toMatchObject({
+      ok: false,
+      reason: "HTTP 404, expected 200",
+      attempts: [{ atMs: 0, status: 404, outcome: "fail", detail: "HTTP 404, expected 200" }],
+    });
   });
 
   it("runs the checks concurrently and returns both results in order", async () => {
@@ -203,7 +274,15 @@ describe("smokeFailure: what an on-call engineer reads", () => {
     ];
     const h = harness((n) => answers[(n - 1) % answers.length]!);
     const [result] = await runSmokeChecks({ ...base, deadlineMs: 10_000, checks: [healthz], ...h.opts });
-    const passed = { name: "home page", method: "GET" as const, path: "/", url: "https://demo.example.com/", ok: true, attempts: [], durationMs: 1 };
+    const passed = {
+      name: "home page",
+      method: "GET" as const,
+      path: "/",
+      url: "https://demo.example.com/",
+      ok: true,
+      attempts: [],
+      durationMs: 1,
+    };
     const err = smokeFailure([result!, passed], "/tmp/run/smoke-report.json");
     expect(err).toBeInstanceOf(SmokeCheckError);
     // Attempts at 0, 500, 1500, 3500, 7500 ms (backoff 500, 1000, 2000, 4000); the next sleep would pass 10 s.
@@ -225,7 +304,12 @@ describe("smokeFailure: what an on-call engineer reads", () => {
     const h = harness(() => ({ status: 404, body: "" }));
     const [result] = await runSmokeChecks({ ...base, checks: [home], ...h.opts });
     expect(smokeFailure([result!], "r.json").message).toBe(
-      ["1 smoke check failed:", "  home page: GET / on demo.example.com failed after 1 attempt: HTTP 404, expected 200", "    last 1 attempt:", "      1970-01-01T00:16:40.000Z (+0.0s): HTTP 404, expected 200"].join("\n"),
+      [
+        "1 smoke check failed:",
+        "  home page: GET / on demo.example.com failed after 1 attempt: HTTP 404, expected 200",
+        "    last 1 attempt:",
+        "      1970-01-01T00:16:40.000Z (+0.0s): HTTP 404, expected 200",
+      ].join("\n"),
     );
   });
 });

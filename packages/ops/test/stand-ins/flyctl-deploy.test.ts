@@ -15,9 +15,14 @@ const TOKEN = "FlyV1 fm2_stand_in_deploy_token";
 let repo: string;
 let state: string;
 
-const fly = (args: string[], opts: RunFlyOptions = {}) => runFly(args, { statePath: state, cwd: repo, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
+const fly = (args: string[], opts: RunFlyOptions = {}) =>
+  runFly(args, { statePath: state, cwd: repo, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
 const app = (name: string) => readFakeFlyState(state).apps[name]!;
-const emitted = (stdout: string) => stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as { id: string; version: number; image_ref: string });
+const emitted = (stdout: string) =>
+  stdout
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { id: string; version: number; image_ref: string });
 
 /** Like infra/fly/backend.fly.toml: no services, a top-level check. */
 const BACKEND_TOML = `app = "deploy-ops-backend"
@@ -147,7 +152,10 @@ describe("later deploys, failures and knobs (health waits, release_command)", ()
     expect(res.stdout).toMatch(/> \[1\/2\] Waiting for [0-9a-f]{14} \[app\] to become healthy: 0\/1\n/);
     expect(res.stdout).toMatch(/✔ \[2\/2\] Machine [0-9a-f]{14} \[app\] update succeeded\n/);
     expect(app("web").machines.map((m) => m.config.image)).toEqual(["registry.fly.io/web:c2", "registry.fly.io/web:c2"]);
-    expect(app("web").releases.map((r) => [r.Version, r.Status])).toEqual([[1, "complete"], [2, "complete"]]);
+    expect(app("web").releases.map((r) => [r.Version, r.Status])).toEqual([
+      [1, "complete"],
+      [2, "complete"],
+    ]);
   });
 
   it("health knob: waits, exits 1 with the timeout error; the updated machine keeps the new image; release failed", async () => {
@@ -157,7 +165,9 @@ describe("later deploys, failures and knobs (health waits, release_command)", ()
     });
     const res = await deployClient(["--image-label", "c2"], { env: { FLY_EMIT_RELEASE_JSON: "1" } });
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/Error: timeout reached waiting for health checks to pass for machine ([0-9a-f]{14}): failed to get VM \1: Get "https:\/\/api\.machines\.dev\/v1\/apps\/web\/machines\/\1": context deadline exceeded\n$/);
+    expect(res.stderr).toMatch(
+      /Error: timeout reached waiting for health checks to pass for machine ([0-9a-f]{14}): failed to get VM \1: Get "https:\/\/api\.machines\.dev\/v1\/apps\/web\/machines\/\1": context deadline exceeded\n$/,
+    );
     expect(res.stdout).toMatch(/✖ \[1\/2\] Machine [0-9a-f]{14} \[app\] update failed: timeout reached/);
     expect(res.stdout).toMatch(/✖ \[2\/2\] Machine [0-9a-f]{14} \[app\] update canceled\n/);
     expect(emitted(res.stdout)).toEqual([]);
@@ -198,7 +208,9 @@ describe("later deploys, failures and knobs (health waits, release_command)", ()
     const res = await deployClient(["--image-label", "c2"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/Error release_command failed running on machine ([0-9a-f]{14}) with exit code 1\.\n/);
-    expect(res.stderr).toMatch(/Error: release command failed - aborting deployment\. machine [0-9a-f]{14} exited with non-zero status of 1\n$/);
+    expect(res.stderr).toMatch(
+      /Error: release command failed - aborting deployment\. machine [0-9a-f]{14} exited with non-zero status of 1\n$/,
+    );
     expect(res.stdout).not.toContain("Updating existing machines");
     expect(app("web").machines.map((m) => m.config.image)).toEqual(["registry.fly.io/web:c1", "registry.fly.io/web:c1"]);
     expect(app("web").releases.map((r) => r.Status)).toEqual(["complete", "failed"]);
@@ -248,7 +260,11 @@ describe("rollback: deploy --image (Fly rollback guide, C-25)", () => {
       { version: 42, status: "complete", imageRef: "registry.fly.io/web:B" },
       { version: 43, status: "failed", imageRef: "registry.fly.io/web:C" },
     ]);
-    const history = JSON.parse((await fly(["releases", "--json", "--image", "-a", "web"])).stdout) as { Version: number; Status: string; ImageRef: string }[];
+    const history = JSON.parse((await fly(["releases", "--json", "--image", "-a", "web"])).stdout) as {
+      Version: number;
+      Status: string;
+      ImageRef: string;
+    }[];
     expect(history.map((r) => [r.Version, r.Status, r.ImageRef])).toEqual([
       [43, "failed", "registry.fly.io/web:C"],
       [42, "complete", "registry.fly.io/web:B"],
@@ -259,7 +275,10 @@ describe("rollback: deploy --image (Fly rollback guide, C-25)", () => {
     expect(status.Version).toBe(42);
     expect(status.Machines[0].config.image).toBe("registry.fly.io/web:B");
 
-    const res = await fly(["deploy", "-c", "infra/fly/client.fly.toml", "-a", "web", "--image", "registry.fly.io/web:A", "--skip-release-command", "--yes"], { env: { FLY_EMIT_RELEASE_JSON: "1" } });
+    const res = await fly(
+      ["deploy", "-c", "infra/fly/client.fly.toml", "-a", "web", "--image", "registry.fly.io/web:A", "--skip-release-command", "--yes"],
+      { env: { FLY_EMIT_RELEASE_JSON: "1" } },
+    );
     expect(res.code, res.stderr).toBe(0);
     expect(res.stderr).toContain("Searching for image 'registry.fly.io/web:A' remotely...\n");
     expect(res.stderr).not.toContain("release_command");
@@ -267,13 +286,17 @@ describe("rollback: deploy --image (Fly rollback guide, C-25)", () => {
     const after = app("web");
     expect(after.releases.find((r) => r.Version === 44)).toMatchObject({ Status: "complete", ImageRef: "registry.fly.io/web:A" });
     expect(after.releases.find((r) => r.Version === 40)!.Status).toBe("complete");
-    expect(after.machines.every((m) => m.config.image === "registry.fly.io/web:A" && m.config.metadata!.fly_release_version === "44")).toBe(true);
+    expect(after.machines.every((m) => m.config.image === "registry.fly.io/web:A" && m.config.metadata!.fly_release_version === "44")).toBe(
+      true,
+    );
   });
 
   it("an image the registry does not have fails like flyctl", async () => {
     const res = await deployClient(["--image", "registry.fly.io/web:never-built"]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain('Error: failed to fetch an image or build from source: could not find image "registry.fly.io/web:never-built"\n');
+    expect(res.stderr).toContain(
+      'Error: failed to fetch an image or build from source: could not find image "registry.fly.io/web:never-built"\n',
+    );
     expect(app("web").releases).toEqual([]);
   });
 });
@@ -282,7 +305,9 @@ describe("deploy flags and config (config discovery, fly deploy flags)", () => {
   it("an unsupported --strategy fails validation after the build: no release", async () => {
     const res = await deployClient(["--strategy", "yolo"]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toContain("unsupported deployment strategy 'yolo'; Apps v2 supports the following strategies: canary, rolling, immediate, bluegreen");
+    expect(res.stderr).toContain(
+      "unsupported deployment strategy 'yolo'; Apps v2 supports the following strategies: canary, rolling, immediate, bluegreen",
+    );
     expect(res.stderr.endsWith("Error: App configuration is not valid\n")).toBe(true);
     expect(app("web").releases).toEqual([]);
   });
@@ -292,22 +317,34 @@ describe("deploy flags and config (config discovery, fly deploy flags)", () => {
     expect((await deployBackend(["--wait-timeout=1m30s"])).code).toBe(0);
     const bad = await deployBackend(["--wait-timeout", "soon"]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain("Error: invalid duration value soon used for --wait-timeout flag: valid options are a number of seconds, number with time unit (i.e.: 5m, 180s) or 'none'\n");
+    expect(bad.stderr).toContain(
+      "Error: invalid duration value soon used for --wait-timeout flag: valid options are a number of seconds, number with time unit (i.e.: 5m, 180s) or 'none'\n",
+    );
   });
 
   it("-e must be NAME=VALUE; the build needs a Dockerfile; the config path must exist", async () => {
-    expect((await deployBackend(["-e", "JUSTNAME"])).stderr).toContain("Error: failed parsing environment: 'JUSTNAME': must be in the format NAME=VALUE\n");
-    writeFileSync(join(repo, "infra", "fly", "backend.fly.toml"), BACKEND_TOML.replace('  dockerfile = "../../apps/backend/Dockerfile"\n', ""));
+    expect((await deployBackend(["-e", "JUSTNAME"])).stderr).toContain(
+      "Error: failed parsing environment: 'JUSTNAME': must be in the format NAME=VALUE\n",
+    );
+    writeFileSync(
+      join(repo, "infra", "fly", "backend.fly.toml"),
+      BACKEND_TOML.replace('  dockerfile = "../../apps/backend/Dockerfile"\n', ""),
+    );
     expect((await deployBackend()).stderr).toContain(
       "Error: failed to fetch an image or build from source: app does not have a Dockerfile or buildpacks configured. See https://fly.io/docs/reference/configuration/#the-build-section\n",
     );
     const missing = await fly(["deploy", "-c", "infra/fly/nope.toml", "-a", "be"]);
-    expect(missing).toMatchObject({ code: 1, stderr: "Error: config file not found at specified path: infra/fly/nope.toml (also tried: infra/fly/nope.toml/fly.toml)\n" });
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: "Error: config file not found at specified path: infra/fly/nope.toml (also tried: infra/fly/nope.toml/fly.toml)\n",
+    });
   });
 
   it("an app that does not exist, and too many arguments", async () => {
     const res = await fly(["deploy", "-c", "infra/fly/backend.fly.toml", "-a", "ghost"]);
-    expect(res.stderr).toContain("Error: the app name ghost could not be found, did you create the app or misspell it in the fly.toml file or via -a?\n");
+    expect(res.stderr).toContain(
+      "Error: the app name ghost could not be found, did you create the app or misspell it in the fly.toml file or via -a?\n",
+    );
     expect(await fly(["deploy", "a", "b"])).toMatchObject({ code: 1, stderr: "Error: accepts at most 1 arg(s), received 2\n" });
   });
 

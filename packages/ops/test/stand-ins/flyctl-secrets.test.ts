@@ -15,10 +15,12 @@ const TOKEN = "FlyV1 fm2_stand_in_secrets_token";
 let dir: string;
 let state: string;
 
-const fly = (args: string[], opts: RunFlyOptions = {}) => runFly(args, { statePath: state, cwd: dir, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
+const fly = (args: string[], opts: RunFlyOptions = {}) =>
+  runFly(args, { statePath: state, cwd: dir, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
 const app = (name = "backend") => readFakeFlyState(state).apps[name]!;
 const values = (name = "backend") => Object.fromEntries(Object.entries(app(name).secrets).map(([k, v]) => [k, v.value]));
-const list = async (name = "backend") => JSON.parse((await fly(["secrets", "list", "--json", "-a", name])).stdout) as { name: string; digest: string; status: string }[];
+const list = async (name = "backend") =>
+  JSON.parse((await fly(["secrets", "list", "--json", "-a", name])).stdout) as { name: string; digest: string; status: string }[];
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -38,8 +40,14 @@ describe("secrets import (internal/command/secrets/parser.go)", () => {
     const payload = 'ADMIN_HASH=$2b$10$abcdefghijklmnopqrstuv\nGREETING=hello world\nCERT="""-----BEGIN X-----\nAAA\n-----END X-----"""\n';
     const res = await fly(["secrets", "import", "--stage", "-a", "backend"], { input: payload });
     expect(res).toMatchObject({ code: 0, stderr: "" });
-    expect(res.stdout).toBe("Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n");
-    expect(values()).toEqual({ ADMIN_HASH: "$2b$10$abcdefghijklmnopqrstuv", GREETING: "hello world", CERT: "-----BEGIN X-----\nAAA\n-----END X-----" });
+    expect(res.stdout).toBe(
+      "Secrets have been staged, but not set on VMs. Deploy or update machines in this app for the secrets to take effect.\n",
+    );
+    expect(values()).toEqual({
+      ADMIN_HASH: "$2b$10$abcdefghijklmnopqrstuv",
+      GREETING: "hello world",
+      CERT: "-----BEGIN X-----\nAAA\n-----END X-----",
+    });
     const call = readFakeFlyState(state).calls.at(-1)!;
     expect(call.argv).toEqual(["secrets", "import", "--stage", "-a", "backend"]);
     expect(call.stdinFile).toBe(`${state}.stdin.0`);
@@ -53,18 +61,25 @@ describe("secrets import (internal/command/secrets/parser.go)", () => {
     expect(values()).toEqual({ P: "ab", Q: "'a", R: "a # b", S: "x y", T: "v  ", U: "one", DUP: "2", E: "" });
   });
 
-  it("silently drops an unterminated \"\"\" value; no pairs at all is an error", async () => {
+  it('silently drops an unterminated """ value; no pairs at all is an error', async () => {
     expect((await fly(["secrets", "import", "--stage", "-a", "backend"], { input: 'A=1\nB="""never\nclosed\n' })).code).toBe(0);
     expect(values()).toEqual({ A: "1" });
     const none = await fly(["secrets", "import", "-a", "backend"], { input: "# nothing\n" });
     expect(none).toMatchObject({ code: 1, stderr: "Error: requires at least one SECRET=VALUE pair\n" });
     // /dev/null is read to EOF like any other stdin.
-    expect(await fly(["secrets", "import", "-a", "backend"], { stdin: "ignore" })).toMatchObject({ code: 1, stderr: "Error: requires at least one SECRET=VALUE pair\n" });
+    expect(await fly(["secrets", "import", "-a", "backend"], { stdin: "ignore" })).toMatchObject({
+      code: 1,
+      stderr: "Error: requires at least one SECRET=VALUE pair\n",
+    });
   });
 
   it("a line without = fails (echoing the line, as flyctl does); a lone quote panics with exit 3", async () => {
     const bad = await fly(["secrets", "import", "-a", "backend"], { input: "A=1\nnot a pair\n" });
-    expect(bad).toMatchObject({ code: 1, stdout: "", stderr: "Error: Failed to parse secrets from stdin: Secrets must be provided as NAME=VALUE pairs (not a pair is invalid)\n" });
+    expect(bad).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: "Error: Failed to parse secrets from stdin: Secrets must be provided as NAME=VALUE pairs (not a pair is invalid)\n",
+    });
     const panic = await fly(["secrets", "import", "-a", "backend"], { input: 'A="\n' });
     expect(panic.code).toBe(3);
     expect(panic.stdout).toMatch(/^Oops, something went wrong! Could you try that again\?\n\nruntime error: slice bounds out of range/);
@@ -72,9 +87,15 @@ describe("secrets import (internal/command/secrets/parser.go)", () => {
   });
 
   it("an app that does not exist, or a bad token, fail before stdin is read", async () => {
-    expect(await fly(["secrets", "import", "-a", "ghost"], { input: "A=1\n" })).toMatchObject({ code: 1, stderr: 'Error: Could not find App "ghost"\n' });
+    expect(await fly(["secrets", "import", "-a", "ghost"], { input: "A=1\n" })).toMatchObject({
+      code: 1,
+      stderr: 'Error: Could not find App "ghost"\n',
+    });
     expect(readFakeFlyState(state).calls.at(-1)!.stdinFile).toBeUndefined();
-    expect(await fly(["secrets", "import", "-a", "backend"], { input: "A=1\n", env: { FLY_API_TOKEN: "nope" } })).toMatchObject({ code: 1, stderr: "Error: You must be authenticated to view this.\n" });
+    expect(await fly(["secrets", "import", "-a", "backend"], { input: "A=1\n", env: { FLY_API_TOKEN: "nope" } })).toMatchObject({
+      code: 1,
+      stderr: "Error: You must be authenticated to view this.\n",
+    });
   });
 
   it("C-08 knob: echoes stdin to stdout and stderr, then fails", async () => {
@@ -122,7 +143,10 @@ describe("staged vs deployed (fly secrets set --stage, fly secrets deploy, fly s
     expect(res.code).toBe(0);
     expect(res.stdout).toContain("Updating existing machines in 'backend' with rolling strategy\n");
     expect(res.stdout).toMatch(/✔ Machine [0-9a-f]{14} \[app\] update succeeded\n/);
-    const emitted = res.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    const emitted = res.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l));
     const releases = app().releases;
     expect(releases.map((r) => [r.Version, r.Status, r.ImageRef])).toEqual([
       [1, "complete", "registry.fly.io/backend:v1"],
@@ -155,7 +179,8 @@ describe("staged vs deployed (fly secrets set --stage, fly secrets deploy, fly s
     expect(res).toMatchObject({
       code: 1,
       stdout: "",
-      stderr: "Error: no machines available to deploy\n'fly secrets deploy' will only work if the app has been deployed and there are machines available\n\nTry 'fly deploy' first\n\n",
+      stderr:
+        "Error: no machines available to deploy\n'fly secrets deploy' will only work if the app has been deployed and there are machines available\n\nTry 'fly deploy' first\n\n",
     });
   });
 
@@ -182,10 +207,22 @@ describe("secrets set, unset, sync: arguments (internal/command/secrets/set.go, 
   });
 
   it("NAME=- without piped stdin, an argument without =, and no argument fail with flyctl's texts", async () => {
-    expect(await fly(["secrets", "set", "-a", "backend", "PEM=-"], { stdin: "ignore" })).toMatchObject({ code: 1, stderr: "Error: secret `PEM` expects standard input but none provided\n" });
-    expect(await fly(["secrets", "set", "-a", "backend", "JUSTNAME"])).toMatchObject({ code: 1, stderr: "Error: could not parse secrets: 'JUSTNAME': must be in the format NAME=VALUE\n" });
-    expect(await fly(["secrets", "set", "-a", "backend"])).toMatchObject({ code: 1, stderr: "Error: requires at least 1 arg(s), only received 0\n" });
-    expect(await fly(["secrets", "unset", "-a", "backend"])).toMatchObject({ code: 1, stderr: "Error: requires at least 1 arg(s), only received 0\n" });
+    expect(await fly(["secrets", "set", "-a", "backend", "PEM=-"], { stdin: "ignore" })).toMatchObject({
+      code: 1,
+      stderr: "Error: secret `PEM` expects standard input but none provided\n",
+    });
+    expect(await fly(["secrets", "set", "-a", "backend", "JUSTNAME"])).toMatchObject({
+      code: 1,
+      stderr: "Error: could not parse secrets: 'JUSTNAME': must be in the format NAME=VALUE\n",
+    });
+    expect(await fly(["secrets", "set", "-a", "backend"])).toMatchObject({
+      code: 1,
+      stderr: "Error: requires at least 1 arg(s), only received 0\n",
+    });
+    expect(await fly(["secrets", "unset", "-a", "backend"])).toMatchObject({
+      code: 1,
+      stderr: "Error: requires at least 1 arg(s), only received 0\n",
+    });
     expect(await fly(["secrets", "set", "-a", "backend", "BIG=-"], { input: "x".repeat(65537) })).toMatchObject({
       code: 1,
       stderr: "Error: error reading stdin for 'BIG': Input exceeded max length of 65536 bytes\n",

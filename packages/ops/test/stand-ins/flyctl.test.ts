@@ -19,7 +19,8 @@ let state: string;
 function setup(init: FakeFlyInit = {}): void {
   createFakeFlyState(state, { validTokens: [TOKEN], ...init });
 }
-const fly = (args: string[], opts: RunFlyOptions = {}) => runFly(args, { statePath: state, cwd: dir, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
+const fly = (args: string[], opts: RunFlyOptions = {}) =>
+  runFly(args, { statePath: state, cwd: dir, ...opts, env: { FLY_API_TOKEN: TOKEN, ...opts.env } });
 const lastCall = () => readFakeFlyState(state).calls.at(-1)!;
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -41,7 +42,16 @@ describe("identity and the call log", () => {
     const json = await runFly(["version", "--json"], { statePath: state });
     expect(json.stdout.endsWith("}\n")).toBe(true);
     expect(json.stdout.split("\n")).toHaveLength(2);
-    expect(Object.keys(JSON.parse(json.stdout))).toEqual(["Name", "Version", "Commit", "BranchName", "BuildDate", "OS", "Architecture", "Environment"]);
+    expect(Object.keys(JSON.parse(json.stdout))).toEqual([
+      "Name",
+      "Version",
+      "Commit",
+      "BranchName",
+      "BuildDate",
+      "OS",
+      "Architecture",
+      "Environment",
+    ]);
     expect(JSON.parse(json.stdout)).toMatchObject({ Name: "flyctl", Version: "0.4.87", BranchName: "", Environment: "production" });
   });
 
@@ -85,7 +95,7 @@ describe("identity and the call log", () => {
 });
 
 describe("auth (fly auth whoami; token lookup of internal/config/config.go)", () => {
-  it("whoami prints the email, or {\"email\"} as 4-space JSON", async () => {
+  it('whoami prints the email, or {"email"} as 4-space JSON', async () => {
     expect(await fly(["auth", "whoami"])).toMatchObject({ code: 0, stdout: "ops@example.com\n", stderr: "" });
     expect((await fly(["auth", "whoami", "--json"])).stdout).toBe('{\n    "email": "ops@example.com"\n}\n');
   });
@@ -107,7 +117,11 @@ describe("auth (fly auth whoami; token lookup of internal/config/config.go)", ()
     const none = await fly(["apps", "list", "--json"], { env: { FLY_API_TOKEN: undefined } });
     expect(none).toMatchObject({ code: 1, stderr: "Error: no access token available. Please login with 'flyctl auth login'\n" });
     const bad = await fly(["auth", "whoami"], { env: { FLY_API_TOKEN: "FlyV1 fm2_revoked" } });
-    expect(bad).toMatchObject({ code: 1, stdout: "", stderr: "Error: failed retrieving current user: You must be authenticated to view this.\n" });
+    expect(bad).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: "Error: failed retrieving current user: You must be authenticated to view this.\n",
+    });
   });
 });
 
@@ -116,7 +130,11 @@ describe("argv, errors and exit codes (internal/cli/cli.go)", () => {
 
   it("an unknown top-level command: exit 1, cobra's message, usage hint on stdout", async () => {
     const res = await fly(["frobnicate"]);
-    expect(res).toMatchObject({ code: 1, stderr: 'Error: unknown command "frobnicate" for "flyctl"\n', stdout: "Run 'flyctl --help' for usage.\n\n" });
+    expect(res).toMatchObject({
+      code: 1,
+      stderr: 'Error: unknown command "frobnicate" for "flyctl"\n',
+      stdout: "Run 'flyctl --help' for usage.\n\n",
+    });
     const typo = await fly(["secret", "list"]);
     expect(typo.stderr).toBe('Error: unknown command "secret" for "flyctl"\n\nDid you mean this?\n\tsecrets\n\n');
   });
@@ -139,7 +157,10 @@ describe("argv, errors and exit codes (internal/cli/cli.go)", () => {
       code: 1,
       stderr: 'Error: invalid argument "maybe" for "-j, --json" flag: strconv.ParseBool: parsing "maybe": invalid syntax\n',
     });
-    expect(await fly(["status", "extra", "-a", "web"])).toMatchObject({ code: 1, stderr: 'Error: unknown command "extra" for "flyctl status"\n' });
+    expect(await fly(["status", "extra", "-a", "web"])).toMatchObject({
+      code: 1,
+      stderr: 'Error: unknown command "extra" for "flyctl status"\n',
+    });
   });
 
   it("the app name comes from -a x / --app x / --app=x / -ax, then FLY_APP, then the config", async () => {
@@ -169,9 +190,13 @@ describe("argv, errors and exit codes (internal/cli/cli.go)", () => {
       stderr: "Error: config file not found at specified path: missing.toml (also tried: missing.toml/fly.toml)\n",
     });
     mkdirSync(join(dir, "empty"));
-    expect((await fly(["releases", "--json", "-a", "web", "-c", "empty"])).stderr).toBe("Error: failed loading app config from empty: read empty: is a directory\n");
+    expect((await fly(["releases", "--json", "-a", "web", "-c", "empty"])).stderr).toBe(
+      "Error: failed loading app config from empty: read empty: is a directory\n",
+    );
     writeFileSync(join(dir, "bad.toml"), 'app = "web"\n[http_service\n');
-    expect((await fly(["releases", "--json", "-c", "bad.toml"])).stderr).toMatch(/^Error: failed loading app config from bad\.toml: row 2 column \d+\n/);
+    expect((await fly(["releases", "--json", "-c", "bad.toml"])).stderr).toMatch(
+      /^Error: failed loading app config from bad\.toml: row 2 column \d+\n/,
+    );
   });
 
   it("a real flyctl command the stand-in does not emulate fails loudly with exit 2", async () => {
@@ -182,12 +207,54 @@ describe("argv, errors and exit codes (internal/cli/cli.go)", () => {
 });
 
 const APP_KEYS = [
-  "ID", "InternalNumericID", "Name", "State", "Status", "Deployed", "Hostname", "AppURL", "Version", "NetworkID", "Network", "Release",
-  "Organization", "Secrets", "CurrentRelease", "Releases", "IPAddresses", "EgressIpAddresses", "SharedIPAddress", "CNAMETarget",
-  "IPAddress", "Certificates", "Certificate", "PostgresAppRole", "Image", "ImageUpgradeAvailable", "ImageVersionTrackingEnabled",
-  "ImageDetails", "LatestImageDetails", "PlatformVersion", "Machines", "CurrentLock",
+  "ID",
+  "InternalNumericID",
+  "Name",
+  "State",
+  "Status",
+  "Deployed",
+  "Hostname",
+  "AppURL",
+  "Version",
+  "NetworkID",
+  "Network",
+  "Release",
+  "Organization",
+  "Secrets",
+  "CurrentRelease",
+  "Releases",
+  "IPAddresses",
+  "EgressIpAddresses",
+  "SharedIPAddress",
+  "CNAMETarget",
+  "IPAddress",
+  "Certificates",
+  "Certificate",
+  "PostgresAppRole",
+  "Image",
+  "ImageUpgradeAvailable",
+  "ImageVersionTrackingEnabled",
+  "ImageDetails",
+  "LatestImageDetails",
+  "PlatformVersion",
+  "Machines",
+  "CurrentLock",
 ];
-const RELEASE_KEYS = ["ID", "Version", "Stable", "InProgress", "Reason", "Description", "Status", "DeploymentStrategy", "Metadata", "User", "EvaluationID", "CreatedAt", "ImageRef"];
+const RELEASE_KEYS = [
+  "ID",
+  "Version",
+  "Stable",
+  "InProgress",
+  "Reason",
+  "Description",
+  "Status",
+  "DeploymentStrategy",
+  "Metadata",
+  "User",
+  "EvaluationID",
+  "CreatedAt",
+  "ImageRef",
+];
 
 describe("read-only --json commands", () => {
   it("apps list --json: full fly-go App objects in field order; [] with no apps; -q names", async () => {
@@ -200,7 +267,14 @@ describe("read-only --json commands", () => {
     const apps = JSON.parse(res.stdout);
     expect(apps.map((a: { Name: string }) => a.Name)).toEqual(["api", "web"]);
     expect(Object.keys(apps[1])).toEqual(APP_KEYS);
-    expect(apps[1]).toMatchObject({ ID: "web", Status: "deployed", Deployed: true, Hostname: "web.fly.dev", PlatformVersion: "machines", Organization: { Slug: "acme", Name: "acme" } });
+    expect(apps[1]).toMatchObject({
+      ID: "web",
+      Status: "deployed",
+      Deployed: true,
+      Hostname: "web.fly.dev",
+      PlatformVersion: "machines",
+      Organization: { Slug: "acme", Name: "acme" },
+    });
     expect(apps[1].CurrentRelease).toMatchObject({ Status: "complete", Version: 0, ImageRef: "" });
     expect(apps[0]).toMatchObject({ Status: "pending", Deployed: false, CurrentRelease: null });
     expect(apps[0].Certificate.CreatedAt).toBe("0001-01-01T00:00:00Z");
@@ -209,18 +283,35 @@ describe("read-only --json commands", () => {
 
   it("releases --json: fly-go Release objects, newest first, 25 at most; --image changes nothing", async () => {
     setup({ apps: { web: {} } });
-    seedReleases(state, "web", Array.from({ length: 30 }, (_, i) => ({ version: i + 1, status: i === 29 ? "failed" : "complete", imageRef: `registry.fly.io/web:v${i + 1}` })));
+    seedReleases(
+      state,
+      "web",
+      Array.from({ length: 30 }, (_, i) => ({
+        version: i + 1,
+        status: i === 29 ? "failed" : "complete",
+        imageRef: `registry.fly.io/web:v${i + 1}`,
+      })),
+    );
     const res = await fly(["releases", "--json", "-a", "web"]);
     expect(res.code).toBe(0);
     const releases = JSON.parse(res.stdout);
     expect(releases).toHaveLength(25);
     expect(releases.map((r: { Version: number }) => r.Version)).toEqual(Array.from({ length: 25 }, (_, i) => 30 - i));
     expect(Object.keys(releases[0])).toEqual(RELEASE_KEYS);
-    expect(releases[0]).toMatchObject({ Status: "failed", Stable: false, ImageRef: "registry.fly.io/web:v30", Metadata: null, User: { Email: "ops@example.com" } });
+    expect(releases[0]).toMatchObject({
+      Status: "failed",
+      Stable: false,
+      ImageRef: "registry.fly.io/web:v30",
+      Metadata: null,
+      User: { Email: "ops@example.com" },
+    });
     expect(releases[1].CreatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
     expect((await fly(["releases", "--json", "--image", "-a", "web"])).stdout).toBe(res.stdout);
     expect((await fly(["apps", "releases", "--json", "-a", "web"])).stdout).toBe(res.stdout);
-    expect(await fly(["releases", "--json", "-a", "ghost"])).toMatchObject({ code: 1, stderr: 'Error: failed retrieving app releases ghost: Could not find App "ghost"\n' });
+    expect(await fly(["releases", "--json", "-a", "ghost"])).toMatchObject({
+      code: 1,
+      stderr: 'Error: failed retrieving app releases ghost: Could not find App "ghost"\n',
+    });
     expect((await fly(["releases", "-a", "web"])).code).toBe(2); // the table is not emulated
   });
 
@@ -238,8 +329,28 @@ describe("read-only --json commands", () => {
     const res = await fly(["status", "--json", "-a", "web"]);
     expect(res.code).toBe(0);
     const status = JSON.parse(res.stdout);
-    expect(Object.keys(status)).toEqual(["AppURL", "Deployed", "Hostname", "ID", "Machines", "Name", "Organization", "PlatformVersion", "Status", "Version"]);
-    expect(status).toMatchObject({ AppURL: "", Deployed: true, Hostname: "web.fly.dev", ID: "web", Name: "web", PlatformVersion: "machines", Status: "deployed", Version: 1 });
+    expect(Object.keys(status)).toEqual([
+      "AppURL",
+      "Deployed",
+      "Hostname",
+      "ID",
+      "Machines",
+      "Name",
+      "Organization",
+      "PlatformVersion",
+      "Status",
+      "Version",
+    ]);
+    expect(status).toMatchObject({
+      AppURL: "",
+      Deployed: true,
+      Hostname: "web.fly.dev",
+      ID: "web",
+      Name: "web",
+      PlatformVersion: "machines",
+      Status: "deployed",
+      Version: 1,
+    });
     expect(Object.keys(status.Organization)).toEqual(["ID", "InternalNumericID", "Name", "Slug", "RawSlug", "PaidPlan"]);
     expect(status.Organization.Slug).toBe("acme");
     expect(status.Machines).toHaveLength(2);
@@ -284,8 +395,14 @@ describe("config validate (fly config validate, internal/appconfig/strict_valida
   beforeEach(() => setup({ apps: { web: {} } }));
 
   it("valid config, then strict mode listing unknown keys (exit 1)", async () => {
-    writeFileSync(join(dir, "fly.toml"), 'app = "web"\nprimary_region = "iad"\nfrobnicate = 1\n[deploy]\n  strategy = "rolling"\n  typo_key = true\n[http_service]\n  internal_port = 3000\n');
-    expect(await fly(["config", "validate"])).toMatchObject({ code: 0, stdout: `Validating ${join(dir, "fly.toml")}\n✓ Configuration is valid\n\n` });
+    writeFileSync(
+      join(dir, "fly.toml"),
+      'app = "web"\nprimary_region = "iad"\nfrobnicate = 1\n[deploy]\n  strategy = "rolling"\n  typo_key = true\n[http_service]\n  internal_port = 3000\n',
+    );
+    expect(await fly(["config", "validate"])).toMatchObject({
+      code: 0,
+      stdout: `Validating ${join(dir, "fly.toml")}\n✓ Configuration is valid\n\n`,
+    });
     const strict = await fly(["config", "validate", "--strict"]);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toContain("\nStrict validation found unrecognised sections or keys:\n  - frobnicate\n  - deploy.typo_key\n\n\n");
@@ -296,7 +413,9 @@ describe("config validate (fly config validate, internal/appconfig/strict_valida
     writeFileSync(join(dir, "fly.toml"), 'app = "web"\n[deploy]\n  strategy = "yolo"\n[checks.alive]\n  port = 8080\n');
     const res = await fly(["config", "validate"]);
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain("unsupported deployment strategy 'yolo'; Apps v2 supports the following strategies: canary, rolling, immediate, bluegreen");
+    expect(res.stdout).toContain(
+      "unsupported deployment strategy 'yolo'; Apps v2 supports the following strategies: canary, rolling, immediate, bluegreen",
+    );
     expect(res.stdout).toContain("Can't process top level check 'alive': Missing or invalid check type, must be 'http' or 'tcp'\n");
     expect(res.stdout).toContain("\n   ✘invalid app configuration\n");
     expect(res.stderr).toBe("Error: App configuration is not valid\n");

@@ -20,7 +20,7 @@ describe("parseSecretsImport (the stand-in's reading of flyctl's importer)", () 
     ['P="quoted"', { P: "quoted" }],
     ["P='quoted'", { P: "quoted" }],
     ['P=""x""', { P: '"x"' }],
-    ['P=a\\nb', { P: "a\\nb" }],
+    ["P=a\\nb", { P: "a\\nb" }],
     ["P=a=b=c", { P: "a=b=c" }],
     ['P="""one line"""', { P: "one line" }],
     ['P="""first\n  second # kept\nlast"""\nQ=1', { P: "first\n  second # kept\nlast", Q: "1" }],
@@ -34,7 +34,9 @@ describe("parseSecretsImport (the stand-in's reading of flyctl's importer)", () 
   });
 
   it("echoes a line without = in flyctl's error", () => {
-    expect(() => read("A=1\njust text\n")).toThrow(new FlyError("Failed to parse secrets from stdin: Secrets must be provided as NAME=VALUE pairs (just text is invalid)"));
+    expect(() => read("A=1\njust text\n")).toThrow(
+      new FlyError("Failed to parse secrets from stdin: Secrets must be provided as NAME=VALUE pairs (just text is invalid)"),
+    );
   });
 
   it.each(['P="', "P='", 'P=  "'])("panics on a lone quote value: %j", (input) => {

@@ -75,7 +75,9 @@ describe("RunStore", () => {
     const e = runStateError(() => store.requireCurrent("backend#deploy"));
     expect(e.message).toBe("run run-a already ended (failed at production-smoke), so backend#deploy cannot join it");
     store.update("run-a", { status: "succeeded", failedStep: undefined });
-    expect(runStateError(() => store.requireCurrent("finish")).message).toBe("run run-a already ended (succeeded), so finish cannot join it");
+    expect(runStateError(() => store.requireCurrent("finish")).message).toBe(
+      "run run-a already ended (succeeded), so finish cannot join it",
+    );
   });
 
   it("read fails for an unknown run, naming where it looked", () => {

@@ -37,7 +37,9 @@ async function dryThenApply(command: () => OpsCommand<any>, positionals: string[
   const printed = events(dry.lines).find((e) => e.kind === "plan")!.actions!;
   const live = await testContext({ env, flags });
   await command().run(live.ctx, { values: {}, positionals });
-  const applied = events(live.lines).filter((e) => e.kind === "action").map((e) => e.action);
+  const applied = events(live.lines)
+    .filter((e) => e.kind === "action")
+    .map((e) => e.action);
   expect(applied.map(norm)).toEqual(printed.map(norm));
   return { printed: printed as { kind: string; description: string }[], commands: live.commands };
 }
@@ -46,7 +48,9 @@ describe("dry run = apply, and a dry run changes nothing (local target, in-proce
   it("secrets sync: generates the development secrets and stages them, under the lock", async () => {
     const { printed } = await dryThenApply(secretsCommand, ["sync"]);
     expect(printed.map((a) => a.kind)).toEqual(["db", "file", "file", "db"]);
-    expect(printed[1]!.description).toMatch(/^generate SESSION_SECRET, BACKEND_AUTH_TOKEN \(32 random bytes each\) into .*secrets\.env \(mode 0600\)$/);
+    expect(printed[1]!.description).toMatch(
+      /^generate SESSION_SECRET, BACKEND_AUTH_TOKEN \(32 random bytes each\) into .*secrets\.env \(mode 0600\)$/,
+    );
   });
 
   it("migrate: applies the pending files; a second dry run has nothing to apply", async () => {
@@ -60,13 +64,18 @@ describe("dry run = apply, and a dry run changes nothing (local target, in-proce
     await migrateCommand().run(again.ctx, { values: {}, positionals: [] });
     const plan = events(again.lines).find((e) => e.kind === "plan") as unknown as { actions: { description: string }[]; notes: string[] };
     expect(plan.notes).toEqual(["schema version 2; 0 pending of 2"]);
-    expect(plan.actions.map((a) => a.description)).toEqual([expect.stringMatching(/^take the deploy lock/), expect.stringMatching(/^record run/)]);
+    expect(plan.actions.map((a) => a.description)).toEqual([
+      expect.stringMatching(/^take the deploy lock/),
+      expect.stringMatching(/^record run/),
+    ]);
   });
 
   it("secrets rotate: writes the new value (the next deploy uses it)", async () => {
     const { printed } = await dryThenApply(secretsCommand, ["rotate", "BACKEND_AUTH_TOKEN"]);
     expect(printed).toHaveLength(1);
-    expect(printed[0]!.description).toMatch(/^write a new 32-byte value for BACKEND_AUTH_TOKEN to .*secrets\.env \(previous file kept as .*\.bak\)$/);
+    expect(printed[0]!.description).toMatch(
+      /^write a new 32-byte value for BACKEND_AUTH_TOKEN to .*secrets\.env \(previous file kept as .*\.bak\)$/,
+    );
   });
 
   it("lock break: deletes the lock row", async () => {
