@@ -1,5 +1,5 @@
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import pgLib from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -8,8 +8,9 @@ import { parseFlyImport } from "../../src/secrets/fly-import-format.ts";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
 import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
+import { flyTestEnv, startFakeSite, writeFlyAppsEnv } from "./fly-world.ts";
 import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
-import { filesUnder, PIPELINE_STEPS, readText, repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
+import { filesUnder, PIPELINE_STEPS, readText, runPipeline, tempDir, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const TOKEN = "FlyV1 fm2_e2e_token";
@@ -69,61 +70,16 @@ beforeAll(async () => {
   neon = await startFakeNeon({ apiKey: "neon_api_PLACEHOLDER_KEY_123" });
   neon.knobs.pollsToFinish = 1;
   createFakeFlyState(flyState, { validTokens: [TOKEN], apps: { [CLIENT]: {}, [BACKEND]: {} } });
-  // What the deployed client would answer: the releases the stand-in's last deploys set.
-  site = createServer((req, res) => {
-    const apps = readFakeFlyState(flyState).apps;
-    if (req.url === "/healthz") {
-      res.statusCode = healthzBroken ? 503 : 200;
-      res.setHeader("content-type", "application/json");
-      res.end(
-        JSON.stringify({
-          ok: !healthzBroken,
-          client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" },
-          backend: {
-            status: "SERVING",
-            release: apps[BACKEND]?.env.RELEASE_ID ?? null,
-            schemaVersion: migrationCount,
-            databaseReachable: true,
-          },
-          checkedAt: new Date().toISOString(),
-        }),
-      );
-    } else {
-      res.end("<title>Deploy ops demo</title>");
-    }
-  });
-  const sitePort = await freePort();
-  await new Promise<void>((r) => site.listen(sitePort, "127.0.0.1", r));
-  const closedPort = await freePort();
-  mkdirSync(join(repo.dir, "infra", "fly"), { recursive: true });
-  writeFileSync(
-    join(repo.dir, "infra", "fly", "apps.env"),
-    [
-      `FLY_REGION=iad`,
-      `FLY_APP_CLIENT=${CLIENT}`,
-      `FLY_APP_BACKEND=${BACKEND}`,
-      `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
-      `NEON_PROJECT_ID=${neon.projectId}`,
-      `NEON_BRANCH_ID=${neon.defaultBranchId}`,
-      `NEON_API_HOST=${neon.url}`,
-      `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`,
-    ].join("\n"),
+  const started = await startFakeSite(
+    flyState,
+    { client: CLIENT, backend: BACKEND },
+    { broken: () => healthzBroken, schemaVersion: migrationCount },
   );
+  site = started.server;
+  mkdirSync(join(repo.dir, "infra", "fly"), { recursive: true });
+  writeFlyAppsEnv(repo.dir, { client: CLIENT, backend: BACKEND }, started.port, neon, await freePort());
   writeSecrets();
-  env = {
-    OPS_TARGET: "fly",
-    OPS_ENV: undefined,
-    OPS_STATE_DIR: stateDir,
-    OPS_SECRETS_FILE: undefined,
-    FLY_API_TOKEN: TOKEN,
-    FLY_ACCESS_TOKEN: "",
-    FAKE_FLY_STATE: flyState,
-    NEON_API_KEY: neon.apiKey,
-    MIGRATION_DATABASE_URL: `postgresql://postgres:pw@127.0.0.1:${pgPort}/postgres`,
-    DATABASE_URL: undefined,
-    PATH: `${join(repoRoot, "packages/ops/test/fixtures/bin")}:${process.env.PATH}`,
-    CI: "1",
-  };
+  env = flyTestEnv({ stateDir, flyState, token: TOKEN, neon, pgPort });
 });
 
 afterAll(async () => {

@@ -1,13 +1,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../src/local/process-utils.ts";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { runFly } from "../fixtures/flyctl/run.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
 import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
-import { repoRoot, runPipeline, tempDir, tempRepo } from "./harness.ts";
+import { flyTestEnv, startFakeSite, writeFlyAppsEnv } from "./fly-world.ts";
+import { runPipeline, tempDir, tempRepo } from "./harness.ts";
 
 // After something went wrong on fly (issue #8): partly failed rolling deploys, a failed client
 // deploy after the backend shipped, a release made by hand, a secrets apply that fails halfway.
@@ -57,50 +57,11 @@ beforeAll(async () => {
   neon = await startFakeNeon({ apiKey: "neon_api_RECOVERY_KEY_123" });
   neon.knobs.pollsToFinish = 1;
   createFakeFlyState(flyState, { validTokens: [TOKEN], apps: { [CLIENT]: {}, [BACKEND]: {} } });
-  // What the deployed client answers: the RELEASE_ID each app got from its last deploy.
-  site = createServer((req, res) => {
-    const apps = readFakeFlyState(flyState).apps;
-    if (req.url !== "/healthz") return void res.end("<title>Deploy ops demo</title>");
-    res.setHeader("content-type", "application/json");
-    res.statusCode = healthzBroken ? 503 : 200;
-    res.end(
-      JSON.stringify({
-        ok: !healthzBroken,
-        client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" },
-        backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true },
-        checkedAt: new Date().toISOString(),
-      }),
-    );
-  });
-  const sitePort = await freePort();
-  await new Promise<void>((r) => site.listen(sitePort, "127.0.0.1", r));
-  writeFileSync(
-    join(repo.dir, "infra", "fly", "apps.env"),
-    [
-      `FLY_REGION=iad`,
-      `FLY_APP_CLIENT=${CLIENT}`,
-      `FLY_APP_BACKEND=${BACKEND}`,
-      `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
-      `NEON_PROJECT_ID=${neon.projectId}`,
-      `NEON_BRANCH_ID=${neon.defaultBranchId}`,
-      `NEON_API_HOST=${neon.url}`,
-    ].join("\n"),
-  );
+  const started = await startFakeSite(flyState, { client: CLIENT, backend: BACKEND }, { broken: () => healthzBroken });
+  site = started.server;
+  writeFlyAppsEnv(repo.dir, { client: CLIENT, backend: BACKEND }, started.port, neon);
   secretsFile(PLANTED);
-  env = {
-    OPS_TARGET: "fly",
-    OPS_ENV: undefined,
-    OPS_STATE_DIR: stateDir,
-    OPS_SECRETS_FILE: undefined,
-    FLY_API_TOKEN: TOKEN,
-    FLY_ACCESS_TOKEN: "",
-    FAKE_FLY_STATE: flyState,
-    NEON_API_KEY: neon.apiKey,
-    MIGRATION_DATABASE_URL: `postgresql://postgres:pw@127.0.0.1:${pg.port}/postgres`,
-    DATABASE_URL: undefined,
-    PATH: `${join(repoRoot, "packages/ops/test/fixtures/bin")}:${process.env.PATH}`,
-    CI: "1",
-  };
+  env = flyTestEnv({ stateDir, flyState, token: TOKEN, neon, pgPort: pg.port });
 });
 
 afterAll(async () => {

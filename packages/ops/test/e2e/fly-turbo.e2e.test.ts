@@ -3,14 +3,15 @@
 // (FAKE_FLY_STATE) is added the documented way, to globalPassThroughEnv of a copy of turbo.json
 // handed to turbo with --root-turbo-json; PATH (the stand-in first) is passed by turbo itself.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/local/process-utils.ts";
 import { createFakeFlyState, readFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
 import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
-import { pnpm, repoRoot, tempDir, tempRepo } from "./harness.ts";
+import { flyTestEnv, startFakeSite, writeFlyAppsEnv } from "./fly-world.ts";
+import { pnpm, tempDir, tempRepo } from "./harness.ts";
 
 const TOKEN = "FlyV1 fm2_turbo_e2e_token";
 const CLIENT = "ops-turbo-client";
@@ -42,40 +43,10 @@ beforeAll(async () => {
   neon = await startFakeNeon({ apiKey: "neon_api_PLACEHOLDER_TURBO_KEY" });
   neon.knobs.pollsToFinish = 1;
   createFakeFlyState(flyState, { validTokens: [TOKEN], apps: { [CLIENT]: {}, [BACKEND]: {} } });
-  // What the deployed client answers: the releases the stand-in's last deploys set.
-  site = createServer((req, res) => {
-    const apps = readFakeFlyState(flyState).apps;
-    if (req.url === "/healthz") {
-      res.setHeader("content-type", "application/json");
-      res.end(
-        JSON.stringify({
-          ok: true,
-          client: { release: apps[CLIENT]?.env.RELEASE_ID ?? "dev" },
-          backend: { status: "SERVING", release: apps[BACKEND]?.env.RELEASE_ID ?? null, schemaVersion: 2, databaseReachable: true },
-          checkedAt: new Date().toISOString(),
-        }),
-      );
-    } else {
-      res.end("<title>Deploy ops demo</title>");
-    }
-  });
-  const sitePort = await freePort();
-  await new Promise<void>((r) => site.listen(sitePort, "127.0.0.1", r));
-  const closedPort = await freePort();
+  const started = await startFakeSite(flyState, { client: CLIENT, backend: BACKEND });
+  site = started.server;
   mkdirSync(join(repo.dir, "infra", "fly"), { recursive: true });
-  writeFileSync(
-    join(repo.dir, "infra", "fly", "apps.env"),
-    [
-      `FLY_REGION=iad`,
-      `FLY_APP_CLIENT=${CLIENT}`,
-      `FLY_APP_BACKEND=${BACKEND}`,
-      `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
-      `NEON_PROJECT_ID=${neon.projectId}`,
-      `NEON_BRANCH_ID=${neon.defaultBranchId}`,
-      `NEON_API_HOST=${neon.url}`,
-      `MUST_NOT_ANSWER=http://127.0.0.1:${closedPort}/`,
-    ].join("\n"),
-  );
+  writeFlyAppsEnv(repo.dir, { client: CLIENT, backend: BACKEND }, started.port, neon, await freePort());
   writeFileSync(
     join(repo.dir, ".env.production"),
     [
@@ -85,21 +56,14 @@ beforeAll(async () => {
     ].join("\n"),
     { mode: 0o600 },
   );
-  env = {
-    OPS_TARGET: "fly",
-    OPS_ENV: undefined,
-    OPS_REPO_ROOT: repo.dir,
-    OPS_STATE_DIR: stateDir,
-    OPS_SECRETS_FILE: undefined,
-    FLY_API_TOKEN: TOKEN,
-    FLY_ACCESS_TOKEN: undefined,
-    FAKE_FLY_STATE: flyState,
-    NEON_API_KEY: neon.apiKey,
-    MIGRATION_DATABASE_URL: `postgresql://postgres:pw@127.0.0.1:${pg.port}/postgres`,
-    DATABASE_URL: undefined,
-    PATH: `${join(repoRoot, "packages/ops/test/fixtures/bin")}:${process.env.PATH}`,
-    CI: "1",
-  };
+  env = flyTestEnv({
+    stateDir,
+    flyState,
+    token: TOKEN,
+    neon,
+    pgPort: pg.port,
+    extra: { OPS_REPO_ROOT: repo.dir, FLY_ACCESS_TOKEN: undefined },
+  });
 });
 
 afterAll(async () => {
