@@ -111,7 +111,7 @@ export const opsConfigSchema = strictObject({
     generated: z.array(envKey).default([]),
     /** Keys `ops:secrets rotate` may replace. */
     rotatable: z.array(envKey).default([]),
-  }).default({ generated: [], rotatable: [] }),
+  }).prefault({}),
   smoke: strictObject({
     checks: z.array(smokeCheckSchema).min(1),
     /** Overall deadline for all checks, retries included. */
@@ -153,42 +153,24 @@ export const opsConfigSchema = strictObject({
       ]),
     /** Postgres version squawk assumes (match the Neon project). */
     pgVersion: z.string().default("17"),
-  }).default({
-    lockTimeoutMs: 30_000,
-    deadlineMs: 600_000,
-    connectTimeoutMs: 15_000,
-    connectAttempts: 4,
-    statementLockTimeoutMs: 10_000,
-    statementTimeoutMs: 600_000,
-    lintExclude: [],
-    lintFail: [
-      "ban-drop-database",
-      "ban-drop-table",
-      "ban-drop-column",
-      "renaming-column",
-      "renaming-table",
-      "changing-column-type",
-      "adding-required-field",
-    ],
-    pgVersion: "17",
-  }),
+  }).prefault({}),
   neon: strictObject({
     /** How often Neon operations are polled (Neon suggests about 5 s). */
     pollIntervalMs: z.number().int().positive().default(5_000),
     /** Give up waiting for a Neon operation after this long. */
     pollTimeoutMs: z.number().int().positive().default(600_000),
-  }).default({ pollIntervalMs: 5_000, pollTimeoutMs: 600_000 }),
+  }).prefault({}),
   lock: strictObject({
     /** Lease length; a crashed deploy's lock expires after this. Renewed by every step. */
     ttlMs: z.number().int().positive().default(300_000),
-  }).default({ ttlMs: 300_000 }),
+  }).prefault({}),
   /** Env vars each turbo task needs, checked against turbo.json by preflight (C-17). */
   turbo: strictObject({
     requiredEnv: z.record(z.string(), z.array(envKey)).default({}),
     secretEnv: z.array(envKey).default([]),
     sideEffectTasks: z.array(z.string()).default([]),
     buildTasks: z.array(z.string()).default([]),
-  }).default({ requiredEnv: {}, secretEnv: [], sideEffectTasks: [], buildTasks: [] }),
+  }).prefault({}),
 });
 
 /** What people write in `ops.config.ts`. */

@@ -63,6 +63,10 @@ describe("parseOpsConfig", () => {
     expect(config.smoke.retryDelayMs).toBe(500);
     expect(config.migrate.lockTimeoutMs).toBe(30_000);
     expect(config.lock.ttlMs).toBe(300_000);
+    // an omitted block gets every inner default, not a hand-kept copy of them
+    expect(config.migrate.lintFail).toContain("ban-drop-column");
+    expect(config.migrate.pgVersion).toBe("17");
+    expect(config.neon).toEqual({ pollIntervalMs: 5_000, pollTimeoutMs: 600_000 });
   });
 
   it("loadOpsConfig reads the same file from the repository root", async () => {
