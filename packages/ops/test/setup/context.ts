@@ -1,7 +1,8 @@
 /**
  * A real OpsContext for step tests, without the CLI boundary: env from the given variables,
  * config from the repository's ops.config.ts (or an override), the target the factory picks, a
- * reporter that keeps every event, and a recording runner around the given one.
+ * reporter that keeps every event, and a recording runner around the given one, wrapped like the
+ * CLI's so every command shows as `cmd`/`cmd:end` events.
  */
 import { resolve } from "node:path";
 import { parseOpsConfig } from "../../src/config/load.ts";
@@ -9,6 +10,7 @@ import type { CommonFlags, OpsContext } from "../../src/context.ts";
 import { readOpsEnv } from "../../src/env.ts";
 import { createReporter } from "../../src/output/reporter.ts";
 import type { Cmd, Runner } from "../../src/runner/types.ts";
+import { withCommandEvents } from "../../src/runner/with-events.ts";
 import { createRedactor } from "../../src/secrets/redactor.ts";
 import { RunStore } from "../../src/state/run-state.ts";
 import { createTarget } from "../../src/target/factory.ts";
@@ -46,17 +48,19 @@ export async function testContext(opts: {
   const commands: Cmd[] = [];
   const inner = opts.runner ?? okRunner;
   const cleanups = new Set<() => Promise<unknown>>();
+  const reporter = createReporter({ json: true, redactor, write: (l) => lines.push(l) });
+  const recording: Runner = async (cmd, o) => {
+    commands.push(cmd);
+    return inner(cmd, o);
+  };
   const base = {
     env,
     config: parseOpsConfig(opts.config ? opts.config(written) : written),
     flags: { dryRun: false, json: false, pipeline: false, lockWaitMs: 0, yes: false, ...opts.flags },
-    reporter: createReporter({ json: true, redactor, write: (l) => lines.push(l) }),
+    reporter,
     addSecret: (s: Parameters<OpsContext["addSecret"]>[0]) => redactor.add(s),
     redact: (t: string) => redactor.redact(t),
-    runner: async (cmd: Cmd, o?: Parameters<Runner>[1]) => {
-      commands.push(cmd);
-      return inner(cmd, o);
-    },
+    runner: withCommandEvents(recording, reporter),
     runs: new RunStore(env.stateDir, env.environment),
     onInterrupt: (fn: () => Promise<unknown>) => {
       cleanups.add(fn);
