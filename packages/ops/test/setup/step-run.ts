@@ -85,7 +85,12 @@ export async function dryThenApply(
 ): Promise<DryThenApply> {
   const before = await snapshot(seen.stateDir, seen.dbUrl);
   const dryOpts = context();
-  const dry = await runStep(command(), args, { ...dryOpts, flags: { ...dryOpts.flags, dryRun: true } });
+  // As the CLI sets it for `OPS_DRY_RUN=1 pnpm turbo run production-deploy`: the flag and the variable.
+  const dry = await runStep(command(), args, {
+    ...dryOpts,
+    env: { ...dryOpts.env, OPS_DRY_RUN: "1" },
+    flags: { ...dryOpts.flags, dryRun: true },
+  });
   expect(dry.error).toBeUndefined();
   expect(await snapshot(seen.stateDir, seen.dbUrl)).toEqual(before);
   expect(dry.commands.filter((c) => !isFlyRead(argvOf(c))).map(argvOf)).toEqual([]);
