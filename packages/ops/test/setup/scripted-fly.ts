@@ -51,6 +51,13 @@ export interface ScriptedFailure {
   exitCode?: number;
 }
 
+/** What the tools preflight probes print for their version (`go version`, `git --version`, `pnpm --version`). */
+export const TOOL_VERSIONS: Record<string, string> = {
+  go: "go version go1.24.4 linux/amd64\n",
+  git: "git version 2.47.2\n",
+  pnpm: "12.4.2\n",
+};
+
 const USER = { ID: "U1", Name: "Ops", Email: "ops@example.test", EnablePaidHobby: false };
 
 /** A release as `fly releases --json` prints it. */
@@ -146,7 +153,8 @@ export interface ScriptedFly {
 /**
  * A runner for the fly target. flyctl commands are answered from `world` (deep-copied, so each
  * context starts from the same facts); `git rev-parse HEAD` / `git status --porcelain` answer a
- * clean checkout; anything else exits 0 with empty output (a tool probe answers `versions`).
+ * clean checkout; a tool's version probe answers like the tool (`versions`, default
+ * {@link TOOL_VERSIONS}); anything else exits 0 with empty output.
  */
 export function scriptedFly(
   initial: ScriptedWorld,
@@ -171,8 +179,9 @@ export function scriptedFly(
     });
     const failure = opts.failures?.find((f) => f.match(argv));
     if (failure) return done("", failure.exitCode ?? 1, `Error: ${failure.message}\n`);
+    if (cmd.file === "git" && cmd.args[0] === "--version") return done((opts.versions ?? TOOL_VERSIONS).git ?? "");
     if (cmd.file === "git") return done(cmd.args[0] === "rev-parse" ? "0123456789abcdef0123456789abcdef01234567\n" : "");
-    if (cmd.file !== "flyctl" && cmd.file !== "fly") return done(opts.versions?.[cmd.file] ?? "");
+    if (cmd.file !== "flyctl" && cmd.file !== "fly") return done((opts.versions ?? TOOL_VERSIONS)[cmd.file] ?? "");
     return answerFlyctl(world, cmd, input, done);
   };
   return { runner, world, calls, stdin };
