@@ -95,7 +95,9 @@ describe("the local pipeline, step by step: dry run = apply", () => {
     expect(readFileSync(join(stateDir, "runs", runId, "report.md"), "utf8")).toContain(runId);
     // Every command of the whole run was a read (git, tool probes).
     expect(
-      [preflight, sync, migrate, smoke, finish].flatMap((s) => s.live.commands.map(argvOf)).filter((a) => a[0] !== "git" && !["go", "pnpm"].includes(a[0]!)),
+      [preflight, sync, migrate, smoke, finish]
+        .flatMap((s) => s.live.commands.map(argvOf))
+        .filter((a) => a[0] !== "git" && !["go", "pnpm"].includes(a[0]!)),
     ).toEqual([expect.arrayContaining(["run", "production-deploy", "--dry=json"]), expect.arrayContaining(["--reporter", "json"])]);
   });
 });
