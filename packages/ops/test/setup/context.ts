@@ -11,6 +11,7 @@ import { readOpsEnv } from "../../src/env.ts";
 import { createReporter } from "../../src/output/reporter.ts";
 import type { Cmd, Runner } from "../../src/runner/types.ts";
 import { withCommandEvents } from "../../src/runner/with-events.ts";
+import { knownSecretValues } from "../../src/secrets/local-source.ts";
 import { createRedactor } from "../../src/secrets/redactor.ts";
 import { RunStore } from "../../src/state/run-state.ts";
 import { createTarget } from "../../src/target/factory.ts";
@@ -43,7 +44,8 @@ export async function testContext(opts: {
 }): Promise<TestContext> {
   const env = readOpsEnv({ OPS_REPO_ROOT: repoRoot, ...opts.env });
   const written = (await import(resolve(env.repoRoot, "ops.config.ts"))).default as Record<string, unknown>;
-  const redactor = createRedactor([]);
+  // As the CLI boundary: every secret value the environment and the secrets files hold is redacted from the start.
+  const redactor = createRedactor(knownSecretValues(env));
   const lines: string[] = [];
   const commands: Cmd[] = [];
   const inner = opts.runner ?? okRunner;

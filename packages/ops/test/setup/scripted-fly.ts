@@ -1,15 +1,18 @@
 /**
- * An in-process runner that answers flyctl the way the reference describes it (flyctl.md: JSON
- * shapes of `releases`, `status`, `secrets list`, `ips list`, `version`, `auth whoami`, `apps
- * list`; `Error: …` on stderr and exit 1 on failure; the `FLY_EMIT_RELEASE_JSON` line of a deploy),
- * for step tests that must run in milliseconds. It keeps a small per-app world a deploy or a
- * secrets import changes, so reads after a write see it. Written from the reference, not from our
- * parsers; imports only types from src/.
+ * An in-process runner that answers flyctl as flyctl documents and implements it, for step tests
+ * that must run in milliseconds: the `--json` shapes of `releases` (fly-go `types.go` `Release`,
+ * Go field names), `status` (sorted top-level keys, machines with fly-go `machine_types.go`
+ * lowercase keys), `secrets list` (`name`/`digest`/`status`, flyctl v0.4.6+), `ips list` (fly-go
+ * `IPAddress`), `version` (one compact line), `auth whoami`, `apps list`; `Error: …` on stderr and
+ * exit 1 on failure (flyctl `internal/cli/cli.go`); the `FLY_EMIT_RELEASE_JSON` line of a deploy
+ * (flyctl `internal/command/deploy/`). It keeps a small per-app world a deploy or a secrets
+ * import changes, so reads after a write see it. Written from flyctl's documented behaviour, not
+ * from our parsers; imports only types from src/.
  */
 import { createHash } from "node:crypto";
 import type { Cmd, Runner, RunResult } from "../../src/runner/types.ts";
 
-/** fly-go `Release` with its Go field names, in declaration order (flyctl.md §3.3). */
+/** fly-go `Release` with its Go field names, in declaration order (flyctl `internal/command/releases/releases.go`). */
 export interface RefRelease {
   ID: string;
   Version: number;
@@ -91,7 +94,7 @@ const imageParts = (ref: string) => {
   return { registry: repoPart!.slice(0, slash), repository: repoPart!.slice(slash + 1), tag: tag ?? "latest", digest: "", labels: {} };
 };
 
-/** `fly status --json`: sorted top-level keys, machines with lowercase keys, by id descending (flyctl.md §4.1). */
+/** `fly status --json`: sorted top-level keys, machines with lowercase keys, by id descending (flyctl `internal/command/status/status.go`). */
 function statusJson(name: string, app: ScriptedApp) {
   const current = [...app.releases].sort((a, b) => b.Version - a.Version).find((r) => r.Status === "complete");
   return {
@@ -130,7 +133,7 @@ function importPairs(stdin: string): [string, string][] {
     .map((l) => [l.slice(0, l.indexOf("=")).trim(), l.slice(l.indexOf("=") + 1)] as [string, string]);
 }
 
-/** Deploys an image: a new complete release, every machine on it (flyctl.md §2.2). */
+/** Deploys an image: a new complete release, every machine on it (flyctl `internal/command/deploy/machines.go`). */
 function deployImage(app: ScriptedApp, image: string, releaseId: string | undefined) {
   const version = Math.max(0, ...app.releases.map((r) => r.Version)) + 1;
   const release = refRelease(version, image, { createdAt: `2026-12-07T0${Math.min(version, 9)}:00:00Z` });
@@ -268,7 +271,7 @@ function answerFlyctl(
   return done("", 1, `Error: unknown command "${a[0]}" for "flyctl"\n`);
 }
 
-/** flyctl sub-commands that change nothing (flyctl.md: reads); everything else a dry run must not run. */
+/** flyctl sub-commands that only read; everything else is a write a dry run must not run. */
 export function isFlyRead(argv: string[]): boolean {
   if (argv[0] !== "flyctl" && argv[0] !== "fly") return true;
   const a = argv.slice(1);
