@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { finishCommand } from "../../src/steps/finish.ts";
+import { localCommand } from "../../src/steps/local.ts";
 import { lockCommand } from "../../src/steps/lock.ts";
 import { deployCommand } from "../../src/steps/deploy.ts";
 import { preflightCommand } from "../../src/steps/preflight.ts";
@@ -166,5 +167,12 @@ describe("the fly pipeline: failures leave the lock free and the run closed", ()
     expect(locked).toBe(false);
     expect(history.at(-1)).toMatchObject({ kind: "deploy", status: "failed" });
     expect(existsSync(join(w.stateDir, "runs", runId, "report.md"))).toBe(false);
+  });
+
+  it("ops:local up on fly is refused: fly has no processes on this machine", async () => {
+    const r = await runStep(localCommand(), { positionals: ["up"] }, w.context());
+    expect(r.error?.message).toBe('ops:local manages the processes of a target on this machine, but OPS_TARGET is "fly"');
+    expect(r.error?.fix).toBe("Unset OPS_TARGET.");
+    expect(r.commands).toEqual([]);
   });
 });

@@ -39,6 +39,7 @@ afterAll(async () => {
 
 /** What the client's port answers once "deployed": nothing was, so each app reports "(none)". */
 async function startSite() {
+  if (site) return;
   site = createServer((req, res) => {
     if (req.url !== "/healthz") return res.end("<title>Deploy ops demo</title>");
     res.end(JSON.stringify({ client: { release: "(none)" }, backend: { release: "(none)", schemaVersion } }));
@@ -132,5 +133,27 @@ describe("the local pipeline: failures", () => {
     expect(locked).toBe(false);
     expect(history.at(-1)).toMatchObject({ kind: "deploy", status: "failed" });
     expect((await runStep(lockCommand(), { positionals: ["status"] }, context())).events).toContainEqual({ kind: "info", message: "free" });
+  });
+
+  it("preflight with the client's port taken by another program fails that check and opens no run", async () => {
+    await startSite();
+    try {
+      const before = await snapshot(stateDir, db.url);
+      const r = await runStep(preflightCommand(), {}, context());
+      expect(r.error?.message).toBe("1 check failed: ports.client");
+      expect(r.events).toContainEqual({
+        kind: "check",
+        result: {
+          id: "ports.client",
+          status: "fail",
+          message: `127.0.0.1:${ports.client} is used by another program`,
+          where: "OPS_LOCAL_CLIENT_PORT",
+          fix: "Stop that program or set OPS_LOCAL_CLIENT_PORT to a free port.",
+        },
+      });
+      expect(await snapshot(stateDir, db.url)).toEqual(before);
+    } finally {
+      await stopSite();
+    }
   });
 });
