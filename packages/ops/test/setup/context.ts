@@ -22,6 +22,8 @@ export interface TestContext {
   ctx: OpsContext;
   /** Every command the runner got, in order. */
   commands: Cmd[];
+  /** Runs what the step registered with `ctx.onInterrupt`, as the CLI boundary does on SIGINT. */
+  interrupt(): Promise<void>;
   lines: string[];
 }
 
@@ -71,5 +73,8 @@ export async function testContext(opts: {
   };
   const ctx = { ...base, target: undefined } as unknown as OpsContext;
   (ctx as { target: OpsContext["target"] }).target = await createTarget(ctx);
-  return { ctx, commands, lines };
+  const interrupt = async () => {
+    for (const fn of cleanups) await fn();
+  };
+  return { ctx, commands, lines, interrupt };
 }

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deployCommand } from "../../src/steps/deploy.ts";
 import { CURRENT, type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
+import { type TestContext, testContext } from "../setup/context.ts";
 import { argvOf, dryThenApply, runStep } from "../setup/step-run.ts";
 
 let w: FlySteps;
@@ -123,5 +124,26 @@ describe("deploy on fly: failures", () => {
     const r = await runStep(deployCommand(), { positionals: ["frontend"] }, w.context());
     expect(r.error?.message).toBe('deploy needs an app name; "frontend" is not one');
     expect(r.error?.fix).toBe("Use one of: backend, client.");
+  });
+
+  it("an interrupt during fly deploy releases the deploy lock through ctx.onInterrupt", async () => {
+    const opts = w.context();
+    const fly = opts.runner!;
+    const seen: boolean[] = [];
+    let t: TestContext | undefined;
+    t = await testContext({
+      ...opts,
+      runner: async (cmd, o) => {
+        if (cmd.args[0] === "deploy") {
+          // Ctrl-C while flyctl deploys: the boundary runs what the step registered.
+          seen.push((await opsRows(w.db, w.env)).locked);
+          await t!.interrupt();
+          seen.push((await opsRows(w.db, w.env)).locked);
+        }
+        return fly(cmd, o);
+      },
+    });
+    await deployCommand().run(t.ctx, { values: {}, positionals: ["client"] });
+    expect(seen).toEqual([true, false]);
   });
 });

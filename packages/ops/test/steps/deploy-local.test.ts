@@ -2,7 +2,7 @@
 // node HTTP server of a few lines) in a temp repository instead of the real builds: each dry run
 // writes nothing and starts nothing, and apply announces exactly the printed actions (the argv of
 // each process it starts included). Then the failures: a missing build, nothing to roll back to.
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
