@@ -3,6 +3,7 @@
 // failed restore point applies nothing; a pooler URL is refused before connecting.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrateCommand } from "../../src/steps/migrate.ts";
+import { rollbackCommand } from "../../src/steps/rollback.ts";
 import { type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
 import { dryThenApply, runStep, snapshot } from "../setup/step-run.ts";
 
@@ -73,6 +74,33 @@ describe("migrate on fly", () => {
     const plan = r.events.find((e) => e.kind === "plan") as { actions: { kind: string }[]; notes: string[] };
     expect(plan.notes).toEqual(["schema version 2; 0 pending of 2"]);
     expect(plan.actions.map((a) => a.kind)).toEqual(["db", "db"]);
+  });
+
+  it("rollback --db restores the branch from the newest restore point as printed; the dry run changes nothing on Neon", async () => {
+    const point = (await opsRows(w.db, w.env)).history.findLast((h) => h.restore_point)!.restore_point as string;
+    const restores = w.neon.state.restores.length;
+    const neonState = () => [w.neon.state.branches.size, w.neon.state.restores.length];
+    // Neon as each run starts: the dry run's, then apply's (after the dry run).
+    const seenByRun: number[][] = [];
+    const { printed } = await dryThenApply(
+      rollbackCommand,
+      { values: { db: true } },
+      () => {
+        seenByRun.push(neonState());
+        return { ...w.context(), flags: { yes: true } };
+      },
+      { stateDir: w.stateDir, dbUrl: w.db.url },
+    );
+    expect(seenByRun[1]).toEqual(seenByRun[0]);
+    expect(printed.map((a) => a.kind)).toEqual(["db", "db", "http", "db", "db"]);
+    expect(printed[2]!.description).toMatch(
+      new RegExp(`^restore \\S+ from ${point} \\(Neon API: POST …/branches/${w.neon.defaultBranchId}/restore\\)$`),
+    );
+    expect(w.neon.state.restores.slice(restores)).toEqual([
+      expect.objectContaining({ targetBranchId: w.neon.defaultBranchId, sourceBranchId: point }),
+    ]);
+    // The history survived the restore, and records it.
+    expect((await opsRows(w.db, w.env)).history.at(-1)).toMatchObject({ kind: "rollback", status: "succeeded", restore_point: point });
   });
 
   it("a pooler URL is refused before connecting, naming the direct host", async () => {
