@@ -27,6 +27,7 @@ import { Arg, DockerfileParser, Env, type Instruction, ModifiableInstruction } f
 import { parse as parseToml } from "smol-toml";
 import type { AppPortContract } from "./port-contract.ts";
 import type { CheckResult } from "./types.ts";
+import { closest } from "../text/did-you-mean.ts";
 
 /** Options of {@link checkDockerfile}. */
 export interface DockerfileCheckOptions {
@@ -405,7 +406,10 @@ function checkCopyFrom(ctx: Ctx, instr: Instruction, stages: Stage[], stage: Sta
   }
   // Not a stage: Docker would pull an image of that name. A full reference (registry/repo:tag) is deliberate; a bare word is a typo.
   if (/[/:@]/.test(from)) return;
-  const close = stages.slice(0, stage.index).find((s) => s.name !== undefined && editDistance(s.name, name) <= 2)?.name;
+  const close = closest(
+    name,
+    stages.slice(0, stage.index).flatMap((s) => (s.name === undefined ? [] : [s.name])),
+  );
   ctx.results.push({
     id: "dockerfile.copy-from",
     status: "fail",
@@ -413,17 +417,6 @@ function checkCopyFrom(ctx: Ctx, instr: Instruction, stages: Stage[], stage: Sta
     where: at(ctx, line),
     fix: fix(close ? `write --from=${close}` : "name an earlier stage (FROM ... AS <name>), or give a full image reference with a tag"),
   });
-}
-
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 const WALK_LIMIT = 50_000;
