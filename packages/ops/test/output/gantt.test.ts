@@ -1,0 +1,89 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { escapeGanttText, ganttChart } from "../../src/output/gantt.ts";
+import type { TimelineBar } from "../../src/output/timeline.ts";
+import { parseGantt } from "./mermaid-oracle.ts";
+
+// Oracle: Mermaid's own parser and gantt database (test/output/mermaid-oracle.ts), not our text.
+const ORIGIN = Date.parse("2026-12-07T09:00:00.000Z");
+
+const bars: TimelineBar[] = [
+  { lane: "steps", name: "preflight", startMs: 0, durationMs: 1234, ok: true },
+  { lane: "steps", name: "deploy-backend", startMs: 1300, durationMs: 4000, ok: true },
+  { lane: "steps", name: "smoke", startMs: 5400, durationMs: 800, ok: false },
+  { lane: "deploy backend", name: "copy", startMs: 1310, durationMs: 20, ok: true },
+  { lane: "deploy backend", name: "health wait", startMs: 1400, durationMs: 0, ok: true },
+];
+
+describe("ganttChart: what Mermaid reads from it", () => {
+  it("one section per lane, each bar from origin + startMs to + durationMs, failed bars marked crit", async () => {
+    const chart = await parseGantt(ganttChart("Run 20261207-090000-3fa9", ORIGIN, bars));
+    expect(chart.title).toBe("Run 20261207-090000-3fa9");
+    expect(chart.tasks).toEqual([
+      { name: "preflight", section: "steps", startMs: ORIGIN, endMs: ORIGIN + 1234, tags: ["done"] },
+      { name: "deploy-backend", section: "steps", startMs: ORIGIN + 1300, endMs: ORIGIN + 5300, tags: ["done"] },
+      { name: "smoke", section: "steps", startMs: ORIGIN + 5400, endMs: ORIGIN + 6200, tags: ["crit"] },
+      { name: "copy", section: "deploy backend", startMs: ORIGIN + 1310, endMs: ORIGIN + 1330, tags: ["done"] },
+      { name: "health wait", section: "deploy backend", startMs: ORIGIN + 1400, endMs: ORIGIN + 1400, tags: ["done"] },
+    ]);
+  });
+
+  it("escapes the characters Mermaid reserves: `:` starts a task's data, `#` a comment, `;` ends a statement", () => {
+    expect(escapeGanttText("deploy: client #1; now")).toBe("deploy#58; client #35;1#59; now");
+    expect(escapeGanttText("  two\n lines ")).toBe("two lines");
+    expect(escapeGanttText("section b")).toBe("#115;ection b");
+    expect(escapeGanttText("")).toBe("-");
+  });
+
+  it("any step, phase or lane name reaches the chart as written (whitespace collapsed), whatever characters it holds", async () => {
+    const char = fc.constantFrom(..."ab1 :#;%,.-_()[]{}\"'`<>&=/\\|µé→\t\n");
+    const name = fc
+      .tuple(
+        fc.constantFrom(
+          "",
+          "title ",
+          "section ",
+          "Section ",
+          "click ",
+          "gantt",
+          "dateFormat ",
+          "%%",
+          "%",
+          "2026-12-07 ",
+          "accTitle: ",
+          "#",
+          ":",
+          "after ",
+        ),
+        fc.string({ unit: char, maxLength: 12 }),
+      )
+      .map(([head, tail]) => head + tail);
+    const normal = (s: string) => s.replace(/\s+/g, " ").trim() || "-";
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(name, name), { minLength: 1, maxLength: 4 }),
+        fc.string({ unit: char, maxLength: 10 }),
+        async (named, title) => {
+          const input: TimelineBar[] = named.map(([lane, n], i) => ({ lane, name: n, startMs: i * 1000, durationMs: 500, ok: true }));
+          const chart = await parseGantt(ganttChart(title, ORIGIN, input));
+          expect(chart.title).toBe(normal(title));
+          // Mermaid keeps tasks grouped by section in the order sections appear, as ganttChart writes them.
+          const lanes = [...new Set(input.map((b) => b.lane))];
+          const expected = lanes.flatMap((lane) =>
+            input
+              .filter((b) => b.lane === lane)
+              .map((b) => ({
+                name: normal(b.name),
+                section: normal(b.lane),
+                startMs: ORIGIN + b.startMs,
+                endMs: ORIGIN + b.startMs + 500,
+                tags: ["done"],
+              })),
+          );
+          expect(chart.tasks).toEqual(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  }, 120_000);
+});
