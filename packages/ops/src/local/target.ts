@@ -214,10 +214,11 @@ export class LocalTarget implements Target {
     let started: StartedRelease | undefined;
     const progress = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
     const previous = p.currentRelease(app);
+    let reported = 0;
     // switchTraffic reports the switched route first; what follows is stopping the previous release.
     const routed = (message: string) => {
       progress(message);
-      if (previous && previous !== releaseId) timer.next("stop old");
+      if (reported++ === 0 && previous && previous !== releaseId) timer.next("stop old");
     };
     const actions: Action[] = [
       action(
