@@ -26,17 +26,17 @@ export function escapeGanttText(name: string): string {
 }
 
 /**
- * The gantt chart of `bars`, one section per lane (in the order lanes first appear).
- * @param originEpochMs the run's start as Unix ms; a bar spans `originEpochMs + startMs` to that plus `durationMs`.
+ * The gantt chart of `bars`, one section per lane (in the order lanes first appear); a bar spans
+ * its `startedAt` (as Unix ms) to that plus `durationMs`.
  * @returns the chart text, without the surrounding markdown fence.
  */
-export function ganttChart(title: string, originEpochMs: number, bars: readonly TimelineBar[]): string {
+export function ganttChart(title: string, bars: readonly TimelineBar[]): string {
   const lanes = [...new Set(bars.map((b) => b.lane))];
   const lines = ["gantt", `  title ${escapeGanttText(title)}`, "  dateFormat x", "  axisFormat %H:%M:%S", "  todayMarker off"];
   for (const lane of lanes) {
     lines.push(`  section ${escapeGanttText(lane)}`);
     for (const b of bars.filter((x) => x.lane === lane)) {
-      const start = originEpochMs + b.startMs;
+      const start = Date.parse(b.startedAt);
       lines.push(`  ${escapeGanttText(b.name)} :${b.ok ? "done" : "crit"}, ${start}, ${start + b.durationMs}`);
     }
   }

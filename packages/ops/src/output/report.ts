@@ -45,7 +45,7 @@ export function deployReportMarkdown(entry: HistoryEntry): string {
           "Steps, then each app's deploy phases; times in the reader's time zone.",
           "",
           "```mermaid",
-          ganttChart(`Run ${entry.runId}`, entry.startedAt.getTime(), timeline),
+          ganttChart(`Run ${entry.runId}`, timeline),
           "```",
           "",
         ]

@@ -12,7 +12,9 @@ export interface TimelineBar {
   lane: string;
   /** The step (`deploy-client`) or the phase (`health wait`). */
   name: string;
-  /** When it started, in ms from the run's start. */
+  /** When it started (ISO, to the millisecond). */
+  startedAt: string;
+  /** When it started, in ms from the start of the run (its first step, or the run record if earlier). */
   startMs: number;
   durationMs: number;
   ok: boolean;
@@ -24,15 +26,17 @@ export const STEPS_LANE = "steps";
 /**
  * The bars of a run, from its step records: the steps (by start time) in the `steps` lane, then,
  * per deploy step that recorded `phases`, one lane of that app's phases.
- * @param runStartedAt the run's start (ISO string or Date): every `startMs` counts from it.
+ * @param runStartedAt when the run record was made (ISO string or Date). The first step (preflight)
+ *   starts before it opens the run, so `startMs` counts from whichever is earlier.
  */
 export function runTimeline(runStartedAt: string | Date, steps: Record<string, StepRecord>): TimelineBar[] {
-  const origin = new Date(runStartedAt).getTime();
-  const from = (iso: string) => new Date(iso).getTime() - origin;
-  const ordered = Object.values(steps).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  const ordered = Object.values(steps).sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const origin = Math.min(new Date(runStartedAt).getTime(), ...ordered.map((s) => Date.parse(s.startedAt)));
+  const from = (iso: string) => Date.parse(iso) - origin;
   const bars: TimelineBar[] = ordered.map((s) => ({
     lane: STEPS_LANE,
     name: s.step,
+    startedAt: s.startedAt,
     startMs: from(s.startedAt),
     durationMs: s.durationMs,
     ok: s.status === "succeeded",
@@ -42,7 +46,14 @@ export function runTimeline(runStartedAt: string | Date, steps: Record<string, S
     if (phases.length === 0) continue;
     const app = typeof s.detail.app === "string" ? s.detail.app : s.step;
     for (const p of phases) {
-      bars.push({ lane: `deploy ${app}`, name: p.phase, startMs: from(p.startedAt), durationMs: p.durationMs, ok: p.ok });
+      bars.push({
+        lane: `deploy ${app}`,
+        name: p.phase,
+        startedAt: p.startedAt,
+        startMs: from(p.startedAt),
+        durationMs: p.durationMs,
+        ok: p.ok,
+      });
     }
   }
   return bars;

@@ -66,8 +66,15 @@ describe("deploy history (real Postgres)", () => {
         migrationsApplied: ["3_add_users.sql"],
         durationsMs: { preflight: 1200, deploy: 54000 },
         timeline: [
-          { lane: "steps", name: "preflight", startMs: 0, durationMs: 1200, ok: true },
-          { lane: "deploy backend", name: "health wait", startMs: 1500, durationMs: 3000, ok: false },
+          { lane: "steps", name: "preflight", startedAt: "2026-11-29T12:00:00.000Z", startMs: 0, durationMs: 1200, ok: true },
+          {
+            lane: "deploy backend",
+            name: "health wait",
+            startedAt: "2026-11-29T12:00:01.500Z",
+            startMs: 1500,
+            durationMs: 3000,
+            ok: false,
+          },
         ],
         restorePoint: "pre-deploy-run-1",
         error: "smoke check failed",
@@ -93,8 +100,8 @@ describe("deploy history (real Postgres)", () => {
       migrationsApplied: ["3_add_users.sql"],
       durationsMs: { preflight: 1200, deploy: 54000 },
       timeline: [
-        { lane: "steps", name: "preflight", startMs: 0, durationMs: 1200, ok: true },
-        { lane: "deploy backend", name: "health wait", startMs: 1500, durationMs: 3000, ok: false },
+        { lane: "steps", name: "preflight", startedAt: "2026-11-29T12:00:00.000Z", startMs: 0, durationMs: 1200, ok: true },
+        { lane: "deploy backend", name: "health wait", startedAt: "2026-11-29T12:00:01.500Z", startMs: 1500, durationMs: 3000, ok: false },
       ],
       restorePoint: "pre-deploy-run-1",
       error: "smoke check failed",
@@ -131,7 +138,7 @@ describe("deploy history (real Postgres)", () => {
     await client.query("ALTER TABLE ops.deploy_history DROP COLUMN timeline");
     expect((await listHistory(client, "old"))[0]!.timeline).toEqual([]);
     await ensureOpsSchema(client);
-    const bar = { lane: "steps", name: "preflight", startMs: 0, durationMs: 5, ok: true };
+    const bar = { lane: "steps", name: "preflight", startedAt: "2026-10-02T00:00:00.000Z", startMs: 0, durationMs: 5, ok: true };
     await recordHistory(client, entry("old-2", "2026-10-02T00:00:00.000Z", { environment: "old", timeline: [bar] }));
     expect((await listHistory(client, "old")).map((e) => [e.runId, e.timeline])).toEqual([
       ["old-2", [bar]],

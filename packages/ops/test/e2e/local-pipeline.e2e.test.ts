@@ -140,13 +140,12 @@ describe("production-deploy on the local target", () => {
     expect(result.data[4].migrationsApplied).toHaveLength(migrationCount + 1);
     // --json carries the very times the second run's report charted.
     const second = result.data.find((e: { runId: string }) => e.runId === secondRelease);
-    const origin = Date.parse(second.startedAt);
     expect(
-      second.timeline.map((b: { lane: string; name: string; startMs: number; durationMs: number }) => [
+      second.timeline.map((b: { lane: string; name: string; startedAt: string; durationMs: number }) => [
         b.lane,
         b.name,
-        origin + b.startMs,
-        origin + b.startMs + b.durationMs,
+        Date.parse(b.startedAt),
+        Date.parse(b.startedAt) + b.durationMs,
       ]),
     ).toEqual(secondChart.map((t) => [t.section, t.name, t.startMs, t.endMs]));
     const status = await pnpm(["ops:status"], env);

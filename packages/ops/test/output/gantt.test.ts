@@ -7,17 +7,25 @@ import { parseGantt } from "./mermaid-oracle.ts";
 // Oracle: Mermaid's own parser and gantt database (test/output/mermaid-oracle.ts), not our text.
 const ORIGIN = Date.parse("2026-12-07T09:00:00.000Z");
 
+const bar = (lane: string, name: string, startMs: number, durationMs: number, ok = true): TimelineBar => ({
+  lane,
+  name,
+  startedAt: new Date(ORIGIN + startMs).toISOString(),
+  startMs,
+  durationMs,
+  ok,
+});
 const bars: TimelineBar[] = [
-  { lane: "steps", name: "preflight", startMs: 0, durationMs: 1234, ok: true },
-  { lane: "steps", name: "deploy-backend", startMs: 1300, durationMs: 4000, ok: true },
-  { lane: "steps", name: "smoke", startMs: 5400, durationMs: 800, ok: false },
-  { lane: "deploy backend", name: "copy", startMs: 1310, durationMs: 20, ok: true },
-  { lane: "deploy backend", name: "health wait", startMs: 1400, durationMs: 0, ok: true },
+  bar("steps", "preflight", 0, 1234),
+  bar("steps", "deploy-backend", 1300, 4000),
+  bar("steps", "smoke", 5400, 800, false),
+  bar("deploy backend", "copy", 1310, 20),
+  bar("deploy backend", "health wait", 1400, 0),
 ];
 
 describe("ganttChart: what Mermaid reads from it", () => {
-  it("one section per lane, each bar from origin + startMs to + durationMs, failed bars marked crit", async () => {
-    const chart = await parseGantt(ganttChart("Run 20261207-090000-3fa9", ORIGIN, bars));
+  it("one section per lane, each bar from its startedAt to + durationMs, failed bars marked crit", async () => {
+    const chart = await parseGantt(ganttChart("Run 20261207-090000-3fa9", bars));
     expect(chart.title).toBe("Run 20261207-090000-3fa9");
     expect(chart.tasks).toEqual([
       { name: "preflight", section: "steps", startMs: ORIGIN, endMs: ORIGIN + 1234, tags: ["done"] },
@@ -64,8 +72,8 @@ describe("ganttChart: what Mermaid reads from it", () => {
         fc.array(fc.tuple(name, name), { minLength: 1, maxLength: 4 }),
         fc.string({ unit: char, maxLength: 10 }),
         async (named, title) => {
-          const input: TimelineBar[] = named.map(([lane, n], i) => ({ lane, name: n, startMs: i * 1000, durationMs: 500, ok: true }));
-          const chart = await parseGantt(ganttChart(title, ORIGIN, input));
+          const input: TimelineBar[] = named.map(([lane, n], i) => bar(lane, n, i * 1000, 500));
+          const chart = await parseGantt(ganttChart(title, input));
           expect(chart.title).toBe(normal(title));
           // Mermaid keeps tasks grouped by section in the order sections appear, as ganttChart writes them.
           const lanes = [...new Set(input.map((b) => b.lane))];

@@ -39,11 +39,12 @@ describe("deploy report: the tree", () => {
 });
 
 describe("deploy report: times", () => {
+  const at = (startMs: number) => new Date(Date.parse("2026-12-04T10:15:00.000Z") + startMs).toISOString();
   const timeline: TimelineBar[] = [
-    { lane: "steps", name: "preflight", startMs: 200, durationMs: 2100, ok: true },
-    { lane: "steps", name: "deploy-client", startMs: 2400, durationMs: 41_000, ok: true },
-    { lane: "deploy client", name: "build + deploy + health", startMs: 2500, durationMs: 39_500, ok: true },
-    { lane: "deploy client", name: "check no public IP", startMs: 42_000, durationMs: 900, ok: true },
+    { lane: "steps", name: "preflight", startedAt: at(200), startMs: 200, durationMs: 2100, ok: true },
+    { lane: "steps", name: "deploy-client", startedAt: at(2400), startMs: 2400, durationMs: 41_000, ok: true },
+    { lane: "deploy client", name: "build + deploy + health", startedAt: at(2500), startMs: 2500, durationMs: 39_500, ok: true },
+    { lane: "deploy client", name: "check no public IP", startedAt: at(42_000), startMs: 42_000, durationMs: 900, ok: true },
   ];
 
   it("the steps table shows each step's start from the run's start and its length", () => {
@@ -58,9 +59,8 @@ describe("deploy report: times", () => {
     const block = /```mermaid\n([\s\S]*?)\n```/.exec(md)?.[1];
     expect(block).toBeDefined();
     const chart = await parseGantt(block!);
-    const origin = Date.parse("2026-12-04T10:15:00.000Z");
-    expect(chart.tasks.map((t) => [t.section, t.name, t.startMs - origin, t.endMs - t.startMs])).toEqual(
-      timeline.map((b) => [b.lane, b.name, b.startMs, b.durationMs]),
+    expect(chart.tasks.map((t) => [t.section, t.name, t.startMs, t.endMs - t.startMs])).toEqual(
+      timeline.map((b) => [b.lane, b.name, Date.parse(b.startedAt), b.durationMs]),
     );
   });
 
