@@ -7,14 +7,15 @@
  * anchored at the context root, a pattern matching a folder excludes everything under it, `!`
  * re-includes). Which .dockerignore applies: `<Dockerfile>.dockerignore` next to the Dockerfile if
  * it exists (BuildKit's rule), else `<context>/.dockerignore`.
- * COPY wildcards are matched by hand (segmentRegex): Docker reads them with Go's filepath.Match,
- * which no npm glob library follows (picomatch and minimatch add braces, extglobs and `[!...]`).
+ * COPY wildcards: Docker matches them with Go's filepath.Match, ported in go-filepath-match.ts
+ * (no npm glob library follows it).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join, posix, relative, resolve } from "node:path";
 import ignore, { type Ignore } from "@balena/dockerignore";
 import type { Instruction } from "dockerfile-ast";
 import { at, copyOperands, type Findings, flagsOf, hasVariable, kw, lineOf, REMOTE } from "./dockerfile-model.ts";
+import { goFilepathMatch } from "./go-filepath-match.ts";
 
 /** Findings plus what the context walk needs: the .dockerignore in force and the folders copied whole. */
 export interface BuildContext extends Findings {
@@ -49,28 +50,10 @@ export function openBuildContext(where: string, contextDir: string, ignorePath: 
 const WALK_LIMIT = 50_000;
 const isWildcard = (s: string) => /[*?[]/.test(s);
 
-/** Go's filepath.Match for one path segment, as a RegExp (`*`, `?`, `[...]` classes with `^` negation, `\\` escapes). */
-function segmentRegex(segment: string): RegExp {
-  let out = "";
-  for (let i = 0; i < segment.length; i++) {
-    const c = segment[i]!;
-    const end = c === "[" ? segment.indexOf("]", i + 2) : -1;
-    if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else if (end > 0) {
-      out += `[${segment.slice(i + 1, end)}]`;
-      i = end;
-    } else if (c === "\\" && i + 1 < segment.length) out += escapeRegex(segment[++i]!);
-    else out += escapeRegex(c);
-  }
-  return new RegExp(`^${out}$`);
-}
-
-const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-
-/** Context-relative paths matching a COPY source with wildcards (per segment, like Docker). */
-function expandWildcards(contextDir: string, rel: string): string[] {
+/** Context-relative paths matching a COPY source with wildcards (per segment, like Docker); `bad` when Go finds a segment malformed. */
+function expandWildcards(contextDir: string, rel: string): { matches: string[]; bad: boolean } {
   let current = [""];
+  let bad = false;
   for (const segment of rel.split("/")) {
     const next: string[] = [];
     for (const base of current) {
@@ -79,18 +62,21 @@ function expandWildcards(contextDir: string, rel: string): string[] {
         if (existsSync(join(contextDir, p))) next.push(p);
         continue;
       }
-      const re = segmentRegex(segment);
       let names: string[] = [];
       try {
         names = readdirSync(join(contextDir, base));
       } catch {
         names = [];
       }
-      for (const n of names) if (re.test(n)) next.push(base === "" ? n : `${base}/${n}`);
+      for (const n of names) {
+        const m = goFilepathMatch(segment, n);
+        bad ||= m.bad === true;
+        if (m.matched) next.push(base === "" ? n : `${base}/${n}`);
+      }
     }
     current = next;
   }
-  return current;
+  return { matches: current, bad };
 }
 
 /** Whether a folder sends at least one file (or an empty folder) to the build after .dockerignore. */
@@ -150,7 +136,20 @@ export function checkCopySources(ctx: BuildContext, instr: Instruction): void {
       });
       continue;
     }
-    const matches = isWildcard(rel) ? expandWildcards(ctx.contextDir, rel) : existsSync(join(ctx.contextDir, rel)) ? [rel] : [];
+    const expanded = isWildcard(rel)
+      ? expandWildcards(ctx.contextDir, rel)
+      : { matches: existsSync(join(ctx.contextDir, rel)) ? [rel] : [], bad: false };
+    if (expanded.bad) {
+      ctx.results.push({
+        id: "dockerfile.copy-source",
+        status: "fail",
+        message: `${k} source ${src} is not a valid pattern: Docker reads wildcards with Go's filepath.Match, which refuses it`,
+        where: at(ctx, line),
+        fix: "close every [ ] class, give each range two ends, and end the pattern with something other than a lone \\",
+      });
+      continue;
+    }
+    const matches = expanded.matches;
     if (matches.length === 0) {
       ctx.results.push({
         id: "dockerfile.copy-source",

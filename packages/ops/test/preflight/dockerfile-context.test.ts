@@ -51,6 +51,22 @@ describe("checkDockerfile: the context and its .dockerignore", () => {
     expect(fails(check(text, "backend"))).toEqual([]);
   });
 
+  it("wildcards follow Go's filepath.Match: classes, ranges and negation work, a malformed pattern is refused by name (it used to throw)", () => {
+    const ok = BACKEND_OK.replace("COPY apps/backend/go.mod apps/backend/go.sum ./", "COPY apps/backend/go.[ms][^a-n]? ./");
+    expect(fails(check(ok, "backend"))).toEqual([]);
+    const bad = BACKEND_OK.replace("COPY apps/backend/go.mod apps/backend/go.sum ./", "COPY apps/backend/go.[a- ./");
+    expect(fails(check(bad, "backend"))).toEqual([
+      {
+        id: "dockerfile.copy-source",
+        status: "fail",
+        message:
+          "COPY source apps/backend/go.[a- is not a valid pattern: Docker reads wildcards with Go's filepath.Match, which refuses it",
+        where: `${D}:4`,
+        fix: "close every [ ] class, give each range two ends, and end the pattern with something other than a lone \\",
+      },
+    ]);
+  });
+
   it("a leading / in a COPY source is relative to the context, as in Docker", () => {
     expect(fails(check(BACKEND_OK.replace("COPY apps/backend/gen", "COPY /apps/backend/gen"), "backend"))).toEqual([]);
   });
