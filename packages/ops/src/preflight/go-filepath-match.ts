@@ -128,8 +128,8 @@ function matchChunk(chunk: Uint8Array, s: Uint8Array): Uint8Array | undefined {
 
 /** Whether `name` matches the shell pattern `pattern` by Go's `filepath.Match` (`*` and `?` never cross `/`). */
 export function goFilepathMatch(pattern: string, name: string): GoMatch {
-  let p = new TextEncoder().encode(pattern);
-  let n = new TextEncoder().encode(name);
+  let p: Uint8Array = new TextEncoder().encode(pattern);
+  let n: Uint8Array = new TextEncoder().encode(name);
   try {
     outer: while (p.length > 0) {
       const { star, chunk, rest } = scanChunk(p);
