@@ -14,10 +14,10 @@ const KEYWORD_START =
 const entity = (c: string) => `#${c.codePointAt(0)};`;
 
 /**
- * A name as Mermaid gantt text: whitespace collapsed to single spaces; `#`, `:`, `;` and `%` (a
- * comment, the start of the task's data, a statement end, a comment again) and `<`, `>`, `&` (which Mermaid's HTML sanitizer
- * would eat) as entity codes; a first character that would start a keyword as an entity code too. Mermaid turns the codes back into the characters when it
- * draws the chart.
+ * A name as Mermaid gantt text: whitespace collapsed to single spaces; as entity codes `#`, `:`,
+ * `;` and `%` (a comment, the start of the task's data, a statement end, a comment again), `<`,
+ * `>` and `&` (which Mermaid's HTML sanitizer would eat), and a first character that would start a
+ * keyword. Mermaid turns the codes back into the characters when it draws the chart.
  */
 export function escapeGanttText(name: string): string {
   const text = name.replace(/\s+/g, " ").trim() || "-";
