@@ -1,10 +1,13 @@
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { escapeGanttText, ganttChart } from "../../src/output/gantt.ts";
 import type { TimelineBar } from "../../src/output/timeline.ts";
-import { parseGantt } from "./mermaid-oracle.ts";
+import { loadMermaid, parseGantt } from "./mermaid-oracle.ts";
 
 // Oracle: Mermaid's own parser and gantt database (test/output/mermaid-oracle.ts), not our text.
+// Mermaid takes seconds to import on a loaded machine; the tests should not pay for it.
+beforeAll(loadMermaid, 120_000);
+
 const ORIGIN = Date.parse("2026-12-07T09:00:00.000Z");
 
 const bar = (lane: string, name: string, startMs: number, durationMs: number, ok = true): TimelineBar => ({

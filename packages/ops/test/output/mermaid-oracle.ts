@@ -13,7 +13,11 @@ export interface ParsedGanttTask {
 
 let loaded: Promise<typeof import("mermaid").default> | undefined;
 
-function mermaid() {
+/**
+ * Imports Mermaid once per test file (several seconds on a loaded machine): call it in a
+ * `beforeAll` with a generous timeout so no test pays for it.
+ */
+export function loadMermaid() {
   loaded ??= (async () => {
     const window = new Window();
     Object.assign(globalThis, { window, document: window.document });
@@ -34,7 +38,7 @@ const shown = (text: string) =>
  * database: what the chart will show, as Mermaid understood it.
  */
 export async function parseGantt(text: string): Promise<{ title: string; tasks: ParsedGanttTask[] }> {
-  const m = await mermaid();
+  const m = await loadMermaid();
   await m.parse(text);
   const diagram = await m.mermaidAPI.getDiagramFromText(text);
   const db = diagram.db as unknown as {

@@ -1,8 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { HistoryEntry } from "../../src/db/history.ts";
 import { deployReportMarkdown } from "../../src/output/report.ts";
 import type { TimelineBar } from "../../src/output/timeline.ts";
-import { parseGantt } from "./mermaid-oracle.ts";
+import { loadMermaid, parseGantt } from "./mermaid-oracle.ts";
+
+// Mermaid takes seconds to import on a loaded machine; the tests should not pay for it.
+beforeAll(loadMermaid, 120_000);
 
 const entry = (gitSha: string, timeline: TimelineBar[] = []): HistoryEntry => ({
   runId: "20261204-101500-3fa9",

@@ -111,7 +111,8 @@ describe("fly.auth: one root cause gives one failed check", () => {
     );
     expect(byId(results)["fly.apps"]).toEqual({ id: "fly.apps", status: "skip", message: "skipped: needs fly.auth, which failed" });
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json"]);
-  });
+    // A hang guard, not a speed limit: each probe starts the stand-in, which takes seconds on a loaded 2-core box.
+  }, 60_000);
 
   it("no token at all: fly.auth fails, fly.apps is skipped", async () => {
     const { ctx } = await flyContext(FAKE_FLY_BIN, undefined);
@@ -132,7 +133,7 @@ describe("fly.auth: one root cause gives one failed check", () => {
       "fly.cli pass",
     ]);
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json", "apps list --json"]);
-  });
+  }, 60_000);
 });
 
 describe("checkTools: a tool that runs but fails", () => {
