@@ -4,7 +4,7 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { checkFlyApps, checkFlyCli } from "../../src/preflight/fly-checks.ts";
 import { checkTools } from "../../src/preflight/tool-checks.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
@@ -15,6 +15,10 @@ import { runPreflightChecks } from "../../src/steps/preflight.ts";
 import { createFakeFlyState, readFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { FAKE_FLY_BIN } from "../fixtures/flyctl/run.ts";
 import { repoRoot, testContext } from "../setup/context.ts";
+
+// A hang guard, not a speed limit: each test starts flyctl (the stand-in, or a script) up to three
+// times, seconds each on a loaded 2-core box while the stand-in suite runs beside this one.
+vi.setConfig({ testTimeout: 60_000 });
 
 const TOKEN = "FlyV1 fm2_unit_token";
 const PLANTED = "tok_live_PLACEHOLDER_in_stderr_42";
@@ -111,8 +115,7 @@ describe("fly.auth: one root cause gives one failed check", () => {
     );
     expect(byId(results)["fly.apps"]).toEqual({ id: "fly.apps", status: "skip", message: "skipped: needs fly.auth, which failed" });
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json"]);
-    // A hang guard, not a speed limit: each probe starts the stand-in, which takes seconds on a loaded 2-core box.
-  }, 60_000);
+  });
 
   it("no token at all: fly.auth fails, fly.apps is skipped", async () => {
     const { ctx } = await flyContext(FAKE_FLY_BIN, undefined);
@@ -133,7 +136,7 @@ describe("fly.auth: one root cause gives one failed check", () => {
       "fly.cli pass",
     ]);
     expect(flyCalls().slice(before)).toEqual(["version --json", "auth whoami --json", "apps list --json"]);
-  }, 60_000);
+  });
 });
 
 describe("checkTools: a tool that runs but fails", () => {
