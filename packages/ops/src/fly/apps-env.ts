@@ -6,6 +6,7 @@ import { flyAppKey } from "../config/app-keys.ts";
 import type { OpsConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { neonApiHostFrom } from "../neon/client.ts";
+import { flyWaitTimeoutMs } from "../text/go-duration.ts";
 
 /** Per-environment values of the fly target, from `infra/fly/apps.env` (or `<env>.apps.env`). Not secrets. */
 export interface FlyAppsEnv {
@@ -19,7 +20,7 @@ export interface FlyAppsEnv {
   /** URLs that must NOT answer (`MUST_NOT_ANSWER`, default: each internal app's `https://<fly-app>.fly.dev/`). */
   mustNotAnswer: string[];
   neon: { projectId: string; branchId: string; apiHost: string } | undefined;
-  /** `fly deploy --strategy` and `--wait-timeout`. */
+  /** `fly deploy --strategy` and `--wait-timeout` (checked: a Go duration or whole seconds, as flyctl reads it). */
   strategy: string;
   waitTimeout: string;
 }
@@ -81,6 +82,12 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
   )
     .map((s) => s.trim())
     .filter(Boolean);
+  const waitTimeout = v.FLY_WAIT_TIMEOUT?.trim() || "5m0s";
+  if (flyWaitTimeoutMs(waitTimeout) === undefined)
+    throw new ConfigError(`${shown}: FLY_WAIT_TIMEOUT="${waitTimeout}" is not a duration flyctl reads (fly deploy --wait-timeout)`, {
+      where: `${shown} FLY_WAIT_TIMEOUT`,
+      fix: "Use a Go duration such as 5m0s, 90s or 2m30s, or a whole number of seconds.",
+    });
   return {
     file: shown,
     org: v.FLY_ORG?.trim() || undefined,
@@ -94,7 +101,7 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
         ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }) }
         : undefined,
     strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
-    waitTimeout: v.FLY_WAIT_TIMEOUT?.trim() || "5m0s",
+    waitTimeout,
   };
 }
 

@@ -10,6 +10,7 @@ import { ConfigError, DeployError, UsageError } from "../errors.ts";
 import { createRestorePoint, describeRestorePlan, planDatabaseRestore, restoreFromRestorePoint } from "../neon/restore-point.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { action, cmdAction, type Action, type Plan } from "../plan/plan.ts";
+import { PhaseTimer } from "../plan/phases.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import {
   checkFlyApps,
@@ -341,6 +342,7 @@ export class FlyTarget implements Target {
     const before = currentRelease(await provider.releases(app));
     const cmd = provider.deployCmd(app, run.runId);
     let result: FlyAppRelease | undefined;
+    const timer = new PhaseTimer();
     const actions: Action[] = [
       cmdAction(
         `deploy ${provider.flyApp(app)} (remote build, image label ${run.runId}; running now: v${before?.Version ?? "-"})`,
@@ -361,10 +363,11 @@ export class FlyTarget implements Target {
       );
     }
     return {
-      plan: { step: `deploy ${app}`, actions },
+      // fly deploy builds, releases and waits for health in one command: one phase, then the IP check.
+      plan: { step: `deploy ${app}`, actions: timer.timeEach(["build + deploy + health", "check no public IP"], actions) },
       outcome: () => {
         const d = stepDetail(result!);
-        return { app, previous: d.previous, release: d.release, detail: d };
+        return { app, previous: d.previous, release: d.release, detail: { ...d, phases: timer.phases } };
       },
     };
   }

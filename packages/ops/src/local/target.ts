@@ -3,6 +3,7 @@ import { relative } from "node:path";
 import type { OpsContext } from "../context.ts";
 import { ConfigError, DeployError } from "../errors.ts";
 import { action, type Action, type Plan } from "../plan/plan.ts";
+import { PhaseTimer } from "../plan/phases.ts";
 import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
@@ -207,11 +208,19 @@ export class LocalTarget implements Target {
     via: "deploy" | "rollback" | "restart",
     secrets: () => Map<string, Secret>,
     done: (r: AppRelease) => void,
+    timer = new PhaseTimer(),
   ): Action[] {
     const p = this.provider;
     let started: StartedRelease | undefined;
     const progress = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
-    return [
+    const previous = p.currentRelease(app);
+    let reported = 0;
+    // switchTraffic reports the switched route first; what follows is stopping the previous release.
+    const routed = (message: string) => {
+      progress(message);
+      if (reported++ === 0 && previous && previous !== releaseId) timer.next("stop old");
+    };
+    const actions: Action[] = [
       action(
         "process",
         `start ${app} release ${releaseId} under a supervisor on a free loopback port`,
@@ -228,10 +237,11 @@ export class LocalTarget implements Target {
         "process",
         `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${p.currentRelease(app) ?? "none"})`,
         async () => {
-          done(await p.switchTraffic(started!, via, progress));
+          done(await p.switchTraffic(started!, via, routed));
         },
       ),
     ];
+    return timer.timeEach(["start", "health wait", "switch"], actions);
   }
 
   async planDeploy(
@@ -252,14 +262,18 @@ export class LocalTarget implements Target {
     let result: AppRelease | undefined;
     const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
     const dir = p.paths.releaseDir(app, run.runId);
+    const timer = new PhaseTimer();
     const actions: Action[] = [
-      action(
-        "file",
-        `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
-        () => {
-          p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
-        },
-        { path: dir },
+      timer.time(
+        "copy",
+        action(
+          "file",
+          `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
+          () => {
+            p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
+          },
+          { path: dir },
+        ),
       ),
       ...this.activateActions(
         app,
@@ -267,19 +281,23 @@ export class LocalTarget implements Target {
         "deploy",
         () => secrets,
         (r) => (result = r),
+        timer,
       ),
-      action(
-        "file",
-        `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`,
-        () => {
-          ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
-        },
-        { path: ledger.folder },
+      timer.time(
+        "record secrets",
+        action(
+          "file",
+          `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`,
+          () => {
+            ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
+          },
+          { path: ledger.folder },
+        ),
       ),
     ];
     return {
       plan: { step: `deploy ${app}`, actions },
-      outcome: () => ({ ...result!, detail: { ...result! } }),
+      outcome: () => ({ ...result!, detail: { ...result!, phases: timer.phases } }),
     };
   }
 

@@ -3,7 +3,7 @@ import type { AppConfig } from "../config/schema.ts";
 /**
  * What an app promises about where it listens, read from its entry in ops.config.ts, so the
  * Dockerfile and fly.toml checks never need to know which apps exist. Shared by
- * dockerfile-checks.ts and fly-toml-checks.ts.
+ * dockerfile-ports.ts and fly-toml-checks.ts.
  */
 export interface AppPortContract {
   /** The app's name in ops.config.ts: check ids (`fly.<app>.port`) and messages use it. */

@@ -1,7 +1,7 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { parseDurationMs } from "../cli/duration.ts";
-import { closest } from "../config/rules.ts";
 import { UsageError } from "../errors.ts";
+import { didYouMean } from "../text/did-you-mean.ts";
 
 /** `-n` when not given. */
 export const DEFAULT_LOG_LINES = 100;
@@ -37,8 +37,7 @@ export const logsCommand = () =>
       const app = values.app as string | undefined;
       if (!app) throw new UsageError("which log? --app is missing", { fix: `Pass --app with one of: ${sources.join(", ")}.` });
       if (!sources.includes(app)) {
-        const near = closest(app, sources);
-        throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${near ? `; did you mean ${near}?` : ""}`, {
+        throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${didYouMean(app, sources)}`, {
           where: "--app",
           fix: `Use one of: ${sources.join(", ")}.`,
         });
