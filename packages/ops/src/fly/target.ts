@@ -41,7 +41,7 @@ import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
 import type { FlyAppRelease } from "./provider.ts";
-import { currentRelease, machineImage, releaseIdOfImage, type FlyRelease } from "./releases.ts";
+import { currentRelease, machineImage, releaseIdOfImage, type FlyMachine, type FlyRelease } from "./releases.ts";
 import { describeSplit, imageShares, releasesToAvoid } from "./rollback-plan.ts";
 
 /**
@@ -67,6 +67,15 @@ function splitSecretsError(
       fix: `Fix the cause (\`fly status -a ${s.flyApp(s.failed)}\`), then apply what is still staged: ${[s.failed, ...s.pending].map((a) => `\`fly secrets deploy -a ${s.flyApp(a)}\``).join(" && ")}.`,
     },
   );
+}
+
+/**
+ * The run a machine was deployed by: the run id in its image tag (our builds), else the
+ * `RELEASE_ID` every deploy of ours sets (`-e`, kept in the machine's config env), which is all an
+ * image-only app's machine carries.
+ */
+function machineRunId(m: FlyMachine): string | undefined {
+  return releaseIdOfImage(machineImage(m) ?? "") ?? m.config?.env?.RELEASE_ID;
 }
 
 /** What a deploy step records on fly: the shared shape plus Fly's version and image. */
@@ -151,7 +160,7 @@ export class FlyTarget implements Target {
     for (const app of apps) {
       const [releases, status] = [await provider.releases(app), await provider.status(app)];
       const machines = status.Machines ?? [];
-      const onRun = machines.filter((m) => releaseIdOfImage(machineImage(m) ?? "") === runId).length;
+      const onRun = machines.filter((m) => machineRunId(m) === runId).length;
       const state: ServingState["state"] =
         machines.length === 0 ? "none" : onRun === machines.length ? "this-run" : onRun === 0 ? "previous" : "mixed";
       out[app] = { state, detail: machines.length === 0 ? "no machines" : describeSplit(imageShares(machines, releases)) };
@@ -342,7 +351,7 @@ export class FlyTarget implements Target {
     let result: FlyAppRelease | undefined;
     const actions: Action[] = [
       cmdAction(
-        `deploy ${provider.flyApp(app)} (remote build, image label ${run.runId}; running now: v${before?.Version ?? "-"})`,
+        `deploy ${provider.flyApp(app)} (${cfg.image !== undefined ? `image ${cfg.image}, no build` : `remote build, image label ${run.runId}`}; running now: v${before?.Version ?? "-"})`,
         cmd,
         async (c) => {
           result = await provider.runDeploy(app, run.runId, c, before);
@@ -430,7 +439,7 @@ export class FlyTarget implements Target {
 
   smokeTargets() {
     const { appsEnv } = this.fly;
-    return { baseUrl: appsEnv.publicUrl, mustNotAnswer: appsEnv.mustNotAnswer };
+    return { baseUrl: appsEnv.publicUrl, mustNotAnswer: appsEnv.mustNotAnswer, appUrls: appsEnv.appUrls };
   }
 
   markSmokeFailed(): void {

@@ -25,7 +25,7 @@ import { basename, isAbsolute, join, posix, relative, resolve } from "node:path"
 import ignore, { type Ignore } from "@balena/dockerignore";
 import { Arg, DockerfileParser, Env, type Instruction, ModifiableInstruction } from "dockerfile-ast";
 import { parse as parseToml } from "smol-toml";
-import type { AppPortContract } from "./port-contract.ts";
+import type { BuiltPortContract } from "./port-contract.ts";
 import type { CheckResult } from "./types.ts";
 
 /** Options of {@link checkDockerfile}. */
@@ -33,7 +33,7 @@ export interface DockerfileCheckOptions {
   /** The build context: local COPY sources resolve here. The repo root for both apps (flyctl builds from the working directory). */
   contextDir: string;
   /** The app's port contract (from ops.config.ts): its name, exposure, port and bind variables, and stack-specific checks. */
-  contract: AppPortContract;
+  contract: BuiltPortContract;
   /** The app's fly.toml: its `[env]` wins over the image's ENV, and its ports must match. Unset: ports are checked against the Dockerfile alone. */
   flyTomlPath?: string;
   /** The .dockerignore to apply. @default `<Dockerfile>.dockerignore` if it exists, else `<contextDir>/.dockerignore` */
@@ -765,7 +765,7 @@ function checkNodeRemix(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts |
 // ---------------------------------------------------------------------------------------------
 // Ports of a public app (Fly's proxy, [http_service])
 
-function checkPublicPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: AppPortContract): void {
+function checkPublicPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: BuiltPortContract): void {
   const env = stageEnv(stages, final);
 
   const imagePort = env.get(c.portEnv);
@@ -834,7 +834,7 @@ function checkGoStatic(ctx: Ctx, stages: Stage[], app: string): void {
 // ---------------------------------------------------------------------------------------------
 // Ports of an internal app (no services; reached over 6PN as <fly-app>.internal)
 
-function checkInternalPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: AppPortContract): void {
+function checkInternalPorts(ctx: Ctx, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: BuiltPortContract): void {
   const env = stageEnv(stages, final);
   const imageHost = c.hostEnv === undefined ? undefined : env.get(c.hostEnv);
   if (c.hostEnv !== undefined && fly?.env[c.hostEnv] === undefined && imageHost !== undefined && imageHost.value.trim() !== "::") {

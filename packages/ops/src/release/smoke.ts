@@ -9,10 +9,38 @@ import { action, type Action } from "../plan/plan.ts";
 import { runSmokeChecks, type SmokeAttempt, type SmokeCheckResult, type SmokeExpectations } from "../smoke/run-smoke.ts";
 import type { AppRelease } from "../target/target.ts";
 
-/** What the deployed releases must report: the given release per app, and the schema version of the migrations folder. */
+/** The releases `/healthz` can prove: those of built apps (an image-only app cannot report our release id). */
+function provable(ctx: OpsContext, releases: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(releases).filter(([app]) => ctx.config.apps[app]?.image === undefined));
+}
+
+/** What the deployed releases must report: the given release per built app, and the schema version of the migrations folder. */
 export async function smokeExpectations(ctx: OpsContext, releases: Record<string, string>): Promise<SmokeExpectations> {
   const files = await listMigrationFiles(join(ctx.env.repoRoot, ctx.config.migrationsDir));
-  return { releases, schemaVersion: files.length };
+  return { releases: provable(ctx, releases), schemaVersion: files.length };
+}
+
+/**
+ * The declared checks grouped by the URL they call: the public URL for checks without `app` (or
+ * naming the public app), the app's own URL otherwise. Checks of an app this target does not run
+ * are left out and its one line is printed instead.
+ */
+function checksByUrl(ctx: OpsContext): Map<string, OpsContext["config"]["smoke"]["checks"]> {
+  const { baseUrl, appUrls } = ctx.target.smokeTargets();
+  const groups = new Map<string, OpsContext["config"]["smoke"]["checks"]>();
+  const said = new Set<string>();
+  for (const check of ctx.config.smoke.checks) {
+    const app = check.app ?? ctx.config.publicApp;
+    const notHere = ctx.target.notRunHere?.(app);
+    if (notHere) {
+      if (!said.has(app)) ctx.reporter.emit({ kind: "info", message: notHere });
+      said.add(app);
+      continue;
+    }
+    const url = app === ctx.config.publicApp ? baseUrl : (appUrls?.[app] ?? baseUrl);
+    groups.set(url, [...(groups.get(url) ?? []), check]);
+  }
+  return groups;
 }
 
 /** One GET that must get no HTTP answer at all (DNS failure, refused, timeout). */
@@ -59,16 +87,22 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
       .join(", ")}`,
   });
   const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
-  const results = await runSmokeChecks({
-    baseUrl,
-    checks: s.checks,
-    expect,
-    deadlineMs: s.deadlineMs,
-    attemptTimeoutMs: s.attemptTimeoutMs,
-    retryDelayMs: s.retryDelayMs,
-    maxRetryDelayMs: s.maxRetryDelayMs,
-    onRetry: (check, attempt, delayMs, reason) => ctx.reporter.emit({ kind: "retry", what: `smoke ${check}`, attempt, delayMs, reason }),
-  }).then((r) => [...r, ...internal]);
+  const groups = await Promise.all(
+    [...checksByUrl(ctx)].map(([url, checks]) =>
+      runSmokeChecks({
+        baseUrl: url,
+        checks,
+        expect,
+        deadlineMs: s.deadlineMs,
+        attemptTimeoutMs: s.attemptTimeoutMs,
+        retryDelayMs: s.retryDelayMs,
+        maxRetryDelayMs: s.maxRetryDelayMs,
+        onRetry: (check, attempt, delayMs, reason) =>
+          ctx.reporter.emit({ kind: "retry", what: `smoke ${check}`, attempt, delayMs, reason }),
+      }),
+    ),
+  );
+  const results = [...groups.flat(), ...internal];
   ctx.reporter.emit({
     kind: "table",
     title: "Smoke checks",
@@ -95,20 +129,24 @@ export function smokeActions(
   reportDir: string,
   done: (r: Awaited<ReturnType<typeof smokeCheck>>) => void,
 ): Action[] {
-  const { baseUrl, mustNotAnswer } = ctx.target.smokeTargets();
-  const checks = ctx.config.smoke.checks;
-  const proving = Object.entries(releases)
+  const { baseUrl, mustNotAnswer, appUrls } = ctx.target.smokeTargets();
+  const checks = ctx.config.smoke.checks.filter((c) => !ctx.target.notRunHere?.(c.app ?? ctx.config.publicApp));
+  const on = (c: (typeof checks)[number]) => (c.app && c.app !== ctx.config.publicApp && appUrls?.[c.app] ? ` on ${appUrls[c.app]}` : "");
+  const proving = Object.entries(provable(ctx, releases))
     .map(([a, r]) => `${a}=${r}`)
     .join(", ");
   return [
     action(
       "http",
-      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path} → ${c.expectStatus}${c.expectReleases ? ` proving ${proving}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
+      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path}${on(c)} → ${describeStatus(c.expectStatus)}${c.expectReleases ? ` proving ${proving}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
       async () => done(await smokeCheck(ctx, await smokeExpectations(ctx, releases), reportDir)),
       { timeoutMs: ctx.config.smoke.deadlineMs, path: join(reportDir, "smoke-report.json") },
     ),
   ];
 }
+
+/** `200`, or `200|204` when a check accepts several statuses. */
+const describeStatus = (s: number | number[]) => (Array.isArray(s) ? s.join("|") : String(s));
 
 /** One attempt as a line: wall-clock time, time since the check started, what came back (status or error) and the verdict. */
 const attemptLine = (a: SmokeAttempt) => {

@@ -63,7 +63,7 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
   const missing = wanted.filter((k) => !store.values.has(k));
   if (missing.length > 0 && opts.create) {
     for (const key of missing) {
-      store.values.set(key, generateSecretValue(32));
+      store.values.set(key, generateSecretValue(config.secrets.bytes[key] ?? 32));
       generated.push(key);
     }
     writeSecretFileAtomic(
@@ -103,7 +103,9 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
   // Without `create`, the embedded Postgres' URL and generated keys simply do not exist yet.
   const willExist = (k: string) =>
     !opts.create && ((k === "DATABASE_URL" && !env.databaseUrl) || (!given && config.secrets.generated.includes(k)));
-  const unresolved = declared.filter((k) => !values.has(k) && !willExist(k));
+  // An image-only app does not run here: its keys are generated when declared so, never required.
+  const neededHere = new Set(config.deployOrder.filter((a) => config.apps[a]?.image === undefined).flatMap((a) => config.apps[a]!.secrets));
+  const unresolved = declared.filter((k) => !values.has(k) && !willExist(k) && neededHere.has(k));
   if (unresolved.length > 0) {
     const known = [...(file?.values.keys() ?? store.values.keys())];
     const lines = unresolved.map((k) => {

@@ -90,9 +90,9 @@ async function rotateSecret(ctx: OpsContext, key: string | undefined): Promise<v
   const apps = ctx.config.deployOrder.filter((a) => ctx.config.apps[a]!.secrets.includes(key));
   const write = action(
     "file",
-    `write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`,
+    `write a new ${ctx.config.secrets.bytes[key] ?? 32}-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`,
     () => {
-      const value = generateSecretValue(32);
+      const value = generateSecretValue(ctx.config.secrets.bytes[key] ?? 32);
       ctx.addSecret(value);
       const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
       ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });

@@ -198,7 +198,7 @@ describe("unknown keys in ops.config.ts", () => {
       "a misspelled optional app key",
       (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }),
       [
-        'apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)',
+        'apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, image, optional, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, databaseSettings, health, fly)',
       ],
     ],
     [
@@ -221,7 +221,9 @@ describe("unknown keys in ops.config.ts", () => {
     [
       "a missing required key",
       (c) => delete (c.apps.backend as Record<string, unknown>).portEnv,
-      ['apps.backend.portEnv: required key "portEnv" is missing (expected string)'],
+      [
+        'apps.backend.portEnv: required key "portEnv" is missing (a built app needs it; an app that runs a prebuilt image sets image instead)',
+      ],
     ],
     [
       "a missing required top-level key",
@@ -244,7 +246,7 @@ describe("unknown keys in ops.config.ts", () => {
       "two unknown keys in one object",
       (c) => Object.assign(c.apps.backend!, { artefacts: ["x"], secret: [] }),
       [
-        'apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)',
+        'apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, image, optional, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, databaseSettings, health, fly)',
       ],
     ],
   ])("%s", (_name, mutate, expected) => {
