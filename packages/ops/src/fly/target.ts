@@ -21,6 +21,8 @@ import {
   checkGitClean,
   checkProtoCompatible,
 } from "../preflight/fly-checks.ts";
+import { checkDatabaseSettings } from "../preflight/database-settings.ts";
+import { checkImageRefs } from "../preflight/image-ref.ts";
 import { fingerprintSecret } from "../secrets/fingerprint.ts";
 import { serializeForFlyImport } from "../secrets/fly-import-format.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
@@ -149,6 +151,8 @@ export class FlyTarget implements Target {
       docker: checkFlyDockerfiles,
       secrets: checkFlySecrets,
       database: checkFlyDatabase,
+      "database.settings": checkDatabaseSettings,
+      images: (c) => checkImageRefs(c.config),
       git: checkGitClean,
       proto: checkProtoCompatible,
     };

@@ -55,7 +55,8 @@ function problems(mutate: (c: Written) => void): string[] {
 describe("parseOpsConfig", () => {
   it("accepts the repository's own ops.config.ts", () => {
     const config = parseOpsConfig(repoConfig);
-    expect(config.deployOrder).toEqual(["backend", "client"]);
+    expect(config.deployOrder).toEqual(["backend", "authentik", "client"]);
+    expect(config.apps.authentik).toMatchObject({ optional: true, image: "ghcr.io/goauthentik/server:2025.10.1" });
     expect(config.publicApp).toBe("client");
     expect(validateConfigRules(config)).toEqual([]);
     // defaults are applied
