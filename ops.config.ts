@@ -65,6 +65,9 @@ export default defineOpsConfig({
     rotatable: ["SESSION_SECRET", "BACKEND_AUTH_TOKEN", "AUTHENTIK_SECRET_KEY"],
     // authentik wants a secret key of 50 characters or more: 48 bytes are 64 base64url characters.
     bytes: { AUTHENTIK_SECRET_KEY: 48 },
+    // Settings synced with the secrets but readable by anyone: masking "authentik" or "require"
+    // would blank those words out of every line.
+    plain: ["AUTHENTIK_POSTGRESQL__NAME", "AUTHENTIK_POSTGRESQL__USER", "AUTHENTIK_POSTGRESQL__SSLMODE"],
   },
   smoke: {
     deadlineMs: 90_000,

@@ -142,7 +142,6 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     });
     // On a terminal (not CI, not --json) long waits show one updating progress line.
     reporter = createReporter({ json, redactor, verbose: env.verbose, live: process.stdout, ci: env.ci });
-    for (const s of knownSecretValues(env)) redactor.add(s);
     const lockWait = typeof values["lock-wait"] === "string" ? values["lock-wait"] : env.lockWait;
     const flags: CommonFlags = {
       dryRun: Boolean(values["dry-run"]) || env.dryRun,
@@ -161,6 +160,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
         stepStart();
         throw err;
       });
+    // Before anything that could print one: every known secret value, but the keys the config calls plain.
+    for (const s of knownSecretValues(env, loaded.config.secrets.plain)) redactor.add(s);
     const skipped = command.skipWhen?.({ positionals: parsed.positionals, appsOff: loaded.off });
     if (skipped !== undefined) {
       reporter.emit({ kind: "info", message: skipped });

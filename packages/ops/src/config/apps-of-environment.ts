@@ -46,6 +46,7 @@ export async function appsOfEnvironment(config: OpsConfig, repoRoot: string, env
         generated: config.secrets.generated.filter((k) => kept.has(k)),
         rotatable: config.secrets.rotatable.filter((k) => kept.has(k)),
         bytes: Object.fromEntries(Object.entries(config.secrets.bytes).filter(([k]) => kept.has(k))),
+        plain: config.secrets.plain.filter((k) => kept.has(k)),
       },
       smoke: { ...config.smoke, checks: config.smoke.checks.filter((c) => c.app === undefined || !off.has(c.app)) },
     },

@@ -51,6 +51,11 @@ const secretListsAreKnown: Rule = (config, errors) => {
     if (!config.secrets.generated.includes(key) && !config.secrets.rotatable.includes(key))
       errors.push(`secrets.bytes.${key}: "${key}" is neither generated nor rotatable, so no value of it is made here`);
   }
+  config.secrets.plain.forEach((key, i) => {
+    if (!declared.has(key)) errors.push(`secrets.plain[${i}]: "${key}" is not given to any app${hint(key, [...declared])}`);
+    else if (config.secrets.generated.includes(key) || config.secrets.rotatable.includes(key))
+      errors.push(`secrets.plain[${i}]: "${key}" is generated or rotatable, so it is a credential; a plain value is a setting`);
+  });
   config.secrets.rotatable.forEach((key, i) => {
     if (!declared.has(key)) errors.push(`secrets.rotatable[${i}]: "${key}" is not given to any app${hint(key, [...declared])}`);
   });

@@ -145,6 +145,13 @@ export const opsConfigSchema = strictObject({
      * 48 gives 64 characters, for apps that want more (authentik's secret key: 50 or more).
      */
     bytes: z.record(envKey, z.number().int().min(16).max(1024)).default({}),
+    /**
+     * Keys synced and checked like secrets (per environment, on stdin) whose values are settings
+     * anyone may read: a database name, a user name, a TLS mode. Their values are not masked in
+     * output, so a value such as `require` or a name equal to an app's does not blank out those
+     * words everywhere. Never list a credential here.
+     */
+    plain: z.array(envKey).default([]),
   }).prefault({}),
   smoke: strictObject({
     checks: z.array(smokeCheckSchema).min(1),

@@ -45,6 +45,7 @@ import { neonFor } from "./neon.ts";
 import type { FlyAppRelease } from "./provider.ts";
 import { currentRelease, machineImage, releaseIdOfImage, type FlyMachine, type FlyRelease } from "./releases.ts";
 import { describeSplit, imageShares, releasesToAvoid } from "./rollback-plan.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
 
 /**
  * The error of a `fly secrets deploy` that failed after others succeeded: which apps run the new
@@ -239,7 +240,7 @@ export class FlyTarget implements Target {
     const { ctx } = this;
     const { provider, flyctl } = this.fly;
     const secrets = resolveFlySecrets(ctx.config, ctx.env);
-    for (const v of secrets.values.values()) ctx.addSecret(v);
+    maskSecretValues(ctx, secrets.values);
     for (const w of secrets.warnings) ctx.reporter.emit({ kind: "warn", message: w });
     const keyPlan = await this.ledgerKeyPlan();
     const actions: Action[] = [...keyPlan.actions];

@@ -27,6 +27,7 @@ import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
 import { stopRouter } from "./router.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
 
 /** The config without the apps the local target cannot run (image-only apps). */
 function runnableConfig(config: OpsConfig): OpsConfig {
@@ -170,7 +171,7 @@ export class LocalTarget implements Target {
 
   private resolveSecrets(create: boolean) {
     const resolved = resolveLocalSecrets(this.ctx.config, this.env, { create });
-    for (const v of resolved.values.values()) this.ctx.addSecret(v);
+    maskSecretValues(this.ctx, resolved.values);
     return resolved;
   }
 

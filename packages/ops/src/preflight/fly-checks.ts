@@ -22,6 +22,7 @@ import type { CheckResult } from "./types.ts";
 import type { OpsConfig } from "../config/schema.ts";
 import { portContractOf } from "./port-contract.ts";
 import { builtApp, isImageOnly } from "../config/app-kind.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
 
 const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY_EMIT_RELEASE_JSON line
 
@@ -232,7 +233,7 @@ export async function checkFlySecrets(ctx: OpsContext): Promise<CheckResult[]> {
   }
   try {
     const r = resolveFlySecrets(ctx.config, ctx.env);
-    for (const v of r.values.values()) ctx.addSecret(v);
+    maskSecretValues(ctx, r.values);
     for (const w of r.fileWarnings)
       out.push({
         id: "secrets.file",

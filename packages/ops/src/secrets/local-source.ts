@@ -132,15 +132,22 @@ export function missingGeneratedKeys(config: OpsConfig, env: OpsEnv): string[] {
   return wanted.filter((k) => !store.has(k));
 }
 
-/** Every secret value a step might print by mistake, for the redactor: generated, given, from the environment. */
-export function knownSecretValues(env: OpsEnv): Secret[] {
+/**
+ * Every secret value a step might print by mistake, for the redactor: generated, given, from the
+ * environment. Entries of the secrets files under a `plain` key (`secrets.plain`) are left out.
+ */
+export function knownSecretValues(env: OpsEnv, plain: readonly string[] = []): Secret[] {
   const out: Secret[] = [...env.secretEnv.values()];
   const paths = localPaths(env.stateDir, env.environment);
   // The fly target's file is `.env.<environment>` at the repo root unless OPS_SECRETS_FILE names one.
   for (const f of [paths.secretsFile, env.secretsFile, join(env.repoRoot, `.env.${env.environment}`)]) {
     if (!f || !existsSync(f)) continue;
     try {
-      out.push(...parseSecretsFile(readFileSync(f), f).entries.map((e) => e.value));
+      out.push(
+        ...parseSecretsFile(readFileSync(f), f)
+          .entries.filter((e) => !plain.includes(e.key))
+          .map((e) => e.value),
+      );
     } catch {
       // a malformed file is reported by the step that reads it
     }
