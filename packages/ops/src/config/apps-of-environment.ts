@@ -17,7 +17,7 @@ export interface AppsOfEnvironment {
  * when the environment's apps.env (`infra/fly/apps.env`, `infra/fly/<env>.apps.env`) sets its
  * `FLY_APP_<APP>` to a non-empty value, on every target (the local target then says it does not run
  * an image-only app, but still generates its secrets). An app that is off leaves `apps`,
- * `deployOrder` and the smoke checks that call it; `secrets.generated`/`rotatable` keep only keys a
+ * `deployOrder`, the smoke checks that call it and the turbo settings of its own tasks (`<app>#…`); `secrets.generated`/`rotatable` keep only keys a
  * remaining app receives. Reads apps.env (with dotenv, as the fly target does) only when some app is
  * optional and the file exists.
  */
@@ -35,6 +35,7 @@ export async function appsOfEnvironment(config: OpsConfig, repoRoot: string, env
   }
   if (off.size === 0) return { config, off };
   const apps = Object.fromEntries(Object.entries(config.apps).filter(([app]) => !off.has(app)));
+  const ofOffApp = (task: string) => off.has(task.split("#")[0]!) && task.includes("#");
   const kept = new Set(Object.values(apps).flatMap((a) => a.secrets));
   return {
     off,
@@ -49,6 +50,12 @@ export async function appsOfEnvironment(config: OpsConfig, repoRoot: string, env
         plain: config.secrets.plain.filter((k) => kept.has(k)),
       },
       smoke: { ...config.smoke, checks: config.smoke.checks.filter((c) => c.app === undefined || !off.has(c.app)) },
+      // Its turbo tasks (`<app>#deploy`) only print the off line: nothing of them to check either.
+      turbo: {
+        ...config.turbo,
+        requiredEnv: Object.fromEntries(Object.entries(config.turbo.requiredEnv).filter(([task]) => !ofOffApp(task))),
+        sideEffectTasks: config.turbo.sideEffectTasks.filter((task) => !ofOffApp(task)),
+      },
     },
   };
 }
