@@ -20,14 +20,26 @@ export async function smokeExpectations(ctx: OpsContext, releases: Record<string
   return { releases: provable(ctx, releases), schemaVersion: files.length };
 }
 
+/** The apps a `/healthz` of `app` can report: itself and the apps it links to, transitively (the client reports the backend it reaches). */
+function reportedBy(ctx: OpsContext, app: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (a: string) => {
+    if (seen.has(a) || !ctx.config.apps[a]) return;
+    seen.add(a);
+    for (const target of Object.values(ctx.config.apps[a]!.links)) visit(target);
+  };
+  visit(app);
+  return seen;
+}
+
 /**
  * The declared checks grouped by the URL they call: the public URL for checks without `app` (or
  * naming the public app), the app's own URL otherwise. Checks of an app this target does not run
  * are left out and its one line is printed instead.
  */
-function checksByUrl(ctx: OpsContext): Map<string, OpsContext["config"]["smoke"]["checks"]> {
+function checksByUrl(ctx: OpsContext): Map<string, { app: string; checks: OpsContext["config"]["smoke"]["checks"] }> {
   const { baseUrl, appUrls } = ctx.target.smokeTargets();
-  const groups = new Map<string, OpsContext["config"]["smoke"]["checks"]>();
+  const groups = new Map<string, { app: string; checks: OpsContext["config"]["smoke"]["checks"] }>();
   const said = new Set<string>();
   for (const check of ctx.config.smoke.checks) {
     const app = check.app ?? ctx.config.publicApp;
@@ -38,7 +50,7 @@ function checksByUrl(ctx: OpsContext): Map<string, OpsContext["config"]["smoke"]
       continue;
     }
     const url = app === ctx.config.publicApp ? baseUrl : (appUrls?.[app] ?? baseUrl);
-    groups.set(url, [...(groups.get(url) ?? []), check]);
+    groups.set(url, { app, checks: [...(groups.get(url)?.checks ?? []), check] });
   }
   return groups;
 }
@@ -88,11 +100,16 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
   });
   const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
   const groups = await Promise.all(
-    [...checksByUrl(ctx)].map(([url, checks]) =>
+    [...checksByUrl(ctx)].map(([url, { app, checks }]) =>
       runSmokeChecks({
         baseUrl: url,
         checks,
-        expect,
+        // A check proving releases proves those its app's /healthz can report; the schema version is
+        // the public app's to prove (its /healthz reports the database-backed app it reaches).
+        expect: {
+          releases: Object.fromEntries(Object.entries(expect.releases).filter(([a]) => reportedBy(ctx, app).has(a))),
+          ...(app === ctx.config.publicApp && expect.schemaVersion !== undefined ? { schemaVersion: expect.schemaVersion } : {}),
+        },
         deadlineMs: s.deadlineMs,
         attemptTimeoutMs: s.attemptTimeoutMs,
         retryDelayMs: s.retryDelayMs,
@@ -132,13 +149,17 @@ export function smokeActions(
   const { baseUrl, mustNotAnswer, appUrls } = ctx.target.smokeTargets();
   const checks = ctx.config.smoke.checks.filter((c) => !ctx.target.notRunHere?.(c.app ?? ctx.config.publicApp));
   const on = (c: (typeof checks)[number]) => (c.app && c.app !== ctx.config.publicApp && appUrls?.[c.app] ? ` on ${appUrls[c.app]}` : "");
-  const proving = Object.entries(provable(ctx, releases))
-    .map(([a, r]) => `${a}=${r}`)
-    .join(", ");
+  const proving = (c: (typeof checks)[number]) => {
+    const reported = reportedBy(ctx, c.app ?? ctx.config.publicApp);
+    return Object.entries(provable(ctx, releases))
+      .filter(([a]) => reported.has(a))
+      .map(([a, r]) => `${a}=${r}`)
+      .join(", ");
+  };
   return [
     action(
       "http",
-      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path}${on(c)} → ${describeStatus(c.expectStatus)}${c.expectReleases ? ` proving ${proving}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
+      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path}${on(c)} → ${describeStatus(c.expectStatus)}${c.expectReleases ? ` proving ${proving(c)}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
       async () => done(await smokeCheck(ctx, await smokeExpectations(ctx, releases), reportDir)),
       { timeoutMs: ctx.config.smoke.deadlineMs, path: join(reportDir, "smoke-report.json") },
     ),
