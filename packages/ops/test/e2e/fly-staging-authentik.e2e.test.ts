@@ -55,6 +55,13 @@ let productionBefore: unknown;
 
 const calls = () => readFakeFlyState(flyState).calls;
 const argvs = () => calls().map((c) => c.argv.join(" "));
+/** The actions of the `plan` event of a `--json` run. */
+const planOf = (out: string) =>
+  out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as { kind: string; actions?: { argv?: string[] }[] })
+    .find((e) => e.kind === "plan")?.actions ?? [];
 const production = () => Object.fromEntries(Object.values(PRODUCTION).map((a) => [a, readFakeFlyState(flyState).apps[a]]));
 
 beforeAll(async () => {
@@ -176,17 +183,42 @@ describe("staging with authentik on: pnpm turbo run production-deploy (fly targe
     expect(production()).toEqual(productionBefore);
   });
 
-  it("rolls authentik back by image: the older pinned image on every machine, no release command", async () => {
-    const before = calls().length;
+  it("a dry run of its deploy prints the very flyctl command the pipeline ran", async () => {
+    const norm = (argv: readonly string[]) => argv.join(" ").replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>");
+    const dry = await repo.script("deploy", ["authentik", "--dry-run", "--json"], env);
+    expect(dry.code, dry.out).toBe(0);
+    const plan = planOf(dry.out);
+    const ran = calls().find((c) => c.argv[0] === "deploy" && c.argv.includes(STAGING.authentik))!;
+    expect(plan.filter((a) => a.argv?.[0] === "flyctl").map((a) => norm(a.argv!.slice(1)))).toEqual([norm(ran.argv)]);
+  });
+
+  it("rolls authentik back by image (apply runs the reads of its dry run, then what it printed): the older image on every machine", async () => {
+    const norm = (argv: readonly string[]) => argv.join(" ");
+    const start = calls().length;
+    const dry = await repo.script("rollback", ["--app", "authentik", "--dry-run", "--json"], env);
+    expect(dry.code, dry.out).toBe(0);
+    const dryCalls = calls()
+      .slice(start)
+      .map((c) => norm(c.argv));
+    const planned = planOf(dry.out)
+      .filter((a) => a.argv?.[0] === "flyctl")
+      .map((a) => norm(a.argv!.slice(1)));
+    const mid = calls().length;
     const res = await repo.script("rollback", ["--app", "authentik", "--yes"], env);
     expect(res.code, res.out).toBe(0);
+    expect(
+      calls()
+        .slice(mid)
+        .map((c) => norm(c.argv)),
+    ).toEqual([...dryCalls, ...planned]);
     const deploys = calls()
-      .slice(before)
+      .slice(mid)
       .filter((c) => c.argv[0] === "deploy");
     expect(deploys).toHaveLength(1);
     expect(deploys[0]!.argv).toEqual(expect.arrayContaining(["-a", STAGING.authentik, "--image", OLD_IMAGE, "--skip-release-command"]));
     const machines = readFakeFlyState(flyState).apps[STAGING.authentik]!.machines;
     expect(machines.every((m) => m.config?.image === OLD_IMAGE)).toBe(true);
+    expect(res.out).toMatch(/authentik ready\s+pass/);
     expect(production()).toEqual(productionBefore);
   });
 });
