@@ -33,13 +33,13 @@ function reportedBy(ctx: OpsContext, app: string): Set<string> {
 }
 
 /**
- * The declared checks grouped by the URL they call: the public URL for checks without `app` (or
- * naming the public app), the app's own URL otherwise. Checks of an app this target does not run
- * are left out and its one line is printed instead.
+ * The declared checks grouped by the app they call, with its URL: the public URL for checks without
+ * `app` (or naming the public app), the app's own URL otherwise. Checks of an app this target does
+ * not run are left out and its one line is printed instead.
  */
-function checksByUrl(ctx: OpsContext): Map<string, { app: string; checks: OpsContext["config"]["smoke"]["checks"] }> {
+function checksByApp(ctx: OpsContext): Map<string, { url: string; checks: OpsContext["config"]["smoke"]["checks"] }> {
   const { baseUrl, appUrls } = ctx.target.smokeTargets();
-  const groups = new Map<string, { app: string; checks: OpsContext["config"]["smoke"]["checks"] }>();
+  const groups = new Map<string, { url: string; checks: OpsContext["config"]["smoke"]["checks"] }>();
   const said = new Set<string>();
   for (const check of ctx.config.smoke.checks) {
     const app = check.app ?? ctx.config.publicApp;
@@ -50,7 +50,7 @@ function checksByUrl(ctx: OpsContext): Map<string, { app: string; checks: OpsCon
       continue;
     }
     const url = app === ctx.config.publicApp ? baseUrl : (appUrls?.[app] ?? baseUrl);
-    groups.set(url, { app, checks: [...(groups.get(url)?.checks ?? []), check] });
+    groups.set(app, { url, checks: [...(groups.get(app)?.checks ?? []), check] });
   }
   return groups;
 }
@@ -100,7 +100,7 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
   });
   const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
   const groups = await Promise.all(
-    [...checksByUrl(ctx)].map(([url, { app, checks }]) =>
+    [...checksByApp(ctx)].map(([app, { url, checks }]) =>
       runSmokeChecks({
         baseUrl: url,
         checks,
