@@ -407,6 +407,10 @@ export class LocalTarget implements Target {
   }
 
   async status(): Promise<unknown> {
+    for (const app of this.ctx.config.deployOrder) {
+      const line = this.notRunHere(app);
+      if (line) this.ctx.reporter.emit({ kind: "info", message: line });
+    }
     const rows = await this.provider.status();
     this.ctx.reporter.emit({
       kind: "table",

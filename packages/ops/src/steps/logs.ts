@@ -36,6 +36,12 @@ export const logsCommand = () =>
       const sources = ctx.target.logSources();
       const app = values.app as string | undefined;
       if (!app) throw new UsageError("which log? --app is missing", { fix: `Pass --app with one of: ${sources.join(", ")}.` });
+      const notHere = ctx.target.notRunHere?.(app);
+      if (notHere)
+        throw new UsageError(`${notHere}, so it has no log here`, {
+          where: "--app",
+          fix: `Read it where it runs: OPS_TARGET=fly pnpm ops:logs --app ${app}.`,
+        });
       if (!sources.includes(app)) {
         const near = closest(app, sources);
         throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${near ? `; did you mean ${near}?` : ""}`, {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { deployCommand } from "../../src/steps/deploy.ts";
+import { logsCommand } from "../../src/steps/logs.ts";
 import { rollbackCommand } from "../../src/steps/rollback.ts";
 import { testContext } from "../setup/context.ts";
 
@@ -43,6 +44,15 @@ describe("an image-only app on the local target", () => {
       "nothing to roll back to for client (no earlier release that served), backend (no earlier release that served)",
     );
     expect(infos(t.lines)[0]).toBe(LINE);
+  });
+
+  it("logs of it on the local target: the one line, as a usage error pointing at fly", async () => {
+    const t = await testContext({ env: { OPS_STATE_DIR: stateDir, OPS_ENV: "img-local" }, config: authentikOn });
+    const err = await logsCommand()
+      .run(t.ctx, { values: { app: "authentik" }, positionals: [] })
+      .catch((e: Error & { fix?: string }) => e);
+    expect((err as Error).message).toBe(`${LINE}, so it has no log here`);
+    expect((err as { fix?: string }).fix).toBe("Read it where it runs: OPS_TARGET=fly pnpm ops:logs --app authentik.");
   });
 
   it("the deploy task of an app that is off answers with its off line alone", () => {
