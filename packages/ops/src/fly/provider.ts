@@ -86,8 +86,9 @@ export class FlyProvider {
    */
   async runDeploy(app: string, releaseId: string, cmd: Cmd, before: FlyRelease | undefined): Promise<FlyAppRelease> {
     const flyApp = this.flyApp(app);
+    const image = this.config.apps[app]!.image;
     this.progress(
-      `${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`,
+      `${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying ${image !== undefined ? `${image} in run ${releaseId}` : `release ${releaseId}`}`,
     );
     let stdout: string;
     try {
