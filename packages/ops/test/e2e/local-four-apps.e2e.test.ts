@@ -2,13 +2,21 @@
 // a temp copy's ops.config.ts (plus its package folder and turbo task) deploys with no change to
 // @repo/ops — its own port, exactly its own secrets, its own smoke checks — and authentik, turned on
 // by the environment's apps.env, is skipped with one line per step while its generated key is still
-// made. The steps run one by one in the declared deploy order, as turbo's graph runs them.
+// made. The steps run one by one in the declared deploy order, as turbo's graph runs them; then the
+// same app deploys on the fly target against the stand-ins (its own fly.toml and Dockerfile), with
+// authentik off there.
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "../../src/local/process-utils.ts";
-import { freshEnvironment, getJson, PIPELINE_STEPS, runPipeline, tempRepo } from "./harness.ts";
+import { createServer, type Server } from "node:http";
+import { parseSecretsImport } from "../fixtures/flyctl/secrets-import-parser.ts";
+import { createFakeFlyState, readFakeFlyState } from "../fixtures/flyctl/state.ts";
+import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
+import { startTestPg, type TestPgServer } from "../setup/pg-server.ts";
+import { flyTestEnv, startFakeSite, writeFlyAppsEnv } from "./fly-world.ts";
+import { freshEnvironment, getJson, PIPELINE_STEPS, runPipeline, tempDir, tempRepo } from "./harness.ts";
 
 const NOT_RUN = "authentik: image-only app, not run on the local target";
 
@@ -23,6 +31,38 @@ createServer((req, res) => {
     res.end(JSON.stringify(Object.keys(process.env).sort()));
   } else res.end("notes are here");
 }).listen(Number(process.env.PORT), process.env.HOST);
+`;
+
+/** Its image: built in a first stage, run as a non-root user; preflight's Dockerfile checks read it. */
+const NOTES_DOCKERFILE = `FROM node:20-slim AS build
+WORKDIR /app
+COPY extra-apps/notes/build.mjs extra-apps/notes/server.mjs ./
+RUN mkdir build && node build.mjs
+
+FROM node:20-slim
+WORKDIR /app
+COPY --from=build /app/build ./build
+ENV PORT=8080 HOST=0.0.0.0
+USER node
+CMD ["node", "build/server.mjs"]
+`;
+const NOTES_FLY_TOML = `app = "notes"
+primary_region = "iad"
+[build]
+  dockerfile = "../../extra-apps/notes/Dockerfile"
+[deploy]
+  strategy = "rolling"
+[env]
+  PORT = "8080"
+  HOST = "0.0.0.0"
+[http_service]
+  internal_port = 8080
+  force_https = true
+  [[http_service.checks]]
+    method = "GET"
+    path = "/healthz"
+    interval = "15s"
+    timeout = "5s"
 `;
 
 const repo = tempRepo({
@@ -41,6 +81,7 @@ const repo = tempRepo({
       localEnv: { HOST: "127.0.0.1" },
       secrets: ["NOTES_TOKEN"],
       health: { kind: "http", path: "/healthz", timeoutMs: 30_000 },
+      fly: { config: "infra/fly/notes.fly.toml", public: true, port: 8080 },
     },
     client: {
 `,
@@ -73,6 +114,10 @@ beforeAll(async () => {
   );
   // "Built" the way its build script would: the build output is what the local target copies.
   writeFileSync(join(dir, "build", "server.mjs"), NOTES_SERVER);
+  writeFileSync(join(dir, "server.mjs"), NOTES_SERVER);
+  writeFileSync(join(dir, "build.mjs"), 'import { cpSync } from "node:fs";\ncpSync("server.mjs", "build/server.mjs");\n');
+  writeFileSync(join(dir, "Dockerfile"), NOTES_DOCKERFILE);
+  writeFileSync(join(repo.dir, "infra", "fly", "notes.fly.toml"), NOTES_FLY_TOML);
   // Its turbo task, as infra/fly/README.md says a new app needs (deploy after the one before it in deployOrder).
   const turbo = JSON.parse(readFileSync(join(repo.dir, "turbo.json"), "utf8")) as { tasks: Record<string, { dependsOn?: string[] }> };
   turbo.tasks["notes#deploy"] = { ...turbo.tasks["authentik#deploy"], dependsOn: ["build", "authentik#deploy"] };
@@ -132,5 +177,78 @@ describe("a fourth app in ops.config.ts only, and authentik on, on the local tar
     expect(res.code, res.out).toBe(0);
     const rows = res.out.split("\n").filter((l) => /^\s*(backend|notes|client|authentik)\s/.test(l));
     expect(rows.map((l) => l.trim().split(/\s+/)[0])).toEqual(["backend", "notes", "client"]);
+  });
+});
+
+describe("the same fourth app on the fly target, against the stand-ins", () => {
+  const TOKEN = "FlyV1 fm2_four_apps_token";
+  const FLY = { client: "four-client", backend: "four-backend", notes: "four-notes" };
+  const flyDir = tempDir("ops-four-fly-");
+  const flyState = join(flyDir, "fly-state.json");
+  let pg: TestPgServer;
+  let neon: FakeNeon;
+  let servers: Server[] = [];
+  let flyEnv: Record<string, string | undefined>;
+  let ran: Awaited<ReturnType<typeof runPipeline>>;
+
+  beforeAll(async () => {
+    pg = await startTestPg({ password: "pw" });
+    neon = await startFakeNeon({ apiKey: "neon_api_PLACEHOLDER_FOUR_KEY" });
+    neon.knobs.pollsToFinish = 1;
+    createFakeFlyState(flyState, { validTokens: [TOKEN], apps: Object.fromEntries(Object.values(FLY).map((a) => [a, {}])) });
+    const site = await startFakeSite(flyState, FLY);
+    // What the deployed notes app answers on its own URL: the RELEASE_ID the stand-in's last deploy gave it.
+    const notes = createServer((req, res) => {
+      const release = readFakeFlyState(flyState).apps[FLY.notes]?.env.RELEASE_ID ?? null;
+      res.end(req.url === "/healthz" ? JSON.stringify({ notes: { release, status: "SERVING" } }) : "notes are here");
+    });
+    const notesPort = await freePort();
+    await new Promise<void>((r) => notes.listen(notesPort, "127.0.0.1", r));
+    servers = [site.server, notes];
+    writeFlyAppsEnv(repo.dir, FLY, site.port, neon, await freePort(), {
+      environment: "e2e-four-fly",
+      lines: [`FLY_APP_NOTES=${FLY.notes}`, `PUBLIC_URL_NOTES=http://127.0.0.1:${notesPort}`],
+    });
+    writeFileSync(
+      join(repo.dir, ".env.e2e-four-fly"),
+      "DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require\nBACKEND_AUTH_TOKEN=four-token\nSESSION_SECRET=four-session\nNOTES_TOKEN=four-notes-token\n",
+      { mode: 0o600 },
+    );
+    flyEnv = flyTestEnv({
+      stateDir: flyDir,
+      flyState,
+      token: TOKEN,
+      neon,
+      pgPort: pg.port,
+      extra: { OPS_REPO_ROOT: repo.dir, OPS_ENV: "e2e-four-fly", FLY_ACCESS_TOKEN: undefined },
+    });
+    const deploys = order.map((app): [string, string[]] => ["deploy", [app, "--pipeline"]]);
+    ran = await runPipeline(repo, flyEnv, [
+      ...PIPELINE_STEPS.filter(([s]) => s !== "deploy").slice(0, 3),
+      ...deploys,
+      ...PIPELINE_STEPS.slice(-2),
+    ]);
+  });
+
+  afterAll(async () => {
+    for (const s of servers) s.close();
+    await neon?.close();
+    await pg?.stop();
+  });
+
+  it("deploys backend, notes, client in that order with exactly their keys; authentik, off there, prints one line", () => {
+    expect(ran.code, ran.out).toBe(0);
+    const calls = readFakeFlyState(flyState).calls;
+    expect(calls.filter((c) => c.argv[0] === "deploy").map((c) => c.argv[c.argv.indexOf("-a") + 1])).toEqual([
+      FLY.backend,
+      FLY.notes,
+      FLY.client,
+    ]);
+    const notesImport = calls.find((c) => c.argv[0] === "secrets" && c.argv[1] === "import" && c.argv.includes(FLY.notes))!;
+    expect([...parseSecretsImport(readFileSync(notesImport.stdinFile!)).entries()]).toEqual([["NOTES_TOKEN", "four-notes-token"]]);
+    expect(ran.out.split("\n").filter((l) => /authentik/.test(l))).toEqual([
+      "  authentik: off in e2e-four-fly (FLY_APP_AUTHENTIK is not set in infra/fly/e2e-four-fly.apps.env); nothing of it is synced, deployed or checked",
+    ]);
+    expect(ran.out).toMatch(/notes proves its release\s+pass/);
   });
 });
