@@ -41,7 +41,7 @@ export interface OpsCommand<O extends Options> {
    * environment (`deploy authentik` where authentik is optional and not turned on): it prints that
    * line alone and exits 0, so an app that is off shows up once in a pipeline's output.
    */
-  skipWhen?(args: { positionals: string[]; appsOff: ReadonlyMap<string, string> }): string | undefined;
+  skipWhen?(args: { positionals: string[]; values: Record<string, unknown>; appsOff: ReadonlyMap<string, string> }): string | undefined;
 }
 
 const common = {
@@ -162,7 +162,7 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       });
     // Before anything that could print one: every known secret value, but the keys the config calls plain.
     for (const s of knownSecretValues(env, loaded.config.secrets.plain)) redactor.add(s);
-    const skipped = command.skipWhen?.({ positionals: parsed.positionals, appsOff: loaded.off });
+    const skipped = command.skipWhen?.({ positionals: parsed.positionals, values, appsOff: loaded.off });
     if (skipped !== undefined) {
       reporter.emit({ kind: "info", message: skipped });
       process.exit(0);

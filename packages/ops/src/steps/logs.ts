@@ -32,6 +32,7 @@ export const logsCommand = () =>
       follow: { type: "boolean", short: "f", default: false },
     },
     endsOnInterrupt: true,
+    skipWhen: ({ values, appsOff }) => (typeof values.app === "string" ? appsOff.get(values.app) : undefined),
     async run(ctx, { values }) {
       const sources = ctx.target.logSources();
       const app = values.app as string | undefined;

@@ -64,6 +64,8 @@ export const rollbackCommand = () =>
       "pnpm ops:rollback --app <app> [--to <release>]   one app (local: a release id; fly: vN)",
       "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch (asks, or --yes)",
     ],
+    // `--app <an app this environment leaves off>`: its one line, nothing else.
+    skipWhen: ({ values, appsOff }) => (typeof values.app === "string" ? appsOff.get(values.app) : undefined),
     options: {
       app: { type: "string" },
       to: { type: "string" },

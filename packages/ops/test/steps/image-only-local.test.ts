@@ -55,9 +55,12 @@ describe("an image-only app on the local target", () => {
     expect((err as { fix?: string }).fix).toBe("Read it where it runs: OPS_TARGET=fly pnpm ops:logs --app authentik.");
   });
 
-  it("the deploy task of an app that is off answers with its off line alone", () => {
+  it("a command about an app that is off (its deploy task, rollback --app, logs --app) answers with its off line alone", () => {
     const off = new Map([["authentik", "authentik: off in img-local (FLY_APP_AUTHENTIK is not set in infra/fly/img-local.apps.env)"]]);
-    expect(deployCommand().skipWhen?.({ positionals: ["authentik"], appsOff: off })).toBe(off.get("authentik"));
-    expect(deployCommand().skipWhen?.({ positionals: ["client"], appsOff: off })).toBeUndefined();
+    expect(deployCommand().skipWhen?.({ positionals: ["authentik"], values: {}, appsOff: off })).toBe(off.get("authentik"));
+    expect(deployCommand().skipWhen?.({ positionals: ["client"], values: {}, appsOff: off })).toBeUndefined();
+    expect(rollbackCommand().skipWhen?.({ positionals: [], values: { app: "authentik" }, appsOff: off })).toBe(off.get("authentik"));
+    expect(rollbackCommand().skipWhen?.({ positionals: [], values: {}, appsOff: off })).toBeUndefined();
+    expect(logsCommand().skipWhen?.({ positionals: [], values: { app: "authentik" }, appsOff: off })).toBe(off.get("authentik"));
   });
 });
