@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import dotenv from "dotenv";
 import { z } from "zod";
-import { flyAppKey } from "../config/app-keys.ts";
+import { appUrlKey, flyAppKey } from "../config/app-keys.ts";
+import { appsEnvPath } from "../config/apps-env-file.ts";
 import type { OpsConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { neonApiHostFrom } from "../neon/client.ts";
@@ -17,6 +18,8 @@ export interface FlyAppsEnv {
   appNames: Record<string, string>;
   /** The public app's https URL (`PUBLIC_URL`; smoke checks go here). */
   publicUrl: string;
+  /** Each public app's URL for the smoke checks that name it: `PUBLIC_URL_<APP>`, else `https://<fly-app>.fly.dev`. */
+  appUrls: Record<string, string>;
   /** URLs that must NOT answer (`MUST_NOT_ANSWER`, default: each internal app's `https://<fly-app>.fly.dev/`). */
   mustNotAnswer: string[];
   neon: { projectId: string; branchId: string; apiHost: string } | undefined;
@@ -25,10 +28,7 @@ export interface FlyAppsEnv {
   waitTimeout: string;
 }
 
-/** `infra/fly/apps.env` for production, `infra/fly/<env>.apps.env` for any other environment. */
-export function appsEnvPath(repoRoot: string, environment: string): string {
-  return join(repoRoot, "infra", "fly", environment === "production" ? "apps.env" : `${environment}.apps.env`);
-}
+export { appsEnvPath };
 
 const flyName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "Fly app names are lowercase letters, digits and dashes");
 
@@ -73,6 +73,16 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
       where: `${shown} PUBLIC_URL`,
       fix: "e.g. PUBLIC_URL=https://my-app.fly.dev",
     });
+  const appUrls: Record<string, string> = {};
+  for (const app of apps.filter((a) => !internal.includes(a))) {
+    const url = v[appUrlKey(app)]?.trim().replace(/\/+$/, "") || `https://${appNames[app]}.fly.dev`;
+    if (!/^https?:\/\/[^/]+/.test(url))
+      throw new ConfigError(`${shown}: ${appUrlKey(app)}="${url}" is not an http(s) URL`, {
+        where: `${shown} ${appUrlKey(app)}`,
+        fix: `e.g. ${appUrlKey(app)}=https://${appNames[app]}.fly.dev, or remove it for that default`,
+      });
+    appUrls[app] = url;
+  }
   const projectId = v.NEON_PROJECT_ID?.trim();
   const branchId = v.NEON_BRANCH_ID?.trim();
   const mustNotAnswer = (
@@ -94,6 +104,7 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
     region: need("FLY_REGION"),
     appNames,
     publicUrl: publicUrl.replace(/\/+$/, ""),
+    appUrls,
     mustNotAnswer,
     // https only (loopback http for a stand-in): the API key travels in a header.
     neon:

@@ -1,6 +1,8 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
+import type { OpsConfig } from "../config/schema.ts";
 import type { OpsContext } from "../context.ts";
+import { builtApp, isImageOnly, notRunLocallyLine } from "../config/app-kind.ts";
 import { ConfigError, DeployError } from "../errors.ts";
 import { action, type Action, type Plan } from "../plan/plan.ts";
 import { PhaseTimer } from "../plan/phases.ts";
@@ -26,6 +28,23 @@ import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
 import { stopRouter } from "./router.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
+
+/** The config without the apps the local target cannot run (image-only apps). */
+function runnableConfig(config: OpsConfig): OpsConfig {
+  const runs = (app: string) => !isImageOnly(config.apps[app]!);
+  return {
+    ...config,
+    apps: Object.fromEntries(Object.entries(config.apps).filter(([app]) => runs(app))),
+    deployOrder: config.deployOrder.filter(runs),
+  };
+}
+
+/** `32 random bytes each`, or each key's own size when they differ (`secrets.bytes`). */
+function describeBytes(keys: string[], bytes: Record<string, number>): string {
+  const sizes = new Set(keys.map((k) => bytes[k] ?? 32));
+  return sizes.size === 1 ? `${[...sizes][0]} random bytes each` : keys.map((k) => `${k}: ${bytes[k] ?? 32} random bytes`).join(", ");
+}
 
 /**
  * The local target: the embedded Postgres (or `DATABASE_URL`), releases as folders run by
@@ -39,7 +58,8 @@ export class LocalTarget implements Target {
   readonly processes: LocalProcesses;
 
   constructor(private readonly ctx: OpsContext) {
-    this.provider = new LocalProvider(ctx.config, ctx.env, (fn) => ctx.onInterrupt(fn));
+    // The provider runs processes: it only ever sees the apps this target runs (not the image-only ones).
+    this.provider = new LocalProvider(runnableConfig(ctx.config), ctx.env, (fn) => ctx.onInterrupt(fn));
     this.database = {
       source: ctx.env.databaseUrl ? "DATABASE_URL" : "the local Postgres",
       url: (opts) => this.databaseUrl(opts.start),
@@ -108,8 +128,27 @@ export class LocalTarget implements Target {
     return this.provider.repairs().map((r) => action("process", `repair: ${r.description}`, () => r.apply()));
   }
 
+  notRunHere(app: string): string | undefined {
+    const cfg = this.ctx.config.apps[app];
+    return cfg && isImageOnly(cfg) ? notRunLocallyLine(app) : undefined;
+  }
+
+  /** The apps this target runs, in deploy order (image-only apps are not run here). */
+  private runApps(): string[] {
+    return this.ctx.config.deployOrder.filter((app) => !this.notRunHere(app));
+  }
+
   preflightChecks(): Record<string, PreflightCheck> {
-    return { secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
+    const notRun = this.ctx.config.deployOrder.flatMap((app) => {
+      const line = this.notRunHere(app);
+      return line ? [{ id: `apps.${app}`, status: "pass" as const, message: line }] : [];
+    });
+    return {
+      secrets: checkLocalSecrets,
+      ports: checkLocalPorts,
+      state: (c) => [describeLocalLayout(c)],
+      ...(notRun.length ? { apps: () => notRun } : {}),
+    };
   }
 
   async servingNow(apps: string[], runId: string): Promise<Record<string, ServingState>> {
@@ -124,7 +163,7 @@ export class LocalTarget implements Target {
   }
 
   async currentReleases(): Promise<Record<string, string>> {
-    return Object.fromEntries(this.ctx.config.deployOrder.map((app) => [app, this.provider.currentRelease(app) ?? "(none)"]));
+    return Object.fromEntries(this.runApps().map((app) => [app, this.provider.currentRelease(app) ?? "(none)"]));
   }
 
   secretsFile(): string {
@@ -133,7 +172,7 @@ export class LocalTarget implements Target {
 
   private resolveSecrets(create: boolean) {
     const resolved = resolveLocalSecrets(this.ctx.config, this.env, { create });
-    for (const v of resolved.values.values()) this.ctx.addSecret(v);
+    maskSecretValues(this.ctx, resolved.values);
     return resolved;
   }
 
@@ -145,6 +184,19 @@ export class LocalTarget implements Target {
     const rows: string[][] = [];
     for (const app of config.deployOrder) {
       const keys = config.apps[app]!.secrets;
+      const line = this.notRunHere(app);
+      if (line) {
+        // Its generated keys are still made, so the same secrets file works on fly.
+        this.ctx.reporter.emit({ kind: "info", message: line });
+        for (const key of keys)
+          rows.push([
+            app,
+            key,
+            preview.sources.get(key) ?? (config.secrets.generated.includes(key) ? "(generated on first run)" : "(not needed here)"),
+            "not run here",
+          ]);
+        continue;
+      }
       const diff = diffFingerprints(ledger.deployed(app), ledger.fingerprints(keys, preview.values, { create: false }));
       for (const key of keys) rows.push([app, key, preview.sources.get(key) ?? "(generated on first run)", diff[key] ?? "new"]);
     }
@@ -161,7 +213,7 @@ export class LocalTarget implements Target {
       actions.push(
         action(
           "file",
-          `generate ${missing.join(", ")} (32 random bytes each) into ${this.provider.paths.secretsFile} (mode 0600)`,
+          `generate ${missing.join(", ")} (${describeBytes(missing, config.secrets.bytes)}) into ${this.provider.paths.secretsFile} (mode 0600)`,
           () => {
             const r = this.resolveSecrets(opts.create);
             if (r.generated.length)
@@ -177,7 +229,7 @@ export class LocalTarget implements Target {
         `stage each app's secret fingerprints for this run (ledger key in ${ledger.folder})`,
         () => {
           const r = this.resolveSecrets(opts.create);
-          staged = Object.fromEntries(config.deployOrder.map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
+          staged = Object.fromEntries(this.runApps().map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
         },
         { path: ledger.folder },
       ),
@@ -249,7 +301,7 @@ export class LocalTarget implements Target {
     run: { runId: string; gitSha: string },
     staged: AppFingerprints | undefined,
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
-    const cfg = this.ctx.config.apps[app]!;
+    const cfg = builtApp(app, this.ctx.config.apps[app]!);
     const p = this.provider;
     const missing = p.missingArtifacts(app);
     if (missing.length > 0) {
@@ -325,7 +377,8 @@ export class LocalTarget implements Target {
   }
 
   smokeTargets() {
-    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [] };
+    const appUrls = Object.fromEntries(this.runApps().map((app) => [app, `http://127.0.0.1:${this.provider.publicPort(app)}`]));
+    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [], appUrls };
   }
 
   markSmokeFailed(releases: AppRelease[]): void {
@@ -337,12 +390,12 @@ export class LocalTarget implements Target {
   }
 
   logSources(): string[] {
-    const apps = this.ctx.config.deployOrder;
+    const apps = this.runApps();
     return [...apps, ...LOCAL_PROCESS_LOGS.filter((p) => !apps.includes(p))];
   }
 
   async logs(req: LogsRequest, onLine: (line: string) => void): Promise<void> {
-    const apps = this.ctx.config.deployOrder;
+    const apps = this.runApps();
     if (req.source === "postgres" && !apps.includes("postgres") && this.env.databaseUrl) {
       throw new ConfigError("this environment uses DATABASE_URL, not the local Postgres, so there is no Postgres log here", {
         where: "DATABASE_URL",
@@ -372,6 +425,10 @@ export class LocalTarget implements Target {
   }
 
   async status(): Promise<unknown> {
+    for (const app of this.ctx.config.deployOrder) {
+      const line = this.notRunHere(app);
+      if (line) this.ctx.reporter.emit({ kind: "info", message: line });
+    }
     const rows = await this.provider.status();
     this.ctx.reporter.emit({
       kind: "table",

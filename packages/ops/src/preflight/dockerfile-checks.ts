@@ -26,7 +26,7 @@ import {
 } from "./dockerfile-lints.ts";
 import { effectiveUser, kw, splitStages } from "./dockerfile-model.ts";
 import { checkInternalPorts, checkPublicPorts, readFlyToml } from "./dockerfile-ports.ts";
-import type { AppPortContract } from "./port-contract.ts";
+import type { BuiltPortContract } from "./port-contract.ts";
 import type { CheckResult } from "./types.ts";
 
 export { isSecretName } from "./dockerfile-lints.ts";
@@ -36,7 +36,7 @@ export interface DockerfileCheckOptions {
   /** The build context: local COPY sources resolve here. The repo root for both apps (flyctl builds from the working directory). */
   contextDir: string;
   /** The app's port contract (from ops.config.ts): its name, exposure, port and bind variables, and stack-specific checks. */
-  contract: AppPortContract;
+  contract: BuiltPortContract;
   /** The app's fly.toml: its `[env]` wins over the image's ENV, and its ports must match. Unset: ports are checked against the Dockerfile alone. */
   flyTomlPath?: string;
   /** The .dockerignore to apply. @default `<Dockerfile>.dockerignore` if it exists, else `<contextDir>/.dockerignore` */

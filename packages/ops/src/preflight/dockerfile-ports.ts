@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { relative, resolve } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { at, chain, type Findings, kw, lineOf, parsePort, type Stage, stageEnv } from "./dockerfile-model.ts";
-import type { AppPortContract } from "./port-contract.ts";
+import type { BuiltPortContract } from "./port-contract.ts";
 
 /** What the Dockerfile checks read from the app's fly.toml. */
 export interface FlyFacts {
@@ -57,7 +57,7 @@ function exposedPorts(stages: Stage[], final: Stage): { ports: number[]; line: n
 }
 
 /** Ports of a public app (Fly's proxy, [http_service]). */
-export function checkPublicPorts(ctx: Findings, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: AppPortContract): void {
+export function checkPublicPorts(ctx: Findings, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: BuiltPortContract): void {
   const env = stageEnv(stages, final);
 
   const imagePort = env.get(c.portEnv);
@@ -84,7 +84,7 @@ export function checkPublicPorts(ctx: Findings, stages: Stage[], final: Stage, f
 }
 
 /** Ports of an internal app (no services; reached over 6PN as <fly-app>.internal). */
-export function checkInternalPorts(ctx: Findings, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: AppPortContract): void {
+export function checkInternalPorts(ctx: Findings, stages: Stage[], final: Stage, fly: FlyFacts | undefined, c: BuiltPortContract): void {
   const env = stageEnv(stages, final);
   const imageHost = c.hostEnv === undefined ? undefined : env.get(c.hostEnv);
   if (c.hostEnv !== undefined && fly?.env[c.hostEnv] === undefined && imageHost !== undefined && imageHost.value.trim() !== "::") {

@@ -216,12 +216,14 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
   const defaultPort = c.port;
   const healthPath = c.healthPath;
   const app = c.app;
-  const P = c.portEnv;
   const parsed = parseToml(tomlText, where);
   if ("error" in parsed) return [parsed.error];
   const { doc } = parsed;
   const results: CheckResult[] = [];
   const env = readEnv(doc, where, results);
+  // An image-only app listens on its fixed port: no variable, so no [env] entry moves it.
+  const P = c.portEnv ?? "";
+  if (c.portEnv === undefined) delete env[P];
 
   const service = doc.http_service;
   let internalPort: number | undefined;
@@ -268,10 +270,13 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
         status: "fail",
         message:
           env[P] === undefined
-            ? `internal_port = ${internalPort} but nothing sets ${P} (server defaults to ${defaultPort}); Fly's proxy would find nothing listening and health checks fail`
+            ? `internal_port = ${internalPort} but ${c.portEnv === undefined ? `the ${app} listens on ${defaultPort}` : `nothing sets ${P} (server defaults to ${defaultPort})`}; Fly's proxy would find nothing listening and health checks fail`
             : `internal_port = ${internalPort} but [env] ${P} = "${env[P]}"; Fly's proxy would find nothing listening on ${internalPort}`,
         where: `${where} [http_service].internal_port`,
-        fix: `set ${P} = "${internalPort}" in [env] of ${where}, or set internal_port = ${listenPort}`,
+        fix:
+          c.portEnv === undefined
+            ? `set internal_port = ${listenPort}`
+            : `set ${P} = "${internalPort}" in [env] of ${where}, or set internal_port = ${listenPort}`,
       });
     }
   }
@@ -335,12 +340,13 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
  */
 export function checkInternalFlyToml(tomlText: string, where: string, c: AppPortContract): CheckResult[] {
   const app = c.app;
-  const P = c.portEnv;
   const parsed = parseToml(tomlText, where);
   if ("error" in parsed) return [parsed.error];
   const { doc } = parsed;
   const results: CheckResult[] = [];
   const env = readEnv(doc, where, results);
+  const P = c.portEnv ?? "";
+  if (c.portEnv === undefined) delete env[P];
 
   const publicSections = [doc.http_service !== undefined ? "[http_service]" : "", doc.services !== undefined ? "[[services]]" : ""].filter(
     Boolean,

@@ -32,10 +32,17 @@ export const logsCommand = () =>
       follow: { type: "boolean", short: "f", default: false },
     },
     endsOnInterrupt: true,
+    skipWhen: ({ values, appsOff }) => (typeof values.app === "string" ? appsOff.get(values.app) : undefined),
     async run(ctx, { values }) {
       const sources = ctx.target.logSources();
       const app = values.app as string | undefined;
       if (!app) throw new UsageError("which log? --app is missing", { fix: `Pass --app with one of: ${sources.join(", ")}.` });
+      const notHere = ctx.target.notRunHere?.(app);
+      if (notHere)
+        throw new UsageError(`${notHere}, so it has no log here`, {
+          where: "--app",
+          fix: `Read it where it runs: OPS_TARGET=fly pnpm ops:logs --app ${app}.`,
+        });
       if (!sources.includes(app)) {
         throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${didYouMean(app, sources)}`, {
           where: "--app",
