@@ -17,6 +17,12 @@ export interface HistoryEntry {
   migrationsApplied: string[];
   durationsMs: Record<string, number>;
   restorePoint?: string | undefined;
+  /**
+   * The pipeline step that failed (`smoke`, `deploy`, `db-migrate`, `sync-secrets`, `finish`), or
+   * the command of a standalone run that failed; unset for runs that did not fail and for rows
+   * written before the column existed.
+   */
+  failedStep?: string | undefined;
   error?: string | undefined;
 }
 
@@ -24,11 +30,12 @@ export interface HistoryEntry {
 export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise<void> {
   await client.query(
     `INSERT INTO ops.deploy_history (run_id, environment, target, kind, status, actor, host, git_sha, started_at, finished_at,
-       releases, migrations_applied, durations_ms, restore_point, error)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+       releases, migrations_applied, durations_ms, restore_point, error, failed_step)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
      ON CONFLICT (run_id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
        releases = EXCLUDED.releases, migrations_applied = EXCLUDED.migrations_applied,
-       durations_ms = EXCLUDED.durations_ms, restore_point = EXCLUDED.restore_point, error = EXCLUDED.error`,
+       durations_ms = EXCLUDED.durations_ms, restore_point = EXCLUDED.restore_point, error = EXCLUDED.error,
+       failed_step = EXCLUDED.failed_step`,
     [
       e.runId,
       e.environment,
@@ -45,6 +52,7 @@ export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise
       JSON.stringify(e.durationsMs),
       e.restorePoint ?? null,
       e.error ?? null,
+      e.failedStep ?? null,
     ],
   );
 }
@@ -70,6 +78,7 @@ export async function listHistory(client: pg.Client, environment: string, limit 
     migrationsApplied: r.migrations_applied,
     durationsMs: r.durations_ms,
     restorePoint: r.restore_point ?? undefined,
+    failedStep: r.failed_step ?? undefined,
     error: r.error ?? undefined,
   }));
 }

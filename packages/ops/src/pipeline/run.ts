@@ -178,6 +178,7 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
     migrationsApplied,
     durationsMs,
     restorePoint,
+    failedStep: run.failedStep,
     error: run.error,
   };
 }
