@@ -7,7 +7,15 @@ import { readLedger, recordPushed, type LedgerRow } from "../db/secret-ledger.ts
 import { restoreOpsState, snapshotOpsState, type OpsSnapshot } from "../db/ops-snapshot.ts";
 import { opsSchemaPresent } from "../db/ops-schema.ts";
 import { ConfigError, DeployError, UsageError } from "../errors.ts";
-import { createRestorePoint, describeRestorePlan, planDatabaseRestore, restoreFromRestorePoint } from "../neon/restore-point.ts";
+import { LIST_DATABASES_SQL, listBranchDatabases } from "../neon/branch-databases.ts";
+import {
+  applyDatabaseRestore,
+  type BranchDatabases,
+  createRestorePoint,
+  describeRestorePlan,
+  planDatabaseRestore,
+  planDatabaseRestoreToTime,
+} from "../neon/restore-point.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { action, cmdAction, type Action, type Plan } from "../plan/plan.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
@@ -31,13 +39,14 @@ import type {
   DatabaseRestore,
   DeployOutcome,
   LogsRequest,
+  RestoreSource,
   RollbackChoice,
   SecretsSyncPlan,
   ServingState,
   Target,
   TargetDatabase,
 } from "../target/target.ts";
-import { readOpsDb, withTargetDb } from "../target-db.ts";
+import { readOpsDb, readTargetDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
 import type { FlyAppRelease } from "./provider.ts";
@@ -102,7 +111,7 @@ export class FlyTarget implements Target {
       startActions: () => [],
     };
     this.restore = {
-      plan: (point) => this.restorePlan(point),
+      plan: (source) => this.restorePlan(source),
       restorePointAction: (runId, onTaken) => this.restorePointAction(runId, onTaken),
     };
   }
@@ -567,14 +576,34 @@ export class FlyTarget implements Target {
     );
   }
 
-  private async restorePlan(pointId: string) {
+  /** The names of the databases a restore overwrites, read over the direct connection (never fatal: a broken database is a reason to restore). */
+  private async branchDatabases(branchName: string): Promise<BranchDatabases> {
+    const from = `read with \`${LIST_DATABASES_SQL}\` over ${this.database.source}, the direct endpoint of ${branchName}`;
+    try {
+      return { names: await readTargetDb(this.ctx, "database names", listBranchDatabases), from };
+    } catch (err) {
+      return { error: (err as Error).message.split("\n")[0]!, from };
+    }
+  }
+
+  private async restorePlan(source: RestoreSource) {
     const { ctx } = this;
     const neon = this.neon();
-    const plan = await planDatabaseRestore(neon.client, {
-      projectId: neon.projectId,
-      branchId: neon.branchId,
-      restorePointBranchId: pointId,
-    });
+    const plan =
+      "restorePoint" in source
+        ? await planDatabaseRestore(neon.client, {
+            projectId: neon.projectId,
+            branchId: neon.branchId,
+            restorePointBranchId: source.restorePoint,
+          })
+        : await planDatabaseRestoreToTime(neon.client, {
+            projectId: neon.projectId,
+            branchId: neon.branchId,
+            at: source.time,
+            window: this.fly.appsEnv.neon!.restoreWindow,
+          });
+    const databases = await this.branchDatabases(plan.target.name);
+    const what = plan.source.kind === "restore-point" ? `from ${plan.source.branchId}` : `to ${plan.source.timestamp} (its own history)`;
     let snapshot: OpsSnapshot | undefined;
     const actions: Action[] = [
       action(
@@ -588,14 +617,14 @@ export class FlyTarget implements Target {
       ),
       action(
         "http",
-        `restore ${plan.target.name} from ${pointId} (Neon API: POST …/branches/${plan.target.branchId}/restore)`,
+        `restore ${plan.target.name} ${what}, preserving its current state as ${plan.preserveUnderName} (Neon API: POST …/branches/${plan.target.branchId}/restore)`,
         async () => {
-          const r = await restoreFromRestorePoint(neon.client, plan, {
+          const r = await applyDatabaseRestore(neon.client, plan, {
             poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs },
           });
           ctx.reporter.emit({
             kind: "info",
-            message: `restored ${plan.target.name} from ${pointId}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})`,
+            message: `restored ${plan.target.name} ${what}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})`,
           });
         },
         { timeoutMs: ctx.config.neon.pollTimeoutMs },
@@ -609,6 +638,6 @@ export class FlyTarget implements Target {
         });
       }),
     ];
-    return { lines: describeRestorePlan(plan), confirmWord: plan.target.name, actions };
+    return { lines: describeRestorePlan(plan, databases), confirmWord: plan.target.name, actions };
   }
 }
