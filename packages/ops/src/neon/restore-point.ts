@@ -497,7 +497,8 @@ export interface RestoreResult {
  * `source_timestamp`. Waits for the returned `operations`, then reads the target again: its
  * `parent_id` is the preserved branch.
  * @throws {NeonApiError} when the call fails (after 423/429 retries); {@link NeonOperationError}
- * when an operation fails; {@link RollbackError} when the preserved branch cannot be found.
+ * when an operation fails; {@link RollbackError} when Neon refuses the time (400/422: outside its
+ * real restore window) or the preserved branch cannot be found.
  */
 export async function applyDatabaseRestore(
   client: NeonClient,
@@ -509,7 +510,18 @@ export async function applyDatabaseRestore(
     ...(plan.source.kind === "time" ? { source_timestamp: plan.source.timestamp } : {}),
     preserve_under_name: plan.preserveUnderName,
   };
-  const restored = await client.call((api) => api.restoreProjectBranch(plan.projectId, plan.target.branchId, body));
+  const source = plan.source;
+  const restored = await client
+    .call((api) => api.restoreProjectBranch(plan.projectId, plan.target.branchId, body))
+    .catch((err: unknown) => {
+      // Neon checks the time against its real window, which may be shorter than the configured one.
+      if (source.kind !== "time" || !(err instanceof NeonApiError) || (err.status !== 400 && err.status !== 422)) throw err;
+      throw new RollbackError(`Neon refused to restore ${plan.target.name} to ${source.timestamp}: ${err.message}. Nothing was restored`, {
+        where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
+        fix: `The project's restore window may be shorter than the one used here (${formatSeconds(source.window.seconds)}, ${source.window.from}): set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env to the window shown in the Neon console (Settings → Instant restore), pick a later time, or restore from a restore point (\`pnpm ops:history\` lists them).`,
+        cause: err,
+      });
+    });
   await pollOperations(client, plan.projectId, restored.operations, opts.poll);
 
   const { branch } = await client.call((api) => api.getProjectBranch(plan.projectId, plan.target.branchId));

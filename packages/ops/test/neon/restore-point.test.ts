@@ -594,6 +594,25 @@ describe("planDatabaseRestoreToTime + applyDatabaseRestore (the branch's own his
     expect(neon.state.requests.some((r) => r.method !== "GET")).toBe(false);
   });
 
+  it("a time inside the configured window but outside Neon's real one: Neon's refusal becomes one RollbackError naming the setting", async () => {
+    later();
+    // Configured: 1 day; the project's real window (the stand-in's) is 6 h, so 13:00 passes our check.
+    const p = await planDatabaseRestoreToTime(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      at: new Date("2026-03-01T13:00:00.000Z"),
+      window: { seconds: 86_400, from: "the default of 1 day" },
+      now: now(),
+    });
+    const err = (await caught(applyDatabaseRestore(client, p, { poll: POLL }))) as RollbackError;
+    expect(err).toBeInstanceOf(RollbackError);
+    expect(err.message).toMatch(
+      /^Neon refused to restore main to 2026-03-01T13:00:00\.000Z: Neon API POST \/projects\/\S+\/restore failed: HTTP 400 .*outside the project's history retention window.*\. Nothing was restored$/,
+    );
+    expect(err.fix).toContain("(1 day, the default of 1 day): set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env");
+    expect(neon.state.restores).toEqual([]);
+  });
+
   it("refuses a time inside the window but before the branch existed", async () => {
     // main was created at 10:00; with a 1-day window, 09:00 is inside the window but before main.
     const err = (await caught(
