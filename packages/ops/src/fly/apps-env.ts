@@ -81,7 +81,7 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
   const retentionText = v.NEON_HISTORY_RETENTION_SECONDS?.trim();
   let restoreWindow: RestoreWindow = {
     seconds: DEFAULT_HISTORY_RETENTION_SECONDS,
-    from: `the default of 1 day (Neon's default on paid plans); NEON_HISTORY_RETENTION_SECONDS in ${shown} sets the project's own`,
+    from: `the default, Neon's own on paid plans; NEON_HISTORY_RETENTION_SECONDS in ${shown} sets the project's`,
   };
   if (retentionText) {
     const seconds = Number(retentionText);

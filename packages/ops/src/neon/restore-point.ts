@@ -433,7 +433,7 @@ export async function planDatabaseRestoreToTime(client: NeonClient, opts: PlanRe
   const windowStart = new Date(now.getTime() - opts.window.seconds * 1000);
   if (opts.at.getTime() < windowStart.getTime()) {
     throw new RollbackError(
-      `--to ${at} is ${formatSeconds((now.getTime() - opts.at.getTime()) / 1000)} ago, before the start of the restore window (${formatSeconds(opts.window.seconds)}, ${opts.window.from}; it starts ${windowStart.toISOString()}); nothing was restored`,
+      `--to ${at} is ${formatSeconds((now.getTime() - opts.at.getTime()) / 1000)} ago, before the restore window starts (${windowStart.toISOString()}; a window of ${formatSeconds(opts.window.seconds)}: ${opts.window.from}); nothing was restored`,
       {
         where,
         fix: `Pick a time after ${windowStart.toISOString()}, or restore from a restore point (\`pnpm ops:rollback --db --restore-point br-…\`; \`pnpm ops:history\` lists them). If the project's window is longer, set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env to it.`,
@@ -463,7 +463,7 @@ export function describeRestorePlan(plan: RestorePlan, databases?: BranchDatabas
   const from =
     plan.source.kind === "restore-point"
       ? `from restore point ${plan.source.name} (${plan.source.branchId})`
-      : `from its own history (restore window ${formatSeconds(plan.source.window.seconds)}, ${plan.source.window.from})`;
+      : `from its own history (restore window ${formatSeconds(plan.source.window.seconds)}: ${plan.source.window.from})`;
   const dbs =
     databases === undefined
       ? "every database on the branch"
@@ -518,7 +518,7 @@ export async function applyDatabaseRestore(
       if (source.kind !== "time" || !(err instanceof NeonApiError) || (err.status !== 400 && err.status !== 422)) throw err;
       throw new RollbackError(`Neon refused to restore ${plan.target.name} to ${source.timestamp}: ${err.message}. Nothing was restored`, {
         where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
-        fix: `The project's restore window may be shorter than the one used here (${formatSeconds(source.window.seconds)}, ${source.window.from}): set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env to the window shown in the Neon console (Settings → Instant restore), pick a later time, or restore from a restore point (\`pnpm ops:history\` lists them).`,
+        fix: `The project's restore window may be shorter than the one used here (${formatSeconds(source.window.seconds)}: ${source.window.from}); set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env to the window shown in the Neon console (Settings → Instant restore), pick a later time, or restore from a restore point (\`pnpm ops:history\` lists them).`,
         cause: err,
       });
     });

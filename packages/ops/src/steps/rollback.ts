@@ -52,7 +52,8 @@ async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefine
     source = { restorePoint: pointId };
   }
   const plan = await restore.plan(source);
-  ctx.reporter.emit({ kind: "info", message: plan.lines.join("\n  ") });
+  // Shown before the question; a dry run shows the same lines as the plan's notes.
+  if (!ctx.flags.dryRun) ctx.reporter.emit({ kind: "info", message: plan.lines.join("\n  ") });
   if (!ctx.flags.dryRun && !(await confirm(ctx, "This overwrites every database on the branch.", plan.confirmWord))) {
     throw new UsageError("the database restore needs confirmation", {
       fix: "Run it on a terminal and type the branch name, or pass --yes (CI).",

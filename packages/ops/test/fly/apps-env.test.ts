@@ -37,7 +37,7 @@ describe("apps.env of an environment", () => {
       apiHost: "https://console.neon.tech/api/v2",
       restoreWindow: {
         seconds: 86_400,
-        from: "the default of 1 day (Neon's default on paid plans); NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env sets the project's own",
+        from: "the default, Neon's own on paid plans; NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env sets the project's",
       },
     });
     expect([env.strategy, env.waitTimeout]).toEqual(["rolling", "5m0s"]);

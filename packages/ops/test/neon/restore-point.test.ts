@@ -549,7 +549,7 @@ describe("planDatabaseRestoreToTime + applyDatabaseRestore (the branch's own his
       `GET /projects/${neon.projectId}/branches/${neon.defaultBranchId}`,
     ]);
     expect(describeRestorePlan(p)[0]).toBe(
-      `restore Neon branch main (${neon.defaultBranchId}) to its state as of 2026-03-01T19:30:00.000Z, from its own history (restore window 6 h, NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env)`,
+      `restore Neon branch main (${neon.defaultBranchId}) to its state as of 2026-03-01T19:30:00.000Z, from its own history (restore window 6 h: NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env)`,
     );
 
     const result = await applyDatabaseRestore(client, p, { poll: POLL });
@@ -584,7 +584,7 @@ describe("planDatabaseRestoreToTime + applyDatabaseRestore (the branch's own his
     [
       "a millisecond before the window",
       "2026-03-01T13:59:59.999Z",
-      "--to 2026-03-01T13:59:59.999Z is 6 h ago, before the start of the restore window (6 h, NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env; it starts 2026-03-01T14:00:00.000Z); nothing was restored",
+      "--to 2026-03-01T13:59:59.999Z is 6 h ago, before the restore window starts (2026-03-01T14:00:00.000Z; a window of 6 h: NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env); nothing was restored",
     ],
   ])("refuses %s before calling restore", async (_name, at, message) => {
     later();
@@ -609,7 +609,7 @@ describe("planDatabaseRestoreToTime + applyDatabaseRestore (the branch's own his
     expect(err.message).toMatch(
       /^Neon refused to restore main to 2026-03-01T13:00:00\.000Z: Neon API POST \/projects\/\S+\/restore failed: HTTP 400 .*outside the project's history retention window.*\. Nothing was restored$/,
     );
-    expect(err.fix).toContain("(1 day, the default of 1 day): set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env");
+    expect(err.fix).toContain("(1 day: the default of 1 day); set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env");
     expect(neon.state.restores).toEqual([]);
   });
 
