@@ -89,6 +89,10 @@ export const rollbackCommand = () =>
       "restore-point": { type: "string" },
     },
     async run(ctx, { values }) {
+      if (values.db && values.app)
+        throw new UsageError("--db restores the whole database; --app is for rolling back one app", {
+          fix: `Run them apart: pnpm ops:rollback --app ${values.app as string}, then pnpm ops:rollback --db if the database must go back too.`,
+        });
       if (values.db) return rollbackDatabase(ctx, values["restore-point"] as string | undefined, values.to as string | undefined);
       const app = values.app as string | undefined;
       const to = values.to as string | undefined;
