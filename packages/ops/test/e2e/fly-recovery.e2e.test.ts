@@ -323,6 +323,13 @@ describe("fly: recovering from failures (stand-ins)", () => {
       expect(noZone.out).toContain('--to "2026-12-07T08:40:00" has no time zone');
       expect(noZone.out).toContain("e.g. --to 2026-12-07T08:40:00Z (UTC)");
 
+      const both = await repo.script("rollback", ["--db", "--restore-point", "br-x-1", "--to", "2026-12-07T08:40:00Z", "--yes"], env);
+      expect(both.code).toBe(2);
+      expect(both.out).toContain("--db takes either --restore-point or --to, not both");
+      const withApp = await repo.script("rollback", ["--db", "--app", "client", "--yes"], env);
+      expect(withApp.code).toBe(2);
+      expect(withApp.out).toContain("--db restores the whole database; --app is for rolling back one app");
+
       const future = await repo.script("rollback", ["--db", "--to", new Date(Date.now() + 3_600_000).toISOString(), "--yes"], env);
       expect(future.code).toBe(1);
       expect(future.out).toMatch(/--to \S+ is in the future \(now is \S+\); nothing was restored/);
