@@ -46,6 +46,7 @@ import type {
   Target,
   TargetDatabase,
 } from "../target/target.ts";
+import { describeUndoneMigrations, readMigrationsTable } from "../release/schema-delta.ts";
 import { readOpsDb, readTargetDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
@@ -603,6 +604,9 @@ export class FlyTarget implements Target {
             window: this.fly.appsEnv.neon!.restoreWindow,
           });
     const databases = await this.branchDatabases(plan.target.name);
+    const migrations = await readTargetDb(ctx, "migrations table", readMigrationsTable).catch((err: Error) => ({
+      error: err.message.split("\n")[0]!,
+    }));
     const what = plan.source.kind === "restore-point" ? `from ${plan.source.branchId}` : `to ${plan.source.timestamp} (its own history)`;
     let snapshot: OpsSnapshot | undefined;
     const actions: Action[] = [
@@ -638,6 +642,10 @@ export class FlyTarget implements Target {
         });
       }),
     ];
-    return { lines: describeRestorePlan(plan, databases), confirmWord: plan.target.name, actions };
+    return {
+      lines: [...describeRestorePlan(plan, databases), describeUndoneMigrations(migrations, plan.source.timestamp)],
+      confirmWord: plan.target.name,
+      actions,
+    };
   }
 }

@@ -133,3 +133,15 @@ export function describeSchemaDelta(delta: SchemaDelta): string | undefined {
   );
   return `migrations applied since that release stay applied: ${items.join(", ")} [from ${delta.source}]`;
 }
+
+/**
+ * For a database restore: the migrations the restore takes away, those the database's own table
+ * says ran after `at` (the restore point's time, or `--to`), as one plan line. `rows` is what
+ * {@link readMigrationsTable} read, or an error text when it could not be read.
+ */
+export function describeUndoneMigrations(rows: readonly AppliedMigrationRow[] | { error: string }, at: string): string {
+  if ("error" in rows) return `which migrations the restore takes back could not be read (${rows.error}); check \`pnpm ops:history\``;
+  const undone = rows.filter((r) => r.executedAt.getTime() > Date.parse(at));
+  if (undone.length === 0) return `no migration ran after ${at}, so the schema stays as it is (the database's migrations table)`;
+  return `the schema goes back too: ${undone.map((r) => `${r.id} ${r.name} (applied ${r.executedAt.toISOString()})`).join(", ")} ran after ${at} and ${undone.length > 1 ? "are" : "is"} undone (the database's migrations table); the apps that serve must work with the schema before ${undone.length > 1 ? "them" : "it"}`;
+}

@@ -4,6 +4,7 @@ import type { HistoryEntry } from "../../src/db/history.ts";
 import {
   appliedAfter,
   describeSchemaDelta,
+  describeUndoneMigrations,
   readMigrationsTable,
   releaseBaseline,
   type AppliedMigrationRow,
@@ -97,6 +98,33 @@ describe("describeSchemaDelta", () => {
       "migrations applied since that release stay applied: 3 hand-fix (applied 2026-12-03T09:00:00.000Z, not by this tool), 4 add-sessions (applied 2026-12-04T10:00:00.000Z) [from the database's migrations table (postgres-migrations); client R2 was deployed at schema version 2 (run R2)]",
     );
     expect(describeSchemaDelta({ migrations: [], source: "x" })).toBeUndefined();
+  });
+});
+
+describe("describeUndoneMigrations: what a database restore takes back", () => {
+  it.each([
+    [
+      "a restore point taken before migrations 3 and 4",
+      "2026-12-03T08:59:59.000Z",
+      "the schema goes back too: 3 hand-fix (applied 2026-12-03T09:00:00.000Z), 4 add-sessions (applied 2026-12-04T10:00:00.000Z) ran after 2026-12-03T08:59:59.000Z and are undone (the database's migrations table); the apps that serve must work with the schema before them",
+    ],
+    [
+      "a time exactly when 3 ran (not after it): only 4",
+      "2026-12-03T09:00:00.000Z",
+      "the schema goes back too: 4 add-sessions (applied 2026-12-04T10:00:00.000Z) ran after 2026-12-03T09:00:00.000Z and is undone (the database's migrations table); the apps that serve must work with the schema before it",
+    ],
+    [
+      "a time after every migration",
+      "2026-12-05T00:00:00.000Z",
+      "no migration ran after 2026-12-05T00:00:00.000Z, so the schema stays as it is (the database's migrations table)",
+    ],
+  ])("%s", (_name, at, line) => {
+    expect(describeUndoneMigrations(rows, at)).toBe(line);
+  });
+  it("says so when the table could not be read", () => {
+    expect(describeUndoneMigrations({ error: "connect ECONNREFUSED 127.0.0.1:5432" }, "2026-12-05T00:00:00.000Z")).toBe(
+      "which migrations the restore takes back could not be read (connect ECONNREFUSED 127.0.0.1:5432); check `pnpm ops:history`",
+    );
   });
 });
 
