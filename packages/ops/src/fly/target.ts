@@ -46,7 +46,7 @@ import type {
   Target,
   TargetDatabase,
 } from "../target/target.ts";
-import { describeUndoneMigrations, readMigrationsTable } from "../release/schema-delta.ts";
+import { type AppliedMigrationRow, describeUndoneMigrations, readMigrationsTable } from "../release/schema-delta.ts";
 import { readOpsDb, readTargetDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
@@ -577,13 +577,26 @@ export class FlyTarget implements Target {
     );
   }
 
-  /** The names of the databases a restore overwrites, read over the direct connection (never fatal: a broken database is a reason to restore). */
-  private async branchDatabases(branchName: string): Promise<BranchDatabases> {
+  /**
+   * What a restore of `branchName` overwrites, read over one direct connection: the databases on
+   * the branch and the migrations table. Never fatal (a broken database is a reason to restore):
+   * what cannot be read is named as such in the plan.
+   */
+  private async restoreFacts(
+    branchName: string,
+  ): Promise<{ databases: BranchDatabases; migrations: AppliedMigrationRow[] | { error: string } }> {
     const from = `read with \`${LIST_DATABASES_SQL}\` over ${this.database.source}, the direct endpoint of ${branchName}`;
+    const firstLine = (err: unknown) => (err as Error).message.split("\n")[0]!;
     try {
-      return { names: await readTargetDb(this.ctx, "database names", listBranchDatabases), from };
+      return await readTargetDb(this.ctx, "restore plan", async (client) => ({
+        databases: await listBranchDatabases(client).then(
+          (names) => ({ names, from }),
+          (err: unknown) => ({ error: firstLine(err), from }),
+        ),
+        migrations: await readMigrationsTable(client).catch((err: unknown) => ({ error: firstLine(err) })),
+      }));
     } catch (err) {
-      return { error: (err as Error).message.split("\n")[0]!, from };
+      return { databases: { error: firstLine(err), from }, migrations: { error: firstLine(err) } };
     }
   }
 
@@ -603,10 +616,7 @@ export class FlyTarget implements Target {
             at: source.time,
             window: this.fly.appsEnv.neon!.restoreWindow,
           });
-    const databases = await this.branchDatabases(plan.target.name);
-    const migrations = await readTargetDb(ctx, "migrations table", readMigrationsTable).catch((err: Error) => ({
-      error: err.message.split("\n")[0]!,
-    }));
+    const { databases, migrations } = await this.restoreFacts(plan.target.name);
     const what = plan.source.kind === "restore-point" ? `from ${plan.source.branchId}` : `to ${plan.source.timestamp} (its own history)`;
     let snapshot: OpsSnapshot | undefined;
     const actions: Action[] = [
