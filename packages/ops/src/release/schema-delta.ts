@@ -76,6 +76,8 @@ export interface SchemaDelta {
   migrations: { id: number; name: string; executedAt: string | undefined; byThisTool: boolean }[];
   /** Where the list comes from, for the plan. */
   source: string;
+  /** False when the migrations table could not be read: the list holds only what this tool recorded. */
+  fromDatabase: boolean;
 }
 
 /**
@@ -85,7 +87,7 @@ export interface SchemaDelta {
  */
 export async function schemaDeltaSince(ctx: OpsContext, choices: readonly RollbackChoice[]): Promise<SchemaDelta> {
   const targets = choices.filter((c) => c.toArg && c.expectRelease);
-  if (targets.length === 0) return { migrations: [], source: "nothing to roll back" };
+  if (targets.length === 0) return { migrations: [], source: "nothing to roll back", fromDatabase: true };
   const history = await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 200), []).catch(
     () => [] as HistoryEntry[],
   );
@@ -106,6 +108,7 @@ export async function schemaDeltaSince(ctx: OpsContext, choices: readonly Rollba
         .sort((a, b) => a.id - b.id)
         .map((r) => ({ id: r.id, name: r.name, executedAt: r.executedAt.toISOString(), byThisTool: recordedIds.has(r.id) })),
       source: `the database's migrations table (postgres-migrations); ${baselines.map(describe).join("; ")}`,
+      fromDatabase: true,
     };
   } catch (err) {
     const oldest = targets
@@ -121,13 +124,15 @@ export async function schemaDeltaSince(ctx: OpsContext, choices: readonly Rollba
     return {
       migrations: [...new Set(recorded)].map((file) => ({ id: idOfFile(file), name: file, executedAt: undefined, byThisTool: true })),
       source: `this tool's deploy history only: the database's migrations table could not be read (${(err as Error).message.split("\n")[0]}), so migrations applied by hand are not listed`,
+      fromDatabase: false,
     };
   }
 }
 
-/** The delta as one plan line, or undefined when nothing stays applied. */
+/** The delta as one plan line, or undefined when the database says nothing stays applied. */
 export function describeSchemaDelta(delta: SchemaDelta): string | undefined {
-  if (delta.migrations.length === 0) return undefined;
+  if (delta.migrations.length === 0)
+    return delta.fromDatabase ? undefined : `migrations applied since that release: none recorded by this tool [from ${delta.source}]`;
   const items = delta.migrations.map(
     (m) => `${m.id} ${m.name}${m.executedAt ? ` (applied ${m.executedAt}${m.byThisTool ? "" : ", not by this tool"})` : ""}`,
   );

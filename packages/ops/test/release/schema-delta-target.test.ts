@@ -75,6 +75,7 @@ describe("schemaDeltaSince on a real database", () => {
     expect(await schemaDeltaSince(ctx, [{ app: "client", from: "x", reason: "no release" }])).toEqual({
       migrations: [],
       source: "nothing to roll back",
+      fromDatabase: true,
     });
   });
 
@@ -86,6 +87,7 @@ describe("schemaDeltaSince on a real database", () => {
       { id: 1, name: "1_init.sql", executedAt: undefined, byThisTool: true },
       { id: 2, name: "2_add-users.sql", executedAt: undefined, byThisTool: true },
     ]);
+    expect(delta.fromDatabase).toBe(false);
     expect(delta.source).toMatch(
       /^this tool's deploy history only: the database's migrations table could not be read \(.*executed_at.*\), so migrations applied by hand are not listed$/,
     );

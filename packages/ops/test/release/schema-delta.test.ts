@@ -93,11 +93,16 @@ describe("describeSchemaDelta", () => {
           { id: 4, name: "add-sessions", executedAt: "2026-12-04T10:00:00.000Z", byThisTool: true },
         ],
         source: "the database's migrations table (postgres-migrations); client R2 was deployed at schema version 2 (run R2)",
+        fromDatabase: true,
       }),
     ).toBe(
       "migrations applied since that release stay applied: 3 hand-fix (applied 2026-12-03T09:00:00.000Z, not by this tool), 4 add-sessions (applied 2026-12-04T10:00:00.000Z) [from the database's migrations table (postgres-migrations); client R2 was deployed at schema version 2 (run R2)]",
     );
-    expect(describeSchemaDelta({ migrations: [], source: "x" })).toBeUndefined();
+    expect(describeSchemaDelta({ migrations: [], source: "x", fromDatabase: true })).toBeUndefined();
+    // When the table could not be read, an empty list is no all-clear.
+    expect(describeSchemaDelta({ migrations: [], source: "this tool's deploy history only: …", fromDatabase: false })).toBe(
+      "migrations applied since that release: none recorded by this tool [from this tool's deploy history only: …]",
+    );
   });
 });
 
