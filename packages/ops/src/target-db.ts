@@ -47,3 +47,18 @@ export async function readOpsDb<T>(ctx: OpsContext, purpose: string, fn: (client
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * Reads from the target database without creating anything and without needing the `ops` schema
+ * (the application's own tables, `pg_database`): for plans, which must work before this tool
+ * ever wrote there. Never starts a database.
+ * @throws {OpsError} when the database cannot be reached (callers that can do without say so).
+ */
+export async function readTargetDb<T>(ctx: OpsContext, purpose: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = await connectTarget(ctx, purpose, false);
+  try {
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -20,6 +20,18 @@ export interface HistoryEntry {
   /** The steps and per-app deploy phases with their times (output/timeline.ts); empty for runs recorded without one. */
   timeline?: TimelineBar[] | undefined;
   restorePoint?: string | undefined;
+  /**
+   * The pipeline step that failed (`smoke`, `deploy`, `db-migrate`, `sync-secrets`, `finish`), or
+   * the command of a standalone run that failed; unset for runs that did not fail and for rows
+   * written before the column existed.
+   */
+  failedStep?: string | undefined;
+  /**
+   * The highest postgres-migrations id in the database once this run migrated (its `db-migrate`
+   * step): the schema the releases of this run were deployed with. Unset when the run had no
+   * migrate step, and for rows written before the column existed.
+   */
+  schemaVersion?: number | undefined;
   error?: string | undefined;
 }
 
@@ -27,12 +39,12 @@ export interface HistoryEntry {
 export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise<void> {
   await client.query(
     `INSERT INTO ops.deploy_history (run_id, environment, target, kind, status, actor, host, git_sha, started_at, finished_at,
-       releases, migrations_applied, durations_ms, restore_point, error, timeline)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
+       releases, migrations_applied, durations_ms, restore_point, error, timeline, failed_step, schema_version)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)
      ON CONFLICT (run_id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
        releases = EXCLUDED.releases, migrations_applied = EXCLUDED.migrations_applied,
        durations_ms = EXCLUDED.durations_ms, restore_point = EXCLUDED.restore_point, error = EXCLUDED.error,
-       timeline = EXCLUDED.timeline`,
+       timeline = EXCLUDED.timeline, failed_step = EXCLUDED.failed_step, schema_version = EXCLUDED.schema_version`,
     [
       e.runId,
       e.environment,
@@ -50,6 +62,8 @@ export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise
       e.restorePoint ?? null,
       e.error ?? null,
       JSON.stringify(e.timeline ?? []),
+      e.failedStep ?? null,
+      e.schemaVersion ?? null,
     ],
   );
 }
@@ -76,6 +90,8 @@ export async function listHistory(client: pg.Client, environment: string, limit 
     durationsMs: r.durations_ms,
     timeline: r.timeline ?? [],
     restorePoint: r.restore_point ?? undefined,
+    failedStep: r.failed_step ?? undefined,
+    schemaVersion: r.schema_version ?? undefined,
     error: r.error ?? undefined,
   }));
 }

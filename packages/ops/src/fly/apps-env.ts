@@ -8,6 +8,12 @@ import type { OpsConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { neonApiHostFrom } from "../neon/client.ts";
 import { flyWaitTimeoutMs } from "../text/go-duration.ts";
+import type { RestoreWindow } from "../neon/restore-point.ts";
+
+/** Neon's default restore window on its paid plans (Launch, Scale): 1 day. The Free plan's is 6 h (21600). */
+export const DEFAULT_HISTORY_RETENTION_SECONDS = 86_400;
+/** The longest restore window Neon offers (Scale plan): 30 days. */
+const MAX_HISTORY_RETENTION_SECONDS = 30 * 86_400;
 
 /** Per-environment values of the fly target, from `infra/fly/apps.env` (or `<env>.apps.env`). Not secrets. */
 export interface FlyAppsEnv {
@@ -22,7 +28,7 @@ export interface FlyAppsEnv {
   appUrls: Record<string, string>;
   /** URLs that must NOT answer (`MUST_NOT_ANSWER`, default: each internal app's `https://<fly-app>.fly.dev/`). */
   mustNotAnswer: string[];
-  neon: { projectId: string; branchId: string; apiHost: string } | undefined;
+  neon: { projectId: string; branchId: string; apiHost: string; restoreWindow: RestoreWindow } | undefined;
   /** `fly deploy --strategy` and `--wait-timeout` (checked: a Go duration or whole seconds, as flyctl reads it). */
   strategy: string;
   waitTimeout: string;
@@ -83,6 +89,23 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
       });
     appUrls[app] = url;
   }
+  const retentionText = v.NEON_HISTORY_RETENTION_SECONDS?.trim();
+  let restoreWindow: RestoreWindow = {
+    seconds: DEFAULT_HISTORY_RETENTION_SECONDS,
+    from: `the default, Neon's own on paid plans; NEON_HISTORY_RETENTION_SECONDS in ${shown} sets the project's`,
+  };
+  if (retentionText) {
+    const seconds = Number(retentionText);
+    if (!/^\d+$/.test(retentionText) || seconds < 1 || seconds > MAX_HISTORY_RETENTION_SECONDS)
+      throw new ConfigError(
+        `${shown}: NEON_HISTORY_RETENTION_SECONDS="${retentionText}" is not a number of seconds from 1 to ${MAX_HISTORY_RETENTION_SECONDS} (30 days)`,
+        {
+          where: `${shown} NEON_HISTORY_RETENTION_SECONDS`,
+          fix: "Set it to the project's restore window in seconds (Neon console → Settings → Instant restore): 21600 for 6 h, 86400 for 1 day, 604800 for 7 days.",
+        },
+      );
+    restoreWindow = { seconds, from: `NEON_HISTORY_RETENTION_SECONDS=${seconds} in ${shown}` };
+  }
   const projectId = v.NEON_PROJECT_ID?.trim();
   const branchId = v.NEON_BRANCH_ID?.trim();
   const mustNotAnswer = (
@@ -109,7 +132,7 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
     // https only (loopback http for a stand-in): the API key travels in a header.
     neon:
       projectId && branchId
-        ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }) }
+        ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }), restoreWindow }
         : undefined,
     strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
     waitTimeout,

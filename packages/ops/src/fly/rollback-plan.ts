@@ -77,7 +77,8 @@ export function describeSplit(split: readonly ImageShare[]): string {
 
 /**
  * The releases this tool must not pick by default for `app`, from its history: releases a
- * rollback went away from, and releases whose run failed its smoke checks. `--to` still reaches them.
+ * rollback went away from, and releases whose run failed at its smoke step (the history's
+ * `failedStep`, recorded from the run state, not read from the error text). `--to` still reaches them.
  * @param history runs of the environment, any order.
  */
 export function releasesToAvoid(history: readonly HistoryEntry[], app: string): Map<string, string> {
@@ -87,8 +88,8 @@ export function releasesToAvoid(history: readonly HistoryEntry[], app: string): 
     if (!r) continue;
     if (h.kind === "rollback" && r.from && r.from !== r.to) avoid.set(r.from, `(rolled back by run ${h.runId})`);
     if (h.kind === "deploy" && r.to && h.status === "rolled-back") avoid.set(r.to, `(run ${h.runId} failed and rolled it back)`);
-    else if (h.kind === "deploy" && r.to && h.status === "failed" && /smoke check/.test(h.error ?? ""))
-      avoid.set(r.to, `(its smoke checks failed in run ${h.runId})`);
+    else if (h.kind === "deploy" && r.to && h.status === "failed" && h.failedStep === "smoke")
+      avoid.set(r.to, `(run ${h.runId} failed at its smoke step)`);
   }
   return avoid;
 }

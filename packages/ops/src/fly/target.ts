@@ -7,7 +7,15 @@ import { readLedger, recordPushed, type LedgerRow } from "../db/secret-ledger.ts
 import { restoreOpsState, snapshotOpsState, type OpsSnapshot } from "../db/ops-snapshot.ts";
 import { opsSchemaPresent } from "../db/ops-schema.ts";
 import { ConfigError, DeployError, UsageError } from "../errors.ts";
-import { createRestorePoint, describeRestorePlan, planDatabaseRestore, restoreFromRestorePoint } from "../neon/restore-point.ts";
+import { LIST_DATABASES_SQL, listBranchDatabases } from "../neon/branch-databases.ts";
+import {
+  applyDatabaseRestore,
+  type BranchDatabases,
+  createRestorePoint,
+  describeRestorePlan,
+  planDatabaseRestore,
+  planDatabaseRestoreToTime,
+} from "../neon/restore-point.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { action, cmdAction, type Action, type Plan } from "../plan/plan.ts";
 import { PhaseTimer } from "../plan/phases.ts";
@@ -34,13 +42,15 @@ import type {
   DatabaseRestore,
   DeployOutcome,
   LogsRequest,
+  RestoreSource,
   RollbackChoice,
   SecretsSyncPlan,
   ServingState,
   Target,
   TargetDatabase,
 } from "../target/target.ts";
-import { readOpsDb, withTargetDb } from "../target-db.ts";
+import { type AppliedMigrationRow, describeUndoneMigrations, readMigrationsTable } from "../release/schema-delta.ts";
+import { readOpsDb, readTargetDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
 import type { FlyAppRelease } from "./provider.ts";
@@ -115,7 +125,7 @@ export class FlyTarget implements Target {
       startActions: () => [],
     };
     this.restore = {
-      plan: (point) => this.restorePlan(point),
+      plan: (source) => this.restorePlan(source),
       restorePointAction: (runId, onTaken) => this.restorePointAction(runId, onTaken),
     };
   }
@@ -585,14 +595,47 @@ export class FlyTarget implements Target {
     );
   }
 
-  private async restorePlan(pointId: string) {
+  /**
+   * What a restore of `branchName` overwrites, read over one direct connection: the databases on
+   * the branch and the migrations table. Never fatal (a broken database is a reason to restore):
+   * what cannot be read is named as such in the plan.
+   */
+  private async restoreFacts(
+    branchName: string,
+  ): Promise<{ databases: BranchDatabases; migrations: AppliedMigrationRow[] | { error: string } }> {
+    const from = `read with \`${LIST_DATABASES_SQL}\` over ${this.database.source}, the direct endpoint of ${branchName}`;
+    const firstLine = (err: unknown) => (err as Error).message.split("\n")[0]!;
+    try {
+      return await readTargetDb(this.ctx, "restore plan", async (client) => ({
+        databases: await listBranchDatabases(client).then(
+          (names) => ({ names, from }),
+          (err: unknown) => ({ error: firstLine(err), from }),
+        ),
+        migrations: await readMigrationsTable(client).catch((err: unknown) => ({ error: firstLine(err) })),
+      }));
+    } catch (err) {
+      return { databases: { error: firstLine(err), from }, migrations: { error: firstLine(err) } };
+    }
+  }
+
+  private async restorePlan(source: RestoreSource) {
     const { ctx } = this;
     const neon = this.neon();
-    const plan = await planDatabaseRestore(neon.client, {
-      projectId: neon.projectId,
-      branchId: neon.branchId,
-      restorePointBranchId: pointId,
-    });
+    const plan =
+      "restorePoint" in source
+        ? await planDatabaseRestore(neon.client, {
+            projectId: neon.projectId,
+            branchId: neon.branchId,
+            restorePointBranchId: source.restorePoint,
+          })
+        : await planDatabaseRestoreToTime(neon.client, {
+            projectId: neon.projectId,
+            branchId: neon.branchId,
+            at: source.time,
+            window: this.fly.appsEnv.neon!.restoreWindow,
+          });
+    const { databases, migrations } = await this.restoreFacts(plan.target.name);
+    const what = plan.source.kind === "restore-point" ? `from ${plan.source.branchId}` : `to ${plan.source.timestamp} (its own history)`;
     let snapshot: OpsSnapshot | undefined;
     const actions: Action[] = [
       action(
@@ -606,14 +649,14 @@ export class FlyTarget implements Target {
       ),
       action(
         "http",
-        `restore ${plan.target.name} from ${pointId} (Neon API: POST …/branches/${plan.target.branchId}/restore)`,
+        `restore ${plan.target.name} ${what}, preserving its current state as ${plan.preserveUnderName} (Neon API: POST …/branches/${plan.target.branchId}/restore)`,
         async () => {
-          const r = await restoreFromRestorePoint(neon.client, plan, {
+          const r = await applyDatabaseRestore(neon.client, plan, {
             poll: { intervalMs: ctx.config.neon.pollIntervalMs, timeoutMs: ctx.config.neon.pollTimeoutMs },
           });
           ctx.reporter.emit({
             kind: "info",
-            message: `restored ${plan.target.name} from ${pointId}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})`,
+            message: `restored ${plan.target.name} ${what}; its previous state is kept as branch ${r.preservedBranchName} (${r.preservedBranchId})`,
           });
         },
         { timeoutMs: ctx.config.neon.pollTimeoutMs },
@@ -627,6 +670,10 @@ export class FlyTarget implements Target {
         });
       }),
     ];
-    return { lines: describeRestorePlan(plan), confirmWord: plan.target.name, actions };
+    return {
+      lines: [...describeRestorePlan(plan, databases), describeUndoneMigrations(migrations, plan.source.timestamp)],
+      confirmWord: plan.target.name,
+      actions,
+    };
   }
 }

@@ -89,7 +89,7 @@ export interface NeonClient {
   /** The base URL calls go to (no credentials in it). */
   readonly baseUrl: string;
   /**
-   * Runs one API call, e.g. `client.call((api) => api.getProject(projectId))`, and returns the
+   * Runs one API call, e.g. `client.call((api) => api.getProjectBranch(projectId, branchId))`, and returns the
    * response body. 423 and 429 are retried with exponential backoff; 5xx and network errors only
    * for GET (a POST may already have been applied). Other 4xx are never retried.
    * @throws {NeonApiError} when the call fails for good.

@@ -6,11 +6,17 @@
  *
  * Before migrating, {@link createRestorePoint} branches the production branch at its head, with no
  * compute (cheap), named `restore-<runId>`. To roll the database back, {@link planDatabaseRestore}
- * reads both branches and the project's restore window and says exactly what will be overwritten;
- * {@link restoreFromRestorePoint} then restores the production branch from the restore point,
- * always with `preserve_under_name` (required: the restore point is a child of production), so
- * the state being overwritten is kept as a branch that becomes production's parent and takes over
- * production's children, the restore point among them; the point stays plannable after that.
+ * (from a restore point) or {@link planDatabaseRestoreToTime} (from the branch's own history at a
+ * time inside the restore window) reads the branches and says exactly what will be overwritten;
+ * {@link applyDatabaseRestore} then restores the production branch, always with
+ * `preserve_under_name` (required: the restore point is a child of production, and a restore from
+ * the branch's own history needs it too), so the state being overwritten is kept as a branch that
+ * becomes production's parent and takes over production's children, the restore point among
+ * them; the point stays plannable after that.
+ *
+ * The restore window (`history_retention_seconds`) is a project setting the documented API only
+ * writes (PATCH project), so it is not read from Neon: the caller passes it from configuration
+ * ({@link RestoreWindow}), and Neon still refuses a time outside its real window.
  *
  * Every mutating call returns `operations`; {@link pollOperations} waits for each to reach a
  * terminal status before anything else touches the project (otherwise Neon answers 423).
@@ -202,6 +208,13 @@ export async function createRestorePoint(client: NeonClient, opts: CreateRestore
   return asRestorePoint(created.branch, false);
 }
 
+/** The project's restore window as configured (Neon's `history_retention_seconds`), and where the number comes from. */
+export interface RestoreWindow {
+  seconds: number;
+  /** For the plan: `NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env`, or the default and why. */
+  from: string;
+}
+
 /** What a restore will do, read from Neon before anything changes. */
 export interface RestorePlan {
   projectId: string;
@@ -211,24 +224,34 @@ export interface RestorePlan {
     branchId: string;
     /** `branch.name`. */
     name: string;
-    /** The head being overwritten: the time the plan was made (ISO 8601). Everything written between `restorePoint.timestamp` and now is replaced. */
+    /** The head being overwritten: the time the plan was made (ISO 8601). Everything written between `source.timestamp` and now is replaced. */
     headAt: string;
     /** `branch.updated_at`. */
     updatedAt: string;
   };
-  /** Where the data comes from. */
-  restorePoint: {
-    /** `branch.id` of the restore point (sent as `source_branch_id`). */
-    branchId: string;
-    /** `branch.name`. */
-    name: string;
-    /** The moment of the target's history it holds: its `branch.parent_timestamp` (else `created_at`). */
-    timestamp: string;
-  };
+  /** Where the data comes from: a restore point's head, or the target's own history at a time. */
+  source:
+    | {
+        kind: "restore-point";
+        /** `branch.id` of the restore point (sent as `source_branch_id`). */
+        branchId: string;
+        /** `branch.name`. */
+        name: string;
+        /** The moment of the target's history it holds: its `branch.parent_timestamp` (else `created_at`). */
+        timestamp: string;
+      }
+    | {
+        kind: "time";
+        /** The target itself (sent as `source_branch_id`). */
+        branchId: string;
+        name: string;
+        /** Sent as `source_timestamp` (ISO 8601, UTC). */
+        timestamp: string;
+        /** The window the time was checked against. */
+        window: RestoreWindow;
+      };
   /** `preserve_under_name`: the branch the current state is kept under, `<branch>_pre_restore_<YYYYMMDDTHHMMSSZ>`. */
   preserveUnderName: string;
-  /** `project.history_retention_seconds`: the restore window. */
-  historyRetentionSeconds: number;
 }
 
 export interface PlanDatabaseRestoreOptions {
@@ -312,20 +335,18 @@ async function madeOffTarget(client: NeonClient, projectId: string, target: Bran
 
 /**
  * Reads what a restore of `branchId` from the restore point would overwrite, changing nothing:
- * `GET /projects/{project_id}` (`project.history_retention_seconds`),
  * `GET /projects/{project_id}/branches/{branch_id}` for the target (`name`, `updated_at`) and for
  * the restore point (`parent_id`, `parent_timestamp`, `current_state`). A restore point stays
  * plannable after the target was restored (from it or from another one): the point is then a
  * child of a branch that preserved the target's state, which the target's parent chain reaches
- * (read with one `GET …/branches/{branch_id}` per ancestor).
+ * (read with one `GET …/branches/{branch_id}` per ancestor). The restore window does not apply:
+ * the restore copies the restore point's head, which is its own data, not the target's history.
  * @throws {RollbackError} when the restore point does not exist (404), was not made off the target,
- * is not `ready`, has no readable timestamp, or is older than the project's restore window
- * (`now - parent_timestamp > history_retention_seconds`).
+ * is not `ready`, or has no readable timestamp.
  * @throws {NeonApiError} when a call fails otherwise (a wrong target branch id is a 404 too).
  */
 export async function planDatabaseRestore(client: NeonClient, opts: PlanDatabaseRestoreOptions): Promise<RestorePlan> {
   const now = opts.now ?? new Date();
-  const { project } = await client.call((api) => api.getProject(opts.projectId));
   const { branch: target } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.branchId));
   const where = `Neon project ${opts.projectId}, branch ${target.name} (${target.id})`;
   const listFix =
@@ -370,33 +391,90 @@ export async function planDatabaseRestore(client: NeonClient, opts: PlanDatabase
       },
     );
   }
-  const retention = project.history_retention_seconds;
-  const ageSeconds = Math.floor((now.getTime() - Date.parse(timestamp)) / 1000);
-  if (ageSeconds > retention) {
-    const windowStart = new Date(now.getTime() - retention * 1000).toISOString();
+  return {
+    projectId: opts.projectId,
+    target: { branchId: target.id, name: target.name, headAt: now.toISOString(), updatedAt: target.updated_at },
+    source: { kind: "restore-point", branchId: point.id, name: point.name, timestamp },
+    preserveUnderName: preservedBranchName(target.name, now),
+  };
+}
+
+export interface PlanRestoreToTimeOptions {
+  projectId: string;
+  /** The branch to overwrite (production); also the source of the data (its own history). */
+  branchId: string;
+  /** The point in time to go back to (already parsed, e.g. by `parseRestoreTime`). */
+  at: Date;
+  /** The project's restore window, from configuration. */
+  window: RestoreWindow;
+  /** Current time. @default new Date() */
+  now?: Date;
+}
+
+/**
+ * Plans a restore of `branchId` from its own history at `at` (Neon API `BranchRestoreRequest` with
+ * `source_branch_id` = the branch itself and `source_timestamp`), changing nothing: reads the branch
+ * (`GET …/branches/{branch_id}`: `name`, `created_at`, `updated_at`).
+ * @throws {RollbackError} when `at` is in the future, before the start of the restore window
+ * (`now - window.seconds`), or before the branch was created.
+ * @throws {NeonApiError} when the call fails.
+ */
+export async function planDatabaseRestoreToTime(client: NeonClient, opts: PlanRestoreToTimeOptions): Promise<RestorePlan> {
+  const now = opts.now ?? new Date();
+  const { branch: target } = await client.call((api) => api.getProjectBranch(opts.projectId, opts.branchId));
+  const where = `Neon project ${opts.projectId}, branch ${target.name} (${target.id})`;
+  const at = opts.at.toISOString();
+  if (opts.at.getTime() > now.getTime()) {
+    throw new RollbackError(`--to ${at} is in the future (now is ${now.toISOString()}); nothing was restored`, {
+      where,
+      fix: "Give a time in the past, just before the change to undo (the migrate step's restore point time is in `pnpm ops:history`).",
+    });
+  }
+  const windowStart = new Date(now.getTime() - opts.window.seconds * 1000);
+  if (opts.at.getTime() < windowStart.getTime()) {
     throw new RollbackError(
-      `the restore point ${point.name} (${point.id}) holds ${target.name} as of ${timestamp}, ${formatSeconds(ageSeconds)} ago; that is outside the project's restore window of ${formatSeconds(retention)} (history_retention_seconds=${retention}, window starts ${windowStart}). Nothing was restored`,
+      `--to ${at} is ${formatSeconds((now.getTime() - opts.at.getTime()) / 1000)} ago, before the restore window starts (${windowStart.toISOString()}; a window of ${formatSeconds(opts.window.seconds)}: ${opts.window.from}); nothing was restored`,
       {
         where,
-        fix: `Roll forward with a new migration instead, or restore by hand after checking the data on ${point.name} (neonctl branches restore ${target.name} ${point.id} --preserve-under-name <name>); a longer window (history_retention_seconds in the project settings) only helps future restore points.`,
+        fix: `Pick a time after ${windowStart.toISOString()}, or restore from a restore point (\`pnpm ops:rollback --db --restore-point br-…\`; \`pnpm ops:history\` lists them). If the project's window is longer, set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env to it.`,
       },
     );
+  }
+  if (!Number.isNaN(Date.parse(target.created_at)) && opts.at.getTime() < Date.parse(target.created_at)) {
+    throw new RollbackError(`--to ${at} is before ${target.name} was created (${target.created_at}); nothing was restored`, {
+      where,
+      fix: `Pick a time after ${target.created_at}.`,
+    });
   }
   return {
     projectId: opts.projectId,
     target: { branchId: target.id, name: target.name, headAt: now.toISOString(), updatedAt: target.updated_at },
-    restorePoint: { branchId: point.id, name: point.name, timestamp },
+    source: { kind: "time", branchId: target.id, name: target.name, timestamp: at, window: opts.window },
     preserveUnderName: preservedBranchName(target.name, now),
-    historyRetentionSeconds: retention,
   };
 }
 
+/** The databases a restore overwrites, as read for the plan (Neon's API documents no list of them). */
+export type BranchDatabases = { names: string[]; from: string } | { error: string; from: string };
+
 /** The plan as lines for a `plan` event or `--dry-run`. */
-export function describeRestorePlan(plan: RestorePlan): string[] {
+export function describeRestorePlan(plan: RestorePlan, databases?: BranchDatabases): string[] {
+  const t = plan.target;
+  const from =
+    plan.source.kind === "restore-point"
+      ? `from restore point ${plan.source.name} (${plan.source.branchId})`
+      : `from its own history (restore window ${formatSeconds(plan.source.window.seconds)}: ${plan.source.window.from})`;
+  const dbs =
+    databases === undefined
+      ? "every database on the branch"
+      : "names" in databases
+        ? `every database on the branch: ${databases.names.join(", ")} (${databases.from})`
+        : `every database on the branch; their names could not be read (${databases.error}; ${databases.from})`;
   return [
-    `overwrite every database on Neon branch ${plan.target.name} (${plan.target.branchId}), schema and data, with its state as of ${plan.restorePoint.timestamp} from restore point ${plan.restorePoint.name} (${plan.restorePoint.branchId})`,
-    `everything written to ${plan.target.name} after ${plan.restorePoint.timestamp} (up to ${plan.target.headAt}) is replaced; it is kept on a new branch ${plan.preserveUnderName}, which becomes ${plan.target.name}'s parent and takes over its child branches`,
-    `open connections to ${plan.target.name} are interrupted for a few seconds; connection strings stay the same`,
+    `restore Neon branch ${t.name} (${t.branchId}) to its state as of ${plan.source.timestamp}, ${from}`,
+    `this overwrites, schema and data, ${dbs}`,
+    `everything written to ${t.name} after ${plan.source.timestamp} (up to ${t.headAt}) is replaced; the current state is preserved as the new branch ${plan.preserveUnderName}, which becomes ${t.name}'s parent and takes over its child branches (undo the restore: neonctl branches reset ${t.name} --parent --preserve-under-name <name>)`,
+    `open connections to ${t.name} are interrupted for a few seconds; connection strings stay the same`,
   ];
 }
 
@@ -413,20 +491,37 @@ export interface RestoreResult {
 }
 
 /**
- * Restores `plan.target` from the restore point: `POST /projects/{project_id}/branches/{branch_id}/restore`
- * with body `{ source_branch_id: <restore point id>, preserve_under_name: plan.preserveUnderName }`
- * (no `source_timestamp`/`source_lsn`: the restore point's head is the state wanted), waits for the
- * returned `operations`, then reads the target again: its `parent_id` is the preserved branch.
+ * Restores `plan.target` as planned: `POST /projects/{project_id}/branches/{branch_id}/restore` with
+ * body `{ source_branch_id, preserve_under_name }`: from a restore point, its id and no
+ * `source_timestamp` (its head is the state wanted); from a time, the target's own id and
+ * `source_timestamp`. Waits for the returned `operations`, then reads the target again: its
+ * `parent_id` is the preserved branch.
  * @throws {NeonApiError} when the call fails (after 423/429 retries); {@link NeonOperationError}
- * when an operation fails; {@link RollbackError} when the preserved branch cannot be found.
+ * when an operation fails; {@link RollbackError} when Neon refuses the time (400/422: outside its
+ * real restore window) or the preserved branch cannot be found.
  */
-export async function restoreFromRestorePoint(
+export async function applyDatabaseRestore(
   client: NeonClient,
   plan: RestorePlan,
   opts: { poll?: PollOptions } = {},
 ): Promise<RestoreResult> {
-  const body = { source_branch_id: plan.restorePoint.branchId, preserve_under_name: plan.preserveUnderName };
-  const restored = await client.call((api) => api.restoreProjectBranch(plan.projectId, plan.target.branchId, body));
+  const body = {
+    source_branch_id: plan.source.branchId,
+    ...(plan.source.kind === "time" ? { source_timestamp: plan.source.timestamp } : {}),
+    preserve_under_name: plan.preserveUnderName,
+  };
+  const source = plan.source;
+  const restored = await client
+    .call((api) => api.restoreProjectBranch(plan.projectId, plan.target.branchId, body))
+    .catch((err: unknown) => {
+      // Neon checks the time against its real window, which may be shorter than the configured one.
+      if (source.kind !== "time" || !(err instanceof NeonApiError) || (err.status !== 400 && err.status !== 422)) throw err;
+      throw new RollbackError(`Neon refused to restore ${plan.target.name} to ${source.timestamp}: ${err.message}. Nothing was restored`, {
+        where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
+        fix: `The project's restore window may be shorter than the one used here (${formatSeconds(source.window.seconds)}: ${source.window.from}); set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env to the window shown in the Neon console (Settings → Instant restore), pick a later time, or restore from a restore point (\`pnpm ops:history\` lists them).`,
+        cause: err,
+      });
+    });
   await pollOperations(client, plan.projectId, restored.operations, opts.poll);
 
   const { branch } = await client.call((api) => api.getProjectBranch(plan.projectId, plan.target.branchId));
@@ -442,7 +537,7 @@ export async function restoreFromRestorePoint(
   }
   if (!preserved) {
     throw new RollbackError(
-      `${plan.target.name} was restored from ${plan.restorePoint.name}, but the branch ${plan.preserveUnderName} holding its previous state was not found`,
+      `${plan.target.name} was restored ${plan.source.kind === "restore-point" ? `from ${plan.source.name}` : `to ${plan.source.timestamp}`}, but the branch ${plan.preserveUnderName} holding its previous state was not found`,
       {
         where: `Neon project ${plan.projectId}, branch ${plan.target.name} (${plan.target.branchId})`,
         fix: `List the branches (neonctl branches list --project-id ${plan.projectId}) and look for ${plan.target.name}'s parent before deleting anything.`,

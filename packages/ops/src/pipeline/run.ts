@@ -157,12 +157,21 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
   const durationsMs: Record<string, number> = {};
   let migrationsApplied: string[] = [];
   let restorePoint: string | undefined;
+  let schemaVersion: number | undefined;
   for (const s of Object.values(steps)) {
     durationsMs[s.step] = s.durationMs;
-    const d = s.detail as { app?: string; previous?: string | null; release?: string; applied?: string[]; restorePoint?: string };
+    const d = s.detail as {
+      app?: string;
+      previous?: string | null;
+      release?: string;
+      applied?: string[];
+      restorePoint?: string;
+      schemaVersion?: number;
+    };
     if (d.app && d.release) releases[d.app] = { from: d.previous ?? null, to: d.release };
     if (Array.isArray(d.applied)) migrationsApplied = d.applied;
     if (d.restorePoint) restorePoint = d.restorePoint;
+    if (typeof d.schemaVersion === "number") schemaVersion = d.schemaVersion;
   }
   return {
     runId: run.runId,
@@ -180,6 +189,8 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
     durationsMs,
     timeline: runTimeline(run.startedAt, steps),
     restorePoint,
+    schemaVersion,
+    failedStep: run.failedStep,
     error: run.error,
   };
 }

@@ -72,6 +72,7 @@ export async function runStandalone<T>(
         client,
         entry("failed", {
           finishedAt: new Date(),
+          failedStep: kind,
           error: ctx.redact(((err as Error).message ?? String(err)).split("\n")[0]!),
           durationsMs: { [kind]: Date.now() - started },
         }),

@@ -91,7 +91,8 @@ async function readApplied(ctx: OpsContext) {
 export async function planMigrations(ctx: OpsContext, runId: string) {
   const { dir, files } = await assertMigrationFilesValid(ctx);
   const applied = await readApplied(ctx);
-  const out: { applied: string[]; restorePoint?: string } = { applied: [] };
+  // schemaVersion: the highest applied id once this step is done, recorded as the schema this run's releases were deployed with.
+  const out: { applied: string[]; restorePoint?: string; schemaVersion?: number } = { applied: [] };
   if (!applied) {
     return {
       plan: {
@@ -109,6 +110,7 @@ export async function planMigrations(ctx: OpsContext, runId: string) {
   }
   await assertNoHashDrift(ctx.config.migrationsDir, files, applied);
   const pending = pendingMigrations(files, applied);
+  out.schemaVersion = applied.reduce((m, a) => Math.max(m, a.id), 0);
   const actions: Action[] = [];
   if (pending.length > 0 && ctx.target.restore) actions.push(ctx.target.restore.restorePointAction(runId, (id) => (out.restorePoint = id)));
   if (pending.length > 0) {
@@ -131,6 +133,7 @@ export async function planMigrations(ctx: OpsContext, runId: string) {
           } finally {
             await client.end().catch(() => undefined);
           }
+          for (const f of pending) if (out.applied.includes(f.fileName)) out.schemaVersion = Math.max(out.schemaVersion ?? 0, f.id);
           ctx.reporter.emit({ kind: "table", title: "Migrations applied", columns: ["FILE"], rows: out.applied.map((f) => [f]) });
         },
       ),

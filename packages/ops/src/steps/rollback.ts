@@ -6,8 +6,11 @@ import { listHistory } from "../db/history.ts";
 import { RollbackError, UsageError } from "../errors.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { action } from "../plan/plan.ts";
-import { describeChoices, migrationsSince, rollbackActions } from "../release/rollback.ts";
+import { parseRestoreTime, RESTORE_TIME_EXAMPLE } from "../release/restore-time.ts";
+import { describeChoices, rollbackActions } from "../release/rollback.ts";
+import { describeSchemaDelta, schemaDeltaSince } from "../release/schema-delta.ts";
 import { smokeActions, type smokeCheck } from "../release/smoke.ts";
+import type { RestoreSource } from "../target/target.ts";
 import { readOpsDb } from "../target-db.ts";
 
 async function confirm(ctx: OpsContext, question: string, expected: string): Promise<boolean> {
@@ -21,22 +24,36 @@ async function confirm(ctx: OpsContext, question: string, expected: string): Pro
   }
 }
 
-/** `pnpm ops:rollback --db`: restore the database from the newest run's restore point (targets that have them). */
-async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefined): Promise<void> {
+/**
+ * `pnpm ops:rollback --db`: restore the database (targets that can) from a restore point (`--restore-point`,
+ * else the newest one the history recorded) or from its own history at `--to <RFC 3339 time>`.
+ */
+async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefined, to: string | undefined): Promise<void> {
   const restore = ctx.target.restore;
   if (!restore)
     throw new UsageError(`--db restores the database from a restore point; the ${ctx.target.name} target has none`, {
       fix: "Roll forward with a new migration.",
     });
-  const pointId =
-    restorePoint ??
-    (await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), [])).find((h) => h.restorePoint)?.restorePoint;
-  if (!pointId)
-    throw new RollbackError("no restore point recorded in the deploy history", {
-      fix: "Pass one explicitly: pnpm ops:rollback --db --restore-point br-…",
+  if (restorePoint && to)
+    throw new UsageError("--db takes either --restore-point or --to, not both", {
+      fix: `pnpm ops:rollback --db --restore-point ${restorePoint}   or   pnpm ops:rollback --db --to ${to}`,
     });
-  const plan = await restore.plan(pointId);
-  ctx.reporter.emit({ kind: "info", message: plan.lines.join("\n  ") });
+  let source: RestoreSource;
+  if (to !== undefined) source = { time: parseRestoreTime(to) };
+  else {
+    const pointId =
+      restorePoint ??
+      (await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), [])).find((h) => h.restorePoint)
+        ?.restorePoint;
+    if (!pointId)
+      throw new RollbackError("no restore point recorded in the deploy history", {
+        fix: `Pass one explicitly (pnpm ops:rollback --db --restore-point br-…) or a time (pnpm ops:rollback --db --to ${RESTORE_TIME_EXAMPLE}).`,
+      });
+    source = { restorePoint: pointId };
+  }
+  const plan = await restore.plan(source);
+  // Shown before the question; a dry run shows the same lines as the plan's notes.
+  if (!ctx.flags.dryRun) ctx.reporter.emit({ kind: "info", message: plan.lines.join("\n  ") });
   if (!ctx.flags.dryRun && !(await confirm(ctx, "This overwrites every database on the branch.", plan.confirmWord))) {
     throw new UsageError("the database restore needs confirmation", {
       fix: "Run it on a terminal and type the branch name, or pass --yes (CI).",
@@ -45,24 +62,25 @@ async function rollbackDatabase(ctx: OpsContext, restorePoint: string | undefine
   await runStandalone(ctx, "rollback", async () => ({
     plan: { step: "rollback --db", actions: plan.actions, notes: plan.lines },
     result: () => undefined,
-    record: () => ({ restorePoint: pointId }),
+    record: () => ("restorePoint" in source ? { restorePoint: source.restorePoint } : {}),
   }));
 }
 
 /**
  * `pnpm ops:rollback [--app <name>] [--to <release>]`: each app back to its previous release (or
  * the one named), then a smoke check of what serves. `--db` restores the database instead (on a
- * target with restore points). `--dry-run` prints the plan.
+ * target with restore points), from `--restore-point` or to `--to <time>`. `--dry-run` prints the plan.
  */
 export const rollbackCommand = () =>
   defineOps({
     name: "rollback",
     description:
-      "roll apps back to their previous release (or --to) and smoke-check them; --db restores the Neon branch from the run's restore point",
+      "roll apps back to their previous release (or --to) and smoke-check them; --db restores the Neon branch from a restore point or to a time",
     usage: [
       "pnpm ops:rollback                      every app to its previous release, then smoke checks",
       "pnpm ops:rollback --app <app> [--to <release>]   one app (local: a release id; fly: vN)",
-      "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch (asks, or --yes)",
+      "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch from a restore point (asks, or --yes)",
+      `pnpm ops:rollback --db --to <time>      fly: restore the Neon branch to a time, RFC 3339 with a zone (${RESTORE_TIME_EXAMPLE})`,
     ],
     // `--app <an app this environment leaves off>`: its one line, nothing else.
     skipWhen: ({ values, appsOff }) => (typeof values.app === "string" ? appsOff.get(values.app) : undefined),
@@ -73,7 +91,11 @@ export const rollbackCommand = () =>
       "restore-point": { type: "string" },
     },
     async run(ctx, { values }) {
-      if (values.db) return rollbackDatabase(ctx, values["restore-point"] as string | undefined);
+      if (values.db && values.app)
+        throw new UsageError("--db restores the whole database; --app is for rolling back one app", {
+          fix: `Run them apart: pnpm ops:rollback --app ${values.app as string}, then pnpm ops:rollback --db if the database must go back too.`,
+        });
+      if (values.db) return rollbackDatabase(ctx, values["restore-point"] as string | undefined, values.to as string | undefined);
       const app = values.app as string | undefined;
       const to = values.to as string | undefined;
       if (app && !ctx.config.apps[app])
@@ -93,15 +115,11 @@ export const rollbackCommand = () =>
       const choices = await ctx.target.planRollback(apps, app ? { [app]: to } : {});
       const lines = describeChoices(choices);
       ctx.reporter.emit({ kind: "info", message: `rollback: ${lines.join("; ")}` });
-      const oldest = choices
-        .map((p) => p.since)
-        .filter(Boolean)
-        .sort()[0];
-      const since = await migrationsSince(ctx, oldest);
-      if (since.length > 0) {
+      const delta = describeSchemaDelta(await schemaDeltaSince(ctx, choices));
+      if (delta) {
         ctx.reporter.emit({
           kind: "warn",
-          message: `migrations applied since that release stay applied: ${since.join(", ")}`,
+          message: delta,
           fix: "Check the old release works with the new schema; restore the database with `pnpm ops:rollback --db` only if it must go back too.",
         });
       }

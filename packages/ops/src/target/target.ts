@@ -78,10 +78,17 @@ export interface LocalProcesses {
   publicUrl(): string;
 }
 
-/** Restoring the database from a restore point (a target whose database can do that). */
+/** What a database restore goes back to: a restore point (its id), or a point in time of the database's own history. */
+export type RestoreSource = { restorePoint: string } | { time: Date };
+
+/** Restoring the database from a restore point or a point in time (a target whose database can do that). */
 export interface DatabaseRestore {
-  /** The restore point id of the newest run that took one, or undefined. */
-  plan(restorePoint: string): Promise<{ lines: string[]; confirmWord: string; actions: Action[] }>;
+  /**
+   * Reads what the restore would overwrite (the databases on the branch, where the current state
+   * is preserved) and returns it as plan lines, the word the user types to confirm, and the actions.
+   * @throws {RollbackError} when the source cannot be restored (unknown point, time outside the window).
+   */
+  plan(source: RestoreSource): Promise<{ lines: string[]; confirmWord: string; actions: Action[] }>;
   /** The restore point taken before migrations, as an action; undefined when the target has none. */
   restorePointAction(runId: string, onTaken: (id: string) => void): Action;
 }

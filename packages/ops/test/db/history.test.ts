@@ -77,6 +77,7 @@ describe("deploy history (real Postgres)", () => {
           },
         ],
         restorePoint: "pre-deploy-run-1",
+        failedStep: "smoke",
         error: "smoke check failed",
         // fields that identify the run are kept from the first insert
         actor: "mallory",
@@ -104,8 +105,31 @@ describe("deploy history (real Postgres)", () => {
         { lane: "deploy backend", name: "health wait", startedAt: "2026-11-29T12:00:01.500Z", startMs: 1500, durationMs: 3000, ok: false },
       ],
       restorePoint: "pre-deploy-run-1",
+      failedStep: "smoke",
       error: "smoke check failed",
     });
+  });
+
+  it("a history table made before failed_step existed gains the column, keeps its rows, and reads them without a step", async () => {
+    const old = await createTestDatabase();
+    const c = await old.connect();
+    try {
+      await c.query(`CREATE SCHEMA ops; CREATE TABLE ops.deploy_history (run_id text PRIMARY KEY, environment text NOT NULL,
+        target text NOT NULL, kind text NOT NULL DEFAULT 'deploy', status text NOT NULL, actor text NOT NULL, host text NOT NULL,
+        git_sha text NOT NULL, started_at timestamptz NOT NULL, finished_at timestamptz, releases jsonb NOT NULL DEFAULT '{}'::jsonb,
+        migrations_applied jsonb NOT NULL DEFAULT '[]'::jsonb, durations_ms jsonb NOT NULL DEFAULT '{}'::jsonb, restore_point text, error text);
+        INSERT INTO ops.deploy_history (run_id, environment, target, status, actor, host, git_sha, started_at, error)
+        VALUES ('old-1', 'production', 'fly', 'failed', 'a', 'h', 'abc', '2026-01-01T00:00:00Z', '1 smoke check failed')`);
+      await ensureOpsSchema(c);
+      await recordHistory(c, entry("new-1", "2026-02-01T00:00:00.000Z", { status: "failed", failedStep: "db-migrate", error: "boom" }));
+      expect((await listHistory(c, "production")).map((h) => [h.runId, h.failedStep])).toEqual([
+        ["new-1", "db-migrate"],
+        ["old-1", undefined],
+      ]);
+    } finally {
+      await c.end();
+      await old.drop();
+    }
   });
 
   it("lists newest first, limited, and only the asked environment", async () => {

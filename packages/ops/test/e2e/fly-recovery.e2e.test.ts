@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { join } from "node:path";
+import pgLib from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFakeFlyState, readFakeFlyState, updateFakeFlyState } from "../fixtures/flyctl/state.ts";
 import { runFly } from "../fixtures/flyctl/run.ts";
@@ -85,6 +86,19 @@ describe("fly: recovering from failures (stand-ins)", () => {
     healthzBroken = false;
     expect(bad.failedAt).toBe("smoke");
     smokeFailed = runIdOf(bad.out);
+    // Defect 6: the failure names the check, its method and URL path, and its last 3 attempts.
+    const site = new URL(readFileSync(join(repo.dir, "infra", "fly", "apps.env"), "utf8").match(/^PUBLIC_URL=(.*)$/m)![1]!).host;
+    expect(bad.out).toMatch(
+      new RegExp(`healthz proves the release: GET /healthz on ${site.replace(".", "\\.")} failed after \\d+ attempts: .*HTTP 503`),
+    );
+    const attempts = bad.out.slice(bad.out.indexOf("healthz proves the release: GET /healthz")).split("\n").slice(1, 5);
+    expect(attempts[0]).toMatch(/^\s+last 3 attempts:$/);
+    for (const line of attempts.slice(1)) expect(line).toMatch(/^\s+\d{4}-\d{2}-\d{2}T\S+ \(\+\d+\.\ds\): HTTP 503/);
+    const history = await repo.script("history", ["--json"], env);
+    const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data.find(
+      (h: { runId: string }) => h.runId === smokeFailed,
+    );
+    expect(row).toMatchObject({ status: "rolled-back", failedStep: "smoke" });
     expect(imagesOf(CLIENT)).toEqual([`registry.fly.io/${CLIENT}:${good}`, `registry.fly.io/${CLIENT}:${good}`]);
   });
 
@@ -218,5 +232,152 @@ describe("fly: recovering from failures (stand-ins)", () => {
     expect(res.out).toContain(`fly secrets deploy -a ${CLIENT}`);
     expect(res.out).not.toContain(NEXT_TOKEN);
     expect(res.out).not.toContain(PLANTED);
+  });
+  it("diagnostics: a flyctl that is on PATH but fails `version` shows its own stderr, is not called missing, and the token check is skipped", async () => {
+    // The stand-in refuses to run without FAKE_FLY_STATE, as a real flyctl fails without a variable or file it needs.
+    const res = await repo.script("preflight", [], { ...env, FAKE_FLY_STATE: undefined });
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(
+      /✖ fly\.cli\s+flyctl is on PATH but `flyctl version --json` failed \(.*exit 2\); flyctl said:\n\s+fake flyctl: FAKE_FLY_STATE is not set/,
+    );
+    expect(res.out).not.toContain("not installed");
+    expect(res.out).toMatch(/fly\.auth\s+skipped: needs fly\.cli, which failed/);
+    expect(res.out.match(/✖ fly\./g)).toEqual(["✖ fly."]);
+    expect(res.out).not.toContain(TOKEN);
+  });
+
+  it("diagnostics: a token Fly rejects is one failed check (fly.auth, with flyctl's words), the checks that need it are skipped", async () => {
+    const res = await repo.script("preflight", [], { ...env, FLY_API_TOKEN: "FlyV1 fm2_rejected_RECOVERY" });
+    expect(res.code).toBe(1);
+    expect(res.out).toMatch(
+      /✖ fly\.auth\s+fly auth whoami failed \(`flyctl auth whoami --json`, error\): Fly rejected the token in FLY_API_TOKEN; flyctl said:\n\s+Error: failed retrieving current user: You must be authenticated/,
+    );
+    expect(res.out.match(/✖ fly\./g)).toEqual(["✖ fly."]);
+    expect(res.out).toMatch(/fly\.apps\s+skipped: needs fly\.auth, which failed/);
+    expect(res.out).not.toContain("fm2_rejected_RECOVERY");
+  });
+
+  it("rollback --db: after a restore, the recorded restore point plans again and restores again; an unknown id's fix says where the right ones are", async () => {
+    const points = [...neon.state.branches.values()].filter((b) => b.name.startsWith("restore-"));
+    expect(points.length).toBeGreaterThan(0);
+    const first = await repo.script("rollback", ["--db", "--yes"], env);
+    expect(first.code, first.out).toBe(0);
+    const used = neon.state.restores.at(-1)!.sourceBranchId;
+    const preserved = neon.state.restores.at(-1)!.preservedBranchId!;
+    // The restore moved the point under the preserved branch: it is no longer main's child.
+    expect(neon.state.branches.get(used)!.parent_id).toBe(preserved);
+
+    // Planned again by default (the history survived the restore) and by id, with nothing changed by the dry run.
+    const restoresBefore = neon.state.restores.length;
+    for (const args of [
+      ["--db", "--dry-run"],
+      ["--db", "--restore-point", used, "--dry-run"],
+    ]) {
+      const plan = await repo.script("rollback", args, env);
+      expect(plan.code, plan.out).toBe(0);
+      expect(plan.out).toContain(`from restore point ${neon.state.branches.get(used)!.name} (${used})`);
+      // The point was taken before the first run migrated: both migrations are named as undone.
+      expect(plan.out).toMatch(/the schema goes back too: 1 init \(applied \S+\), 2 \S+ \(applied \S+\) ran after \S+ and are undone/);
+    }
+    expect(neon.state.restores.length).toBe(restoresBefore);
+
+    const again = await repo.script("rollback", ["--db", "--restore-point", used, "--yes"], env);
+    expect(again.code, again.out).toBe(0);
+    expect(neon.state.restores.at(-1)).toMatchObject({ sourceBranchId: used, targetBranchId: neon.defaultBranchId });
+
+    const unknown = await repo.script("rollback", ["--db", "--restore-point", "br-nothing-here-123456", "--dry-run"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.out).toContain("restore point br-nothing-here-123456 not found");
+    expect(unknown.out).toContain("`pnpm ops:history` lists the restore point of each run (column RESTORE POINT)");
+    expect(unknown.out).not.toContain("NEON_BRANCH_ID in infra/fly/apps.env");
+  });
+  it("an app rollback plan names the migrations that stay applied from the database's own table, those applied by hand included", async () => {
+    const db = new pgLib.Client({ connectionString: env.MIGRATION_DATABASE_URL });
+    await db.connect();
+    try {
+      const { rows } = await db.query("SELECT max(id)::int AS n FROM public.migrations");
+      const handId = rows[0].n + 1;
+      await db.query("INSERT INTO public.migrations (id, name, hash) VALUES ($1, 'hand-fix', 'feed')", [handId]);
+      const plan = await repo.script("rollback", ["--app", "client", "--dry-run"], env);
+      expect(plan.code, plan.out).toBe(0);
+      expect(plan.out).toMatch(
+        new RegExp(
+          `migrations applied since that release stay applied: ${handId} hand-fix \\(applied \\S+, not by this tool\\) \\[from the database's migrations table`,
+        ),
+      );
+      await db.query("DELETE FROM public.migrations WHERE id = $1", [handId]);
+    } finally {
+      await db.end();
+    }
+  });
+  it("rollback --db --to <time>: a zone is required, the configured window and the clock are checked; the plan names each database and the preserved branch", async () => {
+    const appsEnv = join(repo.dir, "infra", "fly", "apps.env");
+    const original = readFileSync(appsEnv, "utf8");
+    const admin = new pgLib.Client({ connectionString: env.MIGRATION_DATABASE_URL });
+    await admin.connect();
+    await admin.query("CREATE DATABASE shop_reports");
+    const posts = () => neon.state.requests.filter((r) => r.method !== "GET").length;
+    try {
+      writeFileSync(appsEnv, `${original}\nNEON_HISTORY_RETENTION_SECONDS=3600\n`);
+      const postsBefore = posts();
+      const noZone = await repo.script("rollback", ["--db", "--to", "2026-12-07T08:40:00", "--dry-run"], env);
+      expect(noZone.code).toBe(2);
+      expect(noZone.out).toContain('--to "2026-12-07T08:40:00" has no time zone');
+      expect(noZone.out).toContain("e.g. --to 2026-12-07T08:40:00Z (UTC)");
+
+      const both = await repo.script("rollback", ["--db", "--restore-point", "br-x-1", "--to", "2026-12-07T08:40:00Z", "--yes"], env);
+      expect(both.code).toBe(2);
+      expect(both.out).toContain("--db takes either --restore-point or --to, not both");
+      const withApp = await repo.script("rollback", ["--db", "--app", "client", "--yes"], env);
+      expect(withApp.code).toBe(2);
+      expect(withApp.out).toContain("--db restores the whole database; --app is for rolling back one app");
+
+      const future = await repo.script("rollback", ["--db", "--to", new Date(Date.now() + 3_600_000).toISOString(), "--yes"], env);
+      expect(future.code).toBe(1);
+      expect(future.out).toMatch(/--to \S+ is in the future \(now is \S+\); nothing was restored/);
+
+      // Two hours ago is inside the stand-in's own 1-day window, so only our configured window refuses it.
+      const old = await repo.script("rollback", ["--db", "--to", new Date(Date.now() - 7_200_000).toISOString(), "--yes"], env);
+      expect(old.code).toBe(1);
+      expect(old.out).toMatch(
+        /before the restore window starts \(\S+; a window of 1 h: NEON_HISTORY_RETENTION_SECONDS=3600 in infra\/fly\/apps\.env\)/,
+      );
+      expect(posts()).toBe(postsBefore);
+
+      // A near-miss that must pass: a past time after main was made, written with a +02:00 offset.
+      const created = Date.parse(neon.state.branches.get(neon.defaultBranchId)!.created_at);
+      const at = new Date(Math.ceil((created + Date.now()) / 2000) * 1000);
+      const local = `${new Date(at.getTime() + 7_200_000).toISOString().slice(0, 19)}+02:00`;
+      const plan = await repo.script("rollback", ["--db", "--to", local, "--dry-run"], env);
+      expect(plan.code, plan.out).toBe(0);
+      expect(plan.out).toContain(
+        `restore Neon branch main (${neon.defaultBranchId}) to its state as of ${at.toISOString()}, from its own history (restore window 1 h: NEON_HISTORY_RETENTION_SECONDS=3600 in infra/fly/apps.env)`,
+      );
+      const dbs = plan.out.match(
+        /every database on the branch: (.*) \(read with `SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname` over MIGRATION_DATABASE_URL/,
+      )!;
+      expect(dbs, plan.out).not.toBeNull();
+      const names = dbs[1]!.split(", ");
+      expect(names).toEqual(expect.arrayContaining(["postgres", "shop_reports"]));
+      expect(names.some((n) => n.startsWith("template"))).toBe(false);
+      expect(plan.out).toMatch(
+        /the current state is preserved as the new branch main_pre_restore_\d{8}T\d{6}Z, which becomes main's parent/,
+      );
+      expect(posts()).toBe(postsBefore);
+
+      const applied = await repo.script("rollback", ["--db", "--to", local, "--yes"], env);
+      expect(applied.code, applied.out).toBe(0);
+      expect(neon.state.restores.at(-1)).toMatchObject({
+        targetBranchId: neon.defaultBranchId,
+        sourceBranchId: neon.defaultBranchId,
+        sourceTimestamp: at.toISOString(),
+        preserveUnderName: expect.stringMatching(/^main_pre_restore_\d{8}T\d{6}Z$/),
+      });
+      expect(applied.out).toMatch(/its previous state is kept as branch main_pre_restore_\d{8}T\d{6}Z/);
+    } finally {
+      writeFileSync(appsEnv, original);
+      await admin.query("DROP DATABASE shop_reports");
+      await admin.end();
+    }
   });
 });

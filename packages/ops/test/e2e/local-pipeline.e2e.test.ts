@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson, freshEnvironment, pnpm, repoRoot } from "./harness.ts";
 import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
 import { parse as parseDotenv } from "dotenv";
+import pg from "pg";
 import { type ParsedGanttTask, parseGantt } from "../output/mermaid-oracle.ts";
 
 /** The embedded Postgres URL of an environment, from its generated secrets file (read with dotenv). */
@@ -111,6 +112,25 @@ describe("production-deploy on the local target", () => {
     expect(await snap()).toEqual(before);
     const health = await getJson(`${url}/healthz`);
     expect(health.body.client.release).toBe(firstRelease);
+  });
+
+  it("a rollback plan names the migrations that stay applied from the database's own table, one applied by hand included", async () => {
+    const handId = migrationCount + 1;
+    const db = new pg.Client({ connectionString: localDatabaseUrl(env) });
+    await db.connect();
+    try {
+      await db.query("INSERT INTO public.migrations (id, name, hash) VALUES ($1, 'hand-fix', 'feed')", [handId]);
+      const plan = await pnpm(["ops:rollback", "--app", "client", "--to", secondRelease, "--dry-run"], env);
+      expect(plan.code, plan.out).toBe(0);
+      expect(plan.out).toMatch(
+        new RegExp(
+          `migrations applied since that release stay applied: ${handId} hand-fix \\(applied \\S+, not by this tool\\) \\[from the database's migrations table \\(postgres-migrations\\); client ${secondRelease} was deployed at schema version ${migrationCount} \\(run \\S+\\)\\]`,
+        ),
+      );
+    } finally {
+      await db.query("DELETE FROM public.migrations WHERE id = $1", [handId]);
+      await db.end();
+    }
   });
 
   it("'-- --dry-run' (which turbo hands to the last task only) fails loudly, but ends the real run instead of leaving the lock held", async () => {

@@ -31,7 +31,15 @@ describe("apps.env of an environment", () => {
     expect(env.appNames).toEqual({ backend: "api-app", client: "web-app" });
     expect(env.publicUrl).toBe("https://web-app.fly.dev");
     expect(env.mustNotAnswer).toEqual(["https://api-app.fly.dev/"]);
-    expect(env.neon).toEqual({ projectId: "p-1", branchId: "br-1", apiHost: "https://console.neon.tech/api/v2" });
+    expect(env.neon).toEqual({
+      projectId: "p-1",
+      branchId: "br-1",
+      apiHost: "https://console.neon.tech/api/v2",
+      restoreWindow: {
+        seconds: 86_400,
+        from: "the default, Neon's own on paid plans; NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env sets the project's",
+      },
+    });
     expect([env.strategy, env.waitTimeout]).toEqual(["rolling", "5m0s"]);
   });
   it("a missing file names the copy to make", () => {
@@ -57,4 +65,25 @@ describe("apps.env of an environment", () => {
     );
     expect(() => load("1.5")).toThrow("is not a duration flyctl reads");
   });
+
+  it.each([
+    ["21600", 21_600],
+    ["86400", 86_400],
+    [" 2592000 ", 2_592_000],
+  ])("NEON_HISTORY_RETENTION_SECONDS=%s is the restore window, and the plan says it came from there", (text, seconds) => {
+    const env = loadFlyAppsEnv(repoWith("apps.env", `${full}NEON_HISTORY_RETENTION_SECONDS=${text}\n`), "production", ["client"], []);
+    expect(env.neon?.restoreWindow).toEqual({ seconds, from: `NEON_HISTORY_RETENTION_SECONDS=${seconds} in infra/fly/apps.env` });
+  });
+  it("an empty NEON_HISTORY_RETENTION_SECONDS takes the default", () => {
+    const env = loadFlyAppsEnv(repoWith("apps.env", `${full}NEON_HISTORY_RETENTION_SECONDS=\n`), "production", ["client"], []);
+    expect(env.neon?.restoreWindow.seconds).toBe(86_400);
+  });
+  it.each(["6h", "1d", "0", "-60", "2592001", "86400.5"])(
+    "NEON_HISTORY_RETENTION_SECONDS=%s is refused, naming the value and the fix",
+    (text) => {
+      expect(() =>
+        loadFlyAppsEnv(repoWith("apps.env", `${full}NEON_HISTORY_RETENTION_SECONDS=${text}\n`), "production", ["client"], []),
+      ).toThrow(`infra/fly/apps.env: NEON_HISTORY_RETENTION_SECONDS="${text}" is not a number of seconds from 1 to 2592000 (30 days)`);
+    },
+  );
 });

@@ -81,6 +81,27 @@ describe("fly rollback after a partly failed rolling deploy", () => {
   it("reads its own history: the release a failed run rolled back is avoided, a failed deploy adds nothing", () => {
     expect([...avoid]).toEqual([[R(7), `(run ${R(7)} failed and rolled it back)`]]);
   });
+  it("a run whose smoke step failed is told apart by its recorded failed step, not by the words of its error", () => {
+    const failed = (n: number, failedStep: string | undefined, error: string) =>
+      history({ runId: R(n), kind: "deploy", status: "failed", failedStep, error, releases: { web: { from: R(6), to: R(n) } } });
+    const avoided = releasesToAvoid(
+      [
+        failed(10, "smoke", "1 smoke check failed: GET /healthz answered 503"),
+        // The smoke step failed for a reason whose text says nothing about smoke checks.
+        failed(11, "smoke", "the deploy lock of production was taken over by run 20261120-000099-abcd"),
+        // Near-misses: errors of other steps that mention smoke checks are not smoke failures.
+        failed(12, "deploy", "fly deploy of web failed; smoke checks did not run"),
+        failed(13, "finish", "could not write the report after the smoke check passed"),
+        // A row written before failed_step existed: no step, so nothing is inferred from its text.
+        failed(14, undefined, "1 smoke check failed"),
+      ],
+      "web",
+    );
+    expect([...avoided]).toEqual([
+      [R(10), `(run ${R(10)} failed at its smoke step)`],
+      [R(11), `(run ${R(11)} failed at its smoke step)`],
+    ]);
+  });
   it.each([
     ["1:1, new image on the lower machine id", [machine("a", img(R(9))), machine("b", img(R(6)))]],
     ["1:1, new image on the higher machine id", [machine("a", img(R(6))), machine("b", img(R(9)))]],

@@ -36,10 +36,17 @@ async function caught(p: Promise<unknown>): Promise<unknown> {
 describe("createNeonClient", () => {
   it("sends Authorization: Bearer <key> and returns the response body", async () => {
     const client = fastClient();
-    const { project } = await client.call((api) => api.getProject(neon.projectId));
-    expect(project.history_retention_seconds).toBe(86_400);
+    const { branch } = await client.call((api) => api.getProjectBranch(neon.projectId, neon.defaultBranchId));
+    expect(branch).toMatchObject({ id: neon.defaultBranchId, name: "main" });
     expect(neon.state.requests).toEqual([
-      { method: "GET", path: `/projects/${neon.projectId}`, query: {}, body: undefined, status: 200, authorized: true },
+      {
+        method: "GET",
+        path: `/projects/${neon.projectId}/branches/${neon.defaultBranchId}`,
+        query: {},
+        body: undefined,
+        status: 200,
+        authorized: true,
+      },
     ]);
   });
 
@@ -53,21 +60,28 @@ describe("createNeonClient", () => {
         minRetryDelayMs: 1,
         onRetry: (r) => retries.push(r),
       });
-      const err = await caught(client.call((api) => api.getProject(other.projectId)));
+      const err = await caught(client.call((api) => api.getProjectBranch(other.projectId, other.defaultBranchId)));
       expect(err).toBeInstanceOf(NeonApiError);
       const e = err as NeonApiError;
       expect(e.message).toBe(
-        `Neon API GET /projects/${other.projectId} failed: HTTP 401 Unauthorized (UNAUTHORIZED: authorization failed: missing or invalid API key); request_id ${e.requestId}`,
+        `Neon API GET /projects/${other.projectId}/branches/${other.defaultBranchId} failed: HTTP 401 Unauthorized (UNAUTHORIZED: authorization failed: missing or invalid API key); request_id ${e.requestId}`,
       );
       expect(e.status).toBe(401);
       expect(e.neonCode).toBe("UNAUTHORIZED");
       expect(e.code).toBe("E_COMMAND");
-      expect(e.where).toBe(`Neon API GET /projects/${other.projectId}`);
+      expect(e.where).toBe(`Neon API GET /projects/${other.projectId}/branches/${other.defaultBranchId}`);
       expect(e.fix).toMatch(/^NEON_API_KEY is missing, wrong or revoked/);
       expect(e.cause).toBeUndefined(); // the axios error (whose config holds the header) is not kept
       expect(retries).toEqual([]); // 401 is never retried
       expect(other.state.requests).toEqual([
-        { method: "GET", path: `/projects/${other.projectId}`, query: {}, body: undefined, status: 401, authorized: false },
+        {
+          method: "GET",
+          path: `/projects/${other.projectId}/branches/${other.defaultBranchId}`,
+          query: {},
+          body: undefined,
+          status: 401,
+          authorized: false,
+        },
       ]);
       const seen = [everything(err), JSON.stringify(other.state.requests), inspect(client, { depth: 10 })].join("\n");
       expect(seen).not.toContain(PLANTED_KEY);
@@ -81,7 +95,7 @@ describe("createNeonClient", () => {
     const retries: NeonRetryInfo[] = [];
     const client = fastClient(PLANTED_KEY, retries);
     neon.knobs.force429 = 2;
-    await client.call((api) => api.getProject(neon.projectId));
+    await client.call((api) => api.listProjectBranches({ projectId: neon.projectId }));
     const errs = [
       await caught(client.call((api) => api.getProjectBranch(neon.projectId, "br-missing-1"))),
       await caught(client.call((api) => api.restoreProjectBranch(neon.projectId, neon.defaultBranchId, { source_branch_id: "" }))),
@@ -184,8 +198,8 @@ describe("createNeonClient", () => {
       maxRetryDelayMs: 2,
       onRetry: (r) => retries.push(r),
     });
-    const get = (await caught(client.call((api) => api.getProject("p-1")))) as NeonApiError;
-    expect(get.message).toBe(`Neon API GET /projects/p-1 failed: no response from ${url} (ECONNREFUSED); after 3 attempts`);
+    const get = (await caught(client.call((api) => api.getProjectBranch("p-1", "br-1")))) as NeonApiError;
+    expect(get.message).toBe(`Neon API GET /projects/p-1/branches/br-1 failed: no response from ${url} (ECONNREFUSED); after 3 attempts`);
     expect(get.status).toBeUndefined();
     expect(get.fix).toContain("NEON_API_HOST");
     expect(retries).toHaveLength(2);

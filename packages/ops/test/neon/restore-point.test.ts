@@ -3,13 +3,14 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { OpsError, RollbackError } from "../../src/errors.ts";
 import { createNeonClient, type NeonApiError, type NeonClient } from "../../src/neon/client.ts";
 import {
+  applyDatabaseRestore,
   createRestorePoint,
   describeRestorePlan,
   NeonOperationError,
   planDatabaseRestore,
   pollOperations,
   preservedBranchName,
-  restoreFromRestorePoint,
+  planDatabaseRestoreToTime,
 } from "../../src/neon/restore-point.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 import { startFakeNeon, type FakeNeon } from "../fixtures/neon/server.ts";
@@ -228,7 +229,7 @@ describe("the stand-in follows BranchRestoreRequest", () => {
   });
 });
 
-describe("planDatabaseRestore + restoreFromRestorePoint", () => {
+describe("planDatabaseRestore + applyDatabaseRestore", () => {
   async function migratedWithRestorePoint(runId = "run-7") {
     const point = await createRestorePoint(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, runId, poll: POLL });
     // The migration then changes production.
@@ -250,17 +251,22 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     expect(plan).toEqual({
       projectId: neon.projectId,
       target: { branchId: neon.defaultBranchId, name: "main", headAt: "2026-03-01T10:20:00.000Z", updatedAt: "2026-03-01T10:00:00.000Z" },
-      restorePoint: { branchId: point.branchId, name: "restore-run-7", timestamp: "2026-03-01T10:00:00.000Z" },
+      source: { kind: "restore-point", branchId: point.branchId, name: "restore-run-7", timestamp: "2026-03-01T10:00:00.000Z" },
       preserveUnderName: "main_pre_restore_20260301T102000Z",
-      historyRetentionSeconds: 21_600,
     });
     expect(neon.state.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
-      `GET /projects/${neon.projectId}`,
       `GET /projects/${neon.projectId}/branches/${neon.defaultBranchId}`,
       `GET /projects/${neon.projectId}/branches/${point.branchId}`,
     ]);
-    expect(describeRestorePlan(plan)[0]).toBe(
-      `overwrite every database on Neon branch main (${neon.defaultBranchId}), schema and data, with its state as of 2026-03-01T10:00:00.000Z from restore point restore-run-7 (${point.branchId})`,
+    const from = "read with `SELECT datname FROM pg_database WHERE NOT datistemplate ORDER BY datname` over MIGRATION_DATABASE_URL";
+    expect(describeRestorePlan(plan, { names: ["app", "neondb"], from })).toEqual([
+      `restore Neon branch main (${neon.defaultBranchId}) to its state as of 2026-03-01T10:00:00.000Z, from restore point restore-run-7 (${point.branchId})`,
+      `this overwrites, schema and data, every database on the branch: app, neondb (${from})`,
+      "everything written to main after 2026-03-01T10:00:00.000Z (up to 2026-03-01T10:20:00.000Z) is replaced; the current state is preserved as the new branch main_pre_restore_20260301T102000Z, which becomes main's parent and takes over its child branches (undo the restore: neonctl branches reset main --parent --preserve-under-name <name>)",
+      "open connections to main are interrupted for a few seconds; connection strings stay the same",
+    ]);
+    expect(describeRestorePlan(plan, { error: "connect ECONNREFUSED", from })[1]).toBe(
+      `this overwrites, schema and data, every database on the branch; their names could not be read (connect ECONNREFUSED; ${from})`,
     );
   });
 
@@ -278,7 +284,7 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
       restorePointBranchId: point.branchId,
       now: now(),
     });
-    const result = await restoreFromRestorePoint(client, plan, { poll: POLL });
+    const result = await applyDatabaseRestore(client, plan, { poll: POLL });
 
     const preserved = neon.state.branchByName("main_pre_restore_20260301T102000Z");
     expect(result).toEqual({
@@ -324,7 +330,7 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
       now: now(),
     });
     neon.knobs.force423 = 2;
-    await restoreFromRestorePoint(client, plan, { poll: POLL });
+    await applyDatabaseRestore(client, plan, { poll: POLL });
     expect(neon.state.requests.filter((r) => r.path.endsWith("/restore")).map((r) => r.status)).toEqual([423, 423, 200]);
     expect(neon.state.restores).toHaveLength(1);
   });
@@ -338,31 +344,25 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
       now: now(),
     });
     neon.knobs.failNextOperation = { action: "create_timeline", status: "error", error: "pageserver unavailable" };
-    const err = (await caught(restoreFromRestorePoint(client, plan, { poll: POLL }))) as NeonOperationError;
+    const err = (await caught(applyDatabaseRestore(client, plan, { poll: POLL }))) as NeonOperationError;
     expect(err).toBeInstanceOf(NeonOperationError);
     expect(err.message).toMatch(
       new RegExp(`^Neon operation [0-9a-f-]{36} \\(create_timeline on ${neon.defaultBranchId}\\) ended "error": pageserver unavailable$`),
     );
   });
 
-  it("a restore point older than the restore window is refused before the restore is called", async () => {
+  it("a restore point older than the restore window still plans: it restores the point's own head, not the target's history", async () => {
     const point = await migratedWithRestorePoint();
-    clockMs += 6 * 3600_000; // the restore point is now 6 h 20 min old; the window is 6 h
-    const err = (await caught(
-      planDatabaseRestore(client, {
-        projectId: neon.projectId,
-        branchId: neon.defaultBranchId,
-        restorePointBranchId: point.branchId,
-        now: now(),
-      }),
-    )) as RollbackError;
-    expect(err).toBeInstanceOf(RollbackError);
-    expect(err.message).toBe(
-      `the restore point restore-run-7 (${point.branchId}) holds main as of 2026-03-01T10:00:00.000Z, 6 h 20 min ago; that is outside the project's restore window of 6 h (history_retention_seconds=21600, window starts 2026-03-01T10:20:00.000Z). Nothing was restored`,
-    );
-    expect(err.fix).toContain(`neonctl branches restore main ${point.branchId} --preserve-under-name`);
-    expect(neon.state.requests.some((r) => r.path.endsWith("/restore"))).toBe(false);
-    expect(neon.state.restores).toEqual([]);
+    clockMs += 7 * 86_400_000; // a week later; the stand-in's window is 6 h
+    const plan = await planDatabaseRestore(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      restorePointBranchId: point.branchId,
+      now: now(),
+    });
+    await applyDatabaseRestore(client, plan, { poll: POLL });
+    expect(neon.state.restores).toMatchObject([{ sourceBranchId: point.branchId }]);
+    expect(neon.state.branches.get(neon.defaultBranchId)!.data).toBe("initial");
   });
 
   it("refuses a restore point that is not a branch of the target", async () => {
@@ -388,7 +388,7 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
       restorePointBranchId: point.branchId,
       now: now(),
     });
-    await restoreFromRestorePoint(client, first, { poll: POLL });
+    await applyDatabaseRestore(client, first, { poll: POLL });
     const preserved = neon.state.branchByName("main_pre_restore_20260301T102000Z");
     expect(neon.state.branches.get(point.branchId)?.parent_id).toBe(preserved.id);
 
@@ -399,13 +399,18 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
       restorePointBranchId: point.branchId,
       now: now(),
     });
-    expect(again.restorePoint).toEqual({ branchId: point.branchId, name: "restore-run-7", timestamp: "2026-03-01T10:00:00.000Z" });
+    expect(again.source).toEqual({
+      kind: "restore-point",
+      branchId: point.branchId,
+      name: "restore-run-7",
+      timestamp: "2026-03-01T10:00:00.000Z",
+    });
     expect(again.preserveUnderName).toBe("main_pre_restore_20260301T102500Z");
   });
 
   it("restores twice from the same restore point: the second restore brings back the same data and keeps both overwritten states", async () => {
     const point = await migratedWithRestorePoint();
-    await restoreFromRestorePoint(
+    await applyDatabaseRestore(
       client,
       await planDatabaseRestore(client, {
         projectId: neon.projectId,
@@ -419,7 +424,7 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     const main = neon.state.branches.get(neon.defaultBranchId)!;
     main.data = "migrated-v3";
     clockMs += 10 * 60_000;
-    const second = await restoreFromRestorePoint(
+    const second = await applyDatabaseRestore(
       client,
       await planDatabaseRestore(client, {
         projectId: neon.projectId,
@@ -447,7 +452,7 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
         restorePointBranchId: point.branchId,
         now: now(),
       }),
-    ).resolves.toMatchObject({ restorePoint: { branchId: point.branchId } });
+    ).resolves.toMatchObject({ source: { branchId: point.branchId } });
   });
 
   it("a sibling's restore point is still refused after a restore (only branches that kept main's state count)", async () => {
@@ -456,7 +461,7 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     const dev = await client.call((api) => api.createProjectBranch(neon.projectId, { branch: { name: "dev" } }));
     await pollOperations(client, neon.projectId, dev.operations, POLL);
     const other = await createRestorePoint(client, { projectId: neon.projectId, branchId: dev.branch.id, runId: "r10", poll: POLL });
-    await restoreFromRestorePoint(
+    await applyDatabaseRestore(
       client,
       await planDatabaseRestore(client, {
         projectId: neon.projectId,
@@ -497,7 +502,16 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
         planDatabaseRestore(client, {
           projectId: neon.projectId,
           branchId: neon.defaultBranchId,
-          restorePointBranchId: point.branchId,
+          restorePointBranchId: "br-nope-2",
+          now: now(),
+        }),
+      ),
+      await caught(
+        planDatabaseRestoreToTime(client, {
+          projectId: neon.projectId,
+          branchId: neon.defaultBranchId,
+          at: new Date(clockMs + 1000),
+          window: { seconds: 3600, from: "test" },
           now: now(),
         }),
       ),
@@ -507,6 +521,110 @@ describe("planDatabaseRestore + restoreFromRestorePoint", () => {
     ];
     const text = [...errs.map((e) => inspect(e, { depth: 10 })), JSON.stringify(neon.state.requests)].join("\n");
     expect(text).not.toContain(PLANTED_KEY);
+  });
+});
+
+describe("planDatabaseRestoreToTime + applyDatabaseRestore (the branch's own history)", () => {
+  const window = { seconds: 6 * 3600, from: "NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env" };
+  // The project (and main) were created at 10:00; now is 20:00, so the window starts at 14:00.
+  const later = () => {
+    clockMs = Date.parse("2026-03-01T20:00:00.000Z");
+  };
+  const plan = (at: string) =>
+    planDatabaseRestoreToTime(client, { projectId: neon.projectId, branchId: neon.defaultBranchId, at: new Date(at), window, now: now() });
+
+  it("plans from the branch alone, then restores main from itself at that time with preserve_under_name", async () => {
+    later();
+    const main = neon.state.branches.get(neon.defaultBranchId)!;
+    main.data = "migrated-v2";
+    const before = neon.state.requests.length;
+    const p = await plan("2026-03-01T19:30:00.000Z");
+    expect(p).toEqual({
+      projectId: neon.projectId,
+      target: { branchId: neon.defaultBranchId, name: "main", headAt: "2026-03-01T20:00:00.000Z", updatedAt: "2026-03-01T10:00:00.000Z" },
+      source: { kind: "time", branchId: neon.defaultBranchId, name: "main", timestamp: "2026-03-01T19:30:00.000Z", window },
+      preserveUnderName: "main_pre_restore_20260301T200000Z",
+    });
+    expect(neon.state.requests.slice(before).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /projects/${neon.projectId}/branches/${neon.defaultBranchId}`,
+    ]);
+    expect(describeRestorePlan(p)[0]).toBe(
+      `restore Neon branch main (${neon.defaultBranchId}) to its state as of 2026-03-01T19:30:00.000Z, from its own history (restore window 6 h: NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env)`,
+    );
+
+    const result = await applyDatabaseRestore(client, p, { poll: POLL });
+    expect(neon.state.requests.filter((r) => r.path.endsWith("/restore")).map((r) => r.body)).toEqual([
+      {
+        source_branch_id: neon.defaultBranchId,
+        source_timestamp: "2026-03-01T19:30:00.000Z",
+        preserve_under_name: "main_pre_restore_20260301T200000Z",
+      },
+    ]);
+    const preserved = neon.state.branchByName("main_pre_restore_20260301T200000Z");
+    expect(result).toMatchObject({ preservedBranchId: preserved.id, preservedBranchName: preserved.name });
+    expect(preserved.data).toBe("migrated-v2");
+    expect(main.parent_id).toBe(preserved.id);
+  });
+
+  it.each([
+    ["the window's first instant", "2026-03-01T14:00:00.000Z"],
+    ["now itself", "2026-03-01T20:00:00.000Z"],
+    ["a second ago", "2026-03-01T19:59:59.000Z"],
+  ])("accepts %s", async (_name, at) => {
+    later();
+    await expect(plan(at)).resolves.toMatchObject({ source: { kind: "time", timestamp: at } });
+  });
+
+  it.each([
+    [
+      "a second in the future",
+      "2026-03-01T20:00:01.000Z",
+      "--to 2026-03-01T20:00:01.000Z is in the future (now is 2026-03-01T20:00:00.000Z); nothing was restored",
+    ],
+    [
+      "a millisecond before the window",
+      "2026-03-01T13:59:59.999Z",
+      "--to 2026-03-01T13:59:59.999Z is 6 h ago, before the restore window starts (2026-03-01T14:00:00.000Z; a window of 6 h: NEON_HISTORY_RETENTION_SECONDS=21600 in infra/fly/apps.env); nothing was restored",
+    ],
+  ])("refuses %s before calling restore", async (_name, at, message) => {
+    later();
+    const err = (await caught(plan(at))) as RollbackError;
+    expect(err).toBeInstanceOf(RollbackError);
+    expect(err.message).toBe(message);
+    expect(neon.state.requests.some((r) => r.method !== "GET")).toBe(false);
+  });
+
+  it("a time inside the configured window but outside Neon's real one: Neon's refusal becomes one RollbackError naming the setting", async () => {
+    later();
+    // Configured: 1 day; the project's real window (the stand-in's) is 6 h, so 13:00 passes our check.
+    const p = await planDatabaseRestoreToTime(client, {
+      projectId: neon.projectId,
+      branchId: neon.defaultBranchId,
+      at: new Date("2026-03-01T13:00:00.000Z"),
+      window: { seconds: 86_400, from: "the default of 1 day" },
+      now: now(),
+    });
+    const err = (await caught(applyDatabaseRestore(client, p, { poll: POLL }))) as RollbackError;
+    expect(err).toBeInstanceOf(RollbackError);
+    expect(err.message).toMatch(
+      /^Neon refused to restore main to 2026-03-01T13:00:00\.000Z: Neon API POST \/projects\/\S+\/restore failed: HTTP 400 .*outside the project's history retention window.*\. Nothing was restored$/,
+    );
+    expect(err.fix).toContain("(1 day: the default of 1 day); set NEON_HISTORY_RETENTION_SECONDS in infra/fly/apps.env");
+    expect(neon.state.restores).toEqual([]);
+  });
+
+  it("refuses a time inside the window but before the branch existed", async () => {
+    // main was created at 10:00; with a 1-day window, 09:00 is inside the window but before main.
+    const err = (await caught(
+      planDatabaseRestoreToTime(client, {
+        projectId: neon.projectId,
+        branchId: neon.defaultBranchId,
+        at: new Date("2026-03-01T09:00:00.000Z"),
+        window: { seconds: 86_400, from: "the default" },
+        now: now(),
+      }),
+    )) as RollbackError;
+    expect(err.message).toBe("--to 2026-03-01T09:00:00.000Z is before main was created (2026-03-01T10:00:00.000Z); nothing was restored");
   });
 });
 

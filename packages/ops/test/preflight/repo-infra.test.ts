@@ -131,6 +131,7 @@ describe("infra/fly/apps.env.example", () => {
     "PUBLIC_URL_AUTHENTIK",
     "NEON_PROJECT_ID",
     "NEON_BRANCH_ID",
+    "NEON_HISTORY_RETENTION_SECONDS",
     "NEON_API_HOST",
     "MUST_NOT_ANSWER",
     "FLY_DEPLOY_STRATEGY",
