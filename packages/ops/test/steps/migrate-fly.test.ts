@@ -94,7 +94,9 @@ describe("migrate on fly", () => {
     expect(seenByRun[1]).toEqual(seenByRun[0]);
     expect(printed.map((a) => a.kind)).toEqual(["db", "db", "http", "db", "db"]);
     expect(printed[2]!.description).toMatch(
-      new RegExp(`^restore \\S+ from ${point} \\(Neon API: POST …/branches/${w.neon.defaultBranchId}/restore\\)$`),
+      new RegExp(
+        `^restore \\S+ from ${point}, preserving its current state as \\S+_pre_restore_\\d{8}T\\d{6}Z \\(Neon API: POST …/branches/${w.neon.defaultBranchId}/restore\\)$`,
+      ),
     );
     expect(w.neon.state.restores.slice(restores)).toEqual([
       expect.objectContaining({ targetBranchId: w.neon.defaultBranchId, sourceBranchId: point }),
