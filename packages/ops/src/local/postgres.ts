@@ -7,6 +7,7 @@ import { Secret } from "../secrets/secret.ts";
 import type { LocalPaths } from "./paths.ts";
 import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
 import { waitFor } from "./wait.ts";
+import { stopGroup } from "./env-processes.ts";
 
 export interface PostgresState {
   pid: number;
@@ -140,12 +141,16 @@ async function startUnlessRunning(
   });
 }
 
-/** Stops the local Postgres if it runs. */
+/** Stops the local Postgres if it runs (its entry process, the server, and anything left in their process group). */
 export async function stopLocalPostgres(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {
   const state = readJson<PostgresState>(paths.postgresState);
+  const roots = [paths.postgresDir, postgresDataDir(paths)];
   if (state?.postgresPid && !isAlive(state.pid) && isAlive(state.postgresPid)) {
     await stopOrphanedServer(state.postgresPid);
+    await stopGroup(state.pid, roots, 10_000);
     return "stopped";
   }
-  return stopProcess(state?.pid, 30_000);
+  const how = await stopProcess(state?.pid, 30_000);
+  const left = await stopGroup(state?.pid, roots, 10_000);
+  return how === "not-running" && left.length > 0 ? "stopped" : how;
 }

@@ -11,6 +11,7 @@ import { waitFor } from "./wait.ts";
 import { localPaths, type LocalPaths } from "./paths.ts";
 import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
 import { readRoutes, routerPid, setRoute } from "./router.ts";
+import { groupMembers, processesUnder, stopGroup, terminate, type EnvProcess } from "./env-processes.ts";
 import type { AppRelease } from "../target/target.ts";
 import type { ServedEntry } from "../release/previous.ts";
 import { localAppPort } from "./ports.ts";
@@ -29,6 +30,17 @@ export interface StartedRelease {
 }
 
 const LOOPBACK = "127.0.0.1";
+
+/** A release folder with live processes: its supervisor (`pid`, also the process group id) or, when that was killed, the app it left. */
+export interface LiveRelease {
+  releaseId: string;
+  /** Supervisor pid, which is also the process group of the release's processes. */
+  pid: number;
+  port: number | undefined;
+  supervised: boolean;
+  /** The app processes left running when the supervisor is gone. */
+  appPids?: number[];
+}
 
 /**
  * Why the current release of an app does not run, from its last supervisor state: `crashed` (the
@@ -194,13 +206,13 @@ export class LocalProvider {
     });
     // Where it listens, for the repair of a run killed before it recorded the switch.
     writeJsonAtomic(join(dir, "launch.json"), { supervisorPid: pid, port, startedAt: new Date().toISOString() });
-    const forget = this.onInterrupt(() => stopProcess(pid, 5_000));
+    const forget = this.onInterrupt(() => this.stopRelease(pid, 5_000));
     return { app, releaseId, pid, port, logFile, forget };
   }
 
   /** Stops a started release that will not be routed. */
   async abandon(started: StartedRelease): Promise<void> {
-    await stopProcess(started.pid, 10_000);
+    await this.stopRelease(started.pid, 10_000);
     started.forget();
   }
 
@@ -253,8 +265,11 @@ export class LocalProvider {
     const state = readAppState(this.paths, app);
     const previous = state.current;
     const previousEntry = state.releases.find((r) => r.id === previous);
+    if (previousEntry && previousEntry.supervisorPid !== undefined && previousEntry.supervisorPid !== pid) {
+      // Also a restart of the same release (`ops:local up`): its old copy may still run without a supervisor.
+      await this.stopRelease(previousEntry.supervisorPid, 20_000);
+    }
     if (previousEntry && previous !== releaseId) {
-      await stopProcess(previousEntry.supervisorPid, 20_000);
       previousEntry.status = "stopped";
       delete previousEntry.port;
       delete previousEntry.supervisorPid;
@@ -314,8 +329,19 @@ export class LocalProvider {
     }, timeoutMs);
   }
 
-  /** What runs where: one row per app. */
-  async status(): Promise<{ app: string; release: string | null; state: string; address: string; upstream: string; health: string }[]> {
+  /** What runs where: one row per app, with the pids of the current release (supervisor, app). */
+  async status(): Promise<
+    {
+      app: string;
+      release: string | null;
+      state: string;
+      running: boolean;
+      pids: string;
+      address: string;
+      upstream: string;
+      health: string;
+    }[]
+  > {
     const routes = readRoutes(this.paths).routes;
     const protoRoot = join(this.env.repoRoot, "proto");
     const rows = [];
@@ -324,9 +350,14 @@ export class LocalProvider {
       const st = readAppState(this.paths, app);
       const cur = st.releases.find((r) => r.id === st.current);
       const sup = cur
-        ? readJson<{ status: string; restarts: number }>(join(this.paths.releaseDir(app, cur.id), "supervisor.json"))
+        ? readJson<{ status: string; restarts: number; childPid?: number | null }>(
+            join(this.paths.releaseDir(app, cur.id), "supervisor.json"),
+          )
         : undefined;
-      const running = cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
+      const supervised = cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
+      // The app a killed supervisor left behind still answers, unsupervised.
+      const orphans = cur && !supervised ? groupMembers(cur.supervisorPid ?? 0, [this.paths.root]) : [];
+      const running = supervised || orphans.length > 0;
       const route = routes.find((r) => r.name === app);
       // The port the router really listens on (set by the deploy), not this shell's OPS_LOCAL_*_PORT.
       const address = `${LOOPBACK}:${route?.listenPort ?? this.publicPort(app)}`;
@@ -338,14 +369,23 @@ export class LocalProvider {
           health = r.status === 0 ? `down (${r.error})` : `HTTP ${r.status}`;
         }
       }
+      const appPid = sup?.childPid && isAlive(sup.childPid) ? sup.childPid : undefined;
       rows.push({
         app,
         release: st.current,
-        state: running
+        state: supervised
           ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}`
-          : st.current
-            ? downState(sup)
-            : "never deployed",
+          : orphans.length > 0
+            ? "unsupervised (its supervisor is gone; the app still runs)"
+            : st.current
+              ? downState(sup)
+              : "never deployed",
+        running: supervised,
+        pids: supervised
+          ? `${cur!.supervisorPid}${appPid ? `/${appPid}` : ""}`
+          : orphans.length > 0
+            ? `-/${orphans.map((o) => o.pid).join(",")}`
+            : "-",
         address,
         upstream: route?.upstream ? `${route.upstream.host}:${route.upstream.port}` : "-",
         health,
@@ -363,29 +403,53 @@ export class LocalProvider {
     writeAppState(this.paths, app, state);
   }
 
-  /** Releases of `app` whose supervisor runs, from each release folder's supervisor.json (not only those the app state knows). */
-  liveReleases(app: string): { releaseId: string; pid: number; port: number | undefined }[] {
+  /**
+   * Releases of `app` with live processes, from each release folder's supervisor.json and
+   * launch.json (not only those the app state knows): `supervised` when the supervisor runs,
+   * otherwise the app its killed supervisor left running (found by the supervisor's process group).
+   */
+  liveReleases(app: string): LiveRelease[] {
     const dir = join(this.paths.appDir(app), "releases");
     if (!existsSync(dir)) return [];
-    return readdirSync(dir).flatMap((id) => {
+    return readdirSync(dir).flatMap((id): LiveRelease[] => {
       const sup = readJson<{ supervisorPid?: number }>(join(dir, id, "supervisor.json"));
       const launch = readJson<{ supervisorPid?: number; port?: number }>(join(dir, id, "launch.json"));
       const pid = sup?.supervisorPid ?? launch?.supervisorPid;
-      return pid && isAlive(pid) ? [{ releaseId: id, pid, port: launch?.port }] : [];
+      if (!pid) return [];
+      if (isAlive(pid)) return [{ releaseId: id, pid, port: launch?.port, supervised: true }];
+      const orphans = groupMembers(pid, [this.paths.root]);
+      return orphans.length ? [{ releaseId: id, pid, port: launch?.port, supervised: false, appPids: orphans.map((o) => o.pid) }] : [];
     });
   }
 
   /** The live release the router sends `app`'s traffic to, if any (the truth when the state file is behind). */
-  routedRelease(app: string): { releaseId: string; pid: number; port: number | undefined } | undefined {
+  routedRelease(app: string): LiveRelease | undefined {
     if (routerPid(this.paths) === undefined) return undefined;
     const port = readRoutes(this.paths).routes.find((r) => r.name === app)?.upstream?.port;
     return port === undefined ? undefined : this.liveReleases(app).find((l) => l.port === port);
   }
 
   /**
+   * Stops a release's supervisor (which stops its app), then whatever is left of its process
+   * group (the app of a supervisor that was killed with -9).
+   */
+  async stopRelease(supervisorPid: number | undefined, graceMs: number): Promise<"stopped" | "killed" | "not-running"> {
+    const how = await stopProcess(supervisorPid, graceMs);
+    const left = await stopGroup(supervisorPid, [this.paths.root], graceMs);
+    return how === "not-running" && left.length > 0 ? "stopped" : how;
+  }
+
+  /** Processes under `apps/<app>/` that belong to no release folder's supervisor group (their record was lost). */
+  private strays(app: string): EnvProcess[] {
+    const known = new Set(this.liveReleases(app).map((l) => l.pid));
+    return processesUnder([this.paths.appDir(app)]).filter((p) => !known.has(p.pgid));
+  }
+
+  /**
    * What a killed run left behind, as repairs (each checks again when applied, so a plan made a
    * moment earlier cannot stop what has since become current): a release the router serves that
-   * the state does not record as current is recorded; a release that runs but serves nothing is stopped.
+   * the state does not record as current is recorded; a release that runs but serves nothing is
+   * stopped, and so is any process under the app's folder that no release folder records.
    */
   repairs(): { app: string; description: string; apply(): Promise<void> }[] {
     const out: { app: string; description: string; apply(): Promise<void> }[] = [];
@@ -403,13 +467,27 @@ export class LocalProvider {
       const keep =
         routed?.releaseId ?? (recorded?.supervisorPid !== undefined && isAlive(recorded.supervisorPid) ? recorded.id : undefined);
       for (const l of this.liveReleases(app).filter((x) => x.releaseId !== keep)) {
+        // The current release's app whose supervisor died keeps serving until `up` or the next deploy replaces it.
+        if (!l.supervised && l.releaseId === st.current) continue;
         out.push({
           app,
-          description: `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (a run was killed before switching to it)`,
+          description: l.supervised
+            ? `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (a run was killed before switching to it)`
+            : `stop ${app} release ${l.releaseId} (app pid ${l.appPids?.join(", ")}): its supervisor is gone and it serves nothing`,
           apply: async () => {
             const now = readAppState(this.paths, app);
             if (this.routedRelease(app)?.releaseId === l.releaseId || now.current === l.releaseId) return;
-            await stopProcess(l.pid, 10_000);
+            await this.stopRelease(l.pid, 10_000);
+          },
+        });
+      }
+      const strays = this.strays(app);
+      if (strays.length > 0) {
+        out.push({
+          app,
+          description: `stop ${strays.length} ${app} process${strays.length > 1 ? "es" : ""} no release records (pid ${strays.map((p) => p.pid).join(", ")})`,
+          apply: async () => {
+            await terminate(this.strays(app), 10_000);
           },
         });
       }
@@ -452,16 +530,20 @@ export class LocalProvider {
     const stopped: string[] = [];
     for (const app of [...this.config.deployOrder].reverse()) {
       for (const l of this.liveReleases(app)) {
-        if ((await stopProcess(l.pid, 20_000)) !== "not-running") stopped.push(`${app} ${l.releaseId}`);
+        if ((await this.stopRelease(l.pid, 20_000)) !== "not-running") stopped.push(`${app} ${l.releaseId}`);
       }
       const st = readAppState(this.paths, app);
       for (const r of st.releases) {
-        if (r.supervisorPid !== undefined && (await stopProcess(r.supervisorPid, 20_000)) !== "not-running") stopped.push(`${app} ${r.id}`);
+        if (r.supervisorPid !== undefined && (await this.stopRelease(r.supervisorPid, 20_000)) !== "not-running")
+          stopped.push(`${app} ${r.id}`);
         if (r.status === "serving") r.status = "stopped";
         delete r.supervisorPid;
         delete r.port;
       }
       writeAppState(this.paths, app, st);
+      const strays = this.strays(app);
+      if ((await terminate(strays, 10_000)) > 0)
+        stopped.push(`${app} (${strays.length} unrecorded process${strays.length > 1 ? "es" : ""})`);
     }
     return stopped;
   }

@@ -2,6 +2,7 @@ import { DeployError } from "../errors.ts";
 import type { LocalPaths } from "./paths.ts";
 import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, writeJsonAtomic } from "./process-utils.ts";
 import { waitFor } from "./wait.ts";
+import { stopGroup } from "./env-processes.ts";
 import type { Route, RoutesFile } from "./router-main.ts";
 import { localPortVar } from "../config/app-keys.ts";
 
@@ -78,6 +79,10 @@ export async function setRoute(paths: LocalPaths, route: Route, baseEnv: Record<
   }
 }
 
+/** Stops the router (and anything left in its process group). */
 export async function stopRouter(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {
-  return stopProcess(readJson<RouterState>(paths.routerState)?.pid, 5000);
+  const pid = readJson<RouterState>(paths.routerState)?.pid;
+  const how = await stopProcess(pid, 5000);
+  const left = await stopGroup(pid, [paths.routerDir], 5000);
+  return how === "not-running" && left.length > 0 ? "stopped" : how;
 }

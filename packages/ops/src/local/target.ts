@@ -25,6 +25,7 @@ import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
 import { stopRouter } from "./router.ts";
+import { processesUnder, terminate } from "./env-processes.ts";
 
 /**
  * The local target: the embedded Postgres (or `DATABASE_URL`), releases as folders run by
@@ -358,14 +359,14 @@ export class LocalTarget implements Target {
     this.ctx.reporter.emit({
       kind: "table",
       title: `Apps (${this.env.environment}, public URL ${this.provider.publicUrl()})`,
-      columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"],
-      rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
+      columns: ["APP", "RELEASE", "STATE", "PIDS (SUPERVISOR/APP)", "ADDRESS", "UPSTREAM", "HEALTH"],
+      rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.pids, r.address, r.upstream, r.health]),
     });
-    for (const r of rows.filter((row) => /^(crashed|down)/.test(row.state))) {
+    for (const r of rows.filter((row) => row.release && !row.running)) {
       this.ctx.reporter.emit({
         kind: "warn",
         message: `${r.app} release ${r.release} is ${r.state}`,
-        fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again: \`pnpm ops:local up\`.`,
+        fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again under a supervisor: \`pnpm ops:local up\`.`,
       });
     }
     for (const r of this.provider.repairs())
@@ -395,7 +396,11 @@ export class LocalTarget implements Target {
     for (const c of current) {
       actions.push(...this.rollbackActions({ app: c.app, from: c.to, to: c.to, toArg: c.to, expectRelease: c.to }, "restart").actions);
     }
-    return { step: "local up", actions, notes: current.length ? [] : ["no release deployed yet; run `pnpm turbo run production-deploy`"] };
+    const deployed = this.ctx.config.deployOrder.some((app) => readAppState(this.provider.paths, app).current !== null);
+    const notes = current.length
+      ? []
+      : [deployed ? "every current release already runs" : "no release deployed yet; run `pnpm turbo run production-deploy`"];
+    return { step: "local up", actions, notes };
   }
 
   private downPlan(purge: boolean): Plan {
@@ -408,6 +413,14 @@ export class LocalTarget implements Target {
       }),
       action("process", "stop the router", async () => say(`router: ${await stopRouter(p.paths)}`)),
       action("process", "stop the local Postgres", async () => say(`postgres: ${await stopLocalPostgres(p.paths)}`)),
+      action("process", `stop any other process still running in ${p.paths.root}`, async () => {
+        const left = processesUnder([p.paths.root, postgresDataDir(p.paths)]);
+        if (left.length === 0) return;
+        await terminate(left, 10_000);
+        say(
+          `stopped ${left.length} process${left.length > 1 ? "es" : ""} no state file recorded: ${left.map((x) => `${x.pid} (${x.command.slice(0, 60)})`).join(", ")}`,
+        );
+      }),
     ];
     if (purge) {
       const targets = purgeTargets(this.env, postgresDataDir(p.paths), p.paths.root);
