@@ -394,6 +394,19 @@ export class LocalProvider {
     return rows;
   }
 
+  /**
+   * Why no process can answer for some app, one reason per app ([] when every app's route leads
+   * to a live process, a supervisor that is restarting its app included).
+   */
+  notServing(): string[] {
+    if (routerPid(this.paths) === undefined) return [`the local router is not running, so nothing listens on ${this.publicUrl()}`];
+    return this.config.deployOrder.flatMap((app) => {
+      if (this.routedRelease(app)) return [];
+      const current = readAppState(this.paths, app).current;
+      return [`no process serves ${app}${current ? ` (release ${current} does not run)` : " (never deployed)"}`];
+    });
+  }
+
   /** Marks a release as failed (its run's smoke checks failed): never a default rollback target again. */
   markFailed(app: string, releaseId: string): void {
     const state = readAppState(this.paths, app);

@@ -308,7 +308,12 @@ export class LocalTarget implements Target {
   }
 
   smokeTargets() {
-    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [] };
+    const down = this.provider.notServing();
+    return {
+      baseUrl: this.provider.publicUrl(),
+      mustNotAnswer: [],
+      ...(down.length ? { nothingServes: `${down.join("; ")}; start what should run with \`pnpm ops:local up\`` } : {}),
+    };
   }
 
   markSmokeFailed(releases: AppRelease[]): void {
