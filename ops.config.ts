@@ -40,6 +40,8 @@ export default defineOpsConfig({
   secrets: {
     generated: ["SESSION_SECRET", "BACKEND_AUTH_TOKEN"],
     rotatable: ["SESSION_SECRET", "BACKEND_AUTH_TOKEN"],
+    // The client refuses a shorter SESSION_SECRET when it starts (apps/client/app/env.server.ts); preflight checks it first.
+    rules: { SESSION_SECRET: { minLength: 32 } },
   },
   smoke: {
     deadlineMs: 90_000,

@@ -102,22 +102,20 @@ const port = (name: string, fallback: number) =>
 const TRUE_WORDS = ["1", "true", "yes", "on"];
 const FALSE_WORDS = ["0", "false", "no", "off"];
 
-/** A boolean variable: unset or empty gives `fallback`; anything but the listed words is an error naming them. */
-const flag = (name: string, fallback: boolean) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      const t = v?.trim().toLowerCase() ?? "";
-      if (t === "") return fallback;
-      if (TRUE_WORDS.includes(t)) return true;
-      if (FALSE_WORDS.includes(t)) return false;
-      ctx.addIssue({
-        code: "custom",
-        message: `${name}="${v}" is not a boolean; use one of ${TRUE_WORDS.join(", ")} (on) or ${FALSE_WORDS.join(", ")} (off)`,
-      });
-      return z.NEVER;
+/** A boolean variable (for `z.string().optional().transform`): unset or empty gives `fallback`; anything but the listed words is an error naming them. */
+const flag =
+  (name: string, fallback: boolean) =>
+  (v: string | undefined, ctx: z.RefinementCtx): boolean => {
+    const t = v?.trim().toLowerCase() ?? "";
+    if (t === "") return fallback;
+    if (TRUE_WORDS.includes(t)) return true;
+    if (FALSE_WORDS.includes(t)) return false;
+    ctx.addIssue({
+      code: "custom",
+      message: `${name}="${v}" is not a boolean; use one of ${TRUE_WORDS.join(", ")} (on) or ${FALSE_WORDS.join(", ")} (off)`,
     });
+    return z.NEVER;
+  };
 
 const schema = z.object({
   OPS_TARGET: z
@@ -139,9 +137,9 @@ const schema = z.object({
   OPS_REPO_ROOT: z.string().optional(),
   OPS_SECRETS_FILE: z.string().optional(),
   OPS_LOCAL_PG_PORT: port("OPS_LOCAL_PG_PORT", 54329),
-  OPS_AUTO_ROLLBACK: flag("OPS_AUTO_ROLLBACK", true),
-  OPS_VERBOSE: flag("OPS_VERBOSE", false),
-  OPS_DRY_RUN: flag("OPS_DRY_RUN", false),
+  OPS_AUTO_ROLLBACK: z.string().optional().transform(flag("OPS_AUTO_ROLLBACK", true)),
+  OPS_VERBOSE: z.string().optional().transform(flag("OPS_VERBOSE", false)),
+  OPS_DRY_RUN: z.string().optional().transform(flag("OPS_DRY_RUN", false)),
   OPS_LOCK_WAIT: z.string().optional(),
   OPS_ACTOR: z.string().optional(),
   GITHUB_STEP_SUMMARY: z.string().optional(),

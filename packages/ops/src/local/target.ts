@@ -8,6 +8,7 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
+import { secretRuleViolations } from "../secrets/rules.ts";
 import type {
   AppRelease,
   DeployOutcome,
@@ -189,6 +190,13 @@ export class LocalTarget implements Target {
   private appSecrets(app: string, staged: AppFingerprints | undefined, create: boolean): Map<string, Secret> {
     const resolved = this.resolveSecrets(create);
     const keys = this.ctx.config.apps[app]!.secrets;
+    const broken = secretRuleViolations(this.ctx.config, resolved.values).filter((v) => keys.includes(v.key));
+    if (broken.length > 0) {
+      throw new DeployError(`${app} would refuse its secrets: ${broken.map((v) => v.message).join("; ")}`, {
+        where: broken.map((v) => resolved.sources.get(v.key) ?? v.key).join(", "),
+        fix: "Fix the values (see secrets.rules in ops.config.ts); nothing was started or switched.",
+      });
+    }
     if (staged) {
       const now = new SecretLedger(this.env.stateDir, this.env.environment).fingerprints(keys, resolved.values, { create: false });
       const moved = keys.filter((k) => now[k] !== staged[k]);
