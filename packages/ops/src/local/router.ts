@@ -5,11 +5,14 @@ import { waitFor } from "./wait.ts";
 import { stopGroup } from "./env-processes.ts";
 import type { Route, RoutesFile } from "./router-main.ts";
 import { localPortVar } from "../config/app-keys.ts";
+import { describePortHolder } from "./port-holder.ts";
 
 interface RouterState {
   pid: number;
   generation: number;
   error?: string;
+  /** The route the router could not listen for, when that was the error. */
+  failed?: { name: string; port: number };
 }
 
 export function readRoutes(paths: LocalPaths): RoutesFile {
@@ -31,12 +34,16 @@ async function waitForGeneration(paths: LocalPaths, pid: number, generation: num
   if (seen.applied) return;
   const s = readJson<RouterState>(paths.routerState);
   const inUse = /EADDRINUSE/.test(s?.error ?? "");
+  // The port that failed may be another app's (the router re-listens for every route when it starts).
+  const blamed = s?.failed ?? { name: route.name, port: route.listenPort };
   throw new DeployError(
-    `the local router could not serve ${route.name} on ${route.listenHost}:${route.listenPort}${inUse ? ": the port is used by another program" : s?.error ? `: ${s.error}` : " (no answer within 10 s)"}`,
+    inUse
+      ? `the local router could not serve ${blamed.name} on ${route.listenHost}:${blamed.port}: the port is used by another program${describePortHolder(blamed.port)}`
+      : `the local router could not serve ${route.name} on ${route.listenHost}:${route.listenPort}${s?.error ? `: ${s.error}` : " (no answer within 10 s)"}`,
     {
-      where: paths.routerLog,
+      where: inUse ? localPortVar(blamed.name) : paths.routerLog,
       fix: inUse
-        ? `Stop that program, or set ${localPortVar(route.name)} to a free port. The previous release keeps serving where it was.`
+        ? `Stop that program, or set ${localPortVar(blamed.name)} to a free port. What served before keeps serving where it was.`
         : `See ${paths.routerLog}.`,
     },
   );
@@ -53,11 +60,17 @@ export async function setRoute(paths: LocalPaths, route: Route, baseEnv: Record<
   routes.push(route);
   const next: RoutesFile = { generation: file.generation + 1, routes };
   let pid = routerPid(paths);
-  if (!pid && (await portAnswers(route.listenHost, route.listenPort))) {
-    throw new DeployError(`port ${route.listenPort} is already used by another program, so ${route.name} cannot be served there`, {
-      where: `${route.listenHost}:${route.listenPort}`,
-      fix: `Stop that program, or choose another port with ${localPortVar(route.name)}.`,
-    });
+  // A router that starts listens for every route at once: check each port it would take.
+  for (const r of pid ? [] : routes) {
+    if (await portAnswers(r.listenHost, r.listenPort)) {
+      throw new DeployError(
+        `port ${r.listenPort} (${localPortVar(r.name)}) is already used by another program${describePortHolder(r.listenPort)}, so ${r.name} cannot be served there`,
+        {
+          where: `${r.listenHost}:${r.listenPort}`,
+          fix: `Stop that program, or choose another port with ${localPortVar(r.name)}.`,
+        },
+      );
+    }
   }
   writeJsonAtomic(paths.routesFile, next);
   if (pid) {
