@@ -10,7 +10,7 @@ import { checkGrpcHealth, healthzApp, httpGet, type HealthzBody } from "./health
 import { waitFor } from "./wait.ts";
 import { localPaths, type LocalPaths } from "./paths.ts";
 import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
-import { readRoutes, routerPid, setRoute } from "./router.ts";
+import { readRoutes, repairRouterFiles, routerFilesDamaged, routerPid, setRoute } from "./router.ts";
 import { groupMembers, processesUnder, stopGroup, terminate, type EnvProcess } from "./env-processes.ts";
 import type { AppRelease } from "../target/target.ts";
 import type { ServedEntry } from "../release/previous.ts";
@@ -466,6 +466,13 @@ export class LocalProvider {
    */
   repairs(): { app: string; description: string; apply(): Promise<void> }[] {
     const out: { app: string; description: string; apply(): Promise<void> }[] = [];
+    const router = routerFilesDamaged(this.paths);
+    if (router) {
+      // Everything below reads the routes: repaired first, and the rest planned again afterwards.
+      return [
+        { app: "router", description: `rewrite the router's files from the router: ${router}`, apply: () => repairRouterFiles(this.paths) },
+      ];
+    }
     for (const app of this.config.deployOrder) {
       const st = readAppState(this.paths, app);
       const routed = this.routedRelease(app);

@@ -106,7 +106,17 @@ export class LocalTarget implements Target {
   }
 
   repairActions(): Action[] {
-    return this.provider.repairs().map((r) => action("process", `repair: ${r.description}`, () => r.apply()));
+    return this.provider.repairs().map((r) =>
+      r.app === "router"
+        ? action("process", `repair: ${r.description}; then what the repaired routes show`, async () => {
+            await r.apply();
+            for (const next of this.provider.repairs()) {
+              this.ctx.reporter.emit({ kind: "info", message: `repair: ${next.description}` });
+              await next.apply();
+            }
+          })
+        : action("process", `repair: ${r.description}`, () => r.apply()),
+    );
   }
 
   preflightChecks(): Record<string, PreflightCheck> {

@@ -2,15 +2,16 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { OpsContext } from "../context.ts";
 import { localPaths } from "../local/paths.ts";
-import { runningPostgres } from "../local/postgres.ts";
+import { postgresDataDir, runningPostgres } from "../local/postgres.ts";
 import { portAnswers, readJson } from "../local/process-utils.ts";
-import { routerPid } from "../local/router.ts";
+import { readRoutes, routerPid } from "../local/router.ts";
 import { resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { CheckResult } from "./types.ts";
 import { SecretsError } from "../errors.ts";
 import { localAppPort } from "../local/ports.ts";
 import { secretRuleViolations } from "../secrets/rules.ts";
-import { describePortHolder } from "../local/port-holder.ts";
+import { describePortHolder, portHolder } from "../local/port-holder.ts";
+import { processesUnder } from "../local/env-processes.ts";
 
 /**
  * Every loopback port this environment listens on (each app's stable port, and the Postgres port)
@@ -20,19 +21,24 @@ import { describePortHolder } from "../local/port-holder.ts";
  */
 export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
   const paths = localPaths(ctx.env.stateDir, ctx.env.environment);
-  const routerListens =
-    routerPid(paths) === undefined ? [] : (readJson<{ listening?: { port: number }[] }>(paths.routerState)?.listening ?? []);
+  const routerListens = routerPid(paths) === undefined ? [] : readRoutes(paths).routes.map((r) => ({ port: r.listenPort }));
   const pg = runningPostgres(paths);
+  // What runs decides when the state files are damaged: a port held by one of this environment's own processes is ours.
+  const ownPids = new Set(processesUnder([paths.root, postgresDataDir(paths)]).map((p) => p.pid));
+  const heldByUs = (port: number) => {
+    const holder = portHolder(port);
+    return holder !== undefined && ownPids.has(holder.pid);
+  };
   const wanted: { name: string; port: number; envVar: string; owned: boolean }[] = ctx.config.deployOrder.map((app) => {
     const { port, envVar } = localAppPort(ctx.config, ctx.env, app);
-    return { name: app, port, envVar, owned: routerListens.some((l) => l.port === port) };
+    return { name: app, port, envVar, owned: routerListens.some((l) => l.port === port) || heldByUs(port) };
   });
   if (!ctx.env.databaseUrl)
     wanted.push({
       name: "postgres",
       port: ctx.env.localPorts.postgres,
       envVar: "OPS_LOCAL_PG_PORT",
-      owned: pg?.port === ctx.env.localPorts.postgres,
+      owned: pg?.port === ctx.env.localPorts.postgres || heldByUs(ctx.env.localPorts.postgres),
     });
   const results = await Promise.all(
     wanted.map(async (w): Promise<CheckResult> => {
