@@ -4,7 +4,7 @@ import type { AppConfig, OpsConfig } from "../config/schema.ts";
 import type { OpsEnv } from "../env.ts";
 import { DeployError, RollbackError } from "../errors.ts";
 import type { Secret } from "../secrets/secret.ts";
-import { KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalRelease } from "./app-state.ts";
+import { appStateWasDamaged, KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalRelease } from "./app-state.ts";
 import { minimalChildEnv } from "./child-env.ts";
 import { checkGrpcHealth, healthzApp, httpGet, type HealthzBody } from "./health.ts";
 import { waitFor } from "./wait.ts";
@@ -480,7 +480,7 @@ export class LocalProvider {
       if (routed && (st.current !== routed.releaseId || recorded?.supervisorPid !== routed.pid)) {
         out.push({
           app,
-          description: `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (a run was killed after switching)`,
+          description: `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (${appStateWasDamaged(this.paths, app) ? "its state file was damaged" : "a run was killed after switching"})`,
           apply: async () => this.recordServing(app, routed),
         });
       }

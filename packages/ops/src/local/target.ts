@@ -21,7 +21,7 @@ import type {
   TargetDatabase,
 } from "../target/target.ts";
 import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "./logs.ts";
-import { readAppState, rollbackChoice } from "./app-state.ts";
+import { damagedAppStates, readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
@@ -106,7 +106,10 @@ export class LocalTarget implements Target {
   }
 
   repairActions(): Action[] {
-    return this.provider.repairs().map((r) =>
+    const repairs = this.provider.repairs();
+    for (const message of damagedAppStates())
+      this.ctx.reporter.emit({ kind: "warn", message, fix: "Nothing to do: the repairs below record what serves." });
+    return repairs.map((r) =>
       r.app === "router"
         ? action("process", `repair: ${r.description}; then what the repaired routes show`, async () => {
             await r.apply();
@@ -392,6 +395,7 @@ export class LocalTarget implements Target {
         fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again under a supervisor: \`pnpm ops:local up\`.`,
       });
     }
+    for (const message of damagedAppStates()) this.ctx.reporter.emit({ kind: "warn", message, fix: "Repair it now: `pnpm ops:local up`." });
     for (const r of this.provider.repairs())
       this.ctx.reporter.emit({
         kind: "warn",
