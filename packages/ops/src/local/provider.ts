@@ -1,9 +1,10 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppConfig, OpsConfig } from "../config/schema.ts";
 import type { OpsEnv } from "../env.ts";
 import { DeployError, RollbackError } from "../errors.ts";
 import type { Secret } from "../secrets/secret.ts";
+import { writingTo } from "../state/fs-errors.ts";
 import { appStateWasDamaged, KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalRelease } from "./app-state.ts";
 import { minimalChildEnv } from "./child-env.ts";
 import { checkGrpcHealth, healthzApp, httpGet, type HealthzBody } from "./health.ts";
@@ -141,8 +142,15 @@ export class LocalProvider {
         fix: "Each run makes new releases; start a new run.",
       });
     }
-    mkdirSync(dir, { recursive: true });
-    for (const a of cfg.artifacts) cpSync(join(this.env.repoRoot, cfg.dir, a), join(dir, a), { recursive: true });
+    writingTo(dir, () => {
+      try {
+        mkdirSync(dir, { recursive: true });
+        for (const a of cfg.artifacts) cpSync(join(this.env.repoRoot, cfg.dir, a), join(dir, a), { recursive: true });
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true }); // no half-copied release a later run could start
+        throw err;
+      }
+    });
     const release: LocalRelease = {
       id: input.releaseId,
       createdAt: new Date().toISOString(),
@@ -150,7 +158,7 @@ export class LocalProvider {
       runId: input.runId,
       status: "stopped",
     };
-    writeFileSync(join(dir, "release.json"), `${JSON.stringify({ app: input.app, ...release }, null, 2)}\n`);
+    writeJsonAtomic(join(dir, "release.json"), { app: input.app, ...release });
     const state = readAppState(this.paths, input.app);
     state.releases = [release, ...state.releases.filter((r) => r.id !== release.id)];
     writeAppState(this.paths, input.app, state);
