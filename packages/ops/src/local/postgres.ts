@@ -8,6 +8,7 @@ import type { LocalPaths } from "./paths.ts";
 import { z } from "zod";
 import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
 import { describePortHolder } from "./port-holder.ts";
+import { minimalChildEnv } from "./child-env.ts";
 import { waitFor } from "./wait.ts";
 import { processesUnder, stopGroup } from "./env-processes.ts";
 
@@ -178,8 +179,9 @@ async function startUnlessRunning(
     );
   }
   const dataDir = postgresDataDir(paths);
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.baseEnv)) if (v !== undefined) env[k] = v;
+  // Only PATH, HOME, locale and TMPDIR: no token or secret of the deployer's lives on in the
+  // wrapper's (or the server's) environment; the password arrives on stdin.
+  const env = minimalChildEnv(opts.baseEnv);
   const pid = spawnDetached(new URL("./postgres-main.ts", import.meta.url), [dataDir, String(opts.port), paths.postgresState], {
     env,
     input: `${opts.password.reveal()}\n`,
