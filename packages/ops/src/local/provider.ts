@@ -385,9 +385,11 @@ export class LocalProvider {
           ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}`
           : orphans.length > 0
             ? "unsupervised (its supervisor is gone; the app still runs)"
-            : st.current
-              ? downState(sup)
-              : "never deployed",
+            : !st.current
+              ? "never deployed"
+              : cur?.status === "stopped"
+                ? "stopped"
+                : downState(sup),
         running: supervised,
         pids: supervised
           ? `${cur!.supervisorPid}${appPid ? `/${appPid}` : ""}`

@@ -82,6 +82,28 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     await repo.script("local", ["down", "--purge"], env);
   });
 
+  /**
+   * No process of the environment keeps the deployer's token in its environment; the Postgres
+   * password and the app secret reach only the apps (and their supervisors) that are given them;
+   * initdb's password file is gone, and no shared /tmp password file exists.
+   */
+  function expectNoSecretResidue() {
+    const pgPassword = readText(join(env.OPS_STATE_DIR!, "local", "e2e-faults", "secrets.env")).match(/^OPS_LOCAL_PG_PASSWORD=(.*)$/m)![1]!;
+    const procs = environmentProcesses(env);
+    expect(procs.map((p) => p.cwd)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\/postgres$/), expect.stringMatching(/\/router$/)]),
+    );
+    for (const p of procs) {
+      expect(p.environ.includes(PLANTED_ENV), `${p.pid} ${p.command}`).toBe(false);
+      if (p.cwd.includes("/apps/")) continue;
+      expect(p.environ.includes(pgPassword), `${p.pid} ${p.command}`).toBe(false);
+      expect(p.environ.includes(PLANTED), `${p.pid} ${p.command}`).toBe(false);
+    }
+    const dataParent = join(env.OPS_STATE_DIR!, "local", "e2e-faults", "postgres");
+    expect(readdirSync(dataParent).filter((f) => f.startsWith(".pg-pwfile-"))).toEqual([]);
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("pg-password-"))).toEqual([]);
+  }
+
   let good: string;
   it("deploys with the given secrets; the planted token is nowhere in output or state files", async () => {
     const res = await pipeline();
@@ -91,22 +113,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     good = health.body.client.release;
     expect(res.out).not.toContain(PLANTED);
     for (const f of filesUnder(env.OPS_STATE_DIR!)) expect(readText(f).includes(PLANTED), f).toBe(false);
-    // No process of the environment keeps the deployer's token or the Postgres password in its
-    // environment; the app secret reaches only the apps (and their supervisors) that declare it.
-    const pgPassword = readText(join(env.OPS_STATE_DIR!, "local", "e2e-faults", "secrets.env")).match(/^OPS_LOCAL_PG_PASSWORD=(.*)$/m)![1]!;
-    const procs = environmentProcesses(env);
-    expect(procs.map((p) => p.cwd)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/\/postgres$/), expect.stringMatching(/\/router$/)]),
-    );
-    for (const p of procs) {
-      expect(p.environ.includes(PLANTED_ENV), `${p.pid} ${p.command}`).toBe(false);
-      expect(p.environ.includes(pgPassword), `${p.pid} ${p.command}`).toBe(false);
-      if (!p.cwd.includes("/apps/")) expect(p.environ.includes(PLANTED), `${p.pid} ${p.command}`).toBe(false);
-    }
-    // initdb's password file is gone (and never in a shared /tmp name).
-    const dataParent = join(env.OPS_STATE_DIR!, "local", "e2e-faults", "postgres");
-    expect(readdirSync(dataParent).filter((f) => f.startsWith(".pg-pwfile-"))).toEqual([]);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("pg-password-"))).toEqual([]);
+    expectNoSecretResidue();
   });
 
   it("a second deploy is refused at once while another holder has the lock, naming the holder", async () => {
@@ -201,21 +208,6 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     expect(history.out).not.toContain(PLANTED);
     expect(res.out).not.toContain(PLANTED);
     for (const f of filesUnder(env.OPS_STATE_DIR!)) expect(readText(f).includes(PLANTED), f).toBe(false);
-    // No process of the environment keeps the deployer's token or the Postgres password in its
-    // environment; the app secret reaches only the apps (and their supervisors) that declare it.
-    const pgPassword = readText(join(env.OPS_STATE_DIR!, "local", "e2e-faults", "secrets.env")).match(/^OPS_LOCAL_PG_PASSWORD=(.*)$/m)![1]!;
-    const procs = environmentProcesses(env);
-    expect(procs.map((p) => p.cwd)).toEqual(
-      expect.arrayContaining([expect.stringMatching(/\/postgres$/), expect.stringMatching(/\/router$/)]),
-    );
-    for (const p of procs) {
-      expect(p.environ.includes(PLANTED_ENV), `${p.pid} ${p.command}`).toBe(false);
-      expect(p.environ.includes(pgPassword), `${p.pid} ${p.command}`).toBe(false);
-      if (!p.cwd.includes("/apps/")) expect(p.environ.includes(PLANTED), `${p.pid} ${p.command}`).toBe(false);
-    }
-    // initdb's password file is gone (and never in a shared /tmp name).
-    const dataParent = join(env.OPS_STATE_DIR!, "local", "e2e-faults", "postgres");
-    expect(readdirSync(dataParent).filter((f) => f.startsWith(".pg-pwfile-"))).toEqual([]);
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("pg-password-"))).toEqual([]);
+    expectNoSecretResidue();
   });
 });

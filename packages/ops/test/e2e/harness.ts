@@ -154,11 +154,13 @@ export interface SeenProcess {
  */
 export function environmentProcesses(env: Record<string, string | undefined>): SeenProcess[] {
   const root = join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!);
+  const dataDir = postgresDataDirOf(env);
+  const inside = (cwd: string, dir: string) => cwd === dir || cwd.startsWith(`${dir}/`);
   const out: SeenProcess[] = [];
   for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
     try {
       const cwd = readlinkSync(`/proc/${name}/cwd`);
-      if (cwd !== root && !cwd.startsWith(`${root}/`)) continue;
+      if (!inside(cwd, root) && !(dataDir && inside(cwd, dataDir))) continue;
       const stat = readFileSync(`/proc/${name}/stat`, "utf8");
       if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
       out.push({
@@ -174,6 +176,15 @@ export function environmentProcesses(env: Record<string, string | undefined>): S
   return out;
 }
 
+/** The Postgres data folder server.json names (as root under a private folder it lives under the OS temp dir). */
+function postgresDataDirOf(env: Record<string, string | undefined>): string | undefined {
+  try {
+    return JSON.parse(readFileSync(join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!, "postgres", "server.json"), "utf8")).dataDir;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The environment's long-lived processes by kind: supervisors and apps under `apps/`, the router,
  * the Postgres entry process and the postgres server (its own helper processes are not counted).
@@ -185,7 +196,7 @@ export function countProcesses(env: Record<string, string | undefined>): Record<
     if (p.cwd.startsWith(join(root, "apps"))) counts[p.command.includes("supervisor-main") ? "supervisor" : "app"]!++;
     else if (p.cwd === join(root, "router")) counts.router!++;
     else if (p.cwd === join(root, "postgres")) counts["postgres entry"]!++;
-    else if (/\bpostgres -D /.test(p.command)) counts["postgres server"]!++;
+    else if (/\/postgres -D /.test(p.command)) counts["postgres server"]!++;
   }
   return counts;
 }
