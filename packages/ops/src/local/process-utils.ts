@@ -83,6 +83,8 @@ export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void
   } catch (err) {
     // A full disk leaves a short temp file: remove it; the old file is untouched.
     rmSync(tmp, { force: true });
+    // Name the file being written, not its temp file.
+    if ((err as NodeJS.ErrnoException).path === tmp) (err as NodeJS.ErrnoException).path = path;
     throw environmentFsError(err, path);
   }
   try {

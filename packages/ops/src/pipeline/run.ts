@@ -80,8 +80,19 @@ export function openRunActions(ctx: OpsContext, run: RunRecord, kind: HistoryEnt
     action(
       "file",
       `open run ${run.runId}: the run state every later task of the pipeline joins`,
-      () => {
-        ctx.runs.create(run);
+      async () => {
+        try {
+          ctx.runs.create(run);
+        } catch (err) {
+          // No run state, so no later task could release the lock: release it now.
+          if (run.lockToken) {
+            const token = run.lockToken;
+            await withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false }).catch(
+              () => undefined,
+            );
+          }
+          throw err;
+        }
         ctx.reporter.emit({
           kind: "info",
           message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}`,

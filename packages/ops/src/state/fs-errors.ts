@@ -1,3 +1,4 @@
+import { accessSync, constants, existsSync } from "node:fs";
 import { dirname } from "node:path";
 import { RunStateError } from "../errors.ts";
 
@@ -15,7 +16,13 @@ export function isEnvironmentFsError(err: unknown): err is NodeJS.ErrnoException
  * @param path the file or folder written, when the error itself does not name one.
  */
 export function environmentFsError(err: unknown, path?: string): unknown {
-  if (!isEnvironmentFsError(err)) return err;
+  if (!isEnvironmentFsError(err)) {
+    // A recursive mkdir on a read-only file system reports ENOENT: ask the nearest existing folder why.
+    const e = err as NodeJS.ErrnoException;
+    if (e?.code !== "ENOENT" || e.syscall !== "mkdir" || !e.path) return err;
+    const cause = whyNotWritable(e.path);
+    return cause ? environmentFsError(cause, e.path) : err;
+  }
   const where = err.path ?? path ?? "a state file";
   const folder = err.path || path ? dirname(where) : "the state folder";
   const code = err.code!;
@@ -40,5 +47,17 @@ export function writingTo<T>(path: string, fn: () => T): T {
     return fn();
   } catch (err) {
     throw environmentFsError(err, path);
+  }
+}
+
+/** The error writing into the nearest existing folder above `path` gives (EROFS, EACCES), if any. */
+function whyNotWritable(path: string): NodeJS.ErrnoException | undefined {
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (err) {
+    return Object.assign(err as NodeJS.ErrnoException, { path });
   }
 }
