@@ -1,12 +1,31 @@
 // Damaged state files: each is either rebuilt from what runs (app state, server.json, the router's
 // files) or gives one clear message naming the file and the command that repairs it (run.json, a
 // step file), and a run that meets one releases the deploy lock.
-import { readdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countProcesses, freshEnvironment, getJson, PIPELINE_STEPS, runPipeline, tempRepo } from "./harness.ts";
 
 const noStack = (out: string) => expect(out).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+/** Makes `dir` a read-only bind mount of itself (root only); returns the undo, or undefined when mounting is not allowed here. */
+function readOnly(dir: string): (() => void) | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  mkdirSync(dir, { recursive: true });
+  if (spawnSync("mount", ["--bind", dir, dir]).status !== 0) return undefined;
+  if (spawnSync("mount", ["-o", "remount,ro,bind", dir]).status !== 0) {
+    spawnSync("umount", [dir]);
+    return undefined;
+  }
+  return () => void spawnSync("umount", [dir]);
+}
+const canMount = (() => {
+  const probe = readOnly(mkdtempSync(join(tmpdir(), "ops-ro-probe-")));
+  probe?.();
+  return probe !== undefined;
+})();
+
 const SETTLED = { supervisor: 2, app: 2, router: 1, "postgres entry": 1, "postgres server": 1 };
 
 describe("a damaged state file", () => {
@@ -98,5 +117,34 @@ describe("a damaged state file", () => {
     const again = await runPipeline(repo, env);
     expect(again.code, again.out).toBe(0);
     expect(countProcesses(env)).toEqual(SETTLED);
+  });
+
+  // A read-only state folder (a bind mount here; root only, skipped elsewhere): the step names the
+  // path and the fix, exits 1 without a stack, and the lock is free afterwards.
+  it.skipIf(!canMount)("a read-only runs folder, before preflight opens the run and in the middle of a run", async () => {
+    const runs = join(env.OPS_STATE_DIR!, "runs");
+    let undo = readOnly(runs)!;
+    try {
+      const pre = await runPipeline(repo, env, step("preflight"));
+      expect(pre.code).toBe(1);
+      expect(pre.out).toMatch(/cannot write .*\/runs\/\S+: the file system is read-only \(EROFS\)/);
+      expect(pre.out).toContain("set OPS_STATE_DIR to a writable folder");
+      noStack(pre.out);
+    } finally {
+      undo();
+    }
+    expect((await repo.script("status", [], env)).out).toContain("deploy lock: free");
+
+    expect((await runPipeline(repo, env, step("preflight"))).code).toBe(0);
+    undo = readOnly(runs)!;
+    try {
+      const sync = await runPipeline(repo, env, step("secrets"));
+      expect(sync.code).toBe(1);
+      expect(sync.out).toMatch(/cannot write .*sync-secrets\.json: the file system is read-only \(EROFS\)/);
+      noStack(sync.out);
+    } finally {
+      undo();
+    }
+    expect((await repo.script("status", [], env)).out).toContain("deploy lock: free");
   });
 });
