@@ -3,6 +3,7 @@
 // exactly one supervised copy of each app, one router and one Postgres, and serve its own release.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
@@ -149,7 +150,21 @@ describe("kill -9 of the whole pipeline at each step boundary, then one rerun", 
     expect(smoke.code).toBe(1);
     expect(smoke.out).toContain("the local router is not running");
     expect(smoke.out).toMatch(/failed after 1 attempt/);
+
+    // With the client's port held by another program, `up` blames that port, its variable and the holder.
+    const port = Number(env.OPS_LOCAL_CLIENT_PORT);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(port, "127.0.0.1", r));
+    try {
+      const blocked = await pnpm(["ops:local", "up"], env);
+      expect(blocked.code).toBe(1);
+      expect(blocked.out).toContain(`port ${port} (OPS_LOCAL_CLIENT_PORT) is already used by another program (held by pid ${process.pid}:`);
+      expect(blocked.out).not.toContain("OPS_LOCAL_BACKEND_PORT");
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
     expect((await pnpm(["ops:local", "up"], env)).code).toBe(0);
+    expect(countProcesses(env)).toEqual(SETTLED);
   });
 
   it("a Postgres whose last start failed, or whose entry process was killed, starts again by itself", async () => {
