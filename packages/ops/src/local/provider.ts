@@ -32,6 +32,16 @@ export interface StartedRelease {
 
 const LOOPBACK = "127.0.0.1";
 
+/** One repair of what a killed run left; it checks again when applied. */
+export interface LocalRepair {
+  /** The app it concerns, or null for the environment's own processes (the router). */
+  app: string | null;
+  description: string;
+  /** The other repairs read what this one fixes: plan them again once it is applied. */
+  rereadAfter?: boolean;
+  apply(): Promise<void>;
+}
+
 /** A release folder with live processes: its supervisor (`pid`, also the process group id) or, when that was killed, the app it left. */
 export interface LiveRelease {
   releaseId: string;
@@ -474,8 +484,8 @@ export class LocalProvider {
    * the state does not record as current is recorded; a release that runs but serves nothing is
    * stopped, and so is any process under the app's folder that no release folder records.
    */
-  repairs(): { app: string; description: string; apply(): Promise<void> }[] {
-    const out: { app: string; description: string; apply(): Promise<void> }[] = [];
+  repairs(): LocalRepair[] {
+    const out: LocalRepair[] = [];
     const router = routerFilesDamaged(this.paths);
     if (router) {
       // Everything below reads the routes: repaired first, and the rest planned again afterwards.

@@ -110,7 +110,7 @@ export class LocalTarget implements Target {
     for (const message of damagedAppStates())
       this.ctx.reporter.emit({ kind: "warn", message, fix: "Nothing to do: the repairs below record what serves." });
     return repairs.map((r) =>
-      r.app === "router"
+      r.rereadAfter
         ? action("process", `repair: ${r.description}; then what the repaired routes show`, async () => {
             await r.apply();
             for (const next of this.provider.repairs()) {
