@@ -99,14 +99,25 @@ export class RunStore {
     writeJsonAtomic(this.pointerPath(), { runId: record.runId });
   }
 
-  /** The current run's id, or undefined when no pipeline run is under way. */
+  /**
+   * The current run's id, or undefined when no pipeline run is under way.
+   * @throws {RunStateError} naming the pointer file when it is damaged.
+   */
   currentRunId(): string | undefined {
-    if (!existsSync(this.pointerPath())) return undefined;
-    try {
-      return (JSON.parse(readFileSync(this.pointerPath(), "utf8")) as { runId?: string }).runId;
-    } catch {
-      return undefined;
+    const pointer = this.readPointer();
+    if (pointer.damaged) {
+      throw new RunStateError(`the current-run pointer ${this.pointerPath()} is damaged, so which run is under way is unknown`, {
+        where: this.pointerPath(),
+        fix: "Start a new run with `pnpm turbo run production-deploy` (it writes the pointer again and takes over the lock of a run whose process is gone).",
+      });
     }
+    return pointer.runId;
+  }
+
+  private readPointer(): { runId?: string; damaged: boolean } {
+    if (!existsSync(this.pointerPath())) return { damaged: false };
+    const runId = (safeJson(readFileSync(this.pointerPath(), "utf8")) as { runId?: unknown } | undefined)?.runId;
+    return typeof runId === "string" ? { runId, damaged: false } : { damaged: true };
   }
 
   /**
@@ -217,6 +228,8 @@ export class RunStore {
 
   /** Ends the current-run pointer if it still points at `runId`. */
   clearCurrent(runId: string): void {
-    if (this.currentRunId() === runId) writingTo(this.pointerPath(), () => rmSync(this.pointerPath(), { force: true }));
+    // A damaged pointer names no run: it goes too.
+    const pointer = this.readPointer();
+    if (pointer.runId === runId || pointer.damaged) writingTo(this.pointerPath(), () => rmSync(this.pointerPath(), { force: true }));
   }
 }
