@@ -68,6 +68,9 @@ export default defineOpsConfig({
     // Settings synced with the secrets but readable by anyone: masking "authentik" or "require"
     // would blank those words out of every line.
     plain: ["AUTHENTIK_POSTGRESQL__NAME", "AUTHENTIK_POSTGRESQL__USER", "AUTHENTIK_POSTGRESQL__SSLMODE"],
+    // The client refuses a shorter SESSION_SECRET when it starts (apps/client/app/env.server.ts);
+    // authentik wants a secret key of 50 characters or more. Preflight checks both first.
+    rules: { SESSION_SECRET: { minLength: 32 }, AUTHENTIK_SECRET_KEY: { minLength: 50 } },
   },
   smoke: {
     deadlineMs: 90_000,

@@ -4,6 +4,7 @@
 //   build/client/      browser assets (served by sirv; /assets/* are content-hashed)
 //   build/proto/       default GRPC_PROTO_ROOT
 import * as http from "node:http";
+import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequestHandler, type ServerBuild } from "@remix-run/node";
@@ -14,6 +15,7 @@ import { EnvError, getEnv } from "./app/env.server";
 import { closeBackend } from "./app/lib/backend.server";
 
 const SHUTDOWN_GRACE_MS = 4_000;
+const IDLE_GRACE_MS = 1_000;
 
 /** Fetch Responses usually have no statusText; send the standard reason phrase ("503 Service Unavailable"). */
 function withStatusText(response: Response): Response {
@@ -47,7 +49,10 @@ function main() {
     },
   });
 
+  let stopping = false;
   const server = http.createServer((req, res) => {
+    // While stopping, each answer ends its connection, so the client opens its next one to the release now serving.
+    if (stopping) res.setHeader("Connection", "close");
     if (req.method === "GET" || req.method === "HEAD") assets(req, res, () => remix(req, res));
     else remix(req, res);
   });
@@ -65,7 +70,6 @@ function main() {
     console.log(`client release=${env.releaseId} listening on http://${host}:${port} backend=${env.backendGrpcAddr}`);
   });
 
-  let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) {
       console.log(`client: ${signal} again, exiting now`);
@@ -78,18 +82,26 @@ function main() {
       server.closeAllConnections();
     }, SHUTDOWN_GRACE_MS);
     force.unref();
-    // Stop accepting; the callback runs once every connection is gone. Keep-alive connections
-    // are closed as soon as their in-flight request is answered.
-    const reapIdle = setInterval(() => server.closeIdleConnections(), 100);
-    reapIdle.unref();
-    server.close(() => {
+    // Stop accepting; the callback runs once every connection is gone. Closing an idle keep-alive
+    // connection races with a request the client may be sending on it right then (and most
+    // clients do not retry), so idle connections get IDLE_GRACE_MS to carry one more request,
+    // answered with `Connection: close`; only then are the idle ones closed.
+    // (http.Server#close would close idle connections at once: net.Server's close only stops listening.)
+    let reapIdle: NodeJS.Timeout | undefined;
+    const reap = setTimeout(() => {
+      server.closeIdleConnections();
+      reapIdle = setInterval(() => server.closeIdleConnections(), 100);
+      reapIdle.unref();
+    }, IDLE_GRACE_MS);
+    reap.unref();
+    net.Server.prototype.close.call(server, () => {
       clearTimeout(force);
+      clearTimeout(reap);
       clearInterval(reapIdle);
       closeBackend();
       console.log("client: stopped");
       process.exit(0);
     });
-    server.closeIdleConnections();
   };
   process.on("SIGTERM", shutdown);
   process.on("SIGINT", shutdown);

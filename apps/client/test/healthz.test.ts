@@ -107,6 +107,18 @@ describe("/healthz", () => {
     expect(second.body.ok).toBe(true);
   });
 
+  it("asks once more after NOT_SERVING (a backend being replaced), and answers with what the second ask sees", async () => {
+    backend = await startFakeBackend({ health: "NOT_SERVING" });
+    useEnv({ BACKEND_GRPC_ADDR: backend.address });
+    const pending = getHealthz();
+    while (!backend.calls.some((c) => c.method === "Check")) await new Promise((r) => setTimeout(r, 5));
+    backend.setHealth("SERVING");
+    const { res, body } = await pending;
+    expect(res.status).toBe(200);
+    expect(body.ok).toBe(true);
+    expect(backend.calls.filter((c) => c.method === "Check")).toHaveLength(2);
+  });
+
   it("answers 503 UNREACHABLE with an error when nothing listens", async () => {
     const port = await unusedPort();
     useEnv({ BACKEND_GRPC_ADDR: `127.0.0.1:${port}` });

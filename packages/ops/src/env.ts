@@ -99,6 +99,24 @@ const port = (name: string, fallback: number) =>
       return n;
     });
 
+const TRUE_WORDS = ["1", "true", "yes", "on"];
+const FALSE_WORDS = ["0", "false", "no", "off"];
+
+/** A boolean variable (for `z.string().optional().transform`): unset or empty gives `fallback`; anything but the listed words is an error naming them. */
+const flag =
+  (name: string, fallback: boolean) =>
+  (v: string | undefined, ctx: z.RefinementCtx): boolean => {
+    const t = v?.trim().toLowerCase() ?? "";
+    if (t === "") return fallback;
+    if (TRUE_WORDS.includes(t)) return true;
+    if (FALSE_WORDS.includes(t)) return false;
+    ctx.addIssue({
+      code: "custom",
+      message: `${name}="${v}" is not a boolean; use one of ${TRUE_WORDS.join(", ")} (on) or ${FALSE_WORDS.join(", ")} (off)`,
+    });
+    return z.NEVER;
+  };
+
 const schema = z.object({
   OPS_TARGET: z
     .string()
@@ -119,9 +137,9 @@ const schema = z.object({
   OPS_REPO_ROOT: z.string().optional(),
   OPS_SECRETS_FILE: z.string().optional(),
   OPS_LOCAL_PG_PORT: port("OPS_LOCAL_PG_PORT", 54329),
-  OPS_AUTO_ROLLBACK: z.string().optional(),
-  OPS_VERBOSE: z.string().optional(),
-  OPS_DRY_RUN: z.string().optional(),
+  OPS_AUTO_ROLLBACK: z.string().optional().transform(flag("OPS_AUTO_ROLLBACK", true)),
+  OPS_VERBOSE: z.string().optional().transform(flag("OPS_VERBOSE", false)),
+  OPS_DRY_RUN: z.string().optional().transform(flag("OPS_DRY_RUN", false)),
   OPS_LOCK_WAIT: z.string().optional(),
   OPS_ACTOR: z.string().optional(),
   GITHUB_STEP_SUMMARY: z.string().optional(),
@@ -169,7 +187,7 @@ export function findRepoRoot(from: string): string | undefined {
   }
 }
 
-const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
+// `CI` is set by CI services in their own words (`true`, `1`, a product name): any value but a "false" word means CI.
 const falsy = (v: string | undefined) => v !== undefined && /^(0|false|no|off)$/i.test(v.trim());
 const secretOf = (v: string | undefined) => (v === undefined || v === "" ? undefined : new Secret(v));
 
@@ -225,9 +243,9 @@ export function readOpsEnv(
     migrationDatabaseUrl: secretOf(env.MIGRATION_DATABASE_URL) ?? secretOf(env.DATABASE_URL),
     secretsFile: e.OPS_SECRETS_FILE ? resolve(cwd, e.OPS_SECRETS_FILE) : undefined,
     localPorts: { postgres: e.OPS_LOCAL_PG_PORT, apps: appPorts },
-    autoRollback: !falsy(e.OPS_AUTO_ROLLBACK),
-    verbose: truthy(e.OPS_VERBOSE),
-    dryRun: truthy(e.OPS_DRY_RUN),
+    autoRollback: e.OPS_AUTO_ROLLBACK,
+    verbose: e.OPS_VERBOSE,
+    dryRun: e.OPS_DRY_RUN,
     lockWait: e.OPS_LOCK_WAIT?.trim() || undefined,
     githubStepSummary: e.GITHUB_STEP_SUMMARY || undefined,
     ci: e.CI !== undefined && e.CI.trim() !== "" && !falsy(e.CI),

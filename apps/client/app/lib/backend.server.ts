@@ -76,6 +76,16 @@ export const LOADER_OPTIONS: protoLoader.Options = {
 
 const MAX_ERROR_LENGTH = 200;
 
+/** Pause before the one retry of a check that met a backend going away. */
+const RETRY_AFTER_MS = 100;
+
+/** NOT_SERVING, or the call failed UNAVAILABLE: what a check sees while the backend it used is being stopped. */
+function isSwitchSymptom(result: PromiseSettledResult<{ status: string }>): boolean {
+  if (result.status === "fulfilled") return result.value.status === "NOT_SERVING";
+  const err = result.reason as { code?: number } | undefined;
+  return err?.code === grpc.status.UNAVAILABLE;
+}
+
 function loadServices(protoRoot: string) {
   const definition = protoLoader.loadSync(PROTO_FILES, { ...LOADER_OPTIONS, includeDirs: [protoRoot] });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
@@ -155,10 +165,20 @@ export function createBackend(options: BackendOptions): Backend {
         return { ...emptyReport("client is shutting down"), ...base, latencyMs: 0 };
       }
       const deadline = started + options.timeoutMs;
-      const [healthResult, statusResult] = await Promise.allSettled([
-        unary(health.Check, health, { service: "" }, new grpc.Metadata(), deadline),
-        unary(status.GetStatus, status, {}, statusMetadata(), deadline),
-      ]);
+      const ask = () =>
+        Promise.allSettled([
+          unary(health.Check, health, { service: "" }, new grpc.Metadata(), deadline),
+          unary(status.GetStatus, status, {}, statusMetadata(), deadline),
+        ]);
+      let [healthResult, statusResult] = await ask();
+      // A backend being replaced answers NOT_SERVING, then sends GOAWAY (Go's GracefulStop), or its
+      // connection just closes (UNAVAILABLE). Asked once more after a moment, the channel's next
+      // connection reaches the release that serves now. (A backend that is really down still fails
+      // fast: no waitForReady.)
+      if (isSwitchSymptom(healthResult) && Date.now() + RETRY_AFTER_MS < deadline) {
+        await new Promise((r) => setTimeout(r, RETRY_AFTER_MS));
+        [healthResult, statusResult] = await ask();
+      }
       const latencyMs = Date.now() - started;
 
       const errors: string[] = [];

@@ -12,6 +12,7 @@ import { knownSecretValues } from "../secrets/local-source.ts";
 import { createRedactor } from "../secrets/redactor.ts";
 import { RunStore } from "../state/run-state.ts";
 import { parseDurationMs } from "./duration.ts";
+import { environmentFsError } from "../state/fs-errors.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -188,13 +189,14 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     const code = (await command.run(ctx, { values, positionals: parsed.positionals })) ?? 0;
     reporter.emit({ kind: "step:end", step: stepName, ok: code === 0, durationMs: Math.round(performance.now() - started) });
     process.exit(code);
-  } catch (err) {
+  } catch (caught) {
+    // A refused write anywhere (EROFS, EACCES, ENOSPC) is the machine, not a bug: an OpsError naming the path.
+    let err = environmentFsError(caught);
     if (ctx && command.onFailure) {
       // The hook may hand back the error to show instead (e.g. one whose fix says what serves after a rollback).
       const shown = await command.onFailure(ctx, err).catch((hookErr: unknown) => {
         reporter.emit({ kind: "warn", message: `could not record the failure: ${(hookErr as Error).message}` });
       });
-      // biome-ignore lint/suspicious/noCatchAssign: the error the failure handler replaces is the one reported
       if (shown instanceof OpsError) err = shown;
     }
     if (err instanceof OpsError) {

@@ -48,6 +48,7 @@ export async function appsOfEnvironment(config: OpsConfig, repoRoot: string, env
         rotatable: config.secrets.rotatable.filter((k) => kept.has(k)),
         bytes: Object.fromEntries(Object.entries(config.secrets.bytes).filter(([k]) => kept.has(k))),
         plain: config.secrets.plain.filter((k) => kept.has(k)),
+        rules: Object.fromEntries(Object.entries(config.secrets.rules).filter(([k]) => kept.has(k))),
       },
       smoke: { ...config.smoke, checks: config.smoke.checks.filter((c) => c.app === undefined || !off.has(c.app)) },
       // Its turbo tasks (`<app>#deploy`) only print the off line: nothing of them to check either.

@@ -59,6 +59,9 @@ const secretListsAreKnown: Rule = (config, errors) => {
   config.secrets.rotatable.forEach((key, i) => {
     if (!declared.has(key)) errors.push(`secrets.rotatable[${i}]: "${key}" is not given to any app${hint(key, [...declared])}`);
   });
+  for (const key of Object.keys(config.secrets.rules)) {
+    if (!declared.has(key)) errors.push(`secrets.rules.${key}: "${key}" is not given to any app${hint(key, [...declared])}`);
+  }
   for (const [name, app] of Object.entries(config.apps)) {
     const seen = new Set<string>();
     app.secrets.forEach((key, i) => {

@@ -152,6 +152,34 @@ export const opsConfigSchema = strictObject({
      * words everywhere. Never list a credential here.
      */
     plain: z.array(envKey).default([]),
+    /**
+     * What a value must look like, checked by preflight before anything is switched (the app
+     * would otherwise refuse it only when it starts): `minLength` in characters, `pattern` a
+     * regular expression the whole value must match, `hint` what the pattern asks for.
+     */
+    rules: z
+      .record(
+        envKey,
+        strictObject({
+          minLength: z.number().int().positive().optional(),
+          pattern: z
+            .string()
+            .refine(
+              (p) => {
+                try {
+                  new RegExp(p);
+                  return true;
+                } catch {
+                  return false;
+                }
+              },
+              { message: "is not a valid regular expression" },
+            )
+            .optional(),
+          hint: z.string().optional(),
+        }),
+      )
+      .default({}),
   }).prefault({}),
   smoke: strictObject({
     checks: z.array(smokeCheckSchema).min(1),

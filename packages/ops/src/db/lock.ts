@@ -159,6 +159,15 @@ export async function releaseLock(client: pg.Client, environment: string, token:
   return rowCount === 1;
 }
 
+/**
+ * Releases the lock if run `runId` holds it: for a run whose state file (which holds the lease
+ * token) can no longer be read. Returns whether it was held.
+ */
+export async function releaseLockOfRun(client: pg.Client, environment: string, runId: string): Promise<boolean> {
+  const { rowCount } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 AND run_id = $2", [environment, runId]);
+  return rowCount === 1;
+}
+
 /** Removes the lock whoever holds it (`pnpm ops:lock break`). Returns the holder it removed. */
 export async function breakLock(client: pg.Client, environment: string): Promise<LockInfo | undefined> {
   const { rows } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 RETURNING *", [environment]);

@@ -74,11 +74,31 @@ function rebuildFromFolders(paths: LocalPaths, app: string): LocalAppState {
   return { current: null, releases };
 }
 
+const damagedSeen = new Set<string>();
+
+/**
+ * App state files found damaged by this process (each once), as messages for the reporter: the
+ * state was rebuilt from the release folders, and the repairs record what the router serves.
+ */
+export function damagedAppStates(): string[] {
+  return [...damagedSeen].map(
+    (path) =>
+      `${path} is damaged: rebuilt from the release folders and what runs (the serve history it held is lost, so a rollback goes to the newest older release); the next deploy, rollback or \`pnpm ops:local up\` writes it again`,
+  );
+}
+
+/** Whether this process found the app's state file damaged. */
+export function appStateWasDamaged(paths: LocalPaths, app: string): boolean {
+  return damagedSeen.has(paths.appState(app));
+}
+
 /** The app's state, validated; a missing file is an empty state, a damaged one is rebuilt from the release folders. */
 export function readAppState(paths: LocalPaths, app: string): LocalAppState {
   if (!existsSync(paths.appState(app))) return { current: null, releases: [] };
   const parsed = appStateSchema.safeParse(readJson<unknown>(paths.appState(app)));
-  return parsed.success ? (parsed.data as LocalAppState) : rebuildFromFolders(paths, app);
+  if (parsed.success) return parsed.data as LocalAppState;
+  damagedSeen.add(paths.appState(app));
+  return rebuildFromFolders(paths, app);
 }
 
 export function writeAppState(paths: LocalPaths, app: string, state: LocalAppState): void {

@@ -1,12 +1,16 @@
-import { mkdirSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { dirname, join, parse } from "node:path";
 import { DeployError } from "../errors.ts";
 import { Secret } from "../secrets/secret.ts";
 import type { LocalPaths } from "./paths.ts";
-import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile } from "./process-utils.ts";
+import { z } from "zod";
+import { isAlive, portAnswers, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
+import { describePortHolder } from "./port-holder.ts";
+import { minimalChildEnv } from "./child-env.ts";
 import { waitFor } from "./wait.ts";
+import { processesUnder, stopGroup } from "./env-processes.ts";
 
 export interface PostgresState {
   pid: number;
@@ -61,9 +65,65 @@ export function localDatabaseUrl(password: Secret, port: number): Secret {
   return new Secret(`postgresql://postgres:${encodeURIComponent(password.reveal())}@127.0.0.1:${port}/app`);
 }
 
+const stateSchema = z
+  .object({
+    pid: z.number().int(),
+    port: z.number().int(),
+    dataDir: z.string(),
+    status: z.enum(["starting", "ready", "stopping", "stopped", "failed"]),
+    postgresPid: z.number().int().optional(),
+    error: z.string().optional(),
+  })
+  .passthrough();
+
+/**
+ * The server a data folder's `postmaster.pid` names, when that process still runs: its pid, port
+ * (line 4 of the file, as Postgres writes it) and its parent, our entry process when that lives.
+ */
+function serverOfDataDir(dataDir: string): { postgresPid: number; port: number; entryPid: number | undefined } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n");
+  } catch {
+    return undefined;
+  }
+  const postgresPid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!postgresPid || !isAlive(postgresPid)) return undefined;
+  const parent = processesUnder([dirname(dataDir), dataDir]).find((p) => p.pid === postgresPid)?.ppid;
+  return { postgresPid, port, entryPid: parent && isAlive(parent) && parent !== 1 ? parent : undefined };
+}
+
+/**
+ * `postgres/server.json`, validated. A damaged one is rebuilt from what runs (the data folder's
+ * postmaster.pid and its parent process) and written back, or, when no server runs there, read
+ * as absent (the next start writes a new one).
+ */
+export function readPostgresState(paths: LocalPaths): PostgresState | undefined {
+  if (!existsSync(paths.postgresState)) return undefined;
+  const parsed = stateSchema.safeParse(readJson<unknown>(paths.postgresState));
+  if (parsed.success) return parsed.data as PostgresState;
+  const dataDir = postgresDataDir(paths);
+  const live = serverOfDataDir(dataDir);
+  if (!live) return undefined;
+  const rebuilt: PostgresState = {
+    pid: live.entryPid ?? 0,
+    postgresPid: live.postgresPid,
+    port: live.port,
+    dataDir,
+    status: live.entryPid ? "ready" : "failed",
+  };
+  writeJsonAtomic(paths.postgresState, rebuilt);
+  appendFileSync(
+    paths.postgresLog,
+    `[ops ${new Date().toISOString()}] ${paths.postgresState} was damaged; rebuilt from ${join(dataDir, "postmaster.pid")} (server pid ${live.postgresPid}, port ${live.port})\n`,
+  );
+  return rebuilt;
+}
+
 /** The running local Postgres, or undefined. */
 export function runningPostgres(paths: LocalPaths): PostgresState | undefined {
-  const state = readJson<PostgresState>(paths.postgresState);
+  const state = readPostgresState(paths);
   return state && state.status === "ready" && isAlive(state.pid) ? state : undefined;
 }
 
@@ -107,17 +167,21 @@ async function startUnlessRunning(
     return { started: false, state: current };
   }
   // The entry process was killed (kill -9) but its server lives on, holding the port and the data folder.
-  const stale = readJson<PostgresState>(paths.postgresState);
+  const stale = readPostgresState(paths);
   if (stale?.postgresPid && !isAlive(stale.pid) && isAlive(stale.postgresPid)) await stopOrphanedServer(stale.postgresPid);
   if (await portAnswers("127.0.0.1", opts.port)) {
-    throw new DeployError(`port ${opts.port} is already used by another program, so the local Postgres cannot start`, {
-      where: `127.0.0.1:${opts.port}`,
-      fix: "Set OPS_LOCAL_PG_PORT to a free port, or point DATABASE_URL at your own Postgres.",
-    });
+    throw new DeployError(
+      `port ${opts.port} (OPS_LOCAL_PG_PORT) is already used by another program${describePortHolder(opts.port)}, so the local Postgres cannot start`,
+      {
+        where: `127.0.0.1:${opts.port}`,
+        fix: "Set OPS_LOCAL_PG_PORT to a free port, or point DATABASE_URL at your own Postgres.",
+      },
+    );
   }
   const dataDir = postgresDataDir(paths);
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(opts.baseEnv)) if (v !== undefined) env[k] = v;
+  // Only PATH, HOME, locale and TMPDIR: no token or secret of the deployer's lives on in the
+  // wrapper's (or the server's) environment; the password arrives on stdin.
+  const env = minimalChildEnv(opts.baseEnv);
   const pid = spawnDetached(new URL("./postgres-main.ts", import.meta.url), [dataDir, String(opts.port), paths.postgresState], {
     env,
     input: `${opts.password.reveal()}\n`,
@@ -126,7 +190,7 @@ async function startUnlessRunning(
   });
   // Read the state file with a short backoff (25 ms, doubling to 250 ms) until ready, failed or gone.
   const seen = await waitFor(async () => {
-    const state = readJson<PostgresState>(paths.postgresState);
+    const state = readPostgresState(paths);
     const ready = state?.pid === pid && state.status === "ready";
     // Only this start's own state counts: a "failed" left by an earlier start must not end the wait.
     const ended = !isAlive(pid) || (state?.pid === pid && state.status === "failed");
@@ -140,12 +204,16 @@ async function startUnlessRunning(
   });
 }
 
-/** Stops the local Postgres if it runs. */
+/** Stops the local Postgres if it runs (its entry process, the server, and anything left in their process group). */
 export async function stopLocalPostgres(paths: LocalPaths): Promise<"stopped" | "killed" | "not-running"> {
-  const state = readJson<PostgresState>(paths.postgresState);
+  const state = readPostgresState(paths);
+  const roots = [paths.postgresDir, postgresDataDir(paths)];
   if (state?.postgresPid && !isAlive(state.pid) && isAlive(state.postgresPid)) {
     await stopOrphanedServer(state.postgresPid);
+    await stopGroup(state.pid, roots, 10_000);
     return "stopped";
   }
-  return stopProcess(state?.pid, 30_000);
+  const how = await stopProcess(state?.pid, 30_000);
+  const left = await stopGroup(state?.pid, roots, 10_000);
+  return how === "not-running" && left.length > 0 ? "stopped" : how;
 }

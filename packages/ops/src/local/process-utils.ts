@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { environmentFsError, writingTo } from "../state/fs-errors.ts";
 import { createServer, connect } from "node:net";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -68,16 +69,24 @@ export function readJson<T>(path: string): T | undefined {
  * a temp file in the same folder, flushed to disk, renamed over the old one, the folder flushed.
  */
 export function writeJsonAtomic(path: string, data: unknown, mode = 0o644): void {
-  mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w", mode);
   try {
-    writeFileSync(fd, `${JSON.stringify(data, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(tmp, "w", mode);
+    try {
+      writeFileSync(fd, `${JSON.stringify(data, null, 2)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    // A full disk leaves a short temp file: remove it; the old file is untouched.
+    rmSync(tmp, { force: true });
+    // Name the file being written, not its temp file.
+    if ((err as NodeJS.ErrnoException).path === tmp) (err as NodeJS.ErrnoException).path = path;
+    throw environmentFsError(err, path);
   }
-  renameSync(tmp, path);
   try {
     const dirFd = openSync(dirname(path), "r");
     fsyncSync(dirFd);
@@ -117,8 +126,10 @@ export function spawnDetached(
   args: string[],
   opts: { env: Record<string, string>; logFile: string; cwd: string; input?: string },
 ): number {
-  mkdirSync(dirname(opts.logFile), { recursive: true });
-  const fd = openSync(opts.logFile, "a", 0o600);
+  const fd = writingTo(opts.logFile, () => {
+    mkdirSync(dirname(opts.logFile), { recursive: true });
+    return openSync(opts.logFile, "a", 0o600);
+  });
   try {
     const child = spawn(process.execPath, ["--import", tsxLoader(), fileURLToPath(entry), ...args], {
       cwd: opts.cwd,

@@ -1,17 +1,19 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { builtApp, type BuiltAppConfig } from "../config/app-kind.ts";
 import type { AppConfig, OpsConfig } from "../config/schema.ts";
 import type { OpsEnv } from "../env.ts";
 import { DeployError, RollbackError } from "../errors.ts";
 import type { Secret } from "../secrets/secret.ts";
-import { KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalRelease } from "./app-state.ts";
+import { writingTo } from "../state/fs-errors.ts";
+import { appStateWasDamaged, KEEP_RELEASES, readAppState, rollbackTarget, writeAppState, type LocalRelease } from "./app-state.ts";
 import { minimalChildEnv } from "./child-env.ts";
 import { checkGrpcHealth, healthzApp, httpGet, type HealthzBody } from "./health.ts";
 import { waitFor } from "./wait.ts";
 import { localPaths, type LocalPaths } from "./paths.ts";
 import { freePort, isAlive, readJson, spawnDetached, stopProcess, tailFile, writeJsonAtomic } from "./process-utils.ts";
-import { readRoutes, routerPid, setRoute } from "./router.ts";
+import { readRoutes, repairRouterFiles, routerFilesDamaged, routerPid, setRoute } from "./router.ts";
+import { groupMembers, processesUnder, stopGroup, terminate, type EnvProcess } from "./env-processes.ts";
 import type { AppRelease } from "../target/target.ts";
 import type { ServedEntry } from "../release/previous.ts";
 import { localAppPort } from "./ports.ts";
@@ -30,6 +32,27 @@ export interface StartedRelease {
 }
 
 const LOOPBACK = "127.0.0.1";
+
+/** One repair of what a killed run left; it checks again when applied. */
+export interface LocalRepair {
+  /** The app it concerns, or null for the environment's own processes (the router). */
+  app: string | null;
+  description: string;
+  /** The other repairs read what this one fixes: plan them again once it is applied. */
+  rereadAfter?: boolean;
+  apply(): Promise<void>;
+}
+
+/** A release folder with live processes: its supervisor (`pid`, also the process group id) or, when that was killed, the app it left. */
+export interface LiveRelease {
+  releaseId: string;
+  /** Supervisor pid, which is also the process group of the release's processes. */
+  pid: number;
+  port: number | undefined;
+  supervised: boolean;
+  /** The app processes left running when the supervisor is gone. */
+  appPids?: number[];
+}
 
 /**
  * Why the current release of an app does not run, from its last supervisor state: `crashed` (the
@@ -130,8 +153,15 @@ export class LocalProvider {
         fix: "Each run makes new releases; start a new run.",
       });
     }
-    mkdirSync(dir, { recursive: true });
-    for (const a of cfg.artifacts) cpSync(join(this.env.repoRoot, cfg.dir, a), join(dir, a), { recursive: true });
+    writingTo(dir, () => {
+      try {
+        mkdirSync(dir, { recursive: true });
+        for (const a of cfg.artifacts) cpSync(join(this.env.repoRoot, cfg.dir, a), join(dir, a), { recursive: true });
+      } catch (err) {
+        rmSync(dir, { recursive: true, force: true }); // no half-copied release a later run could start
+        throw err;
+      }
+    });
     const release: LocalRelease = {
       id: input.releaseId,
       createdAt: new Date().toISOString(),
@@ -139,7 +169,7 @@ export class LocalProvider {
       runId: input.runId,
       status: "stopped",
     };
-    writeFileSync(join(dir, "release.json"), `${JSON.stringify({ app: input.app, ...release }, null, 2)}\n`);
+    writeJsonAtomic(join(dir, "release.json"), { app: input.app, ...release });
     const state = readAppState(this.paths, input.app);
     state.releases = [release, ...state.releases.filter((r) => r.id !== release.id)];
     writeAppState(this.paths, input.app, state);
@@ -197,13 +227,13 @@ export class LocalProvider {
     });
     // Where it listens, for the repair of a run killed before it recorded the switch.
     writeJsonAtomic(join(dir, "launch.json"), { supervisorPid: pid, port, startedAt: new Date().toISOString() });
-    const forget = this.onInterrupt(() => stopProcess(pid, 5_000));
+    const forget = this.onInterrupt(() => this.stopRelease(pid, 5_000));
     return { app, releaseId, pid, port, logFile, forget };
   }
 
   /** Stops a started release that will not be routed. */
   async abandon(started: StartedRelease): Promise<void> {
-    await stopProcess(started.pid, 10_000);
+    await this.stopRelease(started.pid, 10_000);
     started.forget();
   }
 
@@ -256,8 +286,11 @@ export class LocalProvider {
     const state = readAppState(this.paths, app);
     const previous = state.current;
     const previousEntry = state.releases.find((r) => r.id === previous);
+    if (previousEntry && previousEntry.supervisorPid !== undefined && previousEntry.supervisorPid !== pid) {
+      // Also a restart of the same release (`ops:local up`): its old copy may still run without a supervisor.
+      await this.stopRelease(previousEntry.supervisorPid, 20_000);
+    }
     if (previousEntry && previous !== releaseId) {
-      await stopProcess(previousEntry.supervisorPid, 20_000);
       previousEntry.status = "stopped";
       delete previousEntry.port;
       delete previousEntry.supervisorPid;
@@ -317,8 +350,19 @@ export class LocalProvider {
     }, timeoutMs);
   }
 
-  /** What runs where: one row per app. */
-  async status(): Promise<{ app: string; release: string | null; state: string; address: string; upstream: string; health: string }[]> {
+  /** What runs where: one row per app, with the pids of the current release (supervisor, app). */
+  async status(): Promise<
+    {
+      app: string;
+      release: string | null;
+      state: string;
+      running: boolean;
+      pids: string;
+      address: string;
+      upstream: string;
+      health: string;
+    }[]
+  > {
     const routes = readRoutes(this.paths).routes;
     const protoRoot = join(this.env.repoRoot, "proto");
     const rows = [];
@@ -327,9 +371,14 @@ export class LocalProvider {
       const st = readAppState(this.paths, app);
       const cur = st.releases.find((r) => r.id === st.current);
       const sup = cur
-        ? readJson<{ status: string; restarts: number }>(join(this.paths.releaseDir(app, cur.id), "supervisor.json"))
+        ? readJson<{ status: string; restarts: number; childPid?: number | null }>(
+            join(this.paths.releaseDir(app, cur.id), "supervisor.json"),
+          )
         : undefined;
-      const running = cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
+      const supervised = cur?.supervisorPid !== undefined && isAlive(cur.supervisorPid);
+      // The app a killed supervisor left behind still answers, unsupervised.
+      const orphans = cur && !supervised ? groupMembers(cur.supervisorPid ?? 0, [this.paths.root]) : [];
+      const running = supervised || orphans.length > 0;
       const route = routes.find((r) => r.name === app);
       // The port the router really listens on (set by the deploy), not this shell's OPS_LOCAL_*_PORT.
       const address = `${LOOPBACK}:${route?.listenPort ?? this.publicPort(app)}`;
@@ -341,20 +390,44 @@ export class LocalProvider {
           health = r.status === 0 ? `down (${r.error})` : `HTTP ${r.status}`;
         }
       }
+      const appPid = sup?.childPid && isAlive(sup.childPid) ? sup.childPid : undefined;
       rows.push({
         app,
         release: st.current,
-        state: running
+        state: supervised
           ? `${sup?.status ?? "running"}${sup?.restarts ? ` (${sup.restarts} restarts)` : ""}`
-          : st.current
-            ? downState(sup)
-            : "never deployed",
+          : orphans.length > 0
+            ? "unsupervised (its supervisor is gone; the app still runs)"
+            : !st.current
+              ? "never deployed"
+              : cur?.status === "stopped"
+                ? "stopped"
+                : downState(sup),
+        running: supervised,
+        pids: supervised
+          ? `${cur!.supervisorPid}${appPid ? `/${appPid}` : ""}`
+          : orphans.length > 0
+            ? `-/${orphans.map((o) => o.pid).join(",")}`
+            : "-",
         address,
         upstream: route?.upstream ? `${route.upstream.host}:${route.upstream.port}` : "-",
         health,
       });
     }
     return rows;
+  }
+
+  /**
+   * Why no process can answer for some app, one reason per app ([] when every app's route leads
+   * to a live process, a supervisor that is restarting its app included).
+   */
+  notServing(): string[] {
+    if (routerPid(this.paths) === undefined) return [`the local router is not running, so nothing listens on ${this.publicUrl()}`];
+    return this.config.deployOrder.flatMap((app) => {
+      if (this.routedRelease(app)) return [];
+      const current = readAppState(this.paths, app).current;
+      return [`no process serves ${app}${current ? ` (release ${current} does not run)` : " (never deployed)"}`];
+    });
   }
 
   /** Marks a release as failed (its run's smoke checks failed): never a default rollback target again. */
@@ -366,32 +439,63 @@ export class LocalProvider {
     writeAppState(this.paths, app, state);
   }
 
-  /** Releases of `app` whose supervisor runs, from each release folder's supervisor.json (not only those the app state knows). */
-  liveReleases(app: string): { releaseId: string; pid: number; port: number | undefined }[] {
+  /**
+   * Releases of `app` with live processes, from each release folder's supervisor.json and
+   * launch.json (not only those the app state knows): `supervised` when the supervisor runs,
+   * otherwise the app its killed supervisor left running (found by the supervisor's process group).
+   */
+  liveReleases(app: string): LiveRelease[] {
     const dir = join(this.paths.appDir(app), "releases");
     if (!existsSync(dir)) return [];
-    return readdirSync(dir).flatMap((id) => {
+    return readdirSync(dir).flatMap((id): LiveRelease[] => {
       const sup = readJson<{ supervisorPid?: number }>(join(dir, id, "supervisor.json"));
       const launch = readJson<{ supervisorPid?: number; port?: number }>(join(dir, id, "launch.json"));
       const pid = sup?.supervisorPid ?? launch?.supervisorPid;
-      return pid && isAlive(pid) ? [{ releaseId: id, pid, port: launch?.port }] : [];
+      if (!pid) return [];
+      if (isAlive(pid)) return [{ releaseId: id, pid, port: launch?.port, supervised: true }];
+      const orphans = groupMembers(pid, [this.paths.root]);
+      return orphans.length ? [{ releaseId: id, pid, port: launch?.port, supervised: false, appPids: orphans.map((o) => o.pid) }] : [];
     });
   }
 
   /** The live release the router sends `app`'s traffic to, if any (the truth when the state file is behind). */
-  routedRelease(app: string): { releaseId: string; pid: number; port: number | undefined } | undefined {
+  routedRelease(app: string): LiveRelease | undefined {
     if (routerPid(this.paths) === undefined) return undefined;
     const port = readRoutes(this.paths).routes.find((r) => r.name === app)?.upstream?.port;
     return port === undefined ? undefined : this.liveReleases(app).find((l) => l.port === port);
   }
 
   /**
+   * Stops a release's supervisor (which stops its app), then whatever is left of its process
+   * group (the app of a supervisor that was killed with -9).
+   */
+  async stopRelease(supervisorPid: number | undefined, graceMs: number): Promise<"stopped" | "killed" | "not-running"> {
+    const how = await stopProcess(supervisorPid, graceMs);
+    const left = await stopGroup(supervisorPid, [this.paths.root], graceMs);
+    return how === "not-running" && left.length > 0 ? "stopped" : how;
+  }
+
+  /** Processes under `apps/<app>/` that belong to no release folder's supervisor group (their record was lost). */
+  private strays(app: string): EnvProcess[] {
+    const known = new Set(this.liveReleases(app).map((l) => l.pid));
+    return processesUnder([this.paths.appDir(app)]).filter((p) => !known.has(p.pgid));
+  }
+
+  /**
    * What a killed run left behind, as repairs (each checks again when applied, so a plan made a
    * moment earlier cannot stop what has since become current): a release the router serves that
-   * the state does not record as current is recorded; a release that runs but serves nothing is stopped.
+   * the state does not record as current is recorded; a release that runs but serves nothing is
+   * stopped, and so is any process under the app's folder that no release folder records.
    */
-  repairs(): { app: string; description: string; apply(): Promise<void> }[] {
-    const out: { app: string; description: string; apply(): Promise<void> }[] = [];
+  repairs(): LocalRepair[] {
+    const out: LocalRepair[] = [];
+    const router = routerFilesDamaged(this.paths);
+    if (router) {
+      // Everything below reads the routes: repaired first, and the rest planned again afterwards.
+      return [
+        { app: "router", description: `rewrite the router's files from the router: ${router}`, apply: () => repairRouterFiles(this.paths) },
+      ];
+    }
     for (const app of this.config.deployOrder) {
       const st = readAppState(this.paths, app);
       const routed = this.routedRelease(app);
@@ -399,20 +503,34 @@ export class LocalProvider {
       if (routed && (st.current !== routed.releaseId || recorded?.supervisorPid !== routed.pid)) {
         out.push({
           app,
-          description: `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (a run was killed after switching)`,
+          description: `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (${appStateWasDamaged(this.paths, app) ? "its state file was damaged" : "a run was killed after switching"})`,
           apply: async () => this.recordServing(app, routed),
         });
       }
       const keep =
         routed?.releaseId ?? (recorded?.supervisorPid !== undefined && isAlive(recorded.supervisorPid) ? recorded.id : undefined);
       for (const l of this.liveReleases(app).filter((x) => x.releaseId !== keep)) {
+        // The current release's app whose supervisor died keeps serving until `up` or the next deploy replaces it.
+        if (!l.supervised && l.releaseId === st.current) continue;
         out.push({
           app,
-          description: `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (a run was killed before switching to it)`,
+          description: l.supervised
+            ? `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (a run was killed before switching to it)`
+            : `stop ${app} release ${l.releaseId} (app pid ${l.appPids?.join(", ")}): its supervisor is gone and it serves nothing`,
           apply: async () => {
             const now = readAppState(this.paths, app);
             if (this.routedRelease(app)?.releaseId === l.releaseId || now.current === l.releaseId) return;
-            await stopProcess(l.pid, 10_000);
+            await this.stopRelease(l.pid, 10_000);
+          },
+        });
+      }
+      const strays = this.strays(app);
+      if (strays.length > 0) {
+        out.push({
+          app,
+          description: `stop ${strays.length} ${app} process${strays.length > 1 ? "es" : ""} no release records (pid ${strays.map((p) => p.pid).join(", ")})`,
+          apply: async () => {
+            await terminate(this.strays(app), 10_000);
           },
         });
       }
@@ -455,16 +573,20 @@ export class LocalProvider {
     const stopped: string[] = [];
     for (const app of [...this.config.deployOrder].reverse()) {
       for (const l of this.liveReleases(app)) {
-        if ((await stopProcess(l.pid, 20_000)) !== "not-running") stopped.push(`${app} ${l.releaseId}`);
+        if ((await this.stopRelease(l.pid, 20_000)) !== "not-running") stopped.push(`${app} ${l.releaseId}`);
       }
       const st = readAppState(this.paths, app);
       for (const r of st.releases) {
-        if (r.supervisorPid !== undefined && (await stopProcess(r.supervisorPid, 20_000)) !== "not-running") stopped.push(`${app} ${r.id}`);
+        if (r.supervisorPid !== undefined && (await this.stopRelease(r.supervisorPid, 20_000)) !== "not-running")
+          stopped.push(`${app} ${r.id}`);
         if (r.status === "serving") r.status = "stopped";
         delete r.supervisorPid;
         delete r.port;
       }
       writeAppState(this.paths, app, st);
+      const strays = this.strays(app);
+      if ((await terminate(strays, 10_000)) > 0)
+        stopped.push(`${app} (${strays.length} unrecorded process${strays.length > 1 ? "es" : ""})`);
     }
     return stopped;
   }

@@ -32,12 +32,23 @@ const listeners = new Map<string, { server: Server; route: Route }>();
 let generation = -1;
 const log = (msg: string) => console.log(`[router ${new Date().toISOString()}] ${msg}`);
 
-function writeState(error?: string) {
+/** A route the router could not listen for: which one, so the caller blames the right port. */
+class ListenError extends Error {
+  constructor(
+    readonly route: Route,
+    cause: Error,
+  ) {
+    super(`cannot listen on ${route.listenHost}:${route.listenPort} for ${route.name}: ${cause.message}`);
+  }
+}
+
+function writeState(error?: Error) {
   writeJsonAtomic(stateFile!, {
     pid: process.pid,
     generation,
     listening: [...listeners.values()].map((l) => ({ name: l.route.name, port: l.route.listenPort, upstream: l.route.upstream })),
-    ...(error ? { error } : {}),
+    ...(error ? { error: error.message } : {}),
+    ...(error instanceof ListenError ? { failed: { name: error.route.name, port: error.route.listenPort } } : {}),
   });
 }
 
@@ -58,7 +69,7 @@ function listen(route: Route): Promise<{ server: Server; route: Route }> {
       socket.on("close", () => upstream.destroy());
       upstream.on("close", () => socket.destroy());
     });
-    entry.server.once("error", reject);
+    entry.server.once("error", (err) => reject(new ListenError(route, err)));
     entry.server.listen(route.listenPort, route.listenHost, () => resolve(entry));
   });
 }
@@ -91,7 +102,7 @@ let applying = Promise.resolve();
 const reload = () => {
   applying = applying.then(apply).catch((err: Error) => {
     log(`could not apply routes: ${err.message}`);
-    writeState(err.message);
+    writeState(err);
   });
 };
 process.on("SIGHUP", reload);
@@ -103,6 +114,6 @@ process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);
 apply().catch((err: Error) => {
   log(`could not start: ${err.message}`);
-  writeState(err.message);
+  writeState(err);
   process.exit(1);
 });

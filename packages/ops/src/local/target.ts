@@ -11,6 +11,7 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
 import { missingGeneratedKeys, resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { Secret } from "../secrets/secret.ts";
+import { secretRuleViolations } from "../secrets/rules.ts";
 import type {
   AppRelease,
   DeployOutcome,
@@ -23,7 +24,7 @@ import type {
   TargetDatabase,
 } from "../target/target.ts";
 import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "./logs.ts";
-import { readAppState, rollbackChoice } from "./app-state.ts";
+import { damagedAppStates, readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
@@ -45,6 +46,7 @@ function describeBytes(keys: string[], bytes: Record<string, number>): string {
   const sizes = new Set(keys.map((k) => bytes[k] ?? 32));
   return sizes.size === 1 ? `${[...sizes][0]} random bytes each` : keys.map((k) => `${k}: ${bytes[k] ?? 32} random bytes`).join(", ");
 }
+import { processesUnder, terminate } from "./env-processes.ts";
 
 /**
  * The local target: the embedded Postgres (or `DATABASE_URL`), releases as folders run by
@@ -125,7 +127,20 @@ export class LocalTarget implements Target {
   }
 
   repairActions(): Action[] {
-    return this.provider.repairs().map((r) => action("process", `repair: ${r.description}`, () => r.apply()));
+    const repairs = this.provider.repairs();
+    for (const message of damagedAppStates())
+      this.ctx.reporter.emit({ kind: "warn", message, fix: "Nothing to do: the repairs below record what serves." });
+    return repairs.map((r) =>
+      r.rereadAfter
+        ? action("process", `repair: ${r.description}; then what the repaired routes show`, async () => {
+            await r.apply();
+            for (const next of this.provider.repairs()) {
+              this.ctx.reporter.emit({ kind: "info", message: `repair: ${next.description}` });
+              await next.apply();
+            }
+          })
+        : action("process", `repair: ${r.description}`, () => r.apply()),
+    );
   }
 
   notRunHere(app: string): string | undefined {
@@ -241,6 +256,13 @@ export class LocalTarget implements Target {
   private appSecrets(app: string, staged: AppFingerprints | undefined, create: boolean): Map<string, Secret> {
     const resolved = this.resolveSecrets(create);
     const keys = this.ctx.config.apps[app]!.secrets;
+    const broken = secretRuleViolations(this.ctx.config, resolved.values).filter((v) => keys.includes(v.key));
+    if (broken.length > 0) {
+      throw new DeployError(`${app} would refuse its secrets: ${broken.map((v) => v.message).join("; ")}`, {
+        where: broken.map((v) => resolved.sources.get(v.key) ?? v.key).join(", "),
+        fix: "Fix the values (see secrets.rules in ops.config.ts); nothing was started or switched.",
+      });
+    }
     if (staged) {
       const now = new SecretLedger(this.env.stateDir, this.env.environment).fingerprints(keys, resolved.values, { create: false });
       const moved = keys.filter((k) => now[k] !== staged[k]);
@@ -378,7 +400,13 @@ export class LocalTarget implements Target {
 
   smokeTargets() {
     const appUrls = Object.fromEntries(this.runApps().map((app) => [app, `http://127.0.0.1:${this.provider.publicPort(app)}`]));
-    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [], appUrls };
+    const down = this.provider.notServing();
+    return {
+      baseUrl: this.provider.publicUrl(),
+      mustNotAnswer: [],
+      appUrls,
+      ...(down.length ? { nothingServes: `${down.join("; ")}; start what should run with \`pnpm ops:local up\`` } : {}),
+    };
   }
 
   markSmokeFailed(releases: AppRelease[]): void {
@@ -433,16 +461,17 @@ export class LocalTarget implements Target {
     this.ctx.reporter.emit({
       kind: "table",
       title: `Apps (${this.env.environment}, public URL ${this.provider.publicUrl()})`,
-      columns: ["APP", "RELEASE", "STATE", "ADDRESS", "UPSTREAM", "HEALTH"],
-      rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.address, r.upstream, r.health]),
+      columns: ["APP", "RELEASE", "STATE", "PIDS (SUPERVISOR/APP)", "ADDRESS", "UPSTREAM", "HEALTH"],
+      rows: rows.map((r) => [r.app, r.release ?? "-", r.state, r.pids, r.address, r.upstream, r.health]),
     });
-    for (const r of rows.filter((row) => /^(crashed|down)/.test(row.state))) {
+    for (const r of rows.filter((row) => row.release && !row.running)) {
       this.ctx.reporter.emit({
         kind: "warn",
         message: `${r.app} release ${r.release} is ${r.state}`,
-        fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again: \`pnpm ops:local up\`.`,
+        fix: `See why: \`pnpm ops:logs --app ${r.app} -n 50\`; start it again under a supervisor: \`pnpm ops:local up\`.`,
       });
     }
+    for (const message of damagedAppStates()) this.ctx.reporter.emit({ kind: "warn", message, fix: "Repair it now: `pnpm ops:local up`." });
     for (const r of this.provider.repairs())
       this.ctx.reporter.emit({
         kind: "warn",
@@ -470,7 +499,11 @@ export class LocalTarget implements Target {
     for (const c of current) {
       actions.push(...this.rollbackActions({ app: c.app, from: c.to, to: c.to, toArg: c.to, expectRelease: c.to }, "restart").actions);
     }
-    return { step: "local up", actions, notes: current.length ? [] : ["no release deployed yet; run `pnpm turbo run production-deploy`"] };
+    const deployed = this.ctx.config.deployOrder.some((app) => readAppState(this.provider.paths, app).current !== null);
+    const notes = current.length
+      ? []
+      : [deployed ? "every current release already runs" : "no release deployed yet; run `pnpm turbo run production-deploy`"];
+    return { step: "local up", actions, notes };
   }
 
   private downPlan(purge: boolean): Plan {
@@ -483,6 +516,14 @@ export class LocalTarget implements Target {
       }),
       action("process", "stop the router", async () => say(`router: ${await stopRouter(p.paths)}`)),
       action("process", "stop the local Postgres", async () => say(`postgres: ${await stopLocalPostgres(p.paths)}`)),
+      action("process", `stop any other process still running in ${p.paths.root}`, async () => {
+        const left = processesUnder([p.paths.root, postgresDataDir(p.paths)]);
+        if (left.length === 0) return;
+        await terminate(left, 10_000);
+        say(
+          `stopped ${left.length} process${left.length > 1 ? "es" : ""} no state file recorded: ${left.map((x) => `${x.pid} (${x.command.slice(0, 60)})`).join(", ")}`,
+        );
+      }),
     ];
     if (purge) {
       const targets = purgeTargets(this.env, postgresDataDir(p.paths), p.paths.root);

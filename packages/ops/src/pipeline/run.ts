@@ -1,7 +1,7 @@
 import type { OpsContext } from "../context.ts";
 import { recordHistory, type HistoryEntry } from "../db/history.ts";
 import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
-import { acquireLock, describeHolder, releaseLock, renewLock } from "../db/lock.ts";
+import { acquireLock, describeHolder, releaseLock, releaseLockOfRun, renewLock } from "../db/lock.ts";
 import { currentGitSha } from "../git-info.ts";
 import { newRunId, type RunRecord, type StepRecord } from "../state/run-state.ts";
 import { runTimeline } from "../output/timeline.ts";
@@ -56,10 +56,8 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
             message: `took over the deploy lock of ${describeHolder(h)}: ${why}; that run is marked failed`,
             fix: "Check what it left: `pnpm ops:status` (this run repairs what it can).",
           });
-          // The abandoned run's local pointer and state, if it ran from this state folder.
-          if (ctx.runs.exists(h.runId) && ctx.runs.read(h.runId).status === "running")
-            ctx.runs.update(h.runId, { status: "failed", finishedAt: new Date().toISOString(), error: `abandoned: ${why}` });
-          ctx.runs.clearCurrent(h.runId);
+          // The abandoned run's local pointer and state, if it ran from this state folder (its run.json may be damaged too).
+          ctx.runs.markAbandoned(h, why);
         },
       },
     ).finally(() => waiting?.end());
@@ -83,8 +81,19 @@ export function openRunActions(ctx: OpsContext, run: RunRecord, kind: HistoryEnt
     action(
       "file",
       `open run ${run.runId}: the run state every later task of the pipeline joins`,
-      () => {
-        ctx.runs.create(run);
+      async () => {
+        try {
+          ctx.runs.create(run);
+        } catch (err) {
+          // No run state, so no later task could release the lock: release it now.
+          if (run.lockToken) {
+            const token = run.lockToken;
+            await withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false }).catch(
+              () => undefined,
+            );
+          }
+          throw err;
+        }
         ctx.reporter.emit({
           kind: "info",
           message: `run ${run.runId} opened; deploy lock of "${run.environment}" held by ${run.actor}@${run.host}`,
@@ -205,8 +214,20 @@ export async function closeRun(
   status: RunRecord["status"],
   extra: { failedStep?: string; error?: string } = {},
 ): Promise<RunRecord> {
-  const final = ctx.runs.update(run.runId, { status, finishedAt: new Date().toISOString(), ...extra });
-  const steps = ctx.runs.readSteps(run.runId);
+  // The lock is released whatever happens to the run's files (damaged, read-only, a full disk);
+  // a file error is thrown only afterwards.
+  const problems: unknown[] = [];
+  const attempt = <T>(fn: () => T, fallback: T): T => {
+    try {
+      return fn();
+    } catch (err) {
+      problems.push(err);
+      return fallback;
+    }
+  };
+  const patch = { status, finishedAt: new Date().toISOString(), ...extra };
+  const final = attempt(() => ctx.runs.update(run.runId, patch), { ...run, ...patch });
+  const steps = attempt(() => ctx.runs.readSteps(run.runId), {});
   try {
     await withTargetDb(
       ctx,
@@ -218,8 +239,9 @@ export async function closeRun(
       { start: false },
     );
   } finally {
-    ctx.runs.clearCurrent(run.runId);
+    attempt(() => ctx.runs.clearCurrent(run.runId), undefined);
   }
+  if (problems.length > 0) throw problems[0];
   return final;
 }
 
@@ -228,7 +250,21 @@ export async function failCurrentRun(ctx: OpsContext, step: string, error: unkno
   if (!ctx.flags.pipeline || ctx.flags.dryRun) return;
   const runId = ctx.runs.currentRunId();
   if (!runId) return;
-  const run = ctx.runs.read(runId);
+  let run: RunRecord;
+  try {
+    run = ctx.runs.read(runId);
+  } catch (readErr) {
+    // run.json (which holds the lease token) is damaged: release the lock by run id, then say so.
+    const released = await withTargetDb(ctx, "deploy lock", (client) => releaseLockOfRun(client, ctx.env.environment, runId), {
+      start: false,
+    });
+    ctx.runs.clearCurrent(runId);
+    ctx.reporter.emit({
+      kind: "info",
+      message: `run ${runId} could not be marked ${status} (${(readErr as Error).message}); ${released ? "its deploy lock was released" : "it held no deploy lock"}`,
+    });
+    return;
+  }
   if (run.status !== "running") return;
   const message = error instanceof Error ? error.message : String(error);
   await closeRun(ctx, run, status, { failedStep: step, error: ctx.redact(message.split("\n")[0]!.slice(0, 500)) });

@@ -2,25 +2,45 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { OpsContext } from "../context.ts";
 import { localPaths } from "../local/paths.ts";
-import { runningPostgres } from "../local/postgres.ts";
+import { postgresDataDir, runningPostgres } from "../local/postgres.ts";
 import { portAnswers, readJson } from "../local/process-utils.ts";
-import { routerPid } from "../local/router.ts";
+import { readRoutes, routerPid } from "../local/router.ts";
 import { resolveLocalSecrets } from "../secrets/local-source.ts";
 import type { CheckResult } from "./types.ts";
 import { SecretsError } from "../errors.ts";
 import { localAppPort } from "../local/ports.ts";
+import { secretRuleViolations } from "../secrets/rules.ts";
+import { describePortHolder, portHolder } from "../local/port-holder.ts";
+import { processesUnder } from "../local/env-processes.ts";
 
-/** The loopback ports of the local target are free, or held by our own router/Postgres. */
+/**
+ * Every loopback port this environment listens on (each app's stable port, and the Postgres port)
+ * is free, or already held by this environment's own router or Postgres on that very port: a port
+ * changed since the last deploy (`OPS_LOCAL_CLIENT_PORT=…`) is checked like a new one, and a held
+ * one names the port, its variable and the program holding it when /proc tells.
+ */
 export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
   const paths = localPaths(ctx.env.stateDir, ctx.env.environment);
-  const ours = { router: routerPid(paths) !== undefined, postgres: runningPostgres(paths) !== undefined };
+  const routerListens = routerPid(paths) === undefined ? [] : readRoutes(paths).routes.map((r) => ({ port: r.listenPort }));
+  const pg = runningPostgres(paths);
+  // What runs decides when the state files are damaged: a port held by one of this environment's own processes is ours.
+  const ownPids = new Set(processesUnder([paths.root, postgresDataDir(paths)]).map((p) => p.pid));
+  const heldByUs = (port: number) => {
+    const holder = portHolder(port);
+    return holder !== undefined && ownPids.has(holder.pid);
+  };
   const runHere = ctx.config.deployOrder.filter((app) => !ctx.target.notRunHere?.(app));
   const wanted: { name: string; port: number; envVar: string; owned: boolean }[] = runHere.map((app) => {
     const { port, envVar } = localAppPort(ctx.config, ctx.env, app);
-    return { name: app, port, envVar, owned: ours.router };
+    return { name: app, port, envVar, owned: routerListens.some((l) => l.port === port) || heldByUs(port) };
   });
   if (!ctx.env.databaseUrl)
-    wanted.push({ name: "postgres", port: ctx.env.localPorts.postgres, envVar: "OPS_LOCAL_PG_PORT", owned: ours.postgres });
+    wanted.push({
+      name: "postgres",
+      port: ctx.env.localPorts.postgres,
+      envVar: "OPS_LOCAL_PG_PORT",
+      owned: pg?.port === ctx.env.localPorts.postgres || heldByUs(ctx.env.localPorts.postgres),
+    });
   const results = await Promise.all(
     wanted.map(async (w): Promise<CheckResult> => {
       if (w.owned || !(await portAnswers("127.0.0.1", w.port))) {
@@ -35,8 +55,8 @@ export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
         id: `ports.${w.name}`,
         status: "fail",
         message: other
-          ? `127.0.0.1:${w.port} is used by the local environment "${other}" of this checkout`
-          : `127.0.0.1:${w.port} is used by another program`,
+          ? `127.0.0.1:${w.port} (${w.envVar}) is used by the local environment "${other}" of this checkout`
+          : `127.0.0.1:${w.port} (${w.envVar}) is used by another program${describePortHolder(w.port)}`,
         where: w.envVar,
         fix: other
           ? `Stop it (OPS_ENV=${other} pnpm ops:local down) or give this environment other ports with ${w.envVar}.`
@@ -73,6 +93,16 @@ export function checkLocalSecrets(ctx: OpsContext): CheckResult[] {
     }));
     const declared = new Set(Object.values(ctx.config.apps).flatMap((a) => a.secrets));
     const missing = [...declared].filter((k) => !r.values.has(k));
+    for (const v of secretRuleViolations(ctx.config, r.values)) {
+      const source = r.sources.get(v.key) ?? "the secrets file";
+      out.push({
+        id: `secrets.rules.${v.key}`,
+        status: "fail",
+        message: v.message,
+        where: source,
+        fix: `Set ${v.key} in ${source} to a value that follows secrets.rules.${v.key} in ops.config.ts (a random one: \`openssl rand -base64 48\`).`,
+      });
+    }
     const sources = [...new Set(r.sources.values())].join(", ") || "none yet";
     out.push({
       id: "secrets",

@@ -90,8 +90,12 @@ async function checkNotPublic(url: string, timeoutMs: number): Promise<SmokeChec
  * @returns the results and the report path.
  */
 export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, reportDir: string) {
-  const { baseUrl, mustNotAnswer } = ctx.target.smokeTargets();
+  const { baseUrl, mustNotAnswer, nothingServes } = ctx.target.smokeTargets();
   const s = ctx.config.smoke;
+  if (nothingServes) {
+    const here = s.checks.filter((c) => !ctx.target.notRunHere?.(c.app ?? ctx.config.publicApp));
+    return reportSmoke(ctx, baseUrl, expect, reportDir, nothingAnswers(baseUrl, here, nothingServes));
+  }
   ctx.reporter.emit({
     kind: "info",
     message: `smoke-checking ${baseUrl} (deadline ${s.deadlineMs} ms); expecting ${Object.entries(expect.releases)
@@ -120,6 +124,26 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
     ),
   );
   const results = [...groups.flat(), ...internal];
+  return reportSmoke(ctx, baseUrl, expect, reportDir, results);
+}
+
+/** Each check failed at once, without a request: the target says no process can answer. */
+function nothingAnswers(baseUrl: string, checks: { name: string; path: string }[], why: string): SmokeCheckResult[] {
+  const at = new Date().toISOString();
+  return checks.map((c) => ({
+    name: c.name,
+    method: "GET" as const,
+    path: c.path,
+    url: new URL(c.path, baseUrl).href,
+    ok: false,
+    attempts: [{ atMs: 0, at, status: 0, error: "nothing serves", outcome: "fail" as const, detail: why }],
+    durationMs: 0,
+    reason: `not tried: ${why}`,
+  }));
+}
+
+/** Prints the results table, writes the JSON report (mode 0600) and emits the result event. */
+function reportSmoke(ctx: OpsContext, baseUrl: string, expect: SmokeExpectations, reportDir: string, results: SmokeCheckResult[]) {
   ctx.reporter.emit({
     kind: "table",
     title: "Smoke checks",

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync
 import { join } from "node:path";
 import { RunStateError } from "../errors.ts";
 import { writeJsonAtomic as writeAtomic } from "../local/process-utils.ts";
+import { writingTo } from "./fs-errors.ts";
 
 /**
  * The state shared by the tasks of one pipeline run, under `<stateDir>/runs/<runId>/`.
@@ -93,20 +94,30 @@ export class RunStore {
 
   /** Creates the run folder and makes it the environment's current run. */
   create(record: RunRecord): void {
-    mkdirSync(join(this.runDir(record.runId), "steps"), { recursive: true });
+    writingTo(join(this.runDir(record.runId), "steps"), () => mkdirSync(join(this.runDir(record.runId), "steps"), { recursive: true }));
     writeJsonAtomic(join(this.runDir(record.runId), "run.json"), record);
-    mkdirSync(join(this.stateDir, "current-run"), { recursive: true });
     writeJsonAtomic(this.pointerPath(), { runId: record.runId });
   }
 
-  /** The current run's id, or undefined when no pipeline run is under way. */
+  /**
+   * The current run's id, or undefined when no pipeline run is under way.
+   * @throws {RunStateError} naming the pointer file when it is damaged.
+   */
   currentRunId(): string | undefined {
-    if (!existsSync(this.pointerPath())) return undefined;
-    try {
-      return (JSON.parse(readFileSync(this.pointerPath(), "utf8")) as { runId?: string }).runId;
-    } catch {
-      return undefined;
+    const pointer = this.readPointer();
+    if (pointer.damaged) {
+      throw new RunStateError(`the current-run pointer ${this.pointerPath()} is damaged, so which run is under way is unknown`, {
+        where: this.pointerPath(),
+        fix: "Start a new run with `pnpm turbo run production-deploy` (it writes the pointer again and takes over the lock of a run whose process is gone).",
+      });
     }
+    return pointer.runId;
+  }
+
+  private readPointer(): { runId?: string; damaged: boolean } {
+    if (!existsSync(this.pointerPath())) return { damaged: false };
+    const runId = (safeJson(readFileSync(this.pointerPath(), "utf8")) as { runId?: unknown } | undefined)?.runId;
+    return typeof runId === "string" ? { runId, damaged: false } : { damaged: true };
   }
 
   /**
@@ -143,11 +154,41 @@ export class RunStore {
     try {
       return runRecordSchema.parse(JSON.parse(readFileSync(path, "utf8"))) as RunRecord;
     } catch {
-      throw new RunStateError(`the state of run ${runId} is damaged (${path} is not JSON)`, {
+      throw new RunStateError(`the state of run ${runId} is damaged: ${path} is not the run record JSON it should be`, {
         where: path,
-        fix: "Start a new run; if its lock is still held, `pnpm ops:lock break --yes` once you are sure it is dead.",
+        fix: "Start a new run with `pnpm turbo run production-deploy`: it takes over the lock of a run whose process is gone and records it as abandoned (if the run's process still runs, stop it first, or `pnpm ops:lock break --yes`).",
       });
     }
+  }
+
+  /**
+   * Marks a run whose process is gone as failed (`abandoned: <why>`) and ends the current-run
+   * pointer if it names it. A damaged run.json is written again from what the lock holder says.
+   */
+  markAbandoned(holder: { runId: string; user: string; host: string; gitSha: string }, why: string): void {
+    if (this.exists(holder.runId)) {
+      const patch = { status: "failed" as const, finishedAt: new Date().toISOString(), error: `abandoned: ${why}` };
+      let current: RunRecord | undefined;
+      try {
+        current = this.read(holder.runId);
+      } catch {
+        // damaged: rebuilt below from the lock holder
+      }
+      if (!current || current.status === "running") {
+        const base: RunRecord = current ?? {
+          runId: holder.runId,
+          environment: this.environment,
+          target: "unknown",
+          actor: holder.user,
+          host: holder.host,
+          gitSha: holder.gitSha,
+          startedAt: patch.finishedAt,
+          status: "running",
+        };
+        writeJsonAtomic(join(this.runDir(holder.runId), "run.json"), { ...base, ...patch });
+      }
+    }
+    this.clearCurrent(holder.runId);
   }
 
   update(runId: string, patch: Partial<RunRecord>): RunRecord {
@@ -157,7 +198,6 @@ export class RunStore {
   }
 
   writeStep(runId: string, record: StepRecord): void {
-    mkdirSync(join(this.runDir(runId), "steps"), { recursive: true });
     writeJsonAtomic(join(this.runDir(runId), "steps", `${record.step}.json`), record);
   }
 
@@ -169,9 +209,9 @@ export class RunStore {
       // A step file a killed process left half-written cannot exist (atomic writes); one that does not parse is skipped and named.
       const parsed = stepRecordSchema.safeParse(safeJson(readFileSync(join(dir, f), "utf8")));
       if (!parsed.success)
-        throw new RunStateError(`the step record ${join(dir, f)} is damaged`, {
+        throw new RunStateError(`the step record ${join(dir, f)} of run ${runId} is damaged, so what that step did is unknown`, {
           where: join(dir, f),
-          fix: "Start a new run (`pnpm turbo run production-deploy`).",
+          fix: "Start a new run with `pnpm turbo run production-deploy` (this run was marked failed and its lock released); `pnpm ops:status` shows what serves.",
         });
       const rec = parsed.data as StepRecord;
       out[rec.step] = rec;
@@ -182,12 +222,14 @@ export class RunStore {
   /** Writes a file (report) into the run folder. */
   writeFile(runId: string, name: string, text: string): string {
     const path = join(this.runDir(runId), name);
-    writeFileSync(path, text, { mode: 0o600 });
+    writingTo(path, () => writeFileSync(path, text, { mode: 0o600 }));
     return path;
   }
 
   /** Ends the current-run pointer if it still points at `runId`. */
   clearCurrent(runId: string): void {
-    if (this.currentRunId() === runId) rmSync(this.pointerPath(), { force: true });
+    // A damaged pointer names no run: it goes too.
+    const pointer = this.readPointer();
+    if (pointer.runId === runId || pointer.damaged) writingTo(this.pointerPath(), () => rmSync(this.pointerPath(), { force: true }));
   }
 }

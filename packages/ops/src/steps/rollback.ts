@@ -120,7 +120,10 @@ export const rollbackCommand = () =>
         ctx.reporter.emit({
           kind: "warn",
           message: delta,
-          fix: "Check the old release works with the new schema; restore the database with `pnpm ops:rollback --db` only if it must go back too.",
+          // Only a target with restore points can take the database back (local has none).
+          fix: ctx.target.restore
+            ? "Check the old release works with the new schema; restore the database with `pnpm ops:rollback --db` only if it must go back too."
+            : `Check the old release works with the new schema; the ${ctx.target.name} target cannot restore the database, so if it must change, roll forward with a new migration.`,
         });
       }
       const impossible = choices.filter((p) => !p.toArg);

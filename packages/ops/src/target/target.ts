@@ -150,10 +150,12 @@ export interface Target {
   /** The actions that roll one app back to a possible choice, and what changed once applied. */
   rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease };
   /**
-   * The public URL the smoke checks use, URLs that must not answer (an internal app's public name),
-   * and the URL of each other public app a smoke check names with `app` (none for an app not run here).
+   * The public URL the smoke checks use, URLs that must not answer (an internal app's public
+   * name), the URL of each other public app a smoke check names with `app` (none for an app not
+   * run here), and, when the target can tell that no process could answer (local: the router or
+   * an app's processes are gone), why: the checks then fail at once instead of retrying to their deadline.
    */
-  smokeTargets(): { baseUrl: string; mustNotAnswer: string[]; appUrls?: Record<string, string> };
+  smokeTargets(): { baseUrl: string; mustNotAnswer: string[]; appUrls?: Record<string, string>; nothingServes?: string };
   /** Marks releases of a run whose smoke checks failed, so default rollbacks skip them. */
   markSmokeFailed(releases: AppRelease[]): void;
   /** Actions the last pipeline task runs before closing the run (fly: apply staged secrets of apps this run did not deploy). */

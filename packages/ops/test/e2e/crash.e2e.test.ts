@@ -1,30 +1,88 @@
-// kill -9 in the middle of a deploy, then the next run: it must not wait out the lease, must
-// close the killed run in the history, and must leave no process the state does not know of.
+// kill -9 of the whole pipeline at each step boundary of the turbo graph, then one plain rerun:
+// it must take the lock at once, close the killed run in the history, repair the state, leave
+// exactly one supervised copy of each app, one router and one Postgres, and serve its own release.
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
-import { freshEnvironment, getJson, pnpm, repoRoot } from "./harness.ts";
+import { countProcesses, freshEnvironment, getJson, pnpm, repoRoot } from "./harness.ts";
 
-/** Supervisor pids recorded in every release folder of an environment that are still alive. */
-function liveSupervisors(env: Record<string, string | undefined>): number[] {
-  const appsDir = join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!, "apps");
-  const pids: number[] = [];
-  for (const app of readdirSync(appsDir)) {
-    for (const rel of readdirSync(join(appsDir, app, "releases"))) {
+/** One supervisor and one app per app, one router, the Postgres entry and its server. */
+const SETTLED = { supervisor: 2, app: 2, router: 1, "postgres entry": 1, "postgres server": 1 };
+
+/**
+ * The step boundaries of `turbo run production-deploy` (turbo.json), each as the output line that
+ * shows the pipeline has reached it. The kill lands right after that line.
+ */
+const BOUNDARIES: { name: string; reached: RegExp }[] = [
+  // build runs beside preflight (deploy tasks depend on it): killed while turbo replays or runs it.
+  { name: "build", reached: /^(client|backend):build: /m },
+  // preflight opened the run and holds the lock; nothing is deployed yet.
+  { name: "preflight", reached: /run \d{8}-\d{6}-[0-9a-f]{4} opened/ },
+  { name: "secrets sync", reached: /production-sync-secrets: ✔ secrets sync done/ },
+  { name: "migrate", reached: /db-migrate: ✔ migrate done/ },
+  // the backend's router already points at the new release, which the state does not record yet.
+  { name: "backend deploy", reached: /backend: 127\.0\.0\.1:\d+ now routes to release/ },
+  // the client's new release runs but gets no traffic yet.
+  { name: "client deploy", reached: /client: started release \S+ on/ },
+  // smoke passed; the last task has not closed the run.
+  { name: "smoke/finish", reached: /production-smoke: ✔ smoke done/ },
+];
+
+/** Starts the pipeline and kills its whole process group with SIGKILL once `reached` shows. */
+async function killWhen(env: Record<string, string | undefined>, reached: RegExp): Promise<string> {
+  const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string
+  >;
+  const child = spawn("pnpm", ["turbo", "run", "production-deploy"], { cwd: repoRoot, env: merged, detached: true, stdio: "pipe" });
+  let out = "";
+  const closed = new Promise((r) => child.on("close", r));
+  await new Promise<void>((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      if (reached.test(out)) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void closed.then(() => resolve());
+  });
+  expect(out, "the pipeline ended before the kill point").toMatch(reached);
+  // turbo runs each task in a process group of its own: kill those too, as a CI cancel or a
+  // closed container would (the detached helpers carry no OPS_STATE_DIR and survive, as they must).
+  process.kill(-child.pid!, "SIGKILL");
+  // Swept until none is left: a process that was starting a child while being killed can leave one.
+  for (let left = pipelineProcesses(env); left.length > 0; left = pipelineProcesses(env).filter(isAlive)) {
+    for (const pid of left) {
       try {
-        const pid = JSON.parse(readFileSync(join(appsDir, app, "releases", rel, "supervisor.json"), "utf8")).supervisorPid as number;
-        if (isAlive(pid)) pids.push(pid);
+        process.kill(pid, "SIGKILL");
       } catch {
-        // no supervisor started in this folder
+        // gone already
       }
     }
+    await new Promise((r) => setTimeout(r, 20));
   }
-  return pids;
+  await closed;
+  return out;
 }
 
-describe("kill -9 of the whole pipeline during a deploy", () => {
+/** Processes of this environment's pipeline run (pnpm, turbo, the tasks): their environment names its state folder. */
+function pipelineProcesses(env: Record<string, string | undefined>): number[] {
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return pid !== process.pid && readFileSync(`/proc/${pid}/environ`, "utf8").includes(`OPS_STATE_DIR=${env.OPS_STATE_DIR}\0`);
+      } catch {
+        return false;
+      }
+    });
+}
+
+describe("kill -9 of the whole pipeline at each step boundary, then one rerun", () => {
   let env: Record<string, string | undefined>;
   beforeAll(async () => {
     env = await freshEnvironment("e2e-crash");
@@ -35,50 +93,78 @@ describe("kill -9 of the whole pipeline during a deploy", () => {
     if (env) await pnpm(["ops:local", "down", "--purge"], env);
   });
 
-  it("the next run takes the lock at once, closes the killed run, repairs the state, and stops what nothing serves", async () => {
-    const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as Record<
-      string,
-      string
-    >;
-    const child = spawn("pnpm", ["turbo", "run", "production-deploy"], {
-      cwd: repoRoot,
-      env: merged,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    const deadline = Date.now() + 120_000;
-    // The client's new release has started but traffic has not moved to it yet.
-    while (!/client: started release \S+ on/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(out).toMatch(/client: started release/);
-    process.kill(-child.pid!, "SIGKILL");
-    await new Promise((r) => child.on("close", r));
-    const killedRun = out.match(/run (\d{8}-\d{6}-[0-9a-f]{4}) opened/)![1]!;
+  it.each(BOUNDARIES)("killed at $name: the next run converges with no manual step and no stray process", async ({ reached }) => {
+    const out = await killWhen(env, reached);
+    expect(pipelineProcesses(env).filter(isAlive)).toEqual([]);
+    const killedRun = out.match(/run (\d{8}-\d{6}-[0-9a-f]{4}) opened/)?.[1];
 
     const next = await pnpm(["turbo", "run", "production-deploy"], env);
     expect(next.code, next.out).toBe(0);
-    expect(next.out).toMatch(new RegExp(`took over the deploy lock of .*run ${killedRun}.*: its process \\d+ on .* is gone`));
-    // Which repair depends on where the kill landed: before the switch (a release that serves
-    // nothing) or just after it (a release the router serves but the state never recorded).
-    expect(next.out).toMatch(
-      /repair: (stop client release \S+ \(supervisor pid \d+\): it runs but serves nothing|record that client release \S+ serves: the router sends its traffic there)/,
-    );
-    const history = await pnpm(["ops:history", "--json"], env);
-    const runs = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data as {
-      runId: string;
-      status: string;
-      error?: string;
-    }[];
-    expect(runs.find((r) => r.runId === killedRun)).toMatchObject({ status: "failed", error: expect.stringContaining("abandoned") });
+    const rerun = next.out.match(/run (\d{8}-\d{6}-[0-9a-f]{4}) opened/)![1]!;
+    if (killedRun) {
+      // The killed run held the lock: taken over at once (its process is gone), and closed in the history.
+      expect(next.out).toMatch(new RegExp(`took over the deploy lock of .*run ${killedRun}.*: its process \\d+ on .* is gone`));
+      const history = await pnpm(["ops:history", "--json"], env);
+      const runs = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data as {
+        runId: string;
+        status: string;
+        error?: string;
+      }[];
+      expect(runs.find((r) => r.runId === killedRun)).toMatchObject({ status: "failed", error: expect.stringContaining("abandoned") });
+    }
     const health = await getJson(`http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}/healthz`);
     expect(health.status).toBe(200);
-    // One supervisor per app serves; nothing else runs.
-    expect(liveSupervisors(env)).toHaveLength(2);
+    expect([health.body.client.release, health.body.backend.release]).toEqual([rerun, rerun]);
+    expect(countProcesses(env)).toEqual(SETTLED);
+  });
+
+  it("`ops:local down` stops every process of the environment, an app whose supervisor was killed included", async () => {
+    const status = await pnpm(["ops:status", "--json"], env);
+    const apps = JSON.parse(status.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data.apps as {
+      app: string;
+      pids: string;
+    }[];
+    // kill -9 of the client's supervisor leaves its app running, unsupervised
+    const supervisor = Number(apps.find((a) => a.app === "client")!.pids.split("/")[0]);
+    process.kill(supervisor, "SIGKILL");
+    const text = await pnpm(["ops:status"], env);
+    expect(text.out).toMatch(/client +\S+ +unsupervised \(its supervisor is gone; the app still runs\) +-\/\d+/);
+    expect(text.out).toContain("start it again under a supervisor: `pnpm ops:local up`");
+    expect(countProcesses(env)).toEqual({ ...SETTLED, supervisor: 1 });
+
     const down = await pnpm(["ops:local", "down"], env);
     expect(down.code, down.out).toBe(0);
-    expect(liveSupervisors(env)).toEqual([]);
+    expect(countProcesses(env)).toEqual({ supervisor: 0, app: 0, router: 0, "postgres entry": 0, "postgres server": 0 });
+
+    // up twice: one copy of everything, not two
+    for (const _ of [1, 2]) expect((await pnpm(["ops:local", "up"], env)).code).toBe(0);
+    expect(countProcesses(env)).toEqual(SETTLED);
+  });
+
+  it("with nothing serving, status says so with the command that fixes it, and smoke fails at once", async () => {
+    const down = await pnpm(["ops:local", "down"], env);
+    expect(down.code, down.out).toBe(0);
+    const status = await pnpm(["ops:status"], env);
+    expect(status.out).toMatch(/client release \S+ is stopped\n\s+fix: .*`pnpm ops:local up`/);
+    const smoke = await pnpm(["ops:smoke"], env);
+    expect(smoke.code).toBe(1);
+    expect(smoke.out).toContain("the local router is not running");
+    expect(smoke.out).toMatch(/failed after 1 attempt/);
+
+    // With the client's port held by another program, `up` blames that port, its variable and the holder.
+    const port = Number(env.OPS_LOCAL_CLIENT_PORT);
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(port, "127.0.0.1", r));
+    try {
+      const blocked = await pnpm(["ops:local", "up"], env);
+      expect(blocked.code).toBe(1);
+      expect(blocked.out).toContain(`port ${port} (OPS_LOCAL_CLIENT_PORT) is already used by another program (held by pid ${process.pid}:`);
+      expect(blocked.out).not.toContain("OPS_LOCAL_BACKEND_PORT");
+    } finally {
+      await new Promise((r) => holder.close(r));
+    }
+    expect((await pnpm(["ops:local", "up"], env)).code).toBe(0);
+    expect(countProcesses(env)).toEqual(SETTLED);
   });
 
   it("a Postgres whose last start failed, or whose entry process was killed, starts again by itself", async () => {

@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
-import { filesUnder, freshEnvironment, getJson, pnpm, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
+import { environmentProcesses, filesUnder, freshEnvironment, getJson, pnpm, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
+const PLANTED_ENV = "fly_env_PLANTED_9d8c7b6a5f";
 const noStack = (out: string) => expect(out).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
 
 beforeAll(async () => {
@@ -75,12 +77,34 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
   beforeAll(async () => {
     const secretsFile = join(repo.dir, "secrets.env");
     writeFileSync(secretsFile, `SESSION_SECRET=${"x".repeat(40)}\nBACKEND_AUTH_TOKEN=${PLANTED}\n`, { mode: 0o600 });
-    env = { ...(await freshEnvironment("e2e-faults")), OPS_SECRETS_FILE: secretsFile, OPS_VERBOSE: "1" };
+    env = { ...(await freshEnvironment("e2e-faults")), OPS_SECRETS_FILE: secretsFile, OPS_VERBOSE: "1", FLY_API_TOKEN: PLANTED_ENV };
     url = `http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}`;
   });
   afterAll(async () => {
     await repo.script("local", ["down", "--purge"], env);
   });
+
+  /**
+   * No process of the environment keeps the deployer's token in its environment; the Postgres
+   * password and the app secret reach only the apps (and their supervisors) that are given them;
+   * initdb's password file is gone, and no shared /tmp password file exists.
+   */
+  function expectNoSecretResidue() {
+    const pgPassword = readText(join(env.OPS_STATE_DIR!, "local", "e2e-faults", "secrets.env")).match(/^OPS_LOCAL_PG_PASSWORD=(.*)$/m)![1]!;
+    const procs = environmentProcesses(env);
+    expect(procs.map((p) => p.cwd)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/\/postgres$/), expect.stringMatching(/\/router$/)]),
+    );
+    for (const p of procs) {
+      expect(p.environ.includes(PLANTED_ENV), `${p.pid} ${p.command}`).toBe(false);
+      if (p.cwd.includes("/apps/")) continue;
+      expect(p.environ.includes(pgPassword), `${p.pid} ${p.command}`).toBe(false);
+      expect(p.environ.includes(PLANTED), `${p.pid} ${p.command}`).toBe(false);
+    }
+    const dataParent = join(env.OPS_STATE_DIR!, "local", "e2e-faults", "postgres");
+    expect(readdirSync(dataParent).filter((f) => f.startsWith(".pg-pwfile-"))).toEqual([]);
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith("pg-password-"))).toEqual([]);
+  }
 
   let good: string;
   it("deploys with the given secrets; the planted token is nowhere in output or state files", async () => {
@@ -91,6 +115,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     good = health.body.client.release;
     expect(res.out).not.toContain(PLANTED);
     for (const f of filesUnder(env.OPS_STATE_DIR!)) expect(readText(f).includes(PLANTED), f).toBe(false);
+    expectNoSecretResidue();
   });
 
   it("a second deploy is refused at once while another holder has the lock, naming the holder", async () => {
@@ -185,5 +210,6 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     expect(history.out).not.toContain(PLANTED);
     expect(res.out).not.toContain(PLANTED);
     for (const f of filesUnder(env.OPS_STATE_DIR!)) expect(readText(f).includes(PLANTED), f).toBe(false);
+    expectNoSecretResidue();
   });
 });

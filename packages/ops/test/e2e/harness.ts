@@ -7,6 +7,7 @@ import {
   rmSync,
   readdirSync,
   readFileSync,
+  readlinkSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -136,4 +137,66 @@ export async function runPipeline(repo: ReturnType<typeof tempRepo>, env: Record
     if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script as string | undefined };
   }
   return { code: 0 as number | null, out: outs.join("\n"), failedAt: undefined as string | undefined };
+}
+
+/** A process of a local environment as /proc shows it (the test's own reading, not the library's). */
+export interface SeenProcess {
+  pid: number;
+  cwd: string;
+  command: string;
+  /** NUL-separated `KEY=value` pairs, as the kernel keeps them. */
+  environ: string;
+}
+
+/**
+ * Every process whose working folder lies under the environment's state folder (supervisors,
+ * apps, the router, the Postgres entry and server), read from /proc. Linux only.
+ */
+export function environmentProcesses(env: Record<string, string | undefined>): SeenProcess[] {
+  const root = join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!);
+  const dataDir = postgresDataDirOf(env);
+  const inside = (cwd: string, dir: string) => cwd === dir || cwd.startsWith(`${dir}/`);
+  const out: SeenProcess[] = [];
+  for (const name of readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
+    try {
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (!inside(cwd, root) && !(dataDir && inside(cwd, dataDir))) continue;
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue;
+      out.push({
+        pid: Number(name),
+        cwd,
+        command: readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").join(" ").trim(),
+        environ: readFileSync(`/proc/${name}/environ`, "utf8"),
+      });
+    } catch {
+      // exited while read
+    }
+  }
+  return out;
+}
+
+/** The Postgres data folder server.json names (as root under a private folder it lives under the OS temp dir). */
+function postgresDataDirOf(env: Record<string, string | undefined>): string | undefined {
+  try {
+    return JSON.parse(readFileSync(join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!, "postgres", "server.json"), "utf8")).dataDir;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The environment's long-lived processes by kind: supervisors and apps under `apps/`, the router,
+ * the Postgres entry process and the postgres server (its own helper processes are not counted).
+ */
+export function countProcesses(env: Record<string, string | undefined>): Record<string, number> {
+  const root = join(env.OPS_STATE_DIR!, "local", env.OPS_ENV!);
+  const counts: Record<string, number> = { supervisor: 0, app: 0, router: 0, "postgres entry": 0, "postgres server": 0 };
+  for (const p of environmentProcesses(env)) {
+    if (p.cwd.startsWith(join(root, "apps"))) counts[p.command.includes("supervisor-main") ? "supervisor" : "app"]!++;
+    else if (p.cwd === join(root, "router")) counts.router!++;
+    else if (p.cwd === join(root, "postgres")) counts["postgres entry"]!++;
+    else if (/\/postgres -D /.test(p.command)) counts["postgres server"]!++;
+  }
+  return counts;
 }

@@ -146,6 +146,28 @@ describe("readOpsEnv", () => {
     expect(read({ OPS_AUTO_ROLLBACK: value }).autoRollback).toBe(expected);
   });
 
+  it.each([
+    ["OPS_DRY_RUN", "y"],
+    ["OPS_DRY_RUN", "2"],
+    ["OPS_VERBOSE", "enabled"],
+    ["OPS_AUTO_ROLLBACK", "nope"],
+  ])("%s=%s is refused, naming the variable, the value and the allowed words (never read as on or off)", (name, value) => {
+    const err = configError(() => read({ [name]: value }));
+    expect(err.message).toBe(`${name}="${value}" is not a boolean; use one of 1, true, yes, on (on) or 0, false, no, off (off)`);
+    expect(err.where).toBe(name);
+  });
+
+  it.each([
+    ["1", true],
+    ["TRUE", true],
+    [" on ", true],
+    ["0", false],
+    ["off", false],
+    ["", false],
+  ])("OPS_DRY_RUN=%j → dryRun %s", (value, expected) => {
+    expect(read({ OPS_DRY_RUN: value }).dryRun).toBe(expected);
+  });
+
   it("reads OPS_VERBOSE, CI, GITHUB_STEP_SUMMARY and OPS_ACTOR", () => {
     const e = read({ OPS_VERBOSE: "1", CI: "true", GITHUB_STEP_SUMMARY: "/tmp/summary.md", OPS_ACTOR: "release-bot" });
     expect(e.verbose).toBe(true);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -50,6 +50,20 @@ describe("newRunId", () => {
 });
 
 describe("RunStore", () => {
+  it("a damaged current-run pointer is an error naming the file and the command; clearing any run removes it", () => {
+    const store = new RunStore(dir, "production");
+    store.create(run("run-a"));
+    const pointer = join(dir, "current-run", "production.json");
+    writeFileSync(pointer, '{"runId": 4');
+    expect(() => store.currentRunId()).toThrow(RunStateError);
+    expect(() => store.requireCurrent("deploy backend")).toThrow(
+      `the current-run pointer ${pointer} is damaged, so which run is under way is unknown`,
+    );
+    store.clearCurrent("run-a");
+    expect(existsSync(pointer)).toBe(false);
+    expect(store.currentRunId()).toBeUndefined();
+  });
+
   it("create makes the run current, and current reads it back", () => {
     const store = new RunStore(dir, "production");
     expect(store.currentRunId()).toBeUndefined();
