@@ -22,6 +22,7 @@ import type { CheckResult } from "./types.ts";
 import type { OpsConfig } from "../config/schema.ts";
 import { portContractOf } from "./port-contract.ts";
 import { builtApp, isImageOnly } from "../config/app-kind.ts";
+import { secretRuleViolations } from "../secrets/rules.ts";
 import { maskSecretValues } from "../secrets/mask-values.ts";
 
 const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY_EMIT_RELEASE_JSON line
@@ -242,6 +243,15 @@ export async function checkFlySecrets(ctx: OpsContext): Promise<CheckResult[]> {
         where: w.match(/^([^:]+:\d+):/)?.[1] ?? shown,
         fix: "See the message; it says how to quote the value.",
       });
+    for (const v of secretRuleViolations(ctx.config, r.values))
+      out.push(
+        fail(
+          `secrets.rules.${v.key}`,
+          v.message,
+          `Set ${v.key} in ${r.source} to a value that follows secrets.rules.${v.key} in ops.config.ts (a random one: \`openssl rand -base64 48\`).`,
+          r.source,
+        ),
+      );
     out.push(pass("secrets", `${r.values.size} secrets from ${r.source}`));
   } catch (err) {
     const e = err as Error & { where?: string; fix?: string };

@@ -163,7 +163,7 @@ describe("optional apps: off unless the environment's apps.env sets FLY_APP_<APP
     expect(off.config.deployOrder).toEqual(["store", "web-api", "front"]);
     expect(Object.keys(off.config.apps)).toEqual(["store", "web-api", "front"]);
     expect(off.config.smoke.checks.map((c) => c.name)).toEqual(["home"]);
-    expect(off.config.secrets).toEqual({ generated: [], rotatable: [], bytes: {}, plain: [] });
+    expect(off.config.secrets).toEqual({ generated: [], rotatable: [], bytes: {}, plain: [], rules: {} });
     expect(off.config.turbo.requiredEnv).toEqual({ "front#deploy": ["OPS_TARGET"] });
     expect(off.config.turbo.sideEffectTasks).toEqual(["front#deploy"]);
   });

@@ -48,7 +48,7 @@ const secretsFile = (token: string) =>
     [
       `DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require`,
       `BACKEND_AUTH_TOKEN=${token}`,
-      `SESSION_SECRET=session-value-1`,
+      `SESSION_SECRET=session-value-1-0123456789abcdef0123`,
     ].join("\n"),
     { mode: 0o600 },
   );

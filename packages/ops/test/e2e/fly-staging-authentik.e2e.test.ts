@@ -26,7 +26,7 @@ const OLD_IMAGE = "ghcr.io/goauthentik/server:2025.8.4";
 const SECRETS: Record<string, string> = {
   DATABASE_URL: "postgresql://app:db-pw-PLANTED-41@ep-staging-41.us-east-2.aws.neon.tech/app?sslmode=require",
   BACKEND_AUTH_TOKEN: "backend-token-PLANTED-42",
-  SESSION_SECRET: "session-secret-PLANTED-43",
+  SESSION_SECRET: "session-secret-PLANTED-43-0123456789abcdef",
   AUTHENTIK_SECRET_KEY: `authentik-key-PLANTED-44-${"k".repeat(40)}`,
   AUTHENTIK_POSTGRESQL__HOST: "ep-staging-45.us-east-2.aws.neon.tech",
   AUTHENTIK_POSTGRESQL__NAME: "authentik",

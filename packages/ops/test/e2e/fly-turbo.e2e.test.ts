@@ -53,7 +53,7 @@ beforeAll(async () => {
     [
       "DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require",
       "BACKEND_AUTH_TOKEN=turbo-e2e-shared-token",
-      "SESSION_SECRET=turbo-e2e-session-secret",
+      "SESSION_SECRET=turbo-e2e-session-secret-0123456789abcdef",
     ].join("\n"),
     { mode: 0o600 },
   );

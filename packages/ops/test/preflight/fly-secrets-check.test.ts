@@ -1,6 +1,6 @@
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkFlySecrets, checkRuntimeDatabaseUrls, databaseUrlConsumer } from "../../src/preflight/fly-checks.ts";
 import type { Runner } from "../../src/runner/types.ts";
@@ -26,11 +26,12 @@ async function run(text: string) {
   return { results: await checkFlySecrets(ctx), file, ctx };
 }
 
-const ALL = "DATABASE_URL=postgresql://u:p@h/db\nSESSION_SECRET=s1\nBACKEND_AUTH_TOKEN=t1\n";
+const SESSION = "s1-".padEnd(40, "x");
+const ALL = `DATABASE_URL=postgresql://u:p@h/db\nSESSION_SECRET=${SESSION}\nBACKEND_AUTH_TOKEN=t1\n`;
 
 describe("checkFlySecrets", () => {
   it("turns each dialect warning into a warn result at file:line, without the value", async () => {
-    const { results } = await run(ALL.replace("SESSION_SECRET=s1", "SESSION_SECRET=s1 #not-a-comment"));
+    const { results } = await run(ALL.replace(`SESSION_SECRET=${SESSION}`, `SESSION_SECRET=${SESSION} #not-a-comment`));
     const warns = results.filter((r) => r.status === "warn");
     expect(warns).toHaveLength(1);
     expect(warns[0]!.id).toBe("secrets.file");
@@ -38,6 +39,22 @@ describe("checkFlySecrets", () => {
     expect(warns[0]!.message).toContain('SESSION_SECRET: the unquoted value ends at " #"');
     expect(warns[0]!.message).not.toContain("not-a-comment");
     expect(results.find((r) => r.id === "secrets")!.status).toBe("pass");
+  });
+
+  it("a value that breaks its rule in ops.config.ts fails by key and length, never showing the value", async () => {
+    const short = "short-PLANTED-session";
+    const { results, file, ctx } = await run(ALL.replace(`SESSION_SECRET=${SESSION}`, `SESSION_SECRET=${short}`));
+    const shown = relative(ctx.env.repoRoot, file);
+    expect(results.filter((r) => r.status === "fail")).toEqual([
+      {
+        id: "secrets.rules.SESSION_SECRET",
+        status: "fail",
+        message: "SESSION_SECRET (given to client) is 21 characters long; it must be at least 32",
+        where: shown,
+        fix: `Set SESSION_SECRET in ${shown} to a value that follows secrets.rules.SESSION_SECRET in ops.config.ts (a random one: \`openssl rand -base64 48\`).`,
+      },
+    ]);
+    expect(JSON.stringify(results)).not.toContain(short);
   });
 
   it("fails once listing every malformed line", async () => {

@@ -19,7 +19,7 @@ import type { ContextOptions } from "./step-run.ts";
 /** Values no output, argv, event or file of ours may ever show. */
 export const PLANTED = {
   token: "FlyV1 fm2_planted_token_3f9a",
-  session: "planted-session-secret-7c21e0",
+  session: "planted-session-secret-7c21e0-0123456789",
   auth: "planted-backend-auth-token-55d1",
   databaseUrl: "postgres://app:planted-db-pw-9e4b@db.example.test:5432/app?sslmode=require",
 };

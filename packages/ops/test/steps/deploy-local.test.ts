@@ -10,6 +10,7 @@ import { freePort } from "../../src/local/process-utils.ts";
 import { deployCommand } from "../../src/steps/deploy.ts";
 import { localCommand } from "../../src/steps/local.ts";
 import { rollbackCommand } from "../../src/steps/rollback.ts";
+import { smokeCommand } from "../../src/steps/smoke.ts";
 import { repoRoot } from "../setup/context.ts";
 import { opsRows } from "../setup/fly-steps.ts";
 import { createTestDatabase, type TestDatabase } from "../setup/pg.ts";
@@ -111,12 +112,24 @@ describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 3
     });
   });
 
+  it("smoke: checks what the router serves, as printed; the dry run writes no report", async () => {
+    const { printed, live } = await dryThenApply(smokeCommand, {}, context, seen());
+    expect(printed).toHaveLength(1);
+    expect(printed[0]!.description).toBe(
+      `smoke-check http://127.0.0.1:${port} until every check passes or 5000 ms pass: GET /healthz → 200 proving tiny=${first}`,
+    );
+    expect(live.commands).toEqual([]);
+    const result = live.events.find((e) => e.kind === "result") as { data: { ok: boolean } };
+    expect(result.data.ok).toBe(true);
+  });
+
   it("down stops everything; up starts the current release again", async () => {
     const down = await dryThenApply(localCommand, { positionals: ["down"] }, context, seen());
     expect(down.printed.map((a) => a.description)).toEqual([
       "stop every release of this environment",
       "stop the router",
       "stop the local Postgres",
+      `stop any other process still running in ${join(stateDir, "local", ENV)}`,
     ]);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     const up = await dryThenApply(localCommand, { positionals: ["up"] }, context, seen());

@@ -1,7 +1,8 @@
 // The pipeline steps on the local target, in-process with a real database (DATABASE_URL) and a
-// recording runner: preflight → secrets sync → migrate → smoke → finish, each a dry run then
-// apply; the dry runs write nothing and apply runs what they printed. (Deploying starts processes:
-// test/steps/deploy-local.test.ts and the e2e suites.) Then the failure paths that stop a run.
+// recording runner: preflight → secrets sync → migrate → finish, each a dry run then apply; the
+// dry runs write nothing and apply runs what they printed. (Deploying and smoke-checking what
+// serves start processes: test/steps/deploy-local.test.ts and the e2e suites.) Then the failure
+// paths that stop a run.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -23,8 +24,6 @@ const ENV = "pipeline-local";
 let db: TestDatabase;
 let stateDir: string;
 let ports: { client: number; backend: number };
-let site: Server | undefined;
-let schemaVersion = 2;
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -32,24 +31,15 @@ beforeAll(async () => {
   ports = { client: await freePort(), backend: await freePort() };
 });
 afterAll(async () => {
-  await stopSite();
   await db?.drop();
   rmSync(stateDir, { recursive: true, force: true });
 });
 
-/** What the client's port answers once "deployed": nothing was, so each app reports "(none)". */
-async function startSite() {
-  if (site) return;
-  site = createServer((req, res) => {
-    if (req.url !== "/healthz") return res.end("<title>Deploy ops demo</title>");
-    res.end(JSON.stringify({ client: { release: "(none)" }, backend: { release: "(none)", schemaVersion } }));
-  });
-  await new Promise<void>((r) => site!.listen(ports.client, "127.0.0.1", r));
-}
-
-async function stopSite() {
-  if (site) await new Promise<void>((r) => site!.close(() => r()));
-  site = undefined;
+/** A program that is not this environment's, listening on the client's port. */
+async function holdClientPort(): Promise<Server> {
+  const other = createServer((_req, res) => res.end("someone else"));
+  await new Promise<void>((r) => other.listen(ports.client, "127.0.0.1", r));
+  return other;
 }
 
 const context = () => ({
@@ -68,7 +58,7 @@ const seen = () => ({ stateDir, dbUrl: db.url });
 const step = (command: () => AnyCommand, positionals: string[] = []) => dryThenApply(command, { positionals }, context, seen());
 
 describe("the local pipeline, step by step: dry run = apply", () => {
-  it("preflight → secrets sync → migrate → smoke → finish", async () => {
+  it("preflight → secrets sync → migrate → finish", async () => {
     const preflight = await step(() => preflightCommand());
     // DATABASE_URL is given: no Postgres to start, nothing to repair.
     expect(preflight.printed.map((a) => a.kind)).toEqual(["db", "file"]);
@@ -79,10 +69,6 @@ describe("the local pipeline, step by step: dry run = apply", () => {
     expect(sync.printed.map((a) => a.kind)).toEqual(["file", "file"]);
     const migrate = await step(migrateCommand);
     expect(migrate.printed.map((a) => a.kind)).toEqual(["db"]);
-
-    await startSite();
-    const smoke = await step(smokeCommand);
-    expect(smoke.printed[0]!.description).toContain(`smoke-check http://127.0.0.1:${ports.client} `);
 
     const finish = await step(finishCommand);
     expect(finish.printed.map((a) => a.kind)).toEqual(["db", "file"]);
@@ -96,7 +82,7 @@ describe("the local pipeline, step by step: dry run = apply", () => {
     expect(readFileSync(join(stateDir, "runs", runId, "report.md"), "utf8")).toContain(runId);
     // Every command of the whole run was a read (git, tool probes).
     expect(
-      [preflight, sync, migrate, smoke, finish]
+      [preflight, sync, migrate, finish]
         .flatMap((s) => s.live.commands.map(argvOf))
         .filter((a) => a[0] !== "git" && !["go", "pnpm"].includes(a[0]!)),
     ).toEqual([expect.arrayContaining(["run", "production-deploy", "--dry=json"]), expect.arrayContaining(["--reporter", "json"])]);
@@ -113,22 +99,15 @@ describe("the local pipeline: failures", () => {
   });
 
   it("a failed smoke check (nothing deployed in the run) marks the run failed and frees the lock", async () => {
-    // Preflight wants the client's port free; the site plays the deployed client afterwards.
-    await stopSite();
     expect((await runStep(preflightCommand(), {}, context())).error).toBeUndefined();
-    await startSite();
-    schemaVersion = 1;
-    try {
-      const r = await runStep(smokeCommand(), {}, context());
-      expect(r.error?.name).toBe("SmokeCheckError");
-      expect(r.events).toContainEqual({
-        kind: "warn",
-        message: "nothing to roll back: no app of this run had a previous release",
-        fix: "Roll back by hand with `pnpm ops:rollback` if needed.",
-      });
-    } finally {
-      schemaVersion = 2;
-    }
+    const r = await runStep(smokeCommand(), {}, context());
+    expect(r.error?.name).toBe("SmokeCheckError");
+    expect(r.error?.message).toContain("the local router is not running");
+    expect(r.events).toContainEqual({
+      kind: "warn",
+      message: "nothing to roll back: no app of this run had a previous release",
+      fix: "Roll back by hand with `pnpm ops:rollback` if needed.",
+    });
     const { history, locked } = await opsRows(db, ENV);
     expect(locked).toBe(false);
     expect(history.at(-1)).toMatchObject({ kind: "deploy", status: "failed" });
@@ -136,7 +115,7 @@ describe("the local pipeline: failures", () => {
   });
 
   it("preflight with the client's port taken by another program fails that check and opens no run", async () => {
-    await startSite();
+    const other = await holdClientPort();
     try {
       const before = await snapshot(stateDir, db.url);
       const r = await runStep(preflightCommand(), {}, context());
@@ -146,14 +125,18 @@ describe("the local pipeline: failures", () => {
         result: {
           id: "ports.client",
           status: "fail",
-          message: `127.0.0.1:${ports.client} is used by another program`,
+          message: expect.stringMatching(
+            new RegExp(
+              `^127\\.0\\.0\\.1:${ports.client} \\(OPS_LOCAL_CLIENT_PORT\\) is used by another program \\(held by pid ${process.pid}: `,
+            ),
+          ),
           where: "OPS_LOCAL_CLIENT_PORT",
           fix: "Stop that program or set OPS_LOCAL_CLIENT_PORT to a free port.",
         },
       });
       expect(await snapshot(stateDir, db.url)).toEqual(before);
     } finally {
-      await stopSite();
+      await new Promise<void>((r) => other.close(() => r()));
     }
   });
 });

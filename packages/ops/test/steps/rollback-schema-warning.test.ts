@@ -41,6 +41,11 @@ describe("rollback on the local target with migrations applied since the target 
     );
     const client = await db.connect();
     await ensureOpsSchema(client);
+    // postgres-migrations' own table: migration 3 was applied after r1 was made.
+    await client.query(
+      "CREATE TABLE migrations (id integer PRIMARY KEY, name varchar(100) UNIQUE NOT NULL, hash varchar(40) NOT NULL, executed_at timestamp DEFAULT current_timestamp)",
+    );
+    await client.query("INSERT INTO migrations (id, name, hash, executed_at) VALUES (3, '3_add_column.sql', 'h', '2026-02-01 00:00:00')");
     await recordHistory(client, {
       runId: "r2",
       environment: "warn",
@@ -59,7 +64,9 @@ describe("rollback on the local target with migrations applied since the target 
     // The backend has no earlier release, so the command stops after its warnings, before changing anything.
     await expect(rollbackCommand().run(ctx, { values: {}, positionals: [] })).rejects.toBeInstanceOf(RollbackError);
     const warn = lines.map((l) => JSON.parse(l)).find((e) => e.kind === "warn");
-    expect(warn.message).toBe("migrations applied since that release stay applied: 3_add_column.sql");
+    expect(warn.message).toMatch(
+      /^migrations applied since that release stay applied: 3 3_add_column\.sql \(applied [^)]+\) \[from the database's migrations table/,
+    );
     expect(warn.fix).toContain("the local target cannot restore the database, so if it must change, roll forward with a new migration");
     expect(warn.fix).not.toContain("--db");
   });
