@@ -25,6 +25,7 @@ import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
 import { stopRouter } from "./router.ts";
+import { verifySnapshot, type ArtifactSnapshot } from "../artifacts/snapshot.ts";
 
 /**
  * The local target: the embedded Postgres (or `DATABASE_URL`), releases as folders run by
@@ -238,10 +239,11 @@ export class LocalTarget implements Target {
     app: string,
     run: { runId: string; gitSha: string },
     staged: AppFingerprints | undefined,
+    snapshot?: ArtifactSnapshot,
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
     const cfg = this.ctx.config.apps[app]!;
     const p = this.provider;
-    const missing = p.missingArtifacts(app);
+    const missing = snapshot ? [] : p.missingArtifacts(app);
     if (missing.length > 0) {
       throw new DeployError(`no build output for ${app}: ${missing.join(", ")} not found`, {
         where: cfg.dir,
@@ -252,15 +254,32 @@ export class LocalTarget implements Target {
     let result: AppRelease | undefined;
     const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
     const dir = p.paths.releaseDir(app, run.runId);
+    const copy = snapshot
+      ? [
+          action("check", `check the build snapshot ${snapshot.digest} of ${app} is unchanged (${snapshot.dir})`, () =>
+            verifySnapshot(snapshot),
+          ),
+          action(
+            "file",
+            `copy the build snapshot ${snapshot.digest.slice(0, 19)}… (${cfg.artifacts.join(", ")}) into the new release folder ${dir}`,
+            () => {
+              p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId, from: snapshot.dir });
+            },
+            { path: dir },
+          ),
+        ]
+      : [
+          action(
+            "file",
+            `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
+            () => {
+              p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
+            },
+            { path: dir },
+          ),
+        ];
     const actions: Action[] = [
-      action(
-        "file",
-        `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
-        () => {
-          p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
-        },
-        { path: dir },
-      ),
+      ...copy,
       ...this.activateActions(
         app,
         run.runId,

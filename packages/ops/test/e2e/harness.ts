@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
@@ -121,6 +121,7 @@ export const PIPELINE_STEPS: [string, string[]][] = [
   ["preflight", ["--pipeline"]],
   ["secrets", ["sync", "--pipeline"]],
   ["migrate", ["--pipeline"]],
+  ["artifacts", ["--pipeline"]],
   ["deploy", ["backend", "--pipeline"]],
   ["deploy", ["client", "--pipeline"]],
   ["smoke", ["--pipeline"]],
@@ -136,4 +137,64 @@ export async function runPipeline(repo: ReturnType<typeof tempRepo>, env: Record
     if (res.code !== 0) return { code: res.code, out: outs.join("\n"), failedAt: script as string | undefined };
   }
   return { code: 0 as number | null, out: outs.join("\n"), failedAt: undefined as string | undefined };
+}
+
+/**
+ * Sends `signal` to every process of session `sid` (a pipeline started by {@link startPipeline}:
+ * turbo runs each task in a process group of its own, so the group of `pnpm` does not reach them).
+ */
+export function signalSession(sid: number, signal: NodeJS.Signals): void {
+  const pids = execFileSync("ps", ["-s", String(sid), "-o", "pid="], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => Number(l.trim()))
+    .filter((pid) => pid > 0);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+/** A `pnpm turbo run production-deploy` started in a session of its own, watched while it runs. */
+export interface RunningPipeline {
+  /** The pid of `pnpm`: it leads the process group a terminal's Ctrl-C reaches, and the session of every task. */
+  pid: number;
+  output(): string;
+  /** Resolves once the output matches `pattern`; rejects after `timeoutMs` with the output so far. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code and the whole output once the process group leader exits. */
+  done: Promise<Ran>;
+}
+
+export function startPipeline(env: Record<string, string | undefined>, args: string[] = []): RunningPipeline {
+  const merged: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+  const child = spawn("pnpm", ["turbo", "run", "production-deploy", ...args], {
+    cwd: repoRoot,
+    env: merged,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const done = new Promise<Ran>((resolvePromise) => child.on("close", (code) => resolvePromise({ code, out })));
+  let exited = false;
+  void done.then(() => (exited = true));
+  return {
+    pid: child.pid!,
+    output: () => out,
+    done,
+    async waitFor(pattern, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(pattern);
+        if (m) return m;
+        if (exited || Date.now() > deadline) throw new Error(`never saw ${pattern}${exited ? " (the pipeline ended)" : ""}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
 }
