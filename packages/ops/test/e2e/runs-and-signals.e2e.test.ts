@@ -1,5 +1,6 @@
 // One run at a time, and runs that end as they should: a second run refused by the deploy lock
-// changes nothing of the first (not even with a source change that would rebuild the client).
+// changes nothing of the first (not even with a source change that would rebuild the client), and
+// an interrupted run exits 128 + the signal's number, says which signal, and frees the lock.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,4 +81,35 @@ describe("one run at a time", () => {
     const deployStep = JSON.parse(readFileSync(join(runDir, "steps", "deploy-client.json"), "utf8"));
     expect(deployStep.detail.artifact).toBe(recorded.digest);
   });
+
+  it.each([
+    { signal: "SIGINT" as const, code: 130, other: "SIGTERM" },
+    { signal: "SIGTERM" as const, code: 143, other: "SIGINT" },
+  ])(
+    "$signal to the pipeline's process group exits $code, names $signal, marks the run failed and frees the lock; the next run succeeds",
+    async ({ signal, code, other }) => {
+      const run = startPipeline(env);
+      const runId = (await run.waitFor(RUN_ID))[1]!;
+      // The client's new release is starting (an async health wait): the step can clean up at once.
+      await run.waitFor(/client: started release \S+ on/);
+      // What a terminal's Ctrl-C (SIGINT) or a CI cancel (SIGTERM) sends: the whole foreground process group.
+      process.kill(-run.pid, signal);
+      const res = await run.done;
+      expect(res.code, res.out).toBe(code);
+      expect(res.out).toContain(`deploy client: interrupted by ${signal}; the run was marked failed and its lock released`);
+      expect(res.out).not.toContain(`interrupted by ${other}`);
+      const history = await pnpm(["ops:history", "--json"], env);
+      const runs = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data as {
+        runId: string;
+        status: string;
+        error?: string;
+      }[];
+      expect(runs.find((r) => r.runId === runId)).toMatchObject({ status: "failed", error: `interrupted by ${signal}` });
+      const lock = await pnpm(["ops:lock"], env);
+      expect(lock.out).toContain("free");
+      const next = await pnpm(["turbo", "run", "production-deploy"], env);
+      expect(next.code, next.out).toBe(0);
+      expect(next.out).not.toContain("took over the deploy lock");
+    },
+  );
 });
