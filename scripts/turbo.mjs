@@ -8,6 +8,7 @@
 // 0). A deploy stopped halfway must not look like a success: after a signal this exits 128 + the
 // signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), and it writes the signal's name to
 // $OPS_INTERRUPT_FILE so the interrupted steps report the signal the run got, not turbo's SIGINT.
+// It also hands the tasks its arguments ($OPS_TURBO_RUN_ARGS), so preflight checks this run's plan.
 // Plain JavaScript so that it starts at once; no library does this.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,7 +23,8 @@ const exitCode = (signal) => 128 + (constants.signals[signal] ?? 0);
 
 const child = spawn(join(repoRoot, "node_modules", ".bin", "turbo"), process.argv.slice(2), {
   stdio: "inherit",
-  env: { ...process.env, OPS_INTERRUPT_FILE: interruptFile },
+  // OPS_TURBO_RUN_ARGS: preflight replays this run's arguments with --dry=json to check its plan.
+  env: { ...process.env, OPS_INTERRUPT_FILE: interruptFile, OPS_TURBO_RUN_ARGS: JSON.stringify(process.argv.slice(2)) },
 });
 
 let received;

@@ -155,7 +155,16 @@ export const CHILD_VARIABLES = [
  * when turbo would strip one of them from the pipeline's tasks.
  */
 export function variablesRead(): string[] {
-  return [...new Set([...Object.keys(schema.shape), ...SECRET_VARIABLES, "OPS_SECRET_*", "OPS_INTERRUPT_FILE", ...CHILD_VARIABLES])];
+  return [
+    ...new Set([
+      ...Object.keys(schema.shape),
+      ...SECRET_VARIABLES,
+      "OPS_SECRET_*",
+      "OPS_INTERRUPT_FILE",
+      "OPS_TURBO_RUN_ARGS",
+      ...CHILD_VARIABLES,
+    ]),
+  ];
 }
 
 /** Finds the repository root: the nearest folder up from `from` that holds `pnpm-workspace.yaml`. */
@@ -255,4 +264,18 @@ export function readOpsEnv(
  */
 export function interruptFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.OPS_INTERRUPT_FILE || undefined;
+}
+
+/**
+ * `OPS_TURBO_RUN_ARGS`: the arguments of the `turbo` command that runs this task, as a JSON array,
+ * set by `scripts/turbo.mjs`; preflight replays them with `--dry=json` to check the plan of this
+ * very run (its filters, its env mode). Undefined outside `pnpm turbo`, or when not a string array.
+ */
+export function turboRunArgs(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  try {
+    const args: unknown = JSON.parse(env.OPS_TURBO_RUN_ARGS ?? "");
+    return Array.isArray(args) && args.every((a) => typeof a === "string") ? args : undefined;
+  } catch {
+    return undefined;
+  }
 }

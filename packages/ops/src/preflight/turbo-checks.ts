@@ -50,7 +50,7 @@ function wildcardToRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-interface ListDecision {
+export interface ListDecision {
   included: boolean;
   /** The include pattern that matched. */
   includedBy?: string;
@@ -58,8 +58,8 @@ interface ListDecision {
   excludedBy?: string;
 }
 
-/** Whether one env list lets `name` through (include match and no `!` match). */
-function decide(list: readonly string[], name: string): ListDecision {
+/** Whether one env list lets `name` through (include match and no `!` match), by turborepo's rules. */
+export function decide(list: readonly string[], name: string): ListDecision {
   let includedBy: string | undefined;
   let excludedBy: string | undefined;
   for (const entry of list) {

@@ -1,0 +1,101 @@
+/**
+ * turbo's own plan of a run: `turbo run <task> --dry=json` (turbo 2's run summary, `"version": "1"`)
+ * lists every task the run would execute with its package, folder, command (`<NONEXISTENT>` when
+ * the package has no such script, so turbo runs nothing for it), dependencies, env mode, resolved
+ * definition and the variables it would get. Asking it changes nothing.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import type { Runner } from "../runner/types.ts";
+
+const names = z.array(z.string()).nullish();
+
+/** The `environmentVariables` block of a task, or of `globalCacheInputs`. */
+const planEnvSchema = z
+  .object({
+    specified: z.object({ env: names, passThroughEnv: names }).partial().nullish(),
+    configured: names,
+    inferred: names,
+    passthrough: names,
+  })
+  .partial();
+
+const planTaskSchema = z.looseObject({
+  taskId: z.string(),
+  task: z.string(),
+  package: z.string(),
+  directory: z.string().optional(),
+  command: z.string(),
+  dependencies: z.array(z.string()),
+  envMode: z.string().optional(),
+  resolvedTaskDefinition: z.looseObject({ cache: z.boolean().optional(), outputs: names, env: names, passThroughEnv: names }).optional(),
+  environmentVariables: planEnvSchema.optional(),
+});
+
+const planSchema = z.looseObject({
+  envMode: z.string().optional(),
+  packages: z.array(z.string()).optional(),
+  globalCacheInputs: z.looseObject({ environmentVariables: planEnvSchema.optional() }).optional(),
+  tasks: z.array(planTaskSchema),
+});
+
+export type TurboPlan = z.infer<typeof planSchema>;
+export type TurboPlanTask = z.infer<typeof planTaskSchema>;
+
+/** What turbo prints for a task whose package has no script of that name. */
+export const NO_COMMAND = "<NONEXISTENT>";
+
+/** Flags of `turbo run` that change which tasks run or what they see; the rest (output, cache, UI) is left out of the plan. */
+const PLAN_FLAGS = new Set(["--filter", "-F", "--only", "--env-mode", "--affected", "--framework-inference", "--global-deps"]);
+const TAKES_VALUE = new Set(["--filter", "-F", "--env-mode", "--global-deps"]);
+
+/**
+ * The arguments of `turbo run … --dry=json` that plan the same run as `runArgs` (the arguments of
+ * the `turbo` command being run, handed over by `scripts/turbo.mjs`): its tasks and the flags that
+ * select packages or env mode. Without `runArgs`, or when they are not a `turbo run`, `run <task>`.
+ */
+export function planArgs(task: string, runArgs?: readonly string[]): string[] {
+  if (runArgs?.[0] !== "run") return ["run", task, "--dry=json"];
+  const out = ["run"];
+  for (let i = 1; i < runArgs.length; i++) {
+    const a = runArgs[i]!;
+    if (a === "--") break;
+    const flag = a.split("=")[0]!;
+    if (!a.startsWith("-")) out.push(a);
+    else if (PLAN_FLAGS.has(flag)) {
+      out.push(a);
+      if (!a.includes("=") && TAKES_VALUE.has(flag) && runArgs[i + 1] !== undefined) out.push(runArgs[++i]!);
+    }
+  }
+  return [...out, "--dry=json"];
+}
+
+export type PlanAnswer =
+  | { ok: true; plan: TurboPlan; shown: string }
+  | { ok: false; shown: string; exitCode: number | null; stderr: string };
+
+/**
+ * Runs the installed turbo (`node_modules/.bin/turbo`, else `turbo` on PATH) with `args` in
+ * `repoRoot` and parses its plan. `env` is added to the child's environment (placeholders for the
+ * variables whose pass-through is checked: turbo lists only variables that are set).
+ * Never throws: a turbo that fails or prints no plan is `ok: false` with its exit code and stderr.
+ */
+export async function askTurboPlan(
+  runner: Runner,
+  opts: { repoRoot: string; args: string[]; env?: Record<string, string> },
+): Promise<PlanAnswer> {
+  const local = join(opts.repoRoot, "node_modules", ".bin", "turbo");
+  const cmd = { file: existsSync(local) ? local : "turbo", args: opts.args, cwd: opts.repoRoot, ...(opts.env ? { env: opts.env } : {}) };
+  const shown = `turbo ${opts.args.join(" ")}`;
+  const res = await runner(cmd, { timeoutMs: 60_000 });
+  if (res.ok) {
+    try {
+      const parsed = planSchema.safeParse(JSON.parse(res.stdout));
+      if (parsed.success) return { ok: true, plan: parsed.data, shown };
+    } catch {
+      // not JSON: reported below with turbo's stderr
+    }
+  }
+  return { ok: false, shown, exitCode: res.exitCode, stderr: res.stderr };
+}
