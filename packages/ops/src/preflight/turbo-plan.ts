@@ -46,27 +46,35 @@ export type TurboPlanTask = z.infer<typeof planTaskSchema>;
 /** What turbo prints for a task whose package has no script of that name. */
 export const NO_COMMAND = "<NONEXISTENT>";
 
-/** Flags of `turbo run` that change which tasks run or what they see; the rest (output, cache, UI) is left out of the plan. */
-const PLAN_FLAGS = new Set(["--filter", "-F", "--only", "--env-mode", "--affected", "--framework-inference", "--global-deps"]);
-const TAKES_VALUE = new Set(["--filter", "-F", "--env-mode", "--global-deps"]);
+/** Flags whose output replaces the plan's, and their optional value. */
+const OUTPUT_FLAGS = new Set(["--dry", "--dry-run", "--graph", "--summarize"]);
+const OUTPUT_VALUE = /^(json|text|true|false|.+\.(svg|png|jpe?g|pdf|json|mermaid|html|dot))$/;
+/** Remote cache credentials (and their value): a dry run needs none, and a token must not reach argv shown in logs. */
+const CREDENTIAL_FLAGS = new Set(["--token", "--team", "--api", "--login"]);
 
 /**
- * The arguments of `turbo run … --dry=json` that plan the same run as `runArgs` (the arguments of
- * the `turbo` command being run, handed over by `scripts/turbo.mjs`): its tasks and the flags that
- * select packages or env mode. Without `runArgs`, or when they are not a `turbo run`, `run <task>`.
+ * The arguments of `turbo … --dry=json` that plan the same run as `runArgs` (the arguments of the
+ * `turbo` command being run, handed over by `scripts/turbo.mjs`): the same global flags, tasks,
+ * filters, env mode and root turbo.json, without output flags (`--dry`, `--graph`, `--summarize`),
+ * remote cache credentials, or what follows `--` (arguments for the tasks). Without `runArgs`, or
+ * when they are not a `turbo run`, `run <task> --dry=json`.
  */
 export function planArgs(task: string, runArgs?: readonly string[]): string[] {
-  if (runArgs?.[0] !== "run") return ["run", task, "--dry=json"];
-  const out = ["run"];
-  for (let i = 1; i < runArgs.length; i++) {
+  if (!runArgs?.includes("run")) return ["run", task, "--dry=json"];
+  const out: string[] = [];
+  for (let i = 0; i < runArgs.length; i++) {
     const a = runArgs[i]!;
     if (a === "--") break;
     const flag = a.split("=")[0]!;
-    if (!a.startsWith("-")) out.push(a);
-    else if (PLAN_FLAGS.has(flag)) {
-      out.push(a);
-      if (!a.includes("=") && TAKES_VALUE.has(flag) && runArgs[i + 1] !== undefined) out.push(runArgs[++i]!);
+    if (OUTPUT_FLAGS.has(flag)) {
+      if (!a.includes("=") && OUTPUT_VALUE.test(runArgs[i + 1] ?? "")) i++;
+      continue;
     }
+    if (CREDENTIAL_FLAGS.has(flag)) {
+      if (!a.includes("=")) i++;
+      continue;
+    }
+    out.push(a);
   }
   return [...out, "--dry=json"];
 }

@@ -86,14 +86,29 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   return { status: res.status, body: JSON.parse(text) };
 }
 
+/** `dst` as a folder holding a copy of `src`'s package.json and a link to every other entry of `src`. */
+function linkPackage(src: string, dst: string): void {
+  mkdirSync(dst, { recursive: true });
+  for (const name of readdirSync(src)) {
+    if (name === "package.json") copyFileSync(join(src, name), join(dst, name));
+    else symlinkSync(join(src, name), join(dst, name));
+  }
+}
+
 /**
  * A throwaway copy of the repository's operational files (config, turbo.json, migrations) with
- * the apps, protos and node_modules linked in, so a test can break one file without touching
- * the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
+ * the workspace's packages (apps, packages, scripts), protos and node_modules linked in, so a
+ * test can break one file without touching the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
  */
 export function tempRepo(opts: { opsConfig?: (text: string) => string; migrations?: Record<string, string | Buffer> } = {}) {
   const dir = tempDir("ops-repo-");
-  for (const name of ["node_modules", "proto", "apps"]) symlinkSync(join(repoRoot, name), join(dir, name));
+  for (const name of ["node_modules", "proto"]) symlinkSync(join(repoRoot, name), join(dir, name));
+  // Each workspace package as a real folder with its own package.json and the rest linked: turbo
+  // plans only packages whose package.json is inside the repository (preflight asks it for the plan).
+  for (const group of ["apps", "packages"]) {
+    for (const pkg of readdirSync(join(repoRoot, group))) linkPackage(join(repoRoot, group, pkg), join(dir, group, pkg));
+  }
+  linkPackage(join(repoRoot, "scripts"), join(dir, "scripts"));
   for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore"])
     copyFileSync(join(repoRoot, name), join(dir, name));
   cpSync(join(repoRoot, "infra"), join(dir, "infra"), {

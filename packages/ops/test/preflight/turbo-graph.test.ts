@@ -472,12 +472,12 @@ describe("filters", () => {
 });
 
 describe("planArgs", () => {
-  it("replays the run's tasks and the flags that change the plan, and drops the rest", () => {
+  it("replays the run's own command without output flags, credentials or the tasks' arguments", () => {
     expect(planArgs("production-deploy")).toEqual(["run", "production-deploy", "--dry=json"]);
     expect(
       planArgs("production-deploy", ["run", "production-deploy", "--filter", "web", "--summarize", "--env-mode=loose", "--", "--dry-run"]),
     ).toEqual(["run", "production-deploy", "--filter", "web", "--env-mode=loose", "--dry=json"]);
-    expect(planArgs("production-deploy", ["run", "production-deploy", "--dry", "--graph=g.svg", "-F", "client", "--only"])).toEqual([
+    expect(planArgs("production-deploy", ["run", "production-deploy", "--dry", "--graph", "g.svg", "-F", "client", "--only"])).toEqual([
       "run",
       "production-deploy",
       "-F",
@@ -485,7 +485,26 @@ describe("planArgs", () => {
       "--only",
       "--dry=json",
     ]);
+    // Global flags (before or after `run`) and flags with values stay whole: the plan of another root turbo.json.
+    expect(
+      planArgs("production-deploy", ["run", "production-deploy", "--root-turbo-json", "/tmp/t.json", "--token", "secret-token"]),
+    ).toEqual(["run", "production-deploy", "--root-turbo-json", "/tmp/t.json", "--dry=json"]);
+    expect(planArgs("production-deploy", ["--cwd", "sub", "run", "production-deploy", "--dry=json"])).toEqual([
+      "--cwd",
+      "sub",
+      "run",
+      "production-deploy",
+      "--dry=json",
+    ]);
     // `pnpm turbo --version` or `pnpm turbo prune`: not a run; the pipeline's own plan is checked.
     expect(planArgs("production-deploy", ["prune", "client"])).toEqual(["run", "production-deploy", "--dry=json"]);
+  });
+
+  it("replays another root turbo.json, as turbo plans it", async () => {
+    const dir = workspace();
+    const other = join(dir, "other-turbo.json");
+    writeFileSync(other, JSON.stringify({ tasks: { ...pipelineTasks(), "db-migrate": { cache: false, passThroughEnv: ENV } } }));
+    expect(failed(await check(dir))).toEqual([]);
+    expect(failed(await check(dir, ["run", "production-deploy", "--root-turbo-json", other])).map((r) => r.id)).toEqual(["turbo.order"]);
   });
 });
