@@ -11,6 +11,7 @@ function snapshotActions(ctx: OpsContext, out: Record<string, ArtifactSnapshot>)
   const store = artifactStore(ctx.env.stateDir);
   return ctx.config.deployOrder.flatMap((app) => {
     const cfg = ctx.config.apps[app]!;
+    if (cfg.artifacts.length === 0) return []; // an app shipped as an image only has no build to snapshot
     const sources = cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ");
     return [
       action(

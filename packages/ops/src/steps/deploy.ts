@@ -48,7 +48,7 @@ export const deployCommand = () => {
         }
         // The read-only copy of this run's build (production-artifacts), not whatever apps/<app>/build holds now.
         const snapshot = recordedSnapshot(ctx.runs, run.runId, app);
-        if (!snapshot) {
+        if (!snapshot && ctx.config.apps[app]!.artifacts.length > 0) {
           throw new DeployError(`run ${run.runId} has no build snapshot of ${app}`, {
             fix: "The production-artifacts task must run first; start the whole pipeline with `pnpm turbo run production-deploy`.",
           });
@@ -57,7 +57,7 @@ export const deployCommand = () => {
         await applyPlan(ctx, plan);
         const r = outcome();
         ctx.reporter.emit({ kind: "info", message: `${app}: release ${r.release} is serving (previous: ${r.previous ?? "none"})` });
-        recordStep(ctx, run, `deploy-${app}`, started, { ...r.detail, artifact: snapshot.digest });
+        recordStep(ctx, run, `deploy-${app}`, started, { ...r.detail, ...(snapshot ? { artifact: snapshot.digest } : {}) });
         return;
       }
       if (ctx.flags.pipeline) {
