@@ -7,5 +7,8 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/stand-ins/**"],
     globalSetup: ["test/setup/postgres.ts"],
+    // A hang guard, not a speed target: some unit tests start real processes (the flyctl
+    // stand-in, a tiny app), which on a loaded 2-core box can take longer than vitest's 5 s.
+    testTimeout: 30_000,
   },
 });

@@ -222,10 +222,11 @@ export class FlyTarget implements Target {
     return { key, actions, ledgers: read.ledgers, ledger: (app) => read.ledgers.get(app) ?? new Map() };
   }
 
-  async planSecretsSync(runId: string): Promise<SecretsSyncPlan> {
+  async planSecretsSync(runId: string, opts: { values?: ReadonlyMap<string, Secret> } = {}): Promise<SecretsSyncPlan> {
     const { ctx } = this;
     const { provider, flyctl } = this.fly;
     const secrets = resolveFlySecrets(ctx.config, ctx.env);
+    for (const [key, value] of opts.values ?? []) secrets.values.set(key, value);
     for (const v of secrets.values.values()) ctx.addSecret(v);
     for (const w of secrets.warnings) ctx.reporter.emit({ kind: "warn", message: w });
     const keyPlan = await this.ledgerKeyPlan();

@@ -12,7 +12,7 @@ import { flyExitMeaning, FlyctlFailedError } from "../fly/flyctl.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { checkDatabaseUrlFor, pgxVersionFromGoMod, type DbUrlConsumer } from "../neon/url-consumers.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
-import { withTargetDb } from "../target-db.ts";
+import { readOpsDb } from "../target-db.ts";
 import { checkInternalFlyToml, checkPublicFlyToml } from "./fly-toml-checks.ts";
 import { checkFlyTomlEnvSecrets } from "./fly-toml-env-secrets.ts";
 import { checkFlyTomlSchema } from "./fly-toml-schema.ts";
@@ -362,7 +362,8 @@ export async function checkGitClean(ctx: OpsContext): Promise<CheckResult[]> {
 export async function checkProtoCompatible(ctx: OpsContext): Promise<CheckResult[]> {
   let last;
   try {
-    const history = await withTargetDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), { start: false });
+    // Reads only: a preflight (and its dry run) creates no schema.
+    const history = await readOpsDb(ctx, "deploy history", (c) => listHistory(c, ctx.env.environment, 50), []);
     last = history.find((e) => e.kind === "deploy" && e.status === "succeeded" && e.gitSha !== "unknown");
   } catch (err) {
     return [

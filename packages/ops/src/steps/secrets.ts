@@ -88,12 +88,13 @@ async function rotateSecret(ctx: OpsContext, key: string | undefined): Promise<v
   }
   const file = ctx.target.secretsFile();
   const apps = ctx.config.deployOrder.filter((a) => ctx.config.apps[a]!.secrets.includes(key));
+  // Drawn while planning, so the staging below can be planned with it; only the first action writes it.
+  const value = generateSecretValue(32);
+  ctx.addSecret(value);
   const write = action(
     "file",
     `write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`,
     () => {
-      const value = generateSecretValue(32);
-      ctx.addSecret(value);
       const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
       ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });
     },
@@ -107,13 +108,10 @@ async function rotateSecret(ctx: OpsContext, key: string | undefined): Promise<v
     return;
   }
   // Under the deploy lock: no deploy may read the file or stage secrets while it changes. The
-  // staging is worked out after the write, so it can only be described in a dry run.
+  // staging is the sync plan with the new value, so the dry run prints the very imports apply runs.
   await runStandalone(ctx, "secrets", async (run) => {
-    const stage = action("cmd", `stage the new ${key} on ${apps.join(", ")} (fly secrets import --stage, value on stdin)`, async () => {
-      const sync = await ctx.target.planSecretsSync(run.runId, { create: false });
-      await applyPlan(ctx, sync.plan);
-    });
-    return { plan: { step: "secrets rotate", actions: [write, stage] }, result: () => undefined };
+    const sync = await ctx.target.planSecretsSync(run.runId, { create: false, values: new Map([[key, value]]) });
+    return { plan: { step: "secrets rotate", actions: [write, ...sync.plan.actions] }, result: () => undefined };
   });
   if (!ctx.flags.dryRun)
     ctx.reporter.emit({

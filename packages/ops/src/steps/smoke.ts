@@ -6,6 +6,7 @@ import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
 import { applyPlan, printPlan, runPlan } from "../plan/plan.ts";
 import { describeChoices, rollbackActions } from "../release/rollback.ts";
 import { deployedInRun, smokeActions, smokeFailure, type smokeCheck } from "../release/smoke.ts";
+import { newRunId } from "../state/run-state.ts";
 
 type SmokeOutcome = Awaited<ReturnType<typeof smokeCheck>>;
 
@@ -74,12 +75,16 @@ export const smokeCommand = () =>
     async run(ctx) {
       const started = new Date();
       let outcome: SmokeOutcome | undefined;
-      if (ctx.flags.pipeline && !ctx.flags.dryRun) {
-        const run = await joinRun(ctx, "smoke");
-        await applyPlan(ctx, {
+      if (ctx.flags.pipeline) {
+        // A dry run of the pipeline has no run to join (its preflight opened none): it plans for a new one.
+        const run = ctx.flags.dryRun ? undefined : await joinRun(ctx, "smoke");
+        const runId = run?.runId ?? newRunId();
+        const plan = {
           step: "smoke",
-          actions: smokeActions(ctx, await expectedInRun(ctx, run.runId), join(ctx.env.stateDir, "runs", run.runId), (r) => (outcome = r)),
-        });
+          actions: smokeActions(ctx, await expectedInRun(ctx, runId), join(ctx.env.stateDir, "runs", runId), (r) => (outcome = r)),
+        };
+        if (!run) return printPlan(ctx, plan);
+        await applyPlan(ctx, plan);
         const ok = outcome!.results.every((r) => r.ok);
         recordStep(ctx, run, "smoke", started, { ok, reportPath: outcome!.reportPath }, ok ? "succeeded" : "failed");
         if (!ok) throw smokeFailure(outcome!.results, outcome!.reportPath);

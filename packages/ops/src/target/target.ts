@@ -119,8 +119,10 @@ export interface Target {
   /**
    * Works out a secrets sync for run `runId`: reads only; the plan's actions do the writes.
    * `create`: whether missing development secrets may be generated (false in a dry run or `list`).
+   * `values`: values that replace those of the secrets file (rotate plans the staging of a value
+   * its first action has not written yet).
    */
-  planSecretsSync(runId: string, opts: { create: boolean }): Promise<SecretsSyncPlan>;
+  planSecretsSync(runId: string, opts: { create: boolean; values?: ReadonlyMap<string, Secret> }): Promise<SecretsSyncPlan>;
   /**
    * Works out the deploy of one app for a run. `staged`: the fingerprints the sync step staged for
    * it (the deploy refuses values that moved since); undefined when the deploy runs alone.

@@ -1,7 +1,8 @@
 /**
  * A real OpsContext for step tests, without the CLI boundary: env from the given variables,
  * config from the repository's ops.config.ts (or an override), the target the factory picks, a
- * reporter that keeps every event, and a recording runner around the given one.
+ * reporter that keeps every event, and a recording runner around the given one, wrapped like the
+ * CLI's so every command shows as `cmd`/`cmd:end` events.
  */
 import { resolve } from "node:path";
 import { parseOpsConfig } from "../../src/config/load.ts";
@@ -9,6 +10,8 @@ import type { CommonFlags, OpsContext } from "../../src/context.ts";
 import { readOpsEnv } from "../../src/env.ts";
 import { createReporter } from "../../src/output/reporter.ts";
 import type { Cmd, Runner } from "../../src/runner/types.ts";
+import { withCommandEvents } from "../../src/runner/with-events.ts";
+import { knownSecretValues } from "../../src/secrets/local-source.ts";
 import { createRedactor } from "../../src/secrets/redactor.ts";
 import { RunStore } from "../../src/state/run-state.ts";
 import { createTarget } from "../../src/target/factory.ts";
@@ -19,6 +22,8 @@ export interface TestContext {
   ctx: OpsContext;
   /** Every command the runner got, in order. */
   commands: Cmd[];
+  /** Runs what the step registered with `ctx.onInterrupt`, as the CLI boundary does on SIGINT. */
+  interrupt(): Promise<void>;
   lines: string[];
 }
 
@@ -41,22 +46,25 @@ export async function testContext(opts: {
 }): Promise<TestContext> {
   const env = readOpsEnv({ OPS_REPO_ROOT: repoRoot, ...opts.env });
   const written = (await import(resolve(env.repoRoot, "ops.config.ts"))).default as Record<string, unknown>;
-  const redactor = createRedactor([]);
+  // As the CLI boundary: every secret value the environment and the secrets files hold is redacted from the start.
+  const redactor = createRedactor(knownSecretValues(env));
   const lines: string[] = [];
   const commands: Cmd[] = [];
   const inner = opts.runner ?? okRunner;
   const cleanups = new Set<() => Promise<unknown>>();
+  const reporter = createReporter({ json: true, redactor, write: (l) => lines.push(l) });
+  const recording: Runner = async (cmd, o) => {
+    commands.push(cmd);
+    return inner(cmd, o);
+  };
   const base = {
     env,
     config: parseOpsConfig(opts.config ? opts.config(written) : written),
     flags: { dryRun: false, json: false, pipeline: false, lockWaitMs: 0, yes: false, ...opts.flags },
-    reporter: createReporter({ json: true, redactor, write: (l) => lines.push(l) }),
+    reporter,
     addSecret: (s: Parameters<OpsContext["addSecret"]>[0]) => redactor.add(s),
     redact: (t: string) => redactor.redact(t),
-    runner: async (cmd: Cmd, o?: Parameters<Runner>[1]) => {
-      commands.push(cmd);
-      return inner(cmd, o);
-    },
+    runner: withCommandEvents(recording, reporter),
     runs: new RunStore(env.stateDir, env.environment),
     onInterrupt: (fn: () => Promise<unknown>) => {
       cleanups.add(fn);
@@ -65,5 +73,8 @@ export async function testContext(opts: {
   };
   const ctx = { ...base, target: undefined } as unknown as OpsContext;
   (ctx as { target: OpsContext["target"] }).target = await createTarget(ctx);
-  return { ctx, commands, lines };
+  const interrupt = async () => {
+    for (const fn of cleanups) await fn();
+  };
+  return { ctx, commands, lines, interrupt };
 }

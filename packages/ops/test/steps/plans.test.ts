@@ -78,6 +78,17 @@ describe("dry run = apply, and a dry run changes nothing (local target, in-proce
     );
   });
 
+  it("secrets list: shows what sync would do, writes nothing and generates nothing", async () => {
+    const env = { DATABASE_URL: db.url, OPS_STATE_DIR: stateDir, OPS_ENV: "plans-list" };
+    const before = { db: await databaseSnapshot(db.url), files: folderSnapshot(stateDir) };
+    const t = await testContext({ env });
+    await secretsCommand().run(t.ctx, { values: {}, positionals: ["list"] });
+    expect({ db: await databaseSnapshot(db.url), files: folderSnapshot(stateDir) }).toEqual(before);
+    const plans = events(t.lines).filter((e) => e.kind === "plan") as unknown as { step: string; actions: { kind: string }[] }[];
+    expect(plans.map((p) => [p.step, p.actions.map((a) => a.kind)])).toEqual([["secrets (what `sync` would do)", ["file", "file"]]]);
+    expect(t.commands).toEqual([]);
+  });
+
   it("lock break: deletes the lock row", async () => {
     const { printed } = await dryThenApply(lockCommand, ["break"], { yes: true });
     expect(printed).toEqual([expect.objectContaining({ kind: "db", description: 'delete the deploy lock of "plans" (it is free)' })]);

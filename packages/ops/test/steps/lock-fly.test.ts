@@ -1,0 +1,54 @@
+// `lock status|break` on the fly target (the lock lives in the database MIGRATION_DATABASE_URL
+// points at), in-process: break deletes the row exactly as the dry run printed, runs no flyctl
+// command, and is refused without --yes. (The local target: test/steps/plans.test.ts.)
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { lockCommand } from "../../src/steps/lock.ts";
+import { preflightCommand } from "../../src/steps/preflight.ts";
+import { type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
+import { dryThenApply, runStep, snapshot } from "../setup/step-run.ts";
+
+let w: FlySteps;
+beforeAll(async () => {
+  w = await flySteps("lock-fly");
+});
+afterAll(() => w?.close());
+
+/** A holder that is gone: a run opened by the pipeline's preflight apply, never finished. */
+async function abandonedRun(): Promise<string> {
+  const r = await runStep(preflightCommand(), {}, w.context({ flags: { pipeline: true } }));
+  expect(r.error).toBeUndefined();
+  return r.ctx.runs.currentRunId()!;
+}
+
+describe("lock on fly", () => {
+  it("status reads the holder without writing; break --yes deletes it as printed", async () => {
+    const runId = await abandonedRun();
+    const before = await snapshot(w.stateDir, w.db.url);
+    const status = await runStep(lockCommand(), { positionals: ["status"] }, w.context());
+    expect(await snapshot(w.stateDir, w.db.url)).toEqual(before);
+    expect(status.events).toContainEqual({ kind: "info", message: expect.stringMatching(new RegExp(`^held by .+ \\(run ${runId}, `)) });
+
+    const { printed, live } = await dryThenApply(
+      lockCommand,
+      { positionals: ["break"] },
+      () => ({ ...w.context(), flags: { yes: true } }),
+      { stateDir: w.stateDir, dbUrl: w.db.url },
+    );
+    expect(printed).toEqual([
+      expect.objectContaining({
+        kind: "db",
+        description: expect.stringMatching(new RegExp(`^delete the deploy lock of "${w.env}" held by .+ \\(run ${runId}, `)),
+      }),
+    ]);
+    expect(live.commands).toEqual([]);
+    expect((await opsRows(w.db, w.env)).locked).toBe(false);
+  });
+
+  it("break without --yes is refused and deletes nothing", async () => {
+    await abandonedRun();
+    const r = await runStep(lockCommand(), { positionals: ["break"] }, w.context());
+    expect(r.error?.message).toBe("breaking the deploy lock needs --yes");
+    expect(r.error?.fix).toBe("Make sure the holder is really gone (pnpm ops:lock status), then run `pnpm ops:lock break --yes`.");
+    expect((await opsRows(w.db, w.env)).locked).toBe(true);
+  });
+});
