@@ -243,6 +243,12 @@ export class LocalTarget implements Target {
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
     const cfg = this.ctx.config.apps[app]!;
     const p = this.provider;
+    // A pipeline run ships its own build: the snapshot production-artifacts made (artifacts/snapshot.ts).
+    if (this.ctx.flags.pipeline && !this.ctx.flags.dryRun && !snapshot && cfg.artifacts.length > 0) {
+      throw new DeployError(`run ${run.runId} has no build snapshot of ${app}`, {
+        fix: "The production-artifacts task must run first; start the whole pipeline with `pnpm turbo run production-deploy`.",
+      });
+    }
     const missing = snapshot ? [] : p.missingArtifacts(app);
     if (missing.length > 0) {
       throw new DeployError(`no build output for ${app}: ${missing.join(", ")} not found`, {

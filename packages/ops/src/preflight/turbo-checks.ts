@@ -10,7 +10,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse, printParseErrorCode, type ParseError } from "jsonc-parser";
+import { createRequire } from "node:module";
+import type * as JsoncParser from "jsonc-parser";
 import { ConfigError } from "../errors.ts";
 import type { Runner } from "../runner/types.ts";
 import type { CheckResult } from "./types.ts";
@@ -373,8 +374,10 @@ export function loadTurboJson(path: string): unknown {
       cause: err,
     });
   }
+  // Loaded here, synchronously, so the commands that never read turbo.json do not load it.
+  const { parse, printParseErrorCode } = createRequire(import.meta.url)("jsonc-parser") as typeof JsoncParser;
   // A BOM becomes a space, so offsets (and columns) stay those of the file.
-  const errors: ParseError[] = [];
+  const errors: JsoncParser.ParseError[] = [];
   const value: unknown = parse(text.replace(/^\uFEFF/, " "), errors, { allowTrailingComma: true, disallowComments: false });
   const first = errors[0];
   if (!first) return value;

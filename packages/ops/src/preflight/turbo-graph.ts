@@ -355,7 +355,7 @@ export interface TurboPipelineOptions extends Omit<TurboGraphInput, "shown" | "p
  * here: turbo lists only variables that are set, and values are never read), then
  * {@link checkTurboGraph}. A turbo that cannot plan (a filter that selects no package, a task no
  * package has, a turbo.json turbo refuses) is one `turbo.plan` fail with turbo's own words,
- * redacted. Never throws.
+ * redacted; a plan it prints but this module cannot read is one `turbo.plan` warn. Never throws.
  */
 export async function checkTurboPipeline(runner: Runner, opts: TurboPipelineOptions): Promise<CheckResult[]> {
   const required = [...new Set(Object.values(opts.rules.requiredEnv).flat())];
@@ -365,6 +365,17 @@ export async function checkTurboPipeline(runner: Runner, opts: TurboPipelineOpti
     args: planArgs(PIPELINE_TASKS.finish, opts.runArgs),
     env: placeholders,
   });
+  if (!answer.ok && !answer.refused) {
+    return [
+      {
+        id: "turbo.plan",
+        status: "warn",
+        message: `\`${answer.shown}\` printed no plan this check can read, so the pipeline's graph was not checked`,
+        where: "turbo.json",
+        fix: "Check that node_modules/.bin/turbo is the turbo of package.json (`pnpm install`); its --dry=json summary is read as turbo 2 prints it.",
+      },
+    ];
+  }
   if (!answer.ok) {
     const redact = opts.redact ?? ((t: string) => t);
     const said = redact(answer.stderr)

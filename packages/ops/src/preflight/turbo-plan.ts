@@ -81,13 +81,15 @@ export function planArgs(task: string, runArgs?: readonly string[]): string[] {
 
 export type PlanAnswer =
   | { ok: true; plan: TurboPlan; shown: string }
-  | { ok: false; shown: string; exitCode: number | null; stderr: string };
+  /** `refused`: turbo exited ≠ 0 (the run itself would fail the same way); else it printed no plan this module can read. */
+  | { ok: false; refused: boolean; shown: string; exitCode: number | null; stderr: string };
 
 /**
  * Runs the installed turbo (`node_modules/.bin/turbo`, else `turbo` on PATH) with `args` in
  * `repoRoot` and parses its plan. `env` is added to the child's environment (placeholders for the
  * variables whose pass-through is checked: turbo lists only variables that are set).
- * Never throws: a turbo that fails or prints no plan is `ok: false` with its exit code and stderr.
+ * Never throws: a turbo that fails (`refused`) or prints no plan it can read is `ok: false` with
+ * its exit code and stderr.
  */
 export async function askTurboPlan(
   runner: Runner,
@@ -105,5 +107,5 @@ export async function askTurboPlan(
       // not JSON: reported below with turbo's stderr
     }
   }
-  return { ok: false, shown, exitCode: res.exitCode, stderr: res.stderr };
+  return { ok: false, refused: !res.ok, shown, exitCode: res.exitCode, stderr: res.stderr };
 }
