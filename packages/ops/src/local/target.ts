@@ -34,6 +34,7 @@ import { verifySnapshot, type ArtifactSnapshot } from "../artifacts/snapshot.ts"
 export class LocalTarget implements Target {
   readonly name = "local";
   readonly rotateStagesAtOnce = false;
+  readonly shipsBuildOutputs = true;
   readonly provider: LocalProvider;
   readonly database: TargetDatabase;
   readonly processes: LocalProcesses;

@@ -34,9 +34,10 @@ function snapshotActions(ctx: OpsContext, out: Record<string, ArtifactSnapshot>)
 
 /**
  * The `production-artifacts` task: runs right after the pipeline's builds (which wait for the
- * deploy lock) and before any deploy. Copies each app's build output into a read-only snapshot
- * named by the SHA-256 of its content and records the snapshots in the run, so each deploy ships
- * what this run built even if `apps/<app>/build` is rewritten meanwhile.
+ * deploy lock) and before any deploy. On a target that ships local builds (local), copies each
+ * app's build output into a read-only snapshot named by the SHA-256 of its content and records the
+ * snapshots in the run, so each deploy ships what this run built even if `apps/<app>/build` is
+ * rewritten meanwhile; elsewhere (fly builds remotely) it only records that there is none.
  * @throws {UsageError} without `--pipeline`; {DeployError} when a build output is missing.
  */
 export const artifactsCommand = () =>
@@ -53,7 +54,9 @@ export const artifactsCommand = () =>
       const started = new Date();
       const snapshots: Record<string, ArtifactSnapshot> = {};
       const run = ctx.flags.dryRun ? undefined : await joinRun(ctx, "artifacts");
-      const applied = await runPlan(ctx, { step: "artifacts", actions: snapshotActions(ctx, snapshots) });
+      const actions = ctx.target.shipsBuildOutputs ? snapshotActions(ctx, snapshots) : [];
+      const notes = actions.length ? [] : [`${ctx.target.name} builds each app from its source: no local build to snapshot`];
+      const applied = await runPlan(ctx, { step: "artifacts", actions, notes });
       if (applied && run) recordStep(ctx, run, ARTIFACTS_STEP, started, { snapshots });
     },
     onFailure: (ctx, err) => failCurrentRun(ctx, "artifacts", err),

@@ -116,6 +116,8 @@ export interface Target {
   secretsFile(): string;
   /** Whether rotating a key must happen under the deploy lock and be staged at once (fly), or is picked up by the next deploy (local). */
   readonly rotateStagesAtOnce: boolean;
+  /** Whether a deploy ships the app's local build outputs (local), so a pipeline run snapshots them first; fly's remote builder builds from the source. */
+  readonly shipsBuildOutputs: boolean;
   /**
    * Works out a secrets sync for run `runId`: reads only; the plan's actions do the writes.
    * `create`: whether missing development secrets may be generated (false in a dry run or `list`).

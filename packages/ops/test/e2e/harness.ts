@@ -86,9 +86,17 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   return { status: res.status, body: JSON.parse(text) };
 }
 
-/** `dst` as a folder holding a copy of `src`'s package.json and a link to every other entry of `src`. */
-function linkPackage(src: string, dst: string): void {
+/** The folders the apps' builds write (turbo.json `outputs` of `build`: `build/**`, `bin/**`). */
+const APP_OUTPUTS = ["build", "bin"];
+
+/**
+ * `dst` as a folder holding a copy of `src`'s package.json and a link to every other entry of
+ * `src`. `outputs` are made in `src` first when missing (a fresh clone has no build yet, and turbo
+ * refuses a link to nothing), so a build the test runs later shows through the link.
+ */
+function linkPackage(src: string, dst: string, outputs: readonly string[] = []): void {
   mkdirSync(dst, { recursive: true });
+  for (const name of outputs) mkdirSync(join(src, name), { recursive: true });
   for (const name of readdirSync(src)) {
     if (name === "package.json") copyFileSync(join(src, name), join(dst, name));
     else symlinkSync(join(src, name), join(dst, name));
@@ -106,7 +114,8 @@ export function tempRepo(opts: { opsConfig?: (text: string) => string; migration
   // Each workspace package as a real folder with its own package.json and the rest linked: turbo
   // plans only packages whose package.json is inside the repository (preflight asks it for the plan).
   for (const group of ["apps", "packages"]) {
-    for (const pkg of readdirSync(join(repoRoot, group))) linkPackage(join(repoRoot, group, pkg), join(dir, group, pkg));
+    for (const pkg of readdirSync(join(repoRoot, group)))
+      linkPackage(join(repoRoot, group, pkg), join(dir, group, pkg), group === "apps" ? APP_OUTPUTS : []);
   }
   linkPackage(join(repoRoot, "scripts"), join(dir, "scripts"));
   for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore"])
