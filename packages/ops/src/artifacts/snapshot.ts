@@ -1,9 +1,10 @@
 /**
  * Build snapshots: right after the pipeline's builds, each app's build output is copied into a
- * read-only folder named by the SHA-256 of its content (`<stateDir>/artifacts/<app>/<digest>/`),
- * and the run records the digest. The deploy copies its release from that snapshot after checking
- * the digest again, so nothing that rewrites `apps/<app>/build` later (another run's build, a
- * developer's `pnpm build`) changes what the run ships.
+ * read-only folder named by the SHA-256 of its content
+ * (`<stateDir>/artifacts/<env>/<app>/<digest>/`), and the run records the digest. The deploy
+ * copies its release from that snapshot after checking the digest again, so nothing that rewrites
+ * `apps/<app>/build` later (another run's build, a developer's `pnpm build`) changes what the run
+ * ships. Hand-written: content-addressed copies of a few folders are this project's own concern.
  */
 import { createHash } from "node:crypto";
 import {
@@ -41,8 +42,11 @@ export interface ArtifactSnapshot {
 /** How many snapshots of an app the store keeps (the newest; the one a run just made is always kept). */
 export const KEEP_SNAPSHOTS = 3;
 
-/** The store of build snapshots under a state folder; shared by every environment of that folder. */
-export const artifactStore = (stateDir: string) => join(stateDir, "artifacts");
+/**
+ * The store of an environment's build snapshots under a state folder. Per environment, so only
+ * runs under that environment's deploy lock add or prune snapshots there.
+ */
+export const artifactStore = (stateDir: string, environment: string) => join(stateDir, "artifacts", environment);
 
 const hex = (digest: string) => digest.replace(/^sha256:/, "");
 

@@ -8,7 +8,7 @@ import { action, runPlan, type Action } from "../plan/plan.ts";
 
 /** The snapshot actions of every app in deploy order; each fills `out[app]` once applied. */
 function snapshotActions(ctx: OpsContext, out: Record<string, ArtifactSnapshot>): Action[] {
-  const store = artifactStore(ctx.env.stateDir);
+  const store = artifactStore(ctx.env.stateDir, ctx.env.environment);
   return ctx.config.deployOrder.flatMap((app) => {
     const cfg = ctx.config.apps[app]!;
     if (cfg.artifacts.length === 0) return []; // an app shipped as an image only has no build to snapshot
