@@ -1,17 +1,19 @@
 import { UsageError } from "../errors.ts";
+import { parseGoDuration } from "../text/go-duration.ts";
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const FIX = "Use a Go duration such as 30s, 10m, 1h30m or 500ms (or a number of seconds).";
 
 /**
- * Parses `500ms`, `30s`, `10m`, `1h`, `1m30s` or a bare number of seconds into milliseconds.
- * @throws {UsageError} naming the flag and the value seen.
+ * Reads a duration flag (`--lock-wait`, `OPS_LOCK_WAIT`, `--since`) into milliseconds: Go's
+ * duration syntax (`500ms`, `1m30s`, `1.5h`; see text/go-duration.ts), or a bare number meaning
+ * seconds. Surrounding spaces are ignored.
+ * @throws {UsageError} naming the flag and the value seen when it is not a duration or is negative.
  */
 export function parseDurationMs(text: string, flag: string): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Math.round(Number(t) * 1000);
-  const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join("") !== t) {
-    throw new UsageError(`${flag} "${text}" is not a duration`, { fix: `Use forms like 30s, 10m, 1h (or a number of seconds).` });
-  }
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
+  const d = parseGoDuration(t);
+  if (!d.ok) throw new UsageError(`${flag} "${text}" is not a duration`, { fix: FIX });
+  if (d.ns < 0n) throw new UsageError(`${flag} "${text}" is negative`, { fix: `${FIX} A wait cannot be shorter than nothing.` });
+  return Math.round(Number(d.ns) / 1e6);
 }

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { appsOfEnvironment } from "../config/apps-of-environment.ts";
 import { loadOpsConfig } from "../config/load.ts";
 import type { CommonFlags, OpsContext } from "../context.ts";
 import { interruptFile, readOpsEnv } from "../env.ts";
@@ -36,6 +37,12 @@ export interface OpsCommand<O extends Options> {
    * failed here). May return the error to print instead.
    */
   onFailure?(ctx: OpsContext, error: unknown): Promise<void | OpsError>;
+  /**
+   * The one line to print instead of running, when the command is about an app that is off in this
+   * environment (`deploy authentik` where authentik is optional and not turned on): it prints that
+   * line alone and exits 0, so an app that is off shows up once in a pipeline's output.
+   */
+  skipWhen?(args: { positionals: string[]; values: Record<string, unknown>; appsOff: ReadonlyMap<string, string> }): string | undefined;
 }
 
 const common = {
@@ -145,7 +152,6 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     });
     // On a terminal (not CI, not --json) long waits show one updating progress line.
     reporter = createReporter({ json, redactor, verbose: env.verbose, live: process.stdout, ci: env.ci });
-    for (const s of knownSecretValues(env)) redactor.add(s);
     const lockWait = typeof values["lock-wait"] === "string" ? values["lock-wait"] : env.lockWait;
     const flags: CommonFlags = {
       dryRun: Boolean(values["dry-run"]) || env.dryRun,
@@ -155,8 +161,24 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
         lockWait !== undefined ? parseDurationMs(lockWait, typeof values["lock-wait"] === "string" ? "--lock-wait" : "OPS_LOCK_WAIT") : 0,
       yes: Boolean(values.yes),
     };
-    reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
-    const config = await loadOpsConfig(env.repoRoot);
+    const stepStart = () =>
+      reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
+    // The config is read before the step's first line so a command about an app that is off can print just one line.
+    const loaded = await loadOpsConfig(env.repoRoot)
+      .then((c) => appsOfEnvironment(c, env.repoRoot, env.environment))
+      .catch((err: unknown) => {
+        stepStart();
+        throw err;
+      });
+    // Before anything that could print one: every known secret value, but the keys the config calls plain.
+    for (const s of knownSecretValues(env, loaded.config.secrets.plain)) redactor.add(s);
+    const skipped = command.skipWhen?.({ positionals: parsed.positionals, values, appsOff: loaded.off });
+    if (skipped !== undefined) {
+      reporter.emit({ kind: "info", message: skipped });
+      process.exit(0);
+    }
+    stepStart();
+    const { config } = loaded;
     const full: Omit<OpsContext, "target"> & { target?: OpsContext["target"] } = {
       env,
       config,

@@ -17,3 +17,8 @@ export function flyAppKey(app: string): string {
 export function localPortVar(app: string): string {
   return `OPS_LOCAL_${appEnvKey(app)}_PORT`;
 }
+
+/** The apps.env key holding the https URL of a public app other than the public one (`PUBLIC_URL_<APP>`; default `https://<fly app>.fly.dev`). */
+export function appUrlKey(app: string): string {
+  return `PUBLIC_URL_${appEnvKey(app)}`;
+}

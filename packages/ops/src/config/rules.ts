@@ -47,6 +47,15 @@ const secretListsAreKnown: Rule = (config, errors) => {
   config.secrets.generated.forEach((key, i) => {
     if (!declared.has(key)) errors.push(`secrets.generated[${i}]: "${key}" is not given to any app${hint(key, [...declared])}`);
   });
+  for (const key of Object.keys(config.secrets.bytes)) {
+    if (!config.secrets.generated.includes(key) && !config.secrets.rotatable.includes(key))
+      errors.push(`secrets.bytes.${key}: "${key}" is neither generated nor rotatable, so no value of it is made here`);
+  }
+  config.secrets.plain.forEach((key, i) => {
+    if (!declared.has(key)) errors.push(`secrets.plain[${i}]: "${key}" is not given to any app${hint(key, [...declared])}`);
+    else if (config.secrets.generated.includes(key) || config.secrets.rotatable.includes(key))
+      errors.push(`secrets.plain[${i}]: "${key}" is generated or rotatable, so it is a credential; a plain value is a setting`);
+  });
   config.secrets.rotatable.forEach((key, i) => {
     if (!declared.has(key)) errors.push(`secrets.rotatable[${i}]: "${key}" is not given to any app${hint(key, [...declared])}`);
   });
@@ -59,7 +68,72 @@ const secretListsAreKnown: Rule = (config, errors) => {
   }
 };
 
-const rules: Rule[] = [deployOrderNamesApps, linksPointAtEarlierApps, publicAppExists, secretListsAreKnown];
+const BUILD_FIELDS = ["dir", "artifacts", "command", "portEnv"] as const;
+
+const eachAppIsBuiltOrImageOnly: Rule = (config, errors) => {
+  for (const [name, app] of Object.entries(config.apps)) {
+    if (app.image !== undefined) {
+      for (const key of ["artifacts", "command"] as const)
+        if (app[key] !== undefined)
+          errors.push(`apps.${name}.${key}: an image-only app (image is set) has no build; remove ${key} or remove image`);
+      if (!app.fly) errors.push(`apps.${name}.fly: an image-only app runs only on fly; give it fly: { config, public }`);
+    } else {
+      for (const key of BUILD_FIELDS.filter((k) => app[k] === undefined))
+        errors.push(
+          `apps.${name}.${key}: required key "${key}" is missing (a built app needs it; an app that runs a prebuilt image sets image instead)`,
+        );
+    }
+  }
+};
+
+const optionalAppsStayOptional: Rule = (config, errors) => {
+  const app = config.apps[config.publicApp];
+  if (app?.optional) errors.push(`publicApp: "${config.publicApp}" is optional; the public app must be deployed in every environment`);
+  if (app?.image !== undefined)
+    errors.push(`publicApp: "${config.publicApp}" is image-only; the smoke checks need a public app that also runs on the local target`);
+  for (const [name, a] of Object.entries(config.apps)) {
+    if (a.optional) continue;
+    for (const [key, target] of Object.entries(a.links)) {
+      if (config.apps[target]?.optional)
+        errors.push(
+          `apps.${name}.links.${key}: "${target}" is optional, so it may be off where "${name}" is deployed; make "${name}" optional too or drop the link`,
+        );
+    }
+  }
+};
+
+const smokeChecksNameApps: Rule = (config, errors) => {
+  config.smoke.checks.forEach((check, i) => {
+    if (check.app === undefined) return;
+    const app = config.apps[check.app];
+    if (!app) errors.push(`smoke.checks[${i}].app: "${check.app}" is not an app${hint(check.app, Object.keys(config.apps))}`);
+    else if (check.expectReleases && app.image !== undefined)
+      errors.push(
+        `smoke.checks[${i}].expectReleases: "${check.app}" is image-only and cannot report our release ids; drop expectReleases (the check still proves it answers)`,
+      );
+  });
+};
+
+const databaseSettingsAreSecrets: Rule = (config, errors) => {
+  for (const [name, app] of Object.entries(config.apps)) {
+    const d = app.databaseSettings;
+    if (!d) continue;
+    for (const field of ["host", "sslmode"] as const)
+      if (!app.secrets.includes(d[field]))
+        errors.push(`apps.${name}.databaseSettings.${field}: "${d[field]}" is not in apps.${name}.secrets; list it there so it is synced`);
+  }
+};
+
+const rules: Rule[] = [
+  deployOrderNamesApps,
+  linksPointAtEarlierApps,
+  publicAppExists,
+  secretListsAreKnown,
+  eachAppIsBuiltOrImageOnly,
+  optionalAppsStayOptional,
+  smokeChecksNameApps,
+  databaseSettingsAreSecrets,
+];
 
 /** Runs every cross-field rule; returns `path: message` lines (empty when the config is sound). */
 export function validateConfigRules(config: OpsConfig): string[] {

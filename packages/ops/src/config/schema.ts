@@ -40,14 +40,25 @@ const healthSchema = z.discriminatedUnion("kind", [
 ]);
 
 const appSchema = strictObject({
-  /** Workspace folder of the app, relative to the repository root. */
-  dir: z.string().min(1),
-  /** Build outputs (relative to `dir`) copied into each local release. */
-  artifacts: z.array(z.string().min(1)).min(1),
-  /** Command run inside the release folder by the local target (argv, no shell). */
-  command: z.array(z.string().min(1)).min(1),
-  /** Environment variable the app reads its listening port from. */
-  portEnv: envKey,
+  /** Workspace folder of the app, relative to the repository root (a built app's sources; an image-only app's deploy task). Required for a built app. */
+  dir: z.string().min(1).optional(),
+  /**
+   * A prebuilt image this app runs instead of a build of ours (an image-only app, e.g.
+   * `ghcr.io/goauthentik/server:2025.10.1`): no build task, `fly deploy --image <ref>`, not run on
+   * the local target (no container runtime). Preflight checks it is pinned (`preflight/image-ref.ts`).
+   */
+  image: z.string().min(1).optional(),
+  /**
+   * Off unless the environment turns it on by setting `FLY_APP_<APP>` in its apps.env
+   * (`config/apps-of-environment.ts`); an app that is off is not synced, deployed or checked.
+   */
+  optional: z.boolean().default(false),
+  /** Build outputs (relative to `dir`) copied into each local release. Required for a built app. */
+  artifacts: z.array(z.string().min(1)).min(1).optional(),
+  /** Command run inside the release folder by the local target (argv, no shell). Required for a built app. */
+  command: z.array(z.string().min(1)).min(1).optional(),
+  /** Environment variable the app reads its listening port from. Required for a built app. */
+  portEnv: envKey.optional(),
   /**
    * The app's stable loopback port on the local target (the router listens there; links and the
    * public URL point at it). `OPS_LOCAL_<APP>_PORT` overrides it.
@@ -59,10 +70,25 @@ const appSchema = strictObject({
   releaseEnv: envKey.default("RELEASE_ID"),
   /** Plain (non-secret) environment for the local target. */
   localEnv: z.record(envKey, z.string()).default({}),
-  /** Environment variables that hold another app's address: `{ BACKEND_GRPC_ADDR: "backend" }`. */
+  /** Environment variables that hold another app's address: `{ API_ADDR: "web-api" }`. */
   links: z.record(envKey, appName).default({}),
   /** Secret keys this app receives (and only these). */
   secrets: z.array(envKey).default([]),
+  /**
+   * The app reads its database connection as separate settings instead of one URL (a Django app
+   * such as authentik: `AUTHENTIK_POSTGRESQL__HOST`, `__SSLMODE`…). Preflight checks them by Neon's
+   * rules: the host among the app's secrets is a direct endpoint, or a pooler (`-pooler`) only when
+   * `disableServerSideCursors` is "true" (in the secrets or the fly.toml `[env]`); `sslmode` is
+   * require, verify-ca or verify-full.
+   */
+  databaseSettings: strictObject({
+    /** Secret holding the database host. */
+    host: envKey,
+    /** Secret holding the libpq sslmode. */
+    sslmode: envKey,
+    /** Variable that turns server-side cursors off (needed behind PgBouncer in transaction mode, which Neon's pooler is). */
+    disableServerSideCursors: envKey.optional(),
+  }).optional(),
   health: healthSchema,
   /** Fly settings: the fly.toml and whether the app may have public IPs. */
   fly: strictObject({
@@ -82,9 +108,12 @@ const appSchema = strictObject({
 
 const smokeCheckSchema = strictObject({
   name: z.string().min(1),
-  /** Path on the public app's URL. */
+  /** The app whose URL this check calls (default: `publicApp`); a check of an app that is off in an environment is left out there. */
+  app: appName.optional(),
+  /** Path on the app's URL. */
   path: z.string().startsWith("/"),
-  expectStatus: z.number().int().default(200),
+  /** The status a healthy answer has, or several that all count (authentik's health endpoints answer 200 or 204 depending on its version). */
+  expectStatus: z.union([z.number().int(), z.array(z.number().int()).min(1)]).default(200),
   /** Text the body must contain. */
   expectText: z.string().optional(),
   /** The body is the `/healthz` JSON and must prove the releases of this deploy (C-23). */
@@ -111,6 +140,18 @@ export const opsConfigSchema = strictObject({
     generated: z.array(envKey).default([]),
     /** Keys `ops:secrets rotate` may replace. */
     rotatable: z.array(envKey).default([]),
+    /**
+     * Random bytes of a generated or rotated value, per key (default 32: 43 base64url characters).
+     * 48 gives 64 characters, for apps that want more (authentik's secret key: 50 or more).
+     */
+    bytes: z.record(envKey, z.number().int().min(16).max(1024)).default({}),
+    /**
+     * Keys synced and checked like secrets (per environment, on stdin) whose values are settings
+     * anyone may read: a database name, a user name, a TLS mode. Their values are not masked in
+     * output, so a value such as `require` or a name equal to an app's does not blank out those
+     * words everywhere. Never list a credential here.
+     */
+    plain: z.array(envKey).default([]),
   }).prefault({}),
   smoke: strictObject({
     checks: z.array(smokeCheckSchema).min(1),

@@ -1,4 +1,5 @@
 import type pg from "pg";
+import type { TimelineBar } from "../output/timeline.ts";
 
 /** One row of `ops.deploy_history`: a deploy, migrate or rollback run. Holds no secret values. */
 export interface HistoryEntry {
@@ -16,6 +17,8 @@ export interface HistoryEntry {
   releases: Record<string, { from: string | null; to: string | null }>;
   migrationsApplied: string[];
   durationsMs: Record<string, number>;
+  /** The steps and per-app deploy phases with their times (output/timeline.ts); empty for runs recorded without one. */
+  timeline?: TimelineBar[] | undefined;
   restorePoint?: string | undefined;
   error?: string | undefined;
 }
@@ -24,11 +27,12 @@ export interface HistoryEntry {
 export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise<void> {
   await client.query(
     `INSERT INTO ops.deploy_history (run_id, environment, target, kind, status, actor, host, git_sha, started_at, finished_at,
-       releases, migrations_applied, durations_ms, restore_point, error)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)
+       releases, migrations_applied, durations_ms, restore_point, error, timeline)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16)
      ON CONFLICT (run_id) DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at,
        releases = EXCLUDED.releases, migrations_applied = EXCLUDED.migrations_applied,
-       durations_ms = EXCLUDED.durations_ms, restore_point = EXCLUDED.restore_point, error = EXCLUDED.error`,
+       durations_ms = EXCLUDED.durations_ms, restore_point = EXCLUDED.restore_point, error = EXCLUDED.error,
+       timeline = EXCLUDED.timeline`,
     [
       e.runId,
       e.environment,
@@ -45,6 +49,7 @@ export async function recordHistory(client: pg.Client, e: HistoryEntry): Promise
       JSON.stringify(e.durationsMs),
       e.restorePoint ?? null,
       e.error ?? null,
+      JSON.stringify(e.timeline ?? []),
     ],
   );
 }
@@ -69,6 +74,7 @@ export async function listHistory(client: pg.Client, environment: string, limit 
     releases: r.releases,
     migrationsApplied: r.migrations_applied,
     durationsMs: r.durations_ms,
+    timeline: r.timeline ?? [],
     restorePoint: r.restore_point ?? undefined,
     error: r.error ?? undefined,
   }));

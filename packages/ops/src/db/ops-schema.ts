@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS ops.settings (
 );
 ALTER TABLE ops.deploy_lock ADD COLUMN IF NOT EXISTS holder_pid integer;
 ALTER TABLE ops.deploy_lock ADD COLUMN IF NOT EXISTS holder_pid_start text;
+ALTER TABLE ops.deploy_history ADD COLUMN IF NOT EXISTS timeline jsonb NOT NULL DEFAULT '[]'::jsonb;
 CREATE INDEX IF NOT EXISTS deploy_history_env_started ON ops.deploy_history (environment, started_at DESC);
 `;
 

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { relative } from "node:path";
 import dotenv from "dotenv";
 import { z } from "zod";
-import { flyAppKey } from "../config/app-keys.ts";
+import { appUrlKey, flyAppKey } from "../config/app-keys.ts";
+import { appsEnvPath } from "../config/apps-env-file.ts";
 import type { OpsConfig } from "../config/schema.ts";
 import { ConfigError } from "../errors.ts";
 import { neonApiHostFrom } from "../neon/client.ts";
+import { flyWaitTimeoutMs } from "../text/go-duration.ts";
 
 /** Per-environment values of the fly target, from `infra/fly/apps.env` (or `<env>.apps.env`). Not secrets. */
 export interface FlyAppsEnv {
@@ -16,18 +18,17 @@ export interface FlyAppsEnv {
   appNames: Record<string, string>;
   /** The public app's https URL (`PUBLIC_URL`; smoke checks go here). */
   publicUrl: string;
+  /** Each public app's URL for the smoke checks that name it: `PUBLIC_URL_<APP>`, else `https://<fly-app>.fly.dev`. */
+  appUrls: Record<string, string>;
   /** URLs that must NOT answer (`MUST_NOT_ANSWER`, default: each internal app's `https://<fly-app>.fly.dev/`). */
   mustNotAnswer: string[];
   neon: { projectId: string; branchId: string; apiHost: string } | undefined;
-  /** `fly deploy --strategy` and `--wait-timeout`. */
+  /** `fly deploy --strategy` and `--wait-timeout` (checked: a Go duration or whole seconds, as flyctl reads it). */
   strategy: string;
   waitTimeout: string;
 }
 
-/** `infra/fly/apps.env` for production, `infra/fly/<env>.apps.env` for any other environment. */
-export function appsEnvPath(repoRoot: string, environment: string): string {
-  return join(repoRoot, "infra", "fly", environment === "production" ? "apps.env" : `${environment}.apps.env`);
-}
+export { appsEnvPath };
 
 const flyName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "Fly app names are lowercase letters, digits and dashes");
 
@@ -72,6 +73,16 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
       where: `${shown} PUBLIC_URL`,
       fix: "e.g. PUBLIC_URL=https://my-app.fly.dev",
     });
+  const appUrls: Record<string, string> = {};
+  for (const app of apps.filter((a) => !internal.includes(a))) {
+    const url = v[appUrlKey(app)]?.trim().replace(/\/+$/, "") || `https://${appNames[app]}.fly.dev`;
+    if (!/^https?:\/\/[^/]+/.test(url))
+      throw new ConfigError(`${shown}: ${appUrlKey(app)}="${url}" is not an http(s) URL`, {
+        where: `${shown} ${appUrlKey(app)}`,
+        fix: `e.g. ${appUrlKey(app)}=https://${appNames[app]}.fly.dev, or remove it for that default`,
+      });
+    appUrls[app] = url;
+  }
   const projectId = v.NEON_PROJECT_ID?.trim();
   const branchId = v.NEON_BRANCH_ID?.trim();
   const mustNotAnswer = (
@@ -81,12 +92,19 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
   )
     .map((s) => s.trim())
     .filter(Boolean);
+  const waitTimeout = v.FLY_WAIT_TIMEOUT?.trim() || "5m0s";
+  if (flyWaitTimeoutMs(waitTimeout) === undefined)
+    throw new ConfigError(`${shown}: FLY_WAIT_TIMEOUT="${waitTimeout}" is not a duration flyctl reads (fly deploy --wait-timeout)`, {
+      where: `${shown} FLY_WAIT_TIMEOUT`,
+      fix: "Use a Go duration such as 5m0s, 90s or 2m30s, or a whole number of seconds.",
+    });
   return {
     file: shown,
     org: v.FLY_ORG?.trim() || undefined,
     region: need("FLY_REGION"),
     appNames,
     publicUrl: publicUrl.replace(/\/+$/, ""),
+    appUrls,
     mustNotAnswer,
     // https only (loopback http for a stand-in): the API key travels in a header.
     neon:
@@ -94,7 +112,7 @@ export function loadFlyAppsEnv(repoRoot: string, environment: string, apps: read
         ? { projectId, branchId, apiHost: neonApiHostFrom({ NEON_API_HOST: v.NEON_API_HOST?.trim() || undefined }) }
         : undefined,
     strategy: v.FLY_DEPLOY_STRATEGY?.trim() || "rolling",
-    waitTimeout: v.FLY_WAIT_TIMEOUT?.trim() || "5m0s",
+    waitTimeout,
   };
 }
 

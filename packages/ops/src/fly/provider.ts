@@ -59,9 +59,10 @@ export class FlyProvider {
   }
 
   /**
-   * The `fly deploy` of one app for release `releaseId`: a remote build tagged with the release id,
-   * `RELEASE_ID` and the link addresses as `-e` values, `FLY_EMIT_RELEASE_JSON=1` so the new
-   * release is printed as JSON (flyctl deploy docs).
+   * The `fly deploy` of one app for release `releaseId`: a remote build tagged with the release id
+   * (an image-only app: `--image <its pinned ref>`, no build), `RELEASE_ID` and the link addresses
+   * as `-e` values, `FLY_EMIT_RELEASE_JSON=1` so the new release is printed as JSON (flyctl deploy
+   * docs: `-i/--image` deploys a prebuilt image and skips the build).
    */
   deployCmd(app: string, releaseId: string): Cmd {
     const cfg = this.config.apps[app]!;
@@ -70,7 +71,7 @@ export class FlyProvider {
       config: cfg.fly!.config,
       strategy: this.appsEnv.strategy,
       waitTimeout: this.appsEnv.waitTimeout,
-      imageLabel: releaseId,
+      ...(cfg.image !== undefined ? { image: cfg.image } : { imageLabel: releaseId }),
       noPublicIps: !cfg.fly!.public,
       env: { RELEASE_ID: releaseId, ...this.linkEnv(app) },
     });
@@ -85,8 +86,9 @@ export class FlyProvider {
    */
   async runDeploy(app: string, releaseId: string, cmd: Cmd, before: FlyRelease | undefined): Promise<FlyAppRelease> {
     const flyApp = this.flyApp(app);
+    const image = this.config.apps[app]!.image;
     this.progress(
-      `${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying release ${releaseId}`,
+      `${app}: ${flyApp} runs v${before?.Version ?? "-"} (${before?.ImageRef ?? "never deployed"}); deploying ${image !== undefined ? `${image} in run ${releaseId}` : `release ${releaseId}`}`,
     );
     let stdout: string;
     try {
@@ -116,7 +118,8 @@ export class FlyProvider {
       app,
       flyApp,
       previous: before ? { version: before.Version, imageRef: before.ImageRef, release: releaseIdOfImage(before.ImageRef) ?? null } : null,
-      release: releaseId,
+      // An image-only app's image carries no run id: its releases are known by Fly's version, as rollback planning names them.
+      release: this.config.apps[app]!.image !== undefined ? `v${version}` : releaseId,
       version,
       imageRef,
     };

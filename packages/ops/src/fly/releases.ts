@@ -14,7 +14,8 @@ export interface FlyRelease {
 export interface FlyMachine {
   id: string;
   state: string;
-  config?: { image?: string; metadata?: Record<string, string> };
+  /** fly-go `MachineConfig`: `env` holds the `[env]` and `-e` values of the deploy that made it. */
+  config?: { image?: string; metadata?: Record<string, string>; env?: Record<string, string> };
   image_ref?: { registry?: string; repository?: string; tag?: string; digest?: string };
   checks?: { name: string; status: string }[];
 }

@@ -10,6 +10,7 @@ import { ConfigError, DeployError, UsageError } from "../errors.ts";
 import { createRestorePoint, describeRestorePlan, planDatabaseRestore, restoreFromRestorePoint } from "../neon/restore-point.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { action, cmdAction, type Action, type Plan } from "../plan/plan.ts";
+import { PhaseTimer } from "../plan/phases.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import {
   checkFlyApps,
@@ -21,6 +22,8 @@ import {
   checkGitClean,
   checkProtoCompatible,
 } from "../preflight/fly-checks.ts";
+import { checkDatabaseSettings } from "../preflight/database-settings.ts";
+import { checkImageRefs } from "../preflight/image-ref.ts";
 import { fingerprintSecret } from "../secrets/fingerprint.ts";
 import { serializeForFlyImport } from "../secrets/fly-import-format.ts";
 import { flySecretsFilePath, resolveFlySecrets } from "../secrets/fly-source.ts";
@@ -41,8 +44,9 @@ import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
 import { neonFor } from "./neon.ts";
 import type { FlyAppRelease } from "./provider.ts";
-import { currentRelease, machineImage, releaseIdOfImage, type FlyRelease } from "./releases.ts";
+import { currentRelease, machineImage, releaseIdOfImage, type FlyMachine, type FlyRelease } from "./releases.ts";
 import { describeSplit, imageShares, releasesToAvoid } from "./rollback-plan.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
 
 /**
  * The error of a `fly secrets deploy` that failed after others succeeded: which apps run the new
@@ -67,6 +71,15 @@ function splitSecretsError(
       fix: `Fix the cause (\`fly status -a ${s.flyApp(s.failed)}\`), then apply what is still staged: ${[s.failed, ...s.pending].map((a) => `\`fly secrets deploy -a ${s.flyApp(a)}\``).join(" && ")}.`,
     },
   );
+}
+
+/**
+ * The run a machine was deployed by: the run id in its image tag (our builds), else the
+ * `RELEASE_ID` every deploy of ours sets (`-e`, kept in the machine's config env), which is all an
+ * image-only app's machine carries.
+ */
+function machineRunId(m: FlyMachine): string | undefined {
+  return releaseIdOfImage(machineImage(m) ?? "") ?? m.config?.env?.RELEASE_ID;
 }
 
 /** What a deploy step records on fly: the shared shape plus Fly's version and image. */
@@ -141,6 +154,8 @@ export class FlyTarget implements Target {
       docker: checkFlyDockerfiles,
       secrets: checkFlySecrets,
       database: checkFlyDatabase,
+      "database.settings": checkDatabaseSettings,
+      images: (c) => checkImageRefs(c.config),
       git: checkGitClean,
       proto: checkProtoCompatible,
     };
@@ -152,7 +167,7 @@ export class FlyTarget implements Target {
     for (const app of apps) {
       const [releases, status] = [await provider.releases(app), await provider.status(app)];
       const machines = status.Machines ?? [];
-      const onRun = machines.filter((m) => releaseIdOfImage(machineImage(m) ?? "") === runId).length;
+      const onRun = machines.filter((m) => machineRunId(m) === runId).length;
       const state: ServingState["state"] =
         machines.length === 0 ? "none" : onRun === machines.length ? "this-run" : onRun === 0 ? "previous" : "mixed";
       out[app] = { state, detail: machines.length === 0 ? "no machines" : describeSplit(imageShares(machines, releases)) };
@@ -228,7 +243,7 @@ export class FlyTarget implements Target {
     const { provider, flyctl } = this.fly;
     const secrets = resolveFlySecrets(ctx.config, ctx.env);
     for (const [key, value] of opts.values ?? []) secrets.values.set(key, value);
-    for (const v of secrets.values.values()) ctx.addSecret(v);
+    maskSecretValues(ctx, secrets.values);
     for (const w of secrets.warnings) ctx.reporter.emit({ kind: "warn", message: w });
     const keyPlan = await this.ledgerKeyPlan();
     const actions: Action[] = [...keyPlan.actions];
@@ -342,9 +357,10 @@ export class FlyTarget implements Target {
     const before = currentRelease(await provider.releases(app));
     const cmd = provider.deployCmd(app, run.runId);
     let result: FlyAppRelease | undefined;
+    const timer = new PhaseTimer();
     const actions: Action[] = [
       cmdAction(
-        `deploy ${provider.flyApp(app)} (remote build, image label ${run.runId}; running now: v${before?.Version ?? "-"})`,
+        `deploy ${provider.flyApp(app)} (${cfg.image !== undefined ? `image ${cfg.image}, no build` : `remote build, image label ${run.runId}`}; running now: v${before?.Version ?? "-"})`,
         cmd,
         async (c) => {
           result = await provider.runDeploy(app, run.runId, c, before);
@@ -362,10 +378,11 @@ export class FlyTarget implements Target {
       );
     }
     return {
-      plan: { step: `deploy ${app}`, actions },
+      // fly deploy builds, releases and waits for health in one command: one phase, then the IP check.
+      plan: { step: `deploy ${app}`, actions: timer.timeEach(["build + deploy + health", "check no public IP"], actions) },
       outcome: () => {
         const d = stepDetail(result!);
-        return { app, previous: d.previous, release: d.release, detail: d };
+        return { app, previous: d.previous, release: d.release, detail: { ...d, phases: timer.phases } };
       },
     };
   }
@@ -432,7 +449,7 @@ export class FlyTarget implements Target {
 
   smokeTargets() {
     const { appsEnv } = this.fly;
-    return { baseUrl: appsEnv.publicUrl, mustNotAnswer: appsEnv.mustNotAnswer };
+    return { baseUrl: appsEnv.publicUrl, mustNotAnswer: appsEnv.mustNotAnswer, appUrls: appsEnv.appUrls };
   }
 
   markSmokeFailed(): void {

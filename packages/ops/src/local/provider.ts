@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { builtApp, type BuiltAppConfig } from "../config/app-kind.ts";
 import type { AppConfig, OpsConfig } from "../config/schema.ts";
 import type { OpsEnv } from "../env.ts";
 import { DeployError, RollbackError } from "../errors.ts";
@@ -67,10 +68,10 @@ export class LocalProvider {
     return `http://${LOOPBACK}:${this.publicPort(this.config.publicApp)}`;
   }
 
-  private appConfig(app: string): AppConfig {
+  private appConfig(app: string): BuiltAppConfig {
     const cfg = this.config.apps[app];
     if (!cfg) throw new DeployError(`unknown app "${app}"`, { fix: `Use one of: ${Object.keys(this.config.apps).join(", ")}.` });
-    return cfg;
+    return builtApp(app, cfg);
   }
 
   /** Whether the current release of `app` has a live supervisor. */
@@ -185,7 +186,9 @@ export class LocalProvider {
     const env: Record<string, string> = { ...minimalChildEnv(this.env.processEnv), ...cfg.localEnv };
     env[cfg.portEnv] = String(port);
     env[cfg.releaseEnv] = releaseId;
-    for (const [key, target] of Object.entries(cfg.links)) env[key] = `${LOOPBACK}:${this.publicPort(target)}`;
+    // An app this target does not run (image-only) is not in this provider's config and has no address here.
+    for (const [key, target] of Object.entries(cfg.links))
+      if (this.config.apps[target]) env[key] = `${LOOPBACK}:${this.publicPort(target)}`;
     for (const [key, value] of secrets) env[key] = value.reveal();
     const supervisorState = join(dir, "supervisor.json");
     const logFile = join(dir, "release.log");

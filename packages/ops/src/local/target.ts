@@ -1,8 +1,11 @@
 import { existsSync } from "node:fs";
 import { relative } from "node:path";
+import type { OpsConfig } from "../config/schema.ts";
 import type { OpsContext } from "../context.ts";
+import { builtApp, isImageOnly, notRunLocallyLine } from "../config/app-kind.ts";
 import { ConfigError, DeployError } from "../errors.ts";
 import { action, type Action, type Plan } from "../plan/plan.ts";
+import { PhaseTimer } from "../plan/phases.ts";
 import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import { diffFingerprints, SecretLedger, type AppFingerprints } from "../secrets/ledger.ts";
@@ -25,6 +28,23 @@ import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres
 import { LocalProvider, type StartedRelease } from "./provider.ts";
 import { purgeEnvironment, purgeTargets } from "./purge.ts";
 import { stopRouter } from "./router.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
+
+/** The config without the apps the local target cannot run (image-only apps). */
+function runnableConfig(config: OpsConfig): OpsConfig {
+  const runs = (app: string) => !isImageOnly(config.apps[app]!);
+  return {
+    ...config,
+    apps: Object.fromEntries(Object.entries(config.apps).filter(([app]) => runs(app))),
+    deployOrder: config.deployOrder.filter(runs),
+  };
+}
+
+/** `32 random bytes each`, or each key's own size when they differ (`secrets.bytes`). */
+function describeBytes(keys: string[], bytes: Record<string, number>): string {
+  const sizes = new Set(keys.map((k) => bytes[k] ?? 32));
+  return sizes.size === 1 ? `${[...sizes][0]} random bytes each` : keys.map((k) => `${k}: ${bytes[k] ?? 32} random bytes`).join(", ");
+}
 import { verifySnapshot, type ArtifactSnapshot } from "../artifacts/snapshot.ts";
 
 /**
@@ -40,7 +60,8 @@ export class LocalTarget implements Target {
   readonly processes: LocalProcesses;
 
   constructor(private readonly ctx: OpsContext) {
-    this.provider = new LocalProvider(ctx.config, ctx.env, (fn) => ctx.onInterrupt(fn));
+    // The provider runs processes: it only ever sees the apps this target runs (not the image-only ones).
+    this.provider = new LocalProvider(runnableConfig(ctx.config), ctx.env, (fn) => ctx.onInterrupt(fn));
     this.database = {
       source: ctx.env.databaseUrl ? "DATABASE_URL" : "the local Postgres",
       url: (opts) => this.databaseUrl(opts.start),
@@ -109,8 +130,27 @@ export class LocalTarget implements Target {
     return this.provider.repairs().map((r) => action("process", `repair: ${r.description}`, () => r.apply()));
   }
 
+  notRunHere(app: string): string | undefined {
+    const cfg = this.ctx.config.apps[app];
+    return cfg && isImageOnly(cfg) ? notRunLocallyLine(app) : undefined;
+  }
+
+  /** The apps this target runs, in deploy order (image-only apps are not run here). */
+  private runApps(): string[] {
+    return this.ctx.config.deployOrder.filter((app) => !this.notRunHere(app));
+  }
+
   preflightChecks(): Record<string, PreflightCheck> {
-    return { secrets: checkLocalSecrets, ports: checkLocalPorts, state: (c) => [describeLocalLayout(c)] };
+    const notRun = this.ctx.config.deployOrder.flatMap((app) => {
+      const line = this.notRunHere(app);
+      return line ? [{ id: `apps.${app}`, status: "pass" as const, message: line }] : [];
+    });
+    return {
+      secrets: checkLocalSecrets,
+      ports: checkLocalPorts,
+      state: (c) => [describeLocalLayout(c)],
+      ...(notRun.length ? { apps: () => notRun } : {}),
+    };
   }
 
   async servingNow(apps: string[], runId: string): Promise<Record<string, ServingState>> {
@@ -125,7 +165,7 @@ export class LocalTarget implements Target {
   }
 
   async currentReleases(): Promise<Record<string, string>> {
-    return Object.fromEntries(this.ctx.config.deployOrder.map((app) => [app, this.provider.currentRelease(app) ?? "(none)"]));
+    return Object.fromEntries(this.runApps().map((app) => [app, this.provider.currentRelease(app) ?? "(none)"]));
   }
 
   secretsFile(): string {
@@ -134,7 +174,7 @@ export class LocalTarget implements Target {
 
   private resolveSecrets(create: boolean) {
     const resolved = resolveLocalSecrets(this.ctx.config, this.env, { create });
-    for (const v of resolved.values.values()) this.ctx.addSecret(v);
+    maskSecretValues(this.ctx, resolved.values);
     return resolved;
   }
 
@@ -146,6 +186,19 @@ export class LocalTarget implements Target {
     const rows: string[][] = [];
     for (const app of config.deployOrder) {
       const keys = config.apps[app]!.secrets;
+      const line = this.notRunHere(app);
+      if (line) {
+        // Its generated keys are still made, so the same secrets file works on fly.
+        this.ctx.reporter.emit({ kind: "info", message: line });
+        for (const key of keys)
+          rows.push([
+            app,
+            key,
+            preview.sources.get(key) ?? (config.secrets.generated.includes(key) ? "(generated on first run)" : "(not needed here)"),
+            "not run here",
+          ]);
+        continue;
+      }
       const diff = diffFingerprints(ledger.deployed(app), ledger.fingerprints(keys, preview.values, { create: false }));
       for (const key of keys) rows.push([app, key, preview.sources.get(key) ?? "(generated on first run)", diff[key] ?? "new"]);
     }
@@ -162,7 +215,7 @@ export class LocalTarget implements Target {
       actions.push(
         action(
           "file",
-          `generate ${missing.join(", ")} (32 random bytes each) into ${this.provider.paths.secretsFile} (mode 0600)`,
+          `generate ${missing.join(", ")} (${describeBytes(missing, config.secrets.bytes)}) into ${this.provider.paths.secretsFile} (mode 0600)`,
           () => {
             const r = this.resolveSecrets(opts.create);
             if (r.generated.length)
@@ -178,7 +231,7 @@ export class LocalTarget implements Target {
         `stage each app's secret fingerprints for this run (ledger key in ${ledger.folder})`,
         () => {
           const r = this.resolveSecrets(opts.create);
-          staged = Object.fromEntries(config.deployOrder.map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
+          staged = Object.fromEntries(this.runApps().map((app) => [app, ledger.fingerprints(config.apps[app]!.secrets, r.values)]));
         },
         { path: ledger.folder },
       ),
@@ -209,11 +262,19 @@ export class LocalTarget implements Target {
     via: "deploy" | "rollback" | "restart",
     secrets: () => Map<string, Secret>,
     done: (r: AppRelease) => void,
+    timer = new PhaseTimer(),
   ): Action[] {
     const p = this.provider;
     let started: StartedRelease | undefined;
     const progress = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
-    return [
+    const previous = p.currentRelease(app);
+    let reported = 0;
+    // switchTraffic reports the switched route first; what follows is stopping the previous release.
+    const routed = (message: string) => {
+      progress(message);
+      if (reported++ === 0 && previous && previous !== releaseId) timer.next("stop old");
+    };
+    const actions: Action[] = [
       action(
         "process",
         `start ${app} release ${releaseId} under a supervisor on a free loopback port`,
@@ -230,10 +291,11 @@ export class LocalTarget implements Target {
         "process",
         `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${p.currentRelease(app) ?? "none"})`,
         async () => {
-          done(await p.switchTraffic(started!, via, progress));
+          done(await p.switchTraffic(started!, via, routed));
         },
       ),
     ];
+    return timer.timeEach(["start", "health wait", "switch"], actions);
   }
 
   async planDeploy(
@@ -242,7 +304,7 @@ export class LocalTarget implements Target {
     staged: AppFingerprints | undefined,
     snapshot?: ArtifactSnapshot,
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
-    const cfg = this.ctx.config.apps[app]!;
+    const cfg = builtApp(app, this.ctx.config.apps[app]!);
     const p = this.provider;
     // A pipeline run ships its own build: the snapshot production-artifacts made (artifacts/snapshot.ts).
     if (this.ctx.flags.pipeline && !this.ctx.flags.dryRun && !snapshot && cfg.artifacts.length > 0) {
@@ -261,28 +323,35 @@ export class LocalTarget implements Target {
     let result: AppRelease | undefined;
     const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
     const dir = p.paths.releaseDir(app, run.runId);
+    const timer = new PhaseTimer();
     const copy = snapshot
       ? [
           action("check", `check the build snapshot ${snapshot.digest} of ${app} is unchanged (${snapshot.dir})`, () =>
             verifySnapshot(snapshot),
           ),
-          action(
-            "file",
-            `copy the build snapshot ${snapshot.digest.slice(0, 19)}… (${cfg.artifacts.join(", ")}) into the new release folder ${dir}`,
-            () => {
-              p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId, from: snapshot.dir });
-            },
-            { path: dir },
+          timer.time(
+            "copy",
+            action(
+              "file",
+              `copy the build snapshot ${snapshot.digest.slice(0, 19)}… (${cfg.artifacts.join(", ")}) into the new release folder ${dir}`,
+              () => {
+                p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId, from: snapshot.dir });
+              },
+              { path: dir },
+            ),
           ),
         ]
       : [
-          action(
-            "file",
-            `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
-            () => {
-              p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
-            },
-            { path: dir },
+          timer.time(
+            "copy",
+            action(
+              "file",
+              `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
+              () => {
+                p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
+              },
+              { path: dir },
+            ),
           ),
         ];
     const actions: Action[] = [
@@ -293,19 +362,23 @@ export class LocalTarget implements Target {
         "deploy",
         () => secrets,
         (r) => (result = r),
+        timer,
       ),
-      action(
-        "file",
-        `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`,
-        () => {
-          ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
-        },
-        { path: ledger.folder },
+      timer.time(
+        "record secrets",
+        action(
+          "file",
+          `record the fingerprints of the ${cfg.secrets.length} secrets it got (${cfg.secrets.join(", ") || "none"})`,
+          () => {
+            ledger.recordDeployed(app, ledger.fingerprints(cfg.secrets, secrets));
+          },
+          { path: ledger.folder },
+        ),
       ),
     ];
     return {
       plan: { step: `deploy ${app}`, actions },
-      outcome: () => ({ ...result!, detail: { ...result! } }),
+      outcome: () => ({ ...result!, detail: { ...result!, phases: timer.phases } }),
     };
   }
 
@@ -333,7 +406,8 @@ export class LocalTarget implements Target {
   }
 
   smokeTargets() {
-    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [] };
+    const appUrls = Object.fromEntries(this.runApps().map((app) => [app, `http://127.0.0.1:${this.provider.publicPort(app)}`]));
+    return { baseUrl: this.provider.publicUrl(), mustNotAnswer: [], appUrls };
   }
 
   markSmokeFailed(releases: AppRelease[]): void {
@@ -345,12 +419,12 @@ export class LocalTarget implements Target {
   }
 
   logSources(): string[] {
-    const apps = this.ctx.config.deployOrder;
+    const apps = this.runApps();
     return [...apps, ...LOCAL_PROCESS_LOGS.filter((p) => !apps.includes(p))];
   }
 
   async logs(req: LogsRequest, onLine: (line: string) => void): Promise<void> {
-    const apps = this.ctx.config.deployOrder;
+    const apps = this.runApps();
     if (req.source === "postgres" && !apps.includes("postgres") && this.env.databaseUrl) {
       throw new ConfigError("this environment uses DATABASE_URL, not the local Postgres, so there is no Postgres log here", {
         where: "DATABASE_URL",
@@ -380,6 +454,10 @@ export class LocalTarget implements Target {
   }
 
   async status(): Promise<unknown> {
+    for (const app of this.ctx.config.deployOrder) {
+      const line = this.notRunHere(app);
+      if (line) this.ctx.reporter.emit({ kind: "info", message: line });
+    }
     const rows = await this.provider.status();
     this.ctx.reporter.emit({
       kind: "table",

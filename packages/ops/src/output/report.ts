@@ -1,13 +1,21 @@
 import type { HistoryEntry } from "../db/history.ts";
-import type { StepRecord } from "../state/run-state.ts";
 import { commitOfSha, isDirtySha, shortSha } from "../git-info.ts";
-import { renderTable } from "./format-human.ts";
+import { ganttChart } from "./gantt.ts";
+import { STEPS_LANE } from "./timeline.ts";
 
-/** The deploy report of a run, as markdown (written to the run folder and $GITHUB_STEP_SUMMARY). No secret values. */
-export function deployReportMarkdown(entry: HistoryEntry, steps: Record<string, StepRecord>): string {
-  const rows = Object.values(steps)
-    .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
-    .map((s) => `| ${s.step} | ${s.status} | ${(s.durationMs / 1000).toFixed(1)}s |`);
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/**
+ * The deploy report of a run, as markdown (written to the run folder and $GITHUB_STEP_SUMMARY):
+ * releases, migrations, the steps with their start (from the run's start) and length, and the
+ * run's timeline as a Mermaid gantt chart (steps and each app's deploy phases). Every time comes
+ * from `entry.timeline`, the numbers `ops:history --json` shows. No secret values.
+ */
+export function deployReportMarkdown(entry: HistoryEntry): string {
+  const timeline = entry.timeline ?? [];
+  const rows = timeline
+    .filter((b) => b.lane === STEPS_LANE)
+    .map((b) => `| ${b.name} | ${b.ok ? "succeeded" : "failed"} | +${seconds(b.startMs)} | ${seconds(b.durationMs)} |`);
   const apps = Object.entries(entry.releases).map(([app, r]) => `| ${app} | ${r.from ?? "—"} | ${r.to ?? "—"} |`);
   return [
     `## Deploy ${entry.runId}: ${entry.status}`,
@@ -26,19 +34,21 @@ export function deployReportMarkdown(entry: HistoryEntry, steps: Record<string, 
     "",
     `Migrations applied: ${entry.migrationsApplied.length ? entry.migrationsApplied.join(", ") : "none"}`,
     "",
-    "| step | result | time |",
-    "|---|---|---|",
+    "| step | result | start | time |",
+    "|---|---|---|---|",
     ...rows,
     "",
+    ...(timeline.length
+      ? [
+          "### Timeline",
+          "",
+          "Steps, then each app's deploy phases; times in the reader's time zone.",
+          "",
+          "```mermaid",
+          ganttChart(`Run ${entry.runId}`, timeline),
+          "```",
+          "",
+        ]
+      : []),
   ].join("\n");
-}
-
-/** Plain-text summary table of a run's steps for the terminal. */
-export function stepsTable(steps: Record<string, StepRecord>): string {
-  return renderTable(
-    ["STEP", "RESULT", "TIME"],
-    Object.values(steps)
-      .sort((a, b) => a.startedAt.localeCompare(b.startedAt))
-      .map((s) => [s.step, s.status, `${(s.durationMs / 1000).toFixed(1)}s`]),
-  );
 }

@@ -4,6 +4,7 @@ import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
 import { acquireLock, describeHolder, releaseLock, renewLock } from "../db/lock.ts";
 import { currentGitSha } from "../git-info.ts";
 import { newRunId, type RunRecord, type StepRecord } from "../state/run-state.ts";
+import { runTimeline } from "../output/timeline.ts";
 import { withTargetDb } from "../target-db.ts";
 import { runOwner, type ProcessIdentity } from "./owner.ts";
 
@@ -177,6 +178,7 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
     releases,
     migrationsApplied,
     durationsMs,
+    timeline: runTimeline(run.startedAt, steps),
     restorePoint,
     error: run.error,
   };

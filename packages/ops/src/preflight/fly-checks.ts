@@ -21,6 +21,8 @@ import { compareVersions } from "./tool-checks.ts";
 import type { CheckResult } from "./types.ts";
 import type { OpsConfig } from "../config/schema.ts";
 import { portContractOf } from "./port-contract.ts";
+import { builtApp, isImageOnly } from "../config/app-kind.ts";
+import { maskSecretValues } from "../secrets/mask-values.ts";
 
 const MIN_FLYCTL = "0.4.56"; // first flyctl release whose deploy prints the FLY_EMIT_RELEASE_JSON line
 
@@ -158,10 +160,12 @@ export async function checkFlyApps(ctx: OpsContext): Promise<CheckResult[]> {
 export function checkFlyDockerfiles(ctx: OpsContext): CheckResult[] {
   return ctx.config.deployOrder.flatMap((app) => {
     const cfg = ctx.config.apps[app]!;
-    if (!cfg.fly) return [];
-    return checkDockerfile(join(ctx.env.repoRoot, cfg.dir, "Dockerfile"), {
+    // An image-only app has no Dockerfile of ours; its image ref is checked by checkImageRefs.
+    if (!cfg.fly || isImageOnly(cfg)) return [];
+    const built = builtApp(app, cfg);
+    return checkDockerfile(join(ctx.env.repoRoot, built.dir, "Dockerfile"), {
       contextDir: ctx.env.repoRoot,
-      contract: portContractOf(app, cfg),
+      contract: { ...portContractOf(app, cfg), portEnv: built.portEnv },
       flyTomlPath: join(ctx.env.repoRoot, cfg.fly.config),
     });
   });
@@ -229,7 +233,7 @@ export async function checkFlySecrets(ctx: OpsContext): Promise<CheckResult[]> {
   }
   try {
     const r = resolveFlySecrets(ctx.config, ctx.env);
-    for (const v of r.values.values()) ctx.addSecret(v);
+    maskSecretValues(ctx, r.values);
     for (const w of r.fileWarnings)
       out.push({
         id: "secrets.file",
@@ -297,7 +301,9 @@ export function checkFlyDatabase(ctx: OpsContext): CheckResult[] {
  * node-postgres for a node app, `undefined` when neither is recognisable.
  */
 export function databaseUrlConsumer(repoRoot: string, config: OpsConfig, app: string): DbUrlConsumer | undefined {
-  const dir = join(repoRoot, config.apps[app]!.dir);
+  const appDir = config.apps[app]!.dir;
+  if (appDir === undefined) return undefined;
+  const dir = join(repoRoot, appDir);
   const goMod = join(dir, "go.mod");
   if (existsSync(goMod)) {
     const version = pgxVersionFromGoMod(readFileSync(goMod, "utf8"));

@@ -9,6 +9,7 @@
  * addresses). The apps' own defaults (port, bind variables) come from their contract.
  */
 import { parse, TomlError } from "smol-toml";
+import { goDurationMs } from "../text/go-duration.ts";
 import type { CheckResult } from "./types.ts";
 
 type Table = Record<string, unknown>;
@@ -47,23 +48,6 @@ function parseToml(tomlText: string, where: string): { doc: Table } | { error: C
   }
 }
 
-/** A Go duration (`"10s"`, `"1m30s"`, `"500ms"`) in milliseconds, or `undefined` if malformed. */
-export function parseGoDurationMs(text: string): number | undefined {
-  if (text === "0") return 0;
-  const unitMs: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
-  let total = 0;
-  let i = 0;
-  while (i < text.length) {
-    re.lastIndex = i;
-    const m = re.exec(text);
-    if (!m) return undefined;
-    total += Number(m[1]) * unitMs[m[2]!]!;
-    i = re.lastIndex;
-  }
-  return text.length > 0 ? total : undefined;
-}
-
 const fmtMs = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
 
 /** The ms value of a duration field, or a result explaining why it is wrong. */
@@ -79,7 +63,8 @@ function durationField(value: unknown, path: string, where: string, bareIntegers
       fix: `write ${path} as a duration string, e.g. "${value >= 1000 ? fmtMs(value) : `${value}s`}"`,
     };
   }
-  const ms = typeof value === "string" ? parseGoDurationMs(value.trim()) : undefined;
+  // As flyctl reads it: Go's time.ParseDuration, no trimming.
+  const ms = typeof value === "string" ? goDurationMs(value) : undefined;
   if (ms === undefined) {
     return {
       id: "fly.toml.duration",
@@ -231,12 +216,14 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
   const defaultPort = c.port;
   const healthPath = c.healthPath;
   const app = c.app;
-  const P = c.portEnv;
   const parsed = parseToml(tomlText, where);
   if ("error" in parsed) return [parsed.error];
   const { doc } = parsed;
   const results: CheckResult[] = [];
   const env = readEnv(doc, where, results);
+  // An image-only app listens on its fixed port: no variable, so no [env] entry moves it.
+  const P = c.portEnv ?? "";
+  if (c.portEnv === undefined) delete env[P];
 
   const service = doc.http_service;
   let internalPort: number | undefined;
@@ -283,10 +270,13 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
         status: "fail",
         message:
           env[P] === undefined
-            ? `internal_port = ${internalPort} but nothing sets ${P} (server defaults to ${defaultPort}); Fly's proxy would find nothing listening and health checks fail`
+            ? `internal_port = ${internalPort} but ${c.portEnv === undefined ? `the ${app} listens on ${defaultPort}` : `nothing sets ${P} (server defaults to ${defaultPort})`}; Fly's proxy would find nothing listening and health checks fail`
             : `internal_port = ${internalPort} but [env] ${P} = "${env[P]}"; Fly's proxy would find nothing listening on ${internalPort}`,
         where: `${where} [http_service].internal_port`,
-        fix: `set ${P} = "${internalPort}" in [env] of ${where}, or set internal_port = ${listenPort}`,
+        fix:
+          c.portEnv === undefined
+            ? `set internal_port = ${listenPort}`
+            : `set ${P} = "${internalPort}" in [env] of ${where}, or set internal_port = ${listenPort}`,
       });
     }
   }
@@ -350,12 +340,13 @@ export function checkPublicFlyToml(tomlText: string, where: string, c: AppPortCo
  */
 export function checkInternalFlyToml(tomlText: string, where: string, c: AppPortContract): CheckResult[] {
   const app = c.app;
-  const P = c.portEnv;
   const parsed = parseToml(tomlText, where);
   if ("error" in parsed) return [parsed.error];
   const { doc } = parsed;
   const results: CheckResult[] = [];
   const env = readEnv(doc, where, results);
+  const P = c.portEnv ?? "";
+  if (c.portEnv === undefined) delete env[P];
 
   const publicSections = [doc.http_service !== undefined ? "[http_service]" : "", doc.services !== undefined ? "[[services]]" : ""].filter(
     Boolean,

@@ -17,6 +17,7 @@
 import { parse, TomlError } from "smol-toml";
 import { z } from "zod";
 import { didYouMean } from "../text/did-you-mean.ts";
+import { goDurationMs } from "../text/go-duration.ts";
 import { TomlLocations, type TomlPath } from "./toml-locations.ts";
 import type { CheckResult } from "./types.ts";
 
@@ -36,6 +37,10 @@ const int = z.number().int();
 const intish = z.union([int, z.string().regex(/^\d+$/, "expected an integer")]);
 /** A fly-go Duration: a Go duration string, or a bare number. Its range rules live in fly-toml-checks.ts. */
 const duration = z.union([z.string(), z.number()]);
+/** A string fly-go's `Duration` decodes with Go's time.ParseDuration (fly-go `duration.go`); anything else stops flyctl. */
+const goDurationString = z.string().refine((v) => goDurationMs(v) !== undefined, 'expected a Go duration such as "30s" or "5m0s"');
+/** `[deploy]` timeouts: a Go duration string, or a bare number. */
+const deployDuration = z.union([goDurationString, z.number()]);
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const anyTable = z.record(z.string(), z.unknown());
 const autostop = z.union([z.boolean(), z.enum(["off", "stop", "suspend"])]);
@@ -153,7 +158,7 @@ export const flyTomlSchema = obj({
   app: str.optional(),
   primary_region: str.optional(),
   kill_signal: str.optional(),
-  kill_timeout: z.union([z.string(), int]).optional(),
+  kill_timeout: z.union([goDurationString, int]).optional(),
   swap_size_mb: int.optional(),
   console_command: str.optional(),
   host_dedication_id: str.optional(),
@@ -189,9 +194,9 @@ export const flyTomlSchema = obj({
   deploy: obj({
     strategy: str.optional(),
     max_unavailable: z.number().optional(),
-    wait_timeout: duration.optional(),
+    wait_timeout: deployDuration.optional(),
     release_command: str.optional(),
-    release_command_timeout: duration.optional(),
+    release_command_timeout: deployDuration.optional(),
     release_command_vm: vm.optional(),
     seed_command: str.optional(),
   }).optional(),

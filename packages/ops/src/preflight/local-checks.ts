@@ -14,7 +14,8 @@ import { localAppPort } from "../local/ports.ts";
 export async function checkLocalPorts(ctx: OpsContext): Promise<CheckResult[]> {
   const paths = localPaths(ctx.env.stateDir, ctx.env.environment);
   const ours = { router: routerPid(paths) !== undefined, postgres: runningPostgres(paths) !== undefined };
-  const wanted: { name: string; port: number; envVar: string; owned: boolean }[] = ctx.config.deployOrder.map((app) => {
+  const runHere = ctx.config.deployOrder.filter((app) => !ctx.target.notRunHere?.(app));
+  const wanted: { name: string; port: number; envVar: string; owned: boolean }[] = runHere.map((app) => {
     const { port, envVar } = localAppPort(ctx.config, ctx.env, app);
     return { name: app, port, envVar, owned: ours.router };
   });

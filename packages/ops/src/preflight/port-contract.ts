@@ -3,7 +3,7 @@ import type { AppConfig } from "../config/schema.ts";
 /**
  * What an app promises about where it listens, read from its entry in ops.config.ts, so the
  * Dockerfile and fly.toml checks never need to know which apps exist. Shared by
- * dockerfile-checks.ts and fly-toml-checks.ts.
+ * dockerfile-ports.ts and fly-toml-checks.ts.
  */
 export interface AppPortContract {
   /** The app's name in ops.config.ts: check ids (`fly.<app>.port`) and messages use it. */
@@ -16,8 +16,8 @@ export interface AppPortContract {
   exposure: "public" | "internal";
   /** Port it listens on when `portEnv` is unset (its built-in default). */
   port: number;
-  /** Variable it reads its port from (`PORT`, `GRPC_PORT`). */
-  portEnv: string;
+  /** Variable it reads its port from (`PORT`, `GRPC_PORT`); unset for an image-only app that listens on its fixed `port`. */
+  portEnv: string | undefined;
   /** Variable it reads its bind address from (`HOST`, `GRPC_HOST`); unset: the bind address is not checked. */
   hostEnv: string | undefined;
   /** Path its http health check answers on (public apps). */
@@ -44,3 +44,6 @@ export function portContractOf(app: string, cfg: AppConfig): AppPortContract {
     stack: cfg.fly?.stack,
   };
 }
+
+/** The contract of a built app: it reads its port from `portEnv` (the Dockerfile checks need it). */
+export type BuiltPortContract = AppPortContract & { portEnv: string };

@@ -29,7 +29,7 @@ export const DEPLOY_TASK = "deploy";
 export interface TurboGraphInput {
   deployOrder: readonly string[];
   /** `ops.config.ts` apps: the folder of each app's package, and the build outputs the deploy ships (none for an image-only app). */
-  apps: Readonly<Record<string, { dir: string; artifacts?: readonly string[] }>>;
+  apps: Readonly<Record<string, { dir?: string | undefined; artifacts?: readonly string[] | undefined }>>;
   rules: Pick<TurboRules, "requiredEnv" | "sideEffectTasks">;
   /** The command asked, for messages (`turbo run production-deploy --dry=json`). */
   shown: string;

@@ -9,10 +9,50 @@ import { action, type Action } from "../plan/plan.ts";
 import { runSmokeChecks, type SmokeAttempt, type SmokeCheckResult, type SmokeExpectations } from "../smoke/run-smoke.ts";
 import type { AppRelease } from "../target/target.ts";
 
-/** What the deployed releases must report: the given release per app, and the schema version of the migrations folder. */
+/** The releases `/healthz` can prove: those of built apps (an image-only app cannot report our release id). */
+function provable(ctx: OpsContext, releases: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(releases).filter(([app]) => ctx.config.apps[app]?.image === undefined));
+}
+
+/** What the deployed releases must report: the given release per built app, and the schema version of the migrations folder. */
 export async function smokeExpectations(ctx: OpsContext, releases: Record<string, string>): Promise<SmokeExpectations> {
   const files = await listMigrationFiles(join(ctx.env.repoRoot, ctx.config.migrationsDir));
-  return { releases, schemaVersion: files.length };
+  return { releases: provable(ctx, releases), schemaVersion: files.length };
+}
+
+/** The apps a `/healthz` of `app` can report: itself and the apps it links to, transitively (the client reports the backend it reaches). */
+function reportedBy(ctx: OpsContext, app: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (a: string) => {
+    if (seen.has(a) || !ctx.config.apps[a]) return;
+    seen.add(a);
+    for (const target of Object.values(ctx.config.apps[a]!.links)) visit(target);
+  };
+  visit(app);
+  return seen;
+}
+
+/**
+ * The declared checks grouped by the app they call, with its URL: the public URL for checks without
+ * `app` (or naming the public app), the app's own URL otherwise. Checks of an app this target does
+ * not run are left out and its one line is printed instead.
+ */
+function checksByApp(ctx: OpsContext): Map<string, { url: string; checks: OpsContext["config"]["smoke"]["checks"] }> {
+  const { baseUrl, appUrls } = ctx.target.smokeTargets();
+  const groups = new Map<string, { url: string; checks: OpsContext["config"]["smoke"]["checks"] }>();
+  const said = new Set<string>();
+  for (const check of ctx.config.smoke.checks) {
+    const app = check.app ?? ctx.config.publicApp;
+    const notHere = ctx.target.notRunHere?.(app);
+    if (notHere) {
+      if (!said.has(app)) ctx.reporter.emit({ kind: "info", message: notHere });
+      said.add(app);
+      continue;
+    }
+    const url = app === ctx.config.publicApp ? baseUrl : (appUrls?.[app] ?? baseUrl);
+    groups.set(app, { url, checks: [...(groups.get(app)?.checks ?? []), check] });
+  }
+  return groups;
 }
 
 /** One GET that must get no HTTP answer at all (DNS failure, refused, timeout). */
@@ -59,16 +99,27 @@ export async function smokeCheck(ctx: OpsContext, expect: SmokeExpectations, rep
       .join(", ")}`,
   });
   const internal = await Promise.all(mustNotAnswer.map((url) => checkNotPublic(url, s.attemptTimeoutMs)));
-  const results = await runSmokeChecks({
-    baseUrl,
-    checks: s.checks,
-    expect,
-    deadlineMs: s.deadlineMs,
-    attemptTimeoutMs: s.attemptTimeoutMs,
-    retryDelayMs: s.retryDelayMs,
-    maxRetryDelayMs: s.maxRetryDelayMs,
-    onRetry: (check, attempt, delayMs, reason) => ctx.reporter.emit({ kind: "retry", what: `smoke ${check}`, attempt, delayMs, reason }),
-  }).then((r) => [...r, ...internal]);
+  const groups = await Promise.all(
+    [...checksByApp(ctx)].map(([app, { url, checks }]) =>
+      runSmokeChecks({
+        baseUrl: url,
+        checks,
+        // A check proving releases proves those its app's /healthz can report; the schema version is
+        // the public app's to prove (its /healthz reports the database-backed app it reaches).
+        expect: {
+          releases: Object.fromEntries(Object.entries(expect.releases).filter(([a]) => reportedBy(ctx, app).has(a))),
+          ...(app === ctx.config.publicApp && expect.schemaVersion !== undefined ? { schemaVersion: expect.schemaVersion } : {}),
+        },
+        deadlineMs: s.deadlineMs,
+        attemptTimeoutMs: s.attemptTimeoutMs,
+        retryDelayMs: s.retryDelayMs,
+        maxRetryDelayMs: s.maxRetryDelayMs,
+        onRetry: (check, attempt, delayMs, reason) =>
+          ctx.reporter.emit({ kind: "retry", what: `smoke ${check}`, attempt, delayMs, reason }),
+      }),
+    ),
+  );
+  const results = [...groups.flat(), ...internal];
   ctx.reporter.emit({
     kind: "table",
     title: "Smoke checks",
@@ -95,20 +146,28 @@ export function smokeActions(
   reportDir: string,
   done: (r: Awaited<ReturnType<typeof smokeCheck>>) => void,
 ): Action[] {
-  const { baseUrl, mustNotAnswer } = ctx.target.smokeTargets();
-  const checks = ctx.config.smoke.checks;
-  const proving = Object.entries(releases)
-    .map(([a, r]) => `${a}=${r}`)
-    .join(", ");
+  const { baseUrl, mustNotAnswer, appUrls } = ctx.target.smokeTargets();
+  const checks = ctx.config.smoke.checks.filter((c) => !ctx.target.notRunHere?.(c.app ?? ctx.config.publicApp));
+  const on = (c: (typeof checks)[number]) => (c.app && c.app !== ctx.config.publicApp && appUrls?.[c.app] ? ` on ${appUrls[c.app]}` : "");
+  const proving = (c: (typeof checks)[number]) => {
+    const reported = reportedBy(ctx, c.app ?? ctx.config.publicApp);
+    return Object.entries(provable(ctx, releases))
+      .filter(([a]) => reported.has(a))
+      .map(([a, r]) => `${a}=${r}`)
+      .join(", ");
+  };
   return [
     action(
       "http",
-      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path} → ${c.expectStatus}${c.expectReleases ? ` proving ${proving}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
+      `smoke-check ${baseUrl} until every check passes or ${ctx.config.smoke.deadlineMs} ms pass: ${checks.map((c) => `GET ${c.path}${on(c)} → ${describeStatus(c.expectStatus)}${c.expectReleases ? ` proving ${proving(c)}` : ""}`).join("; ")}${mustNotAnswer.length ? `; ${mustNotAnswer.map((u) => `GET ${u} must not answer`).join("; ")}` : ""}`,
       async () => done(await smokeCheck(ctx, await smokeExpectations(ctx, releases), reportDir)),
       { timeoutMs: ctx.config.smoke.deadlineMs, path: join(reportDir, "smoke-report.json") },
     ),
   ];
 }
+
+/** `200`, or `200|204` when a check accepts several statuses. */
+const describeStatus = (s: number | number[]) => (Array.isArray(s) ? s.join("|") : String(s));
 
 /** One attempt as a line: wall-clock time, time since the check started, what came back (status or error) and the verdict. */
 const attemptLine = (a: SmokeAttempt) => {

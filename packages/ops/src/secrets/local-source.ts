@@ -63,7 +63,7 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
   const missing = wanted.filter((k) => !store.values.has(k));
   if (missing.length > 0 && opts.create) {
     for (const key of missing) {
-      store.values.set(key, generateSecretValue(32));
+      store.values.set(key, generateSecretValue(config.secrets.bytes[key] ?? 32));
       generated.push(key);
     }
     writeSecretFileAtomic(
@@ -103,7 +103,9 @@ export function resolveLocalSecrets(config: OpsConfig, env: OpsEnv, opts: { crea
   // Without `create`, the embedded Postgres' URL and generated keys simply do not exist yet.
   const willExist = (k: string) =>
     !opts.create && ((k === "DATABASE_URL" && !env.databaseUrl) || (!given && config.secrets.generated.includes(k)));
-  const unresolved = declared.filter((k) => !values.has(k) && !willExist(k));
+  // An image-only app does not run here: its keys are generated when declared so, never required.
+  const neededHere = new Set(config.deployOrder.filter((a) => config.apps[a]?.image === undefined).flatMap((a) => config.apps[a]!.secrets));
+  const unresolved = declared.filter((k) => !values.has(k) && !willExist(k) && neededHere.has(k));
   if (unresolved.length > 0) {
     const known = [...(file?.values.keys() ?? store.values.keys())];
     const lines = unresolved.map((k) => {
@@ -130,15 +132,22 @@ export function missingGeneratedKeys(config: OpsConfig, env: OpsEnv): string[] {
   return wanted.filter((k) => !store.has(k));
 }
 
-/** Every secret value a step might print by mistake, for the redactor: generated, given, from the environment. */
-export function knownSecretValues(env: OpsEnv): Secret[] {
+/**
+ * Every secret value a step might print by mistake, for the redactor: generated, given, from the
+ * environment. Entries of the secrets files under a `plain` key (`secrets.plain`) are left out.
+ */
+export function knownSecretValues(env: OpsEnv, plain: readonly string[] = []): Secret[] {
   const out: Secret[] = [...env.secretEnv.values()];
   const paths = localPaths(env.stateDir, env.environment);
   // The fly target's file is `.env.<environment>` at the repo root unless OPS_SECRETS_FILE names one.
   for (const f of [paths.secretsFile, env.secretsFile, join(env.repoRoot, `.env.${env.environment}`)]) {
     if (!f || !existsSync(f)) continue;
     try {
-      out.push(...parseSecretsFile(readFileSync(f), f).entries.map((e) => e.value));
+      out.push(
+        ...parseSecretsFile(readFileSync(f), f)
+          .entries.filter((e) => !plain.includes(e.key))
+          .map((e) => e.value),
+      );
     } catch {
       // a malformed file is reported by the step that reads it
     }

@@ -63,7 +63,8 @@ type Verdict = { outcome: "pass" | "retry" | "fail"; detail: string };
 export function judge(check: SmokeCheckConfig, res: { status: number; body: string; error?: string }, expect: SmokeExpectations): Verdict {
   if (res.status === 0) return { outcome: "retry", detail: `no response (${res.error ?? "connection failed"})` };
   if (res.status >= 500) return { outcome: "retry", detail: `HTTP ${res.status}` };
-  if (res.status !== check.expectStatus) return { outcome: "fail", detail: `HTTP ${res.status}, expected ${check.expectStatus}` };
+  const wanted = Array.isArray(check.expectStatus) ? check.expectStatus : [check.expectStatus];
+  if (!wanted.includes(res.status)) return { outcome: "fail", detail: `HTTP ${res.status}, expected ${wanted.join(" or ")}` };
   if (check.expectText && !res.body.includes(check.expectText))
     return { outcome: "fail", detail: `body does not contain "${check.expectText}"` };
   if (!check.expectReleases) return { outcome: "pass", detail: `HTTP ${res.status}` };

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { ARTIFACTS_STEP, artifactStore, pruneSnapshots, snapshotArtifacts, type ArtifactSnapshot } from "../artifacts/snapshot.ts";
 import { defineOps } from "../cli/run-ops.ts";
+import { builtApp, isImageOnly } from "../config/app-kind.ts";
 import type { OpsContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
@@ -10,8 +11,9 @@ import { action, runPlan, type Action } from "../plan/plan.ts";
 function snapshotActions(ctx: OpsContext, out: Record<string, ArtifactSnapshot>): Action[] {
   const store = artifactStore(ctx.env.stateDir, ctx.env.environment);
   return ctx.config.deployOrder.flatMap((app) => {
-    const cfg = ctx.config.apps[app]!;
-    if (cfg.artifacts.length === 0) return []; // an app shipped as an image only has no build to snapshot
+    // An image-only app has no build of ours to snapshot.
+    if (isImageOnly(ctx.config.apps[app]!)) return [];
+    const cfg = builtApp(app, ctx.config.apps[app]!);
     const sources = cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ");
     return [
       action(

@@ -25,6 +25,8 @@ export const deployCommand = () => {
     name: (pos) => `deploy ${pos[0] ?? ""}`.trim(),
     description: "deploy one app: new release, start, health wait, switch traffic, stop the previous release",
     usage: ["tsx scripts/deploy.ts <app>   alone, under the deploy lock (the pipeline runs it per app with --pipeline)"],
+    // An optional app this environment does not turn on: its turbo task prints one line and succeeds.
+    skipWhen: ({ positionals, appsOff }) => (positionals[0] === undefined ? undefined : appsOff.get(positionals[0])),
     async run(ctx, { positionals }) {
       const app = positionals[0];
       deployedApp = app;
@@ -32,6 +34,11 @@ export const deployCommand = () => {
         throw new UsageError(`deploy needs an app name${app ? `; "${app}" is not one` : ""}`, {
           fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.`,
         });
+      }
+      const notHere = ctx.target.notRunHere?.(app);
+      if (notHere) {
+        ctx.reporter.emit({ kind: "info", message: notHere });
+        return;
       }
       const started = new Date();
       if (ctx.flags.pipeline && !ctx.flags.dryRun) {

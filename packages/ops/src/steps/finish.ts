@@ -24,7 +24,7 @@ function finishPlan(
       action("file", "write the deploy report (and append it to $GITHUB_STEP_SUMMARY when set)", () => {
         const all = ctx.runs.readSteps(report.run!.runId);
         const entry = historyOf(report.run!, "deploy", all);
-        const markdown = deployReportMarkdown(entry, all);
+        const markdown = deployReportMarkdown(entry);
         const path = ctx.runs.writeFile(report.run!.runId, "report.md", markdown);
         if (ctx.env.githubStepSummary) appendFileSync(ctx.env.githubStepSummary, `${markdown}\n`);
         report.done = { path, entry };

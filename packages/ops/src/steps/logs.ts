@@ -1,7 +1,7 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { parseDurationMs } from "../cli/duration.ts";
-import { closest } from "../config/rules.ts";
 import { UsageError } from "../errors.ts";
+import { didYouMean } from "../text/did-you-mean.ts";
 
 /** `-n` when not given. */
 export const DEFAULT_LOG_LINES = 100;
@@ -32,13 +32,19 @@ export const logsCommand = () =>
       follow: { type: "boolean", short: "f", default: false },
     },
     endsOnInterrupt: true,
+    skipWhen: ({ values, appsOff }) => (typeof values.app === "string" ? appsOff.get(values.app) : undefined),
     async run(ctx, { values }) {
       const sources = ctx.target.logSources();
       const app = values.app as string | undefined;
       if (!app) throw new UsageError("which log? --app is missing", { fix: `Pass --app with one of: ${sources.join(", ")}.` });
+      const notHere = ctx.target.notRunHere?.(app);
+      if (notHere)
+        throw new UsageError(`${notHere}, so it has no log here`, {
+          where: "--app",
+          fix: `Read it where it runs: OPS_TARGET=fly pnpm ops:logs --app ${app}.`,
+        });
       if (!sources.includes(app)) {
-        const near = closest(app, sources);
-        throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${near ? `; did you mean ${near}?` : ""}`, {
+        throw new UsageError(`unknown app "${app}" for target ${ctx.target.name}${didYouMean(app, sources)}`, {
           where: "--app",
           fix: `Use one of: ${sources.join(", ")}.`,
         });

@@ -64,6 +64,8 @@ export const rollbackCommand = () =>
       "pnpm ops:rollback --app <app> [--to <release>]   one app (local: a release id; fly: vN)",
       "pnpm ops:rollback --db [--restore-point br-…]   fly: restore the Neon branch (asks, or --yes)",
     ],
+    // `--app <an app this environment leaves off>`: its one line, nothing else.
+    skipWhen: ({ values, appsOff }) => (typeof values.app === "string" ? appsOff.get(values.app) : undefined),
     options: {
       app: { type: "string" },
       to: { type: "string" },
@@ -81,7 +83,13 @@ export const rollbackCommand = () =>
           fix: `pnpm ops:rollback --app ${ctx.config.publicApp} --to <release>`,
         });
       // Listed in the order they run: reverse deploy order (the last app deployed is rolled back first).
-      const apps = app ? [app] : [...ctx.config.deployOrder].reverse();
+      const notHere = (a: string) => ctx.target.notRunHere?.(a);
+      for (const a of app ? [app] : ctx.config.deployOrder) {
+        const line = notHere(a);
+        if (line) ctx.reporter.emit({ kind: "info", message: line });
+      }
+      if (app && notHere(app)) return;
+      const apps = app ? [app] : [...ctx.config.deployOrder].reverse().filter((a) => !notHere(a));
       const choices = await ctx.target.planRollback(apps, app ? { [app]: to } : {});
       const lines = describeChoices(choices);
       ctx.reporter.emit({ kind: "info", message: `rollback: ${lines.join("; ")}` });

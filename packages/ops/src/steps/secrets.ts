@@ -89,11 +89,12 @@ async function rotateSecret(ctx: OpsContext, key: string | undefined): Promise<v
   const file = ctx.target.secretsFile();
   const apps = ctx.config.deployOrder.filter((a) => ctx.config.apps[a]!.secrets.includes(key));
   // Drawn while planning, so the staging below can be planned with it; only the first action writes it.
-  const value = generateSecretValue(32);
+  const bytes = ctx.config.secrets.bytes[key] ?? 32;
+  const value = generateSecretValue(bytes);
   ctx.addSecret(value);
   const write = action(
     "file",
-    `write a new 32-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`,
+    `write a new ${bytes}-byte value for ${key} to ${file} (previous file kept as ${file}.bak)`,
     () => {
       const backup = replaceSecretInFile(file, key, value, ctx.env.repoRoot);
       ctx.reporter.emit({ kind: "info", message: `${key}: new value written to ${file}; previous file kept as ${backup}` });

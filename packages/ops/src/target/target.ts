@@ -106,6 +106,12 @@ export interface Target {
    * runs but serves nothing). Runs under the deploy lock, first thing after taking it.
    */
   repairActions(): Action[];
+  /**
+   * The one line saying this target does not run `app` (the local target and an image-only app: no
+   * container runtime), or undefined when it does. Steps that would deploy, smoke-check or roll back
+   * such an app print the line instead and go on with the others.
+   */
+  notRunHere?(app: string): string | undefined;
   /** The preflight checks of this target, by group name. */
   preflightChecks(): Record<string, PreflightCheck>;
   /** For each app, whether what serves is run `runId`'s release, the one before, or a mix. Reads only. */
@@ -144,8 +150,11 @@ export interface Target {
   planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]>;
   /** The actions that roll one app back to a possible choice, and what changed once applied. */
   rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease };
-  /** The public URL the smoke checks use, and URLs that must not answer (an internal app's public name). */
-  smokeTargets(): { baseUrl: string; mustNotAnswer: string[] };
+  /**
+   * The public URL the smoke checks use, URLs that must not answer (an internal app's public name),
+   * and the URL of each other public app a smoke check names with `app` (none for an app not run here).
+   */
+  smokeTargets(): { baseUrl: string; mustNotAnswer: string[]; appUrls?: Record<string, string> };
   /** Marks releases of a run whose smoke checks failed, so default rollbacks skip them. */
   markSmokeFailed(releases: AppRelease[]): void;
   /** Actions the last pipeline task runs before closing the run (fly: apply staged secrets of apps this run did not deploy). */

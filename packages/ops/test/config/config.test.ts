@@ -55,7 +55,8 @@ function problems(mutate: (c: Written) => void): string[] {
 describe("parseOpsConfig", () => {
   it("accepts the repository's own ops.config.ts", () => {
     const config = parseOpsConfig(repoConfig);
-    expect(config.deployOrder).toEqual(["backend", "client"]);
+    expect(config.deployOrder).toEqual(["backend", "authentik", "client"]);
+    expect(config.apps.authentik).toMatchObject({ optional: true, image: "ghcr.io/goauthentik/server:2025.10.1" });
     expect(config.publicApp).toBe("client");
     expect(validateConfigRules(config)).toEqual([]);
     // defaults are applied
@@ -198,7 +199,7 @@ describe("unknown keys in ops.config.ts", () => {
       "a misspelled optional app key",
       (c) => (c.apps.client!.locaEnv = { HOST: "0.0.0.0" }),
       [
-        'apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)',
+        'apps.client: unknown key "locaEnv"; did you mean localEnv? (known keys: dir, image, optional, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, databaseSettings, health, fly)',
       ],
     ],
     [
@@ -221,7 +222,9 @@ describe("unknown keys in ops.config.ts", () => {
     [
       "a missing required key",
       (c) => delete (c.apps.backend as Record<string, unknown>).portEnv,
-      ['apps.backend.portEnv: required key "portEnv" is missing (expected string)'],
+      [
+        'apps.backend.portEnv: required key "portEnv" is missing (a built app needs it; an app that runs a prebuilt image sets image instead)',
+      ],
     ],
     [
       "a missing required top-level key",
@@ -244,7 +247,7 @@ describe("unknown keys in ops.config.ts", () => {
       "two unknown keys in one object",
       (c) => Object.assign(c.apps.backend!, { artefacts: ["x"], secret: [] }),
       [
-        'apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, health, fly)',
+        'apps.backend: unknown key "artefacts"; did you mean artifacts?; unknown key "secret"; did you mean secrets? (known keys: dir, image, optional, artifacts, command, portEnv, localPort, hostEnv, releaseEnv, localEnv, links, secrets, databaseSettings, health, fly)',
       ],
     ],
   ])("%s", (_name, mutate, expected) => {

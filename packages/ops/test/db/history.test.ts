@@ -51,6 +51,7 @@ describe("deploy history (real Postgres)", () => {
         releases: {},
         migrationsApplied: [],
         durationsMs: {},
+        timeline: [],
         restorePoint: undefined,
         error: undefined,
       },
@@ -64,6 +65,17 @@ describe("deploy history (real Postgres)", () => {
         releases: { backend: { from: "v41", to: "v42" }, client: { from: null, to: "v7" } },
         migrationsApplied: ["3_add_users.sql"],
         durationsMs: { preflight: 1200, deploy: 54000 },
+        timeline: [
+          { lane: "steps", name: "preflight", startedAt: "2026-11-29T12:00:00.000Z", startMs: 0, durationMs: 1200, ok: true },
+          {
+            lane: "deploy backend",
+            name: "health wait",
+            startedAt: "2026-11-29T12:00:01.500Z",
+            startMs: 1500,
+            durationMs: 3000,
+            ok: false,
+          },
+        ],
         restorePoint: "pre-deploy-run-1",
         error: "smoke check failed",
         // fields that identify the run are kept from the first insert
@@ -87,6 +99,10 @@ describe("deploy history (real Postgres)", () => {
       releases: { backend: { from: "v41", to: "v42" }, client: { from: null, to: "v7" } },
       migrationsApplied: ["3_add_users.sql"],
       durationsMs: { preflight: 1200, deploy: 54000 },
+      timeline: [
+        { lane: "steps", name: "preflight", startedAt: "2026-11-29T12:00:00.000Z", startMs: 0, durationMs: 1200, ok: true },
+        { lane: "deploy backend", name: "health wait", startedAt: "2026-11-29T12:00:01.500Z", startMs: 1500, durationMs: 3000, ok: false },
+      ],
       restorePoint: "pre-deploy-run-1",
       error: "smoke check failed",
     });
@@ -115,5 +131,18 @@ describe("deploy history (real Postgres)", () => {
     expect(rows).toHaveLength(20);
     expect(rows[0]!.runId).toBe("many-21");
     expect(rows[19]!.runId).toBe("many-02");
+  });
+
+  it("a history table made before timelines existed gains the column, and its old rows read as an empty timeline", async () => {
+    await recordHistory(client, entry("old-1", "2026-10-01T00:00:00.000Z", { environment: "old" }));
+    await client.query("ALTER TABLE ops.deploy_history DROP COLUMN timeline");
+    expect((await listHistory(client, "old"))[0]!.timeline).toEqual([]);
+    await ensureOpsSchema(client);
+    const bar = { lane: "steps", name: "preflight", startedAt: "2026-10-02T00:00:00.000Z", startMs: 0, durationMs: 5, ok: true };
+    await recordHistory(client, entry("old-2", "2026-10-02T00:00:00.000Z", { environment: "old", timeline: [bar] }));
+    expect((await listHistory(client, "old")).map((e) => [e.runId, e.timeline])).toEqual([
+      ["old-2", [bar]],
+      ["old-1", []],
+    ]);
   });
 });

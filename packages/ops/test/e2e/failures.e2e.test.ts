@@ -39,10 +39,12 @@ describe("bad input gives one clear error and a non-zero exit", () => {
   });
 
   it("a typo in ops.config.ts names the path and suggests the right name", async () => {
-    const repo = tempRepo({ opsConfig: (t) => t.replace('deployOrder: ["backend", "client"]', 'deployOrder: ["backend", "clinet"]') });
+    const repo = tempRepo({
+      opsConfig: (t) => t.replace('deployOrder: ["backend", "authentik", "client"]', 'deployOrder: ["backend", "authentik", "clinet"]'),
+    });
     const res = await repo.script("preflight", [], await freshEnvironment("e2e-config"));
     expect(res.code, res.out).toBe(1);
-    expect(res.out).toContain('deployOrder[1]: "clinet" is not an app; did you mean client?');
+    expect(res.out).toContain('deployOrder[2]: "clinet" is not an app; did you mean client?');
     noStack(res.out);
   });
 

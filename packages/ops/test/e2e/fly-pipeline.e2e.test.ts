@@ -172,6 +172,10 @@ describe("production-deploy on the fly target, against the flyctl and Neon stand
     const row = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data[0];
     expect(row).toMatchObject({ runId, kind: "deploy", status: "succeeded", restorePoint: neon.state.branchByName(`restore-${runId}`).id });
     expect(row.releases).toEqual({ backend: { from: null, to: runId }, client: { from: null, to: runId } });
+    // The timeline: fly deploy builds, releases and waits for health in one command; the internal backend's IP check follows.
+    const phases = (lane: string) => row.timeline.filter((b: { lane: string }) => b.lane === lane).map((b: { name: string }) => b.name);
+    expect(phases("deploy backend")).toEqual(["build + deploy + health", "check no public IP"]);
+    expect(phases("deploy client")).toEqual(["build + deploy + health"]);
   });
 
   it("a second run with unchanged secrets imports nothing and still deploys both apps", async () => {

@@ -30,6 +30,7 @@ let pg: TestPgServer;
 let neon: FakeNeon;
 let site: Server;
 let env: Record<string, string | undefined>;
+let deployed: { code: number | null; out: string };
 
 const calls = () => readFakeFlyState(flyState).calls;
 const turbo = (e: Record<string, string | undefined>) => pnpm(["turbo", "run", "production-deploy", "--root-turbo-json", turboJson], e);
@@ -84,6 +85,7 @@ describe("pnpm turbo run production-deploy on the fly target (strict env mode)",
 
   it("deploys through turbo: secrets, restore point, backend then client, smoke; exit 0", async () => {
     const res = await turbo(env);
+    deployed = res;
     expect(res.code, res.out).toBe(0);
     expect(res.out).toContain("▶ preflight  target=fly env=production");
     expect(res.out).toContain("running as a turbo task");
@@ -109,5 +111,18 @@ describe("pnpm turbo run production-deploy on the fly target (strict env mode)",
     // The restore point was taken (NEON_API_KEY reached db-migrate) before the backend deploy.
     expect(neon.state.branchByName(`restore-${runId}`).parent_id).toBe(neon.defaultBranchId);
     expect(res.out).toMatch(new RegExp(`Deploy ${runId} succeeded`));
+  });
+
+  it("authentik is off in production (no FLY_APP_AUTHENTIK): its task prints one line and nothing else about it runs", () => {
+    // turbo frames each task (`authentik:deploy: …` prefix, the cache line, the script's command line);
+    // what our steps print about authentik is what is left.
+    const ours = deployed.out
+      .split("\n")
+      .map((l) => l.replace(/^authentik:deploy: /, ""))
+      .filter((l) => /authentik/i.test(l) && !/^(cache |\$ |> |• Packages in scope)/.test(l.trim()) && !/^\s*(Tasks|Cached|Time):/.test(l));
+    expect(ours).toEqual([
+      "  authentik: off in production (FLY_APP_AUTHENTIK is not set in infra/fly/apps.env); nothing of it is synced, deployed or checked",
+    ]);
+    expect(calls().filter((c) => c.argv.join(" ").includes("authentik"))).toEqual([]);
   });
 });

@@ -10,6 +10,8 @@ import { repoRoot } from "./harness.ts";
 export interface FlyApps {
   client: string;
   backend: string;
+  /** The optional authentik app: set to turn it on in the environment (`FLY_APP_AUTHENTIK`). */
+  authentik?: string;
 }
 
 /**
@@ -51,21 +53,48 @@ export async function startFakeSite(
 }
 
 /**
- * Writes `infra/fly/apps.env` of a temp repo for the stand-ins: app names, the fake site as
- * PUBLIC_URL, the fake Neon's ids and host, and (when given) a closed port as MUST_NOT_ANSWER.
+ * What authentik would answer on its own URL: `/-/health/ready/` with 204 (its newer versions; the
+ * docs say 200), anything else 404. `requests` lists the paths asked for.
  */
-export function writeFlyAppsEnv(repoDir: string, apps: FlyApps, sitePort: number, neon: FakeNeon, mustNotAnswerPort?: number): void {
+export async function startFakeAuthentik(): Promise<{ server: Server; port: number; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req.url ?? "");
+    res.statusCode = req.url === "/-/health/ready/" ? 204 : 404;
+    res.end();
+  });
+  const port = await freePort();
+  await new Promise<void>((r) => server.listen(port, "127.0.0.1", r));
+  return { server, port, requests };
+}
+
+/**
+ * Writes the apps.env of a temp repo for the stand-ins (`infra/fly/apps.env`, or
+ * `infra/fly/<environment>.apps.env`): app names, the fake site as PUBLIC_URL, the fake Neon's ids
+ * and host, and (when given) a closed port as MUST_NOT_ANSWER and `lines` (e.g. PUBLIC_URL_AUTHENTIK).
+ */
+export function writeFlyAppsEnv(
+  repoDir: string,
+  apps: FlyApps,
+  sitePort: number,
+  neon: FakeNeon,
+  mustNotAnswerPort?: number,
+  more: { environment?: string; lines?: string[] } = {},
+): void {
   const lines = [
     "FLY_REGION=iad",
     `FLY_APP_CLIENT=${apps.client}`,
     `FLY_APP_BACKEND=${apps.backend}`,
+    ...(apps.authentik ? [`FLY_APP_AUTHENTIK=${apps.authentik}`] : []),
     `PUBLIC_URL=http://127.0.0.1:${sitePort}`,
     `NEON_PROJECT_ID=${neon.projectId}`,
     `NEON_BRANCH_ID=${neon.defaultBranchId}`,
     `NEON_API_HOST=${neon.url}`,
   ];
   if (mustNotAnswerPort !== undefined) lines.push(`MUST_NOT_ANSWER=http://127.0.0.1:${mustNotAnswerPort}/`);
-  writeFileSync(join(repoDir, "infra", "fly", "apps.env"), lines.join("\n"));
+  lines.push(...(more.lines ?? []));
+  const env = more.environment ?? "production";
+  writeFileSync(join(repoDir, "infra", "fly", env === "production" ? "apps.env" : `${env}.apps.env`), lines.join("\n"));
 }
 
 /**

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson, freshEnvironment, pnpm, repoRoot } from "./harness.ts";
 import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
 import { parse as parseDotenv } from "dotenv";
+import { type ParsedGanttTask, parseGantt } from "../output/mermaid-oracle.ts";
 
 /** The embedded Postgres URL of an environment, from its generated secrets file (read with dotenv). */
 function localDatabaseUrl(env: Record<string, string | undefined>): string {
@@ -19,6 +20,7 @@ describe("production-deploy on the local target", () => {
   let url: string;
   let firstRelease: string;
   let secondRelease: string;
+  let secondChart: ParsedGanttTask[];
 
   beforeAll(async () => {
     env = await freshEnvironment("e2e-pipeline");
@@ -60,6 +62,19 @@ describe("production-deploy on the local target", () => {
     expect(health.body.client.release).not.toBe(firstRelease);
     expect(res.out).toContain(`(previous: ${firstRelease})`);
     secondRelease = health.body.client.release;
+    // The report's timeline, as Mermaid reads it: the steps, then each app's deploy phases.
+    const reportPath = /report: (\S+);/.exec(res.out)?.[1];
+    const block = /```mermaid\n([\s\S]*?)\n```/.exec(readFileSync(reportPath!, "utf8"))?.[1];
+    secondChart = (await parseGantt(block!)).tasks;
+    expect([...new Set(secondChart.map((t) => t.section))]).toEqual(["steps", "deploy backend", "deploy client"]);
+    expect(secondChart.filter((t) => t.section === "deploy client").map((t) => t.name)).toEqual([
+      "copy",
+      "start",
+      "health wait",
+      "switch",
+      "stop old",
+      "record secrets",
+    ]);
   });
 
   it("rollback restarts the previous release of each app and smoke-checks it", async () => {
@@ -123,6 +138,16 @@ describe("production-deploy on the local target", () => {
     const kinds = result.data.map((e: { kind: string; status: string }) => `${e.kind}:${e.status}`);
     expect(kinds).toEqual(["rollback:succeeded", "deploy:succeeded", "rollback:succeeded", "deploy:succeeded", "deploy:succeeded"]);
     expect(result.data[4].migrationsApplied).toHaveLength(migrationCount + 1);
+    // --json carries the very times the second run's report charted.
+    const second = result.data.find((e: { runId: string }) => e.runId === secondRelease);
+    expect(
+      second.timeline.map((b: { lane: string; name: string; startedAt: string; durationMs: number }) => [
+        b.lane,
+        b.name,
+        Date.parse(b.startedAt),
+        Date.parse(b.startedAt) + b.durationMs,
+      ]),
+    ).toEqual(secondChart.map((t) => [t.section, t.name, t.startMs, t.endMs]));
     const status = await pnpm(["ops:status"], env);
     expect(status.code, status.out).toBe(0);
     expect(status.out).toMatch(new RegExp(`client\\s+${firstRelease}\\s+running`));

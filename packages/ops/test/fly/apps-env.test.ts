@@ -45,4 +45,16 @@ describe("apps.env of an environment", () => {
       loadFlyAppsEnv(repoWith("apps.env", full.replace("api-app", "API_App")), "production", ["backend", "client"], ["backend"]),
     ).toThrow('FLY_APP_BACKEND="API_App": Fly app names are lowercase');
   });
+  it("FLY_WAIT_TIMEOUT is read as flyctl reads --wait-timeout: a Go duration or whole seconds", () => {
+    const load = (value: string) =>
+      loadFlyAppsEnv(repoWith("apps.env", `${full}FLY_WAIT_TIMEOUT=${value}\n`), "production", ["backend", "client"], ["backend"])
+        .waitTimeout;
+    expect(load("2m30s")).toBe("2m30s");
+    expect(load("1.5h")).toBe("1.5h");
+    expect(load("600")).toBe("600");
+    expect(() => load("5 minutes")).toThrow(
+      'infra/fly/apps.env: FLY_WAIT_TIMEOUT="5 minutes" is not a duration flyctl reads (fly deploy --wait-timeout)',
+    );
+    expect(() => load("1.5")).toThrow("is not a duration flyctl reads");
+  });
 });

@@ -1,7 +1,7 @@
-import type { AppPortContract } from "../../src/preflight/port-contract.ts";
+import type { BuiltPortContract } from "../../src/preflight/port-contract.ts";
 
 /** The port contracts of this repository's two apps as ops.config.ts declares them (repo-infra.test.ts checks they match). */
-export const CLIENT: AppPortContract = {
+export const CLIENT: BuiltPortContract = {
   app: "client",
   exposure: "public",
   port: 3000,
@@ -10,7 +10,7 @@ export const CLIENT: AppPortContract = {
   healthPath: "/healthz",
   stack: "node-remix",
 };
-export const BACKEND: AppPortContract = {
+export const BACKEND: BuiltPortContract = {
   app: "backend",
   exposure: "internal",
   port: 50051,

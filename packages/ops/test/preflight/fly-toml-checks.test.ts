@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkInternalFlyToml, checkPublicFlyToml, parseGoDurationMs } from "../../src/preflight/fly-toml-checks.ts";
+import { checkInternalFlyToml, checkPublicFlyToml } from "../../src/preflight/fly-toml-checks.ts";
+import { goDurationMs } from "../../src/text/go-duration.ts";
 import type { AppPortContract } from "../../src/preflight/port-contract.ts";
 import { BACKEND, CLIENT } from "./contracts.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
@@ -159,6 +160,22 @@ describe("checkClientFlyToml: C-20", () => {
     );
   });
 
+  it("reads every form of Go's duration syntax flyctl reads, and only those", () => {
+    const withInterval = (v: string) => checkClientFlyToml(CLIENT_OK.replace('interval = "10s"', `interval = "${v}"`), W);
+    for (const ok of ["15s", "1m", "0.5m", "1m0s", "20000ms"])
+      expect([ok, [...fails(withInterval(ok)), ...warns(withInterval(ok))]]).toEqual([ok, []]);
+    expect(warns(withInterval("1.5h"))[0]!.message).toBe(
+      "[[http_service.checks]][0].interval is 5400s; flyctl clamps service-check durations to 1s..1m",
+    );
+    expect(warns(withInterval("1500us"))[0]!.message).toBe(
+      "[[http_service.checks]][0].interval is 1.5ms; flyctl clamps service-check durations to 1s..1m",
+    );
+    expect(warns(withInterval("-2s"))[0]!.message).toBe(
+      "[[http_service.checks]][0].interval is -2s; flyctl clamps service-check durations to 1s..1m",
+    );
+    for (const bad of [" 10s", "10", "1d", "10 s"]) expect(fails(withInterval(bad)).map((r) => r.id)).toEqual(["fly.toml.duration"]);
+  });
+
   it("fails a TOML syntax error with line and column", () => {
     const [r] = checkClientFlyToml('app = "web"\n[http_service\ninternal_port = 8080\n', W);
     expect(r).toMatchObject({ id: "fly.toml.parse", status: "fail", where: `${W}:2:14` });
@@ -249,7 +266,7 @@ describe("checkBackendFlyToml: C-22", () => {
   });
 });
 
-describe("parseGoDurationMs", () => {
+describe("fly.toml durations are read as Go reads them (goDurationMs; Go itself is the oracle in test/text/go-duration.test.ts)", () => {
   it.each([
     ["10s", 10_000],
     ["1m30s", 90_000],
@@ -257,6 +274,7 @@ describe("parseGoDurationMs", () => {
     ["1.5s", 1500],
     ["2h", 7_200_000],
     ["0", 0],
-  ])("%s → %d ms", (text, ms) => expect(parseGoDurationMs(text)).toBe(ms));
-  it.each(["", "10", "s", "10 s", "ten s", "-1s"])("rejects %j", (text) => expect(parseGoDurationMs(text)).toBeUndefined());
+    ["-1s", -1000],
+  ])("%s → %d ms", (text, ms) => expect(goDurationMs(text)).toBe(ms));
+  it.each(["", "10", "s", "10 s", "ten s", " 10s"])("rejects %j", (text) => expect(goDurationMs(text)).toBeUndefined());
 });

@@ -240,6 +240,13 @@ describe("checkFlyTomlSchema: valid flyctl configs pass (no false alarms)", () =
   it.each(Object.keys(VALID))("%s", (name) => {
     expect(checkFlyTomlSchema(VALID[name]!, "fly.toml")).toEqual([]);
   });
+
+  it.each([
+    'kill_timeout = "30s"\n[deploy]\n  wait_timeout = "2m30s"\n  release_command_timeout = "1.5h"\n',
+    "kill_timeout = 30\n[deploy]\n  wait_timeout = 300\n",
+  ])("Go durations and bare numbers in kill_timeout and [deploy] timeouts: %j", (text) => {
+    expect(checkFlyTomlSchema(text, "fly.toml")).toEqual([]);
+  });
 });
 
 describe("checkFlyTomlSchema: what flyctl would not read", () => {
@@ -325,6 +332,27 @@ describe("checkFlyTomlSchema: what flyctl would not read", () => {
         where: "f.toml:2",
         message: 'f.toml:2: http_service.internal_port: expected an integer (seen: "web"); flyctl cannot read this config',
         fix: "fix http_service.internal_port in f.toml (see https://fly.io/docs/reference/configuration/)",
+      },
+    ],
+    [
+      "a [deploy] timeout Go's time.ParseDuration refuses",
+      '[deploy]\n  wait_timeout = "5 minutes"\n',
+      {
+        status: "fail",
+        where: "f.toml:2",
+        message:
+          'f.toml:2: deploy.wait_timeout: expected a Go duration such as "30s" or "5m0s" (seen: "5 minutes"); flyctl cannot read this config',
+        fix: "fix deploy.wait_timeout in f.toml (see https://fly.io/docs/reference/configuration/)",
+      },
+    ],
+    [
+      "a kill_timeout string that is not a Go duration",
+      'kill_timeout = "30 s"\n',
+      {
+        status: "fail",
+        where: "f.toml:1",
+        message: 'f.toml:1: kill_timeout: expected a Go duration such as "30s" or "5m0s" (seen: "30 s"); flyctl cannot read this config',
+        fix: "fix kill_timeout in f.toml (see https://fly.io/docs/reference/configuration/)",
       },
     ],
   ])("%s", (_name, text, expected) => {

@@ -11,6 +11,9 @@ import { loadOpsConfig } from "../../src/config/load.ts";
 import { loadFlyAppsEnv } from "../../src/fly/apps-env.ts";
 import { checkDockerfile } from "../../src/preflight/dockerfile-checks.ts";
 import { checkInternalFlyToml, checkPublicFlyToml } from "../../src/preflight/fly-toml-checks.ts";
+import { checkFlyTomlEnvSecrets } from "../../src/preflight/fly-toml-env-secrets.ts";
+import { checkFlyTomlSchema } from "../../src/preflight/fly-toml-schema.ts";
+import { checkImageRefs } from "../../src/preflight/image-ref.ts";
 import { portContractOf } from "../../src/preflight/port-contract.ts";
 import { CONTRACTS } from "./contracts.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
@@ -68,8 +71,27 @@ describe("infra/fly/*.fly.toml", () => {
     ]);
   });
 
-  it("no [env] entry of either app is a secret", () => {
-    for (const app of ["client", "backend"]) {
+  it("authentik.fly.toml passes the public-app, schema and [env] checks against its entry in ops.config.ts", async () => {
+    const config = await loadOpsConfig(repoRoot);
+    const text = read("infra/fly/authentik.fly.toml");
+    const where = "infra/fly/authentik.fly.toml";
+    expect(notPass(checkPublicFlyToml(text, where, portContractOf("authentik", config.apps.authentik!)))).toEqual([]);
+    expect(checkFlyTomlSchema(text, where)).toEqual([]);
+    expect(checkFlyTomlEnvSecrets(text, where)).toEqual([]);
+    expect(checkImageRefs(config).map((r) => r.status)).toEqual(["pass"]);
+  });
+
+  it("authentik: one image, a server and a worker group, the server public on 9000, both watched on /-/health/live/", () => {
+    const doc = toml("infra/fly/authentik.fly.toml");
+    expect(doc.build).toBeUndefined();
+    expect(doc.processes).toEqual({ server: "server", worker: "worker" });
+    expect(doc.http_service).toMatchObject({ internal_port: 9000, force_https: true, processes: ["server"] });
+    expect(doc.http_service?.checks).toEqual([expect.objectContaining({ path: "/-/health/live/" })]);
+    expect(doc.checks?.worker_live).toMatchObject({ type: "http", port: 9000, path: "/-/health/live/", processes: ["worker"] });
+  });
+
+  it("no [env] entry of any app is a secret", () => {
+    for (const app of ["client", "backend", "authentik"]) {
       const env = Object.keys(toml(`infra/fly/${app}.fly.toml`).env ?? {});
       expect(env.filter((k) => /KEY|TOKEN|SECRET|PASSWORD|DATABASE_URL/.test(k))).toEqual([]);
     }
@@ -104,7 +126,9 @@ describe("infra/fly/apps.env.example", () => {
     "FLY_REGION",
     "FLY_APP_CLIENT",
     "FLY_APP_BACKEND",
+    "FLY_APP_AUTHENTIK",
     "PUBLIC_URL",
+    "PUBLIC_URL_AUTHENTIK",
     "NEON_PROJECT_ID",
     "NEON_BRANCH_ID",
     "NEON_API_HOST",

@@ -33,15 +33,28 @@ function givenFile(text: string, mode = 0o600): string {
 
 describe("resolveLocalSecrets", () => {
   it("declares the keys of every app once, in deploy order", () => {
-    expect(declaredSecretKeys(config)).toEqual(["DATABASE_URL", "BACKEND_AUTH_TOKEN", "SESSION_SECRET"]);
+    expect(declaredSecretKeys(config)).toEqual([
+      "DATABASE_URL",
+      "BACKEND_AUTH_TOKEN",
+      "AUTHENTIK_SECRET_KEY",
+      "AUTHENTIK_POSTGRESQL__HOST",
+      "AUTHENTIK_POSTGRESQL__NAME",
+      "AUTHENTIK_POSTGRESQL__USER",
+      "AUTHENTIK_POSTGRESQL__PASSWORD",
+      "AUTHENTIK_POSTGRESQL__SSLMODE",
+      "SESSION_SECRET",
+    ]);
   });
 
   it("generates the declared development secrets once, into a 0600 file", () => {
     const first = resolveLocalSecrets(config, env(), { create: true });
-    expect(first.generated).toEqual(["SESSION_SECRET", "BACKEND_AUTH_TOKEN", LOCAL_PG_PASSWORD_KEY]);
+    expect(first.generated).toEqual(["SESSION_SECRET", "BACKEND_AUTH_TOKEN", "AUTHENTIK_SECRET_KEY", LOCAL_PG_PASSWORD_KEY]);
     expect(statSync(generatedFile).mode & 0o777).toBe(0o600);
     const values = reveal(first.values);
-    expect(Object.keys(values)).toEqual(["DATABASE_URL", "BACKEND_AUTH_TOKEN", "SESSION_SECRET"]);
+    // The image-only app's generated key is made too (the same file works on fly); its other keys
+    // (database settings) are not needed where it does not run.
+    expect(Object.keys(values)).toEqual(["DATABASE_URL", "BACKEND_AUTH_TOKEN", "AUTHENTIK_SECRET_KEY", "SESSION_SECRET"]);
+    expect(values.AUTHENTIK_SECRET_KEY).toMatch(/^[A-Za-z0-9_-]{64}$/);
     expect(values.SESSION_SECRET).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(values.BACKEND_AUTH_TOKEN).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(values.SESSION_SECRET).not.toBe(values.BACKEND_AUTH_TOKEN);
@@ -147,7 +160,7 @@ describe("resolveLocalSecrets", () => {
 
   it("with DATABASE_URL set, no Postgres password is generated", () => {
     const r = resolveLocalSecrets(config, env({ DATABASE_URL: "postgresql://me:pw@10.0.0.5/app" }), { create: true });
-    expect(r.generated).toEqual(["SESSION_SECRET", "BACKEND_AUTH_TOKEN"]);
+    expect(r.generated).toEqual(["SESSION_SECRET", "BACKEND_AUTH_TOKEN", "AUTHENTIK_SECRET_KEY"]);
     expect(r.postgresPassword).toBeUndefined();
     expect(readFileSync(generatedFile, "utf8")).not.toContain(LOCAL_PG_PASSWORD_KEY);
   });

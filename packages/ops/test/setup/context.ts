@@ -5,6 +5,7 @@
  * CLI's so every command shows as `cmd`/`cmd:end` events.
  */
 import { resolve } from "node:path";
+import { appsOfEnvironment } from "../../src/config/apps-of-environment.ts";
 import { parseOpsConfig } from "../../src/config/load.ts";
 import type { CommonFlags, OpsContext } from "../../src/context.ts";
 import { readOpsEnv } from "../../src/env.ts";
@@ -59,7 +60,8 @@ export async function testContext(opts: {
   };
   const base = {
     env,
-    config: parseOpsConfig(opts.config ? opts.config(written) : written),
+    // As the CLI boundary does: the apps of this environment only (optional apps it leaves off are dropped).
+    config: (await appsOfEnvironment(parseOpsConfig(opts.config ? opts.config(written) : written), env.repoRoot, env.environment)).config,
     flags: { dryRun: false, json: false, pipeline: false, lockWaitMs: 0, yes: false, ...opts.flags },
     reporter,
     addSecret: (s: Parameters<OpsContext["addSecret"]>[0]) => redactor.add(s),

@@ -133,6 +133,18 @@ const base = {
   maxRetryDelayMs: 5_000,
 };
 
+describe("judge: a check that accepts several statuses", () => {
+  const ready: SmokeCheckConfig = { name: "idp ready", path: "/-/health/ready/", expectStatus: [200, 204], expectReleases: false };
+  it.each([
+    [204, "pass", "HTTP 204"],
+    [200, "pass", "HTTP 200"],
+    [404, "fail", "HTTP 404, expected 200 or 204"],
+    [503, "retry", "HTTP 503"],
+  ])("%s → %s", (status, outcome, detail) => {
+    expect(judge(ready, { status, body: "" }, { releases: {} })).toEqual({ outcome, detail });
+  });
+});
+
 describe("runSmokeChecks: C-23", () => {
   it("retries reset, 503 and the old release with backoff, and passes on proof of the new release", async () => {
     const sequence: Res[] = [

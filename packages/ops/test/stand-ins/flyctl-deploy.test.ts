@@ -142,6 +142,68 @@ describe("first deploys (--ha, IP allocation only with services: internal/comman
   });
 });
 
+describe("process groups ([processes]; fly deploy creates machines per group with the --ha rule)", () => {
+  /** Like infra/fly/authentik.fly.toml: one prebuilt image, a served group and a worker group with its own check. */
+  const TWO_GROUPS = `app = "idp"
+[processes]
+  server = "server"
+  worker = "worker"
+[http_service]
+  internal_port = 9000
+  processes = ["server"]
+  [[http_service.checks]]
+    path = "/-/health/live/"
+    interval = "15s"
+    timeout = "5s"
+[checks.worker_live]
+  type = "http"
+  port = 9000
+  path = "/-/health/live/"
+  interval = "30s"
+  timeout = "5s"
+  processes = ["worker"]
+`;
+  const IMAGE = "ghcr.io/goauthentik/server:2025.10.1";
+
+  it("deploy --image creates 2 machines for the served group and 1 + a standby for the worker, each with its group's checks", async () => {
+    writeFileSync(join(repo, "infra", "fly", "idp.fly.toml"), TWO_GROUPS);
+    updateFakeFlyState(state, (s) => {
+      s.apps.idp = structuredClone(s.apps.web!);
+      s.knobs.knownImages = [IMAGE];
+    });
+    const res = await fly(["deploy", "-c", "infra/fly/idp.fly.toml", "-a", "idp", "--image", IMAGE, "--yes"], {
+      env: { FLY_EMIT_RELEASE_JSON: "1" },
+    });
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain(`Searching for image '${IMAGE}' remotely...`);
+    expect(res.stdout).toContain('* create 2 "server" machines');
+    expect(res.stdout).toContain('* create 1 "worker" machine and 1 standby machine for it');
+    const machines = app("idp").machines;
+    const byGroup = (g: string) => machines.filter((m) => m.config?.metadata?.fly_process_group === g);
+    expect(byGroup("server")).toHaveLength(2);
+    expect(byGroup("worker")).toHaveLength(2);
+    expect(machines.every((m) => m.config?.image === IMAGE)).toBe(true);
+    expect(byGroup("server")[0]!.checks?.map((c) => c.name)).toEqual(["servicecheck-00-http-9000"]);
+    expect(
+      byGroup("worker")
+        .find((m) => m.checks)
+        ?.checks?.map((c) => c.name),
+    ).toEqual(["worker_live"]);
+    expect(emitted(res.stdout)).toEqual([{ id: expect.any(String), version: 1, image_ref: IMAGE }]);
+  });
+
+  it("with several groups, a service that names no processes is a stand-in limit (exit 2), not a guess", async () => {
+    writeFileSync(join(repo, "infra", "fly", "idp.fly.toml"), TWO_GROUPS.replace('  processes = ["server"]\n', ""));
+    updateFakeFlyState(state, (s) => {
+      s.apps.idp = structuredClone(s.apps.web!);
+      s.knobs.knownImages = [IMAGE];
+    });
+    const res = await fly(["deploy", "-c", "infra/fly/idp.fly.toml", "-a", "idp", "--image", IMAGE]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("[http_service] has no processes list");
+  });
+});
+
 describe("later deploys, failures and knobs (health waits, release_command)", () => {
   it("updates existing machines with the rolling strategy and makes release v2", async () => {
     await deployClient(["--image-label", "c1"]);

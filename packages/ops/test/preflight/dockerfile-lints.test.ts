@@ -1,108 +1,11 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkDockerfile, checkDockerfileText, isSecretName, type DockerfileCheckOptions } from "../../src/preflight/dockerfile-checks.ts";
-import type { CheckResult } from "../../src/preflight/types.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { checkDockerfile, isSecretName } from "../../src/preflight/dockerfile-checks.ts";
+import { BACKEND_OK, CLIENT_OK, D, check, context, fails, ids, warns, writeTemp, useBuildContext } from "./dockerfile-fixtures.ts";
 import { CONTRACTS } from "./contracts.ts";
 
-const fails = (r: CheckResult[]) => r.filter((x) => x.status === "fail");
-const warns = (r: CheckResult[]) => r.filter((x) => x.status === "warn");
-const ids = (r: CheckResult[]) => [...new Set(r.map((x) => x.id))].sort();
-
-const DOCKERIGNORE = [
-  "**/.env",
-  "**/.env.*",
-  ".git",
-  "**/node_modules",
-  ".ops",
-  "**/.turbo",
-  "**/build",
-  "apps/backend/bin",
-  "**/*.log",
-].join("\n");
-
-/** A small build context shaped like the repo: what the Dockerfiles COPY, plus outputs the .dockerignore drops. */
-const CONTEXT_FILES: Record<string, string> = {
-  ".dockerignore": DOCKERIGNORE,
-  "package.json": "{}",
-  "pnpm-lock.yaml": "",
-  "proto/deployops/status/v1/status.proto": 'syntax = "proto3";',
-  "apps/client/package.json": "{}",
-  "apps/client/build/server.mjs": "// output, ignored",
-  "apps/backend/go.mod": "module x",
-  "apps/backend/go.sum": "",
-  "apps/backend/cmd/backend/main.go": "package main",
-  "apps/backend/internal/config/config.go": "package config",
-  "apps/backend/gen/x.go": "package gen",
-  "apps/backend/bin/backend": "binary, ignored",
-  "docs/my notes.md": "a file name with a space",
-  "logs/only.log": "every file here is ignored",
-};
-
-let ctxDir: string;
-beforeAll(() => {
-  ctxDir = mkdtempSync(join(tmpdir(), "dockerfile-checks-"));
-  for (const [path, text] of Object.entries(CONTEXT_FILES)) {
-    mkdirSync(dirname(join(ctxDir, path)), { recursive: true });
-    writeFileSync(join(ctxDir, path), text);
-  }
-});
-afterAll(() => rmSync(ctxDir, { recursive: true, force: true }));
-
-const CLIENT_OK = `# syntax=docker/dockerfile:1
-FROM node:20-slim AS build
-RUN npm install -g pnpm@12.4.2
-WORKDIR /repo
-COPY . .
-RUN pnpm install --frozen-lockfile --filter client...
-RUN pnpm --filter client build
-
-FROM node:20-slim AS runtime
-WORKDIR /app
-ENV GRPC_PROTO_ROOT=/app/proto \\
-    PORT=3000 \\
-    HOST=0.0.0.0
-COPY --from=build /repo/apps/client/build /app/build
-COPY proto/ /app/proto/
-USER node
-EXPOSE 3000
-CMD ["node", "/app/build/server.mjs"]
-`;
-
-const BACKEND_OK = `ARG GO_VERSION=1.24
-FROM golang:\${GO_VERSION}-alpine AS build
-WORKDIR /src
-COPY apps/backend/go.mod apps/backend/go.sum ./
-RUN go mod download
-COPY apps/backend/cmd ./cmd
-COPY apps/backend/internal ./internal
-COPY apps/backend/gen ./gen
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/backend ./cmd/backend
-
-FROM gcr.io/distroless/static-debian12:nonroot
-COPY --from=build /out/backend /usr/local/bin/backend
-USER nonroot:nonroot
-ENV GRPC_HOST=:: GRPC_PORT=50051
-EXPOSE 50051
-ENTRYPOINT ["/usr/local/bin/backend"]
-`;
-
-const D = "apps/x/Dockerfile";
-const check = (text: string, kind: keyof typeof CONTRACTS, extra: Partial<DockerfileCheckOptions> = {}) =>
-  checkDockerfileText(text, D, {
-    contextDir: ctxDir,
-    contract: CONTRACTS[kind],
-    dockerignorePath: join(ctxDir, ".dockerignore"),
-    ...extra,
-  });
-
-/** Writes a file into a fresh folder of the context and returns its path. */
-function writeTemp(name: string, text: string): string {
-  const dir = mkdtempSync(join(ctxDir, "tmp-"));
-  writeFileSync(join(dir, name), text);
-  return join(dir, name);
-}
+useBuildContext();
 
 describe("checkDockerfile: good Dockerfiles pass", () => {
   it("passes the client shape with only the summary", () => {
@@ -123,14 +26,14 @@ describe("checkDockerfile: good Dockerfiles pass", () => {
   });
 
   it("reads the file from disk and names it relative to the context", () => {
-    mkdirSync(join(ctxDir, "apps/client"), { recursive: true });
-    writeFileSync(join(ctxDir, "apps/client/Dockerfile"), CLIENT_OK);
-    const r = checkDockerfile(join(ctxDir, "apps/client/Dockerfile"), { contextDir: ctxDir, contract: CONTRACTS.client });
+    mkdirSync(join(context.dir, "apps/client"), { recursive: true });
+    writeFileSync(join(context.dir, "apps/client/Dockerfile"), CLIENT_OK);
+    const r = checkDockerfile(join(context.dir, "apps/client/Dockerfile"), { contextDir: context.dir, contract: CONTRACTS.client });
     expect(r).toEqual([expect.objectContaining({ id: "dockerfile.client", status: "pass", where: "apps/client/Dockerfile" })]);
   });
 
   it("an unreadable Dockerfile is one fail, not a throw", () => {
-    expect(checkDockerfile(join(ctxDir, "nope/Dockerfile"), { contextDir: ctxDir, contract: CONTRACTS.client })).toEqual([
+    expect(checkDockerfile(join(context.dir, "nope/Dockerfile"), { contextDir: context.dir, contract: CONTRACTS.client })).toEqual([
       {
         id: "dockerfile.read",
         status: "fail",
@@ -144,7 +47,7 @@ describe("checkDockerfile: good Dockerfiles pass", () => {
   it("takes <Dockerfile>.dockerignore over the context's .dockerignore (BuildKit's rule)", () => {
     const path = writeTemp("Dockerfile", CLIENT_OK);
     writeFileSync(`${path}.dockerignore`, "**/node_modules\n.git\nproto\n");
-    const r = checkDockerfile(path, { contextDir: ctxDir, contract: CONTRACTS.client });
+    const r = checkDockerfile(path, { contextDir: context.dir, contract: CONTRACTS.client });
     expect(ids(fails(r))).toEqual(["dockerfile.copy-source", "dockerfile.dockerignore"]);
   });
 });
@@ -358,65 +261,6 @@ describe("checkDockerfile: each bad Dockerfile fails with exactly its rule", () 
   });
 });
 
-describe("checkDockerfile: the context and its .dockerignore", () => {
-  it("without a .dockerignore, COPY . . fails for .env files and warns for node_modules and .git", () => {
-    const r = check(CLIENT_OK, "client", { dockerignorePath: join(ctxDir, "no-such.dockerignore") });
-    expect(fails(r)).toEqual([
-      {
-        id: "dockerfile.dockerignore",
-        status: "fail",
-        message:
-          "COPY . would copy .env, .env.production, .env.local, */.env, */.env.production, proto/.env, ... into the image when present: there is no .dockerignore",
-        where: `${D}:5`,
-        fix: 'add ".env*" and "**/.env*" to .dockerignore at the context root',
-      },
-    ]);
-    expect(warns(r)).toEqual([
-      {
-        id: "dockerfile.dockerignore",
-        status: "warn",
-        message:
-          "COPY . would send node_modules, */node_modules, .git into the build: host-installed modules slow the build and can break the install inside the image",
-        where: `${D}:5`,
-        fix: 'add "**/node_modules" and ".git" to .dockerignore at the context root',
-      },
-    ]);
-  });
-
-  it("a .dockerignore that drops only root .env files still fails for nested ones", () => {
-    const path = writeTemp("x.dockerignore", ".env*\n**/node_modules\n.git\n");
-    const r = fails(check(CLIENT_OK, "client", { dockerignorePath: path }));
-    expect(r.map((x) => x.message)).toEqual([expect.stringContaining("*/.env, */.env.production, proto/.env")]);
-  });
-
-  it("a ! rule re-includes a file inside an ignored folder", () => {
-    const path = writeTemp("x.dockerignore", `${DOCKERIGNORE}\n!apps/backend/bin/backend\n`);
-    const text = BACKEND_OK.replace("COPY apps/backend/gen ./gen", "COPY apps/backend/bin/backend ./gen");
-    expect(fails(check(text, "backend", { dockerignorePath: path }))).toEqual([]);
-  });
-
-  it("JSON-form COPY keeps spaces in names (the parser's own JSON strings drop them)", () => {
-    const text = CLIENT_OK.replace("COPY proto/ /app/proto/", 'COPY ["proto/", "/app/proto/"]\nCOPY ["docs/my notes.md", "/app/notes.md"]');
-    expect(fails(check(text, "client"))).toEqual([]);
-  });
-
-  it("wildcards are matched per path segment against the context", () => {
-    const text = BACKEND_OK.replace("COPY apps/backend/go.mod apps/backend/go.sum ./", "COPY apps/backend/go.* ./");
-    expect(fails(check(text, "backend"))).toEqual([]);
-  });
-
-  it("a leading / in a COPY source is relative to the context, as in Docker", () => {
-    expect(fails(check(BACKEND_OK.replace("COPY apps/backend/gen", "COPY /apps/backend/gen"), "backend"))).toEqual([]);
-  });
-
-  it("a variable in a COPY source is a warning, not a guess", () => {
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Dockerfile build-arg reference, not a JS template
-    const r = check(BACKEND_OK.replace("COPY apps/backend/gen", "COPY ${SRC}/gen"), "backend");
-    expect(fails(r)).toEqual([]);
-    expect(warns(r)).toEqual([expect.objectContaining({ id: "dockerfile.copy-source", where: `${D}:8` })]);
-  });
-});
-
 describe("checkDockerfile: parsing", () => {
   it("follows continuation lines, comments inside them and lowercase keywords; reports the first line", () => {
     const text = `from node:20-slim as build
@@ -468,67 +312,6 @@ CMD ["node", "build/server.mjs"]
     const r = check(CLIENT_OK.replace('CMD ["node", "/app/build/server.mjs"]', "CMD node /app/build/server.mjs"), "client");
     expect(fails(r)).toEqual([]);
     expect(warns(r)).toEqual([expect.objectContaining({ id: "dockerfile.exec-form", where: `${D}:18` })]);
-  });
-});
-
-describe("checkDockerfile: ports against the app's fly.toml", () => {
-  const clientFly = (env: string) => writeTemp("client.fly.toml", `app = "web"\n[env]\n${env}\n[http_service]\n  internal_port = 3000\n`);
-  const backendFly = (env: string, port = 50051) =>
-    writeTemp(
-      "backend.fly.toml",
-      `app = "api"\n[env]\n${env}\n[checks.grpc]\n  type = "tcp"\n  port = ${port}\n  interval = "15s"\n  timeout = "2s"\n`,
-    );
-
-  it("client: the image's PORT must be the fly.toml internal_port when fly.toml does not set PORT", () => {
-    const text = CLIENT_OK.replace("PORT=3000", "PORT=8080");
-    const r = check(text, "client", { flyTomlPath: clientFly("") });
-    expect(fails(r)).toEqual([
-      expect.objectContaining({ id: "dockerfile.client.port", where: `${D}:12`, message: expect.stringContaining("internal_port = 3000") }),
-    ]);
-    expect(warns(r)).toEqual([
-      expect.objectContaining({
-        id: "dockerfile.client.port",
-        message: "EXPOSE 3000 but the client listens on 8080: the image documents the wrong port",
-      }),
-    ]);
-  });
-
-  it("client: a PORT in fly.toml [env] wins over the image", () => {
-    const text = CLIENT_OK.replace("PORT=3000", "PORT=8080").replace("EXPOSE 3000", "EXPOSE 3000 8080");
-    expect(fails(check(text, "client", { flyTomlPath: clientFly('PORT = "3000"') }))).toEqual([]);
-  });
-
-  it("client: GRPC_PROTO_ROOT from fly.toml [env] must be /app/proto too", () => {
-    const r = fails(check(CLIENT_OK, "client", { flyTomlPath: clientFly('GRPC_PROTO_ROOT = "/proto"') }));
-    expect(r).toEqual([
-      expect.objectContaining({
-        id: "dockerfile.client.proto-root",
-        where: expect.stringMatching(/client\.fly\.toml \[env\]\.GRPC_PROTO_ROOT$/),
-      }),
-    ]);
-  });
-
-  it("backend: the gRPC port must be the one the fly.toml tcp check watches", () => {
-    const r = fails(check(BACKEND_OK.replace("GRPC_PORT=50051", "GRPC_PORT=9000"), "backend", { flyTomlPath: backendFly("") }));
-    expect(r).toEqual([expect.objectContaining({ id: "dockerfile.backend.port", where: `${D}:14` })]);
-  });
-
-  it("backend: fly.toml [env] GRPC_PORT/GRPC_HOST win over the image", () => {
-    const text = BACKEND_OK.replace("GRPC_HOST=::", "GRPC_HOST=0.0.0.0").replace("GRPC_PORT=50051", "GRPC_PORT=9000");
-    const r = check(text, "backend", { flyTomlPath: backendFly('GRPC_HOST = "::"\nGRPC_PORT = "50051"') });
-    expect(fails(r)).toEqual([]);
-  });
-
-  it("backend: EXPOSE of another port is a warning", () => {
-    const r = check(BACKEND_OK.replace("EXPOSE 50051", "EXPOSE 8080"), "backend");
-    expect(fails(r)).toEqual([]);
-    expect(warns(r)).toEqual([expect.objectContaining({ id: "dockerfile.backend.port", where: `${D}:15` })]);
-  });
-
-  it("an unreadable fly.toml is a warning and the rest still runs", () => {
-    const r = check(CLIENT_OK, "client", { flyTomlPath: writeTemp("bad.fly.toml", "app = \n") });
-    expect(fails(r)).toEqual([]);
-    expect(warns(r)).toEqual([expect.objectContaining({ id: "dockerfile.fly-toml" })]);
   });
 });
 
