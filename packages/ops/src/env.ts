@@ -173,7 +173,16 @@ export const CHILD_VARIABLES = [
  * when turbo would strip one of them from the pipeline's tasks.
  */
 export function variablesRead(): string[] {
-  return [...new Set([...Object.keys(schema.shape), ...SECRET_VARIABLES, "OPS_SECRET_*", ...CHILD_VARIABLES])];
+  return [
+    ...new Set([
+      ...Object.keys(schema.shape),
+      ...SECRET_VARIABLES,
+      "OPS_SECRET_*",
+      "OPS_INTERRUPT_FILE",
+      "OPS_TURBO_RUN_ARGS",
+      ...CHILD_VARIABLES,
+    ]),
+  ];
 }
 
 /** Finds the repository root: the nearest folder up from `from` that holds `pnpm-workspace.yaml`. */
@@ -264,4 +273,27 @@ export function readOpsEnv(
   // Not enumerable: printing or serializing an OpsEnv must not dump raw variables (they hold secrets).
   Object.defineProperty(opsEnv, "processEnv", { value: env, enumerable: false });
   return opsEnv;
+}
+
+/**
+ * `OPS_INTERRUPT_FILE`: a file `scripts/turbo.mjs` (what `pnpm turbo …` runs) hands the tasks of
+ * one turbo run; it writes there the name of the signal the run got, since turbo stops its tasks
+ * with SIGINT whichever signal it got. Read only when a step is interrupted, so not in `OpsEnv`.
+ */
+export function interruptFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.OPS_INTERRUPT_FILE || undefined;
+}
+
+/**
+ * `OPS_TURBO_RUN_ARGS`: the arguments of the `turbo` command that runs this task, as a JSON array,
+ * set by `scripts/turbo.mjs`; preflight replays them with `--dry=json` to check the plan of this
+ * very run (its filters, its env mode). Undefined outside `pnpm turbo`, or when not a string array.
+ */
+export function turboRunArgs(env: NodeJS.ProcessEnv = process.env): string[] | undefined {
+  try {
+    const args: unknown = JSON.parse(env.OPS_TURBO_RUN_ARGS ?? "");
+    return Array.isArray(args) && args.every((a) => typeof a === "string") ? args : undefined;
+  } catch {
+    return undefined;
+  }
 }

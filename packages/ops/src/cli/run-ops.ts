@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { appsOfEnvironment } from "../config/apps-of-environment.ts";
 import { loadOpsConfig } from "../config/load.ts";
 import type { CommonFlags, OpsContext } from "../context.ts";
-import { readOpsEnv } from "../env.ts";
+import { interruptFile, readOpsEnv } from "../env.ts";
 import { InterruptedError, OpsError, UsageError } from "../errors.ts";
 import { createReporter } from "../output/reporter.ts";
 import { createZxRunner } from "../runner/zx.ts";
@@ -13,6 +13,7 @@ import { createRedactor } from "../secrets/redactor.ts";
 import { RunStore } from "../state/run-state.ts";
 import { parseDurationMs } from "./duration.ts";
 import { environmentFsError } from "../state/fs-errors.ts";
+import { interruptingSignal, REPEAT_WINDOW_MS, signalExitCode } from "./interrupt.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -90,20 +91,28 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   let ctx: OpsContext | undefined;
   const started = performance.now();
   let stepName = typeof command.name === "string" ? command.name : "ops";
-  let interrupted = false;
+  let interrupted: { at: number; signal: NodeJS.Signals; handled?: Promise<never> } | undefined;
   // Work registered through ctx.onInterrupt: what a step holds that an interrupt must undo.
   const cleanups = new Set<() => Promise<unknown>>();
-  const interrupt = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(signal === "SIGINT" ? 130 : 143);
-    interrupted = true;
+  const interrupt = (received: NodeJS.Signals) => {
+    if (interrupted) {
+      // One Ctrl-C reaches this process several times (its process group, then pnpm's and tsx's
+      // relays); only a signal after that is a second request, which exits at once.
+      if (Date.now() - interrupted.at < REPEAT_WINDOW_MS) return;
+      process.exit(signalExitCode(interrupted.signal));
+    }
+    interrupted = { at: Date.now(), signal: received };
     if (command.endsOnInterrupt) {
       void (async () => {
         for (const fn of cleanups) await fn().catch(() => undefined);
       })();
       return;
     }
-    const err = new InterruptedError(signal);
-    void (async () => {
+    interrupted.handled = (async (): Promise<never> => {
+      // In a turbo run the signal the run got (turbo stops tasks with SIGINT even on SIGTERM).
+      const signal = await interruptingSignal(received, interruptFile());
+      interrupted!.signal = signal;
+      const err = new InterruptedError(signal);
       if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);
       for (const fn of cleanups) await fn().catch(() => undefined);
       reporter.emit({
@@ -111,11 +120,12 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
         message: `${stepName}: interrupted by ${signal}; the run was marked failed and its lock released`,
         fix: err.fix,
       });
-      process.exit(signal === "SIGINT" ? 130 : 143);
+      return process.exit(signalExitCode(signal));
     })();
   };
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
+  process.on("SIGHUP", interrupt);
   try {
     const optionNames = Object.keys({ ...common, ...(command.options ?? {}) }).map((o) => `--${o}`);
     let parsed;
@@ -187,9 +197,13 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     full.target = await createTarget(full);
     ctx = full as OpsContext;
     const code = (await command.run(ctx, { values, positionals: parsed.positionals })) ?? 0;
+    // An interrupt under way decides how this ends (its cleanup, message and exit code).
+    if (interrupted?.handled) await interrupted.handled;
     reporter.emit({ kind: "step:end", step: stepName, ok: code === 0, durationMs: Math.round(performance.now() - started) });
     process.exit(code);
   } catch (caught) {
+    // What the interrupt's cleanup made fail (a lock it released) is not the error to report.
+    if (interrupted?.handled) await interrupted.handled;
     // A refused write anywhere (EROFS, EACCES, ENOSPC) is the machine, not a bug: an OpsError naming the path.
     let err = environmentFsError(caught);
     if (ctx && command.onFailure) {

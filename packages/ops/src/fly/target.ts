@@ -113,6 +113,7 @@ function stepDetail(r: FlyAppRelease) {
 export class FlyTarget implements Target {
   readonly name = "fly";
   readonly rotateStagesAtOnce = true;
+  readonly shipsBuildOutputs = false;
   readonly database: TargetDatabase;
   readonly restore: DatabaseRestore;
   /** The rollback target release per app, from the last `planRollback`. */

@@ -136,11 +136,13 @@ export class LocalProvider {
 
   /**
    * Copies the build into a new, immutable release folder and records the release as `stopped`.
+   * `from`: the folder holding the artifacts (a build snapshot); default the app's folder in the repo.
    * @throws {DeployError} when the build is missing or the release folder exists already.
    */
-  createRelease(input: { app: string; releaseId: string; gitSha: string; runId: string }): string {
+  createRelease(input: { app: string; releaseId: string; gitSha: string; runId: string; from?: string }): string {
     const cfg = this.appConfig(input.app);
-    const missing = this.missingArtifacts(input.app);
+    const from = input.from ?? join(this.env.repoRoot, cfg.dir);
+    const missing = cfg.artifacts.filter((a) => !existsSync(join(from, a))).map((a) => (input.from ? join(from, a) : join(cfg.dir, a)));
     if (missing.length > 0) {
       throw new DeployError(`no build output for ${input.app}: ${missing.join(", ")} not found`, {
         where: cfg.dir,
@@ -156,7 +158,7 @@ export class LocalProvider {
     writingTo(dir, () => {
       try {
         mkdirSync(dir, { recursive: true });
-        for (const a of cfg.artifacts) cpSync(join(this.env.repoRoot, cfg.dir, a), join(dir, a), { recursive: true });
+        for (const a of cfg.artifacts) cpSync(join(from, a), join(dir, a), { recursive: true });
       } catch (err) {
         rmSync(dir, { recursive: true, force: true }); // no half-copied release a later run could start
         throw err;

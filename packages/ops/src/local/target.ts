@@ -47,6 +47,7 @@ function describeBytes(keys: string[], bytes: Record<string, number>): string {
   return sizes.size === 1 ? `${[...sizes][0]} random bytes each` : keys.map((k) => `${k}: ${bytes[k] ?? 32} random bytes`).join(", ");
 }
 import { processesUnder, terminate } from "./env-processes.ts";
+import { verifySnapshot, type ArtifactSnapshot } from "../artifacts/snapshot.ts";
 
 /**
  * The local target: the embedded Postgres (or `DATABASE_URL`), releases as folders run by
@@ -55,6 +56,7 @@ import { processesUnder, terminate } from "./env-processes.ts";
 export class LocalTarget implements Target {
   readonly name = "local";
   readonly rotateStagesAtOnce = false;
+  readonly shipsBuildOutputs = true;
   readonly provider: LocalProvider;
   readonly database: TargetDatabase;
   readonly processes: LocalProcesses;
@@ -322,10 +324,17 @@ export class LocalTarget implements Target {
     app: string,
     run: { runId: string; gitSha: string },
     staged: AppFingerprints | undefined,
+    snapshot?: ArtifactSnapshot,
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }> {
     const cfg = builtApp(app, this.ctx.config.apps[app]!);
     const p = this.provider;
-    const missing = p.missingArtifacts(app);
+    // A pipeline run ships its own build: the snapshot production-artifacts made (artifacts/snapshot.ts).
+    if (this.ctx.flags.pipeline && !this.ctx.flags.dryRun && !snapshot && cfg.artifacts.length > 0) {
+      throw new DeployError(`run ${run.runId} has no build snapshot of ${app}`, {
+        fix: "The production-artifacts task must run first; start the whole pipeline with `pnpm turbo run production-deploy`.",
+      });
+    }
+    const missing = snapshot ? [] : p.missingArtifacts(app);
     if (missing.length > 0) {
       throw new DeployError(`no build output for ${app}: ${missing.join(", ")} not found`, {
         where: cfg.dir,
@@ -337,18 +346,38 @@ export class LocalTarget implements Target {
     const ledger = new SecretLedger(this.env.stateDir, this.env.environment);
     const dir = p.paths.releaseDir(app, run.runId);
     const timer = new PhaseTimer();
+    const copy = snapshot
+      ? [
+          action("check", `check the build snapshot ${snapshot.digest} of ${app} is unchanged (${snapshot.dir})`, () =>
+            verifySnapshot(snapshot),
+          ),
+          timer.time(
+            "copy",
+            action(
+              "file",
+              `copy the build snapshot ${snapshot.digest.slice(0, 19)}… (${cfg.artifacts.join(", ")}) into the new release folder ${dir}`,
+              () => {
+                p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId, from: snapshot.dir });
+              },
+              { path: dir },
+            ),
+          ),
+        ]
+      : [
+          timer.time(
+            "copy",
+            action(
+              "file",
+              `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
+              () => {
+                p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
+              },
+              { path: dir },
+            ),
+          ),
+        ];
     const actions: Action[] = [
-      timer.time(
-        "copy",
-        action(
-          "file",
-          `copy ${cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ")} into the new release folder ${dir}`,
-          () => {
-            p.createRelease({ app, releaseId: run.runId, gitSha: run.gitSha, runId: run.runId });
-          },
-          { path: dir },
-        ),
-      ),
+      ...copy,
       ...this.activateActions(
         app,
         run.runId,

@@ -10,6 +10,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { createRequire } from "node:module";
+import type * as JsoncParser from "jsonc-parser";
 import { ConfigError } from "../errors.ts";
 import type { Runner } from "../runner/types.ts";
 import type { CheckResult } from "./types.ts";
@@ -50,7 +52,7 @@ function wildcardToRegex(pattern: string): RegExp {
   return new RegExp(`^${out}$`);
 }
 
-interface ListDecision {
+export interface ListDecision {
   included: boolean;
   /** The include pattern that matched. */
   includedBy?: string;
@@ -58,8 +60,8 @@ interface ListDecision {
   excludedBy?: string;
 }
 
-/** Whether one env list lets `name` through (include match and no `!` match). */
-function decide(list: readonly string[], name: string): ListDecision {
+/** Whether one env list lets `name` through (include match and no `!` match), by turborepo's rules. */
+export function decide(list: readonly string[], name: string): ListDecision {
   let includedBy: string | undefined;
   let excludedBy: string | undefined;
   for (const entry of list) {
@@ -353,121 +355,10 @@ export function checkTurboJson(turboJson: unknown, rules: TurboRules, where = "t
   return results;
 }
 
-/** Blanks `//` and `/* *\/` comments and trailing commas outside strings, keeping every offset. */
-export function stripJsonc(text: string): string {
-  let out = "";
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j + 1;
-    } else if (c === "/" && text[i + 1] === "/") {
-      const end = text.indexOf("\n", i);
-      const stop = end === -1 ? text.length : end;
-      out += " ".repeat(stop - i);
-      i = stop;
-    } else if (c === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      const stop = end === -1 ? text.length : end + 2;
-      out += text.slice(i, stop).replace(/[^\n]/g, " ");
-      i = stop;
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  // Trailing commas: a comma followed only by whitespace (comments are blank by now) and } or ].
-  let result = "";
-  for (let k = 0; k < out.length; k++) {
-    const c = out[k]!;
-    if (c === '"') {
-      let j = k + 1;
-      while (j < out.length && out[j] !== '"') j += out[j] === "\\" ? 2 : 1;
-      result += out.slice(k, j + 1);
-      k = j;
-    } else if (c === ",") {
-      let j = k + 1;
-      while (j < out.length && /\s/.test(out[j]!)) j++;
-      result += out[j] === "}" || out[j] === "]" ? " " : c;
-    } else result += c;
-  }
-  return result;
-}
-
-/** Offset of the first JSON syntax error in `text`, or `undefined` when it is valid JSON. */
-function jsonErrorOffset(text: string): number | undefined {
-  let i = 0;
-  const ws = () => {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-  };
-  const fail = (): never => {
-    throw i;
-  };
-  const value = (): void => {
-    ws();
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      ws();
-      if (text[i] === "}") return void i++;
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail();
-        string();
-        ws();
-        if (text[i] !== ":") fail();
-        i++;
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "}") return void i++;
-        else fail();
-      }
-    } else if (c === "[") {
-      i++;
-      ws();
-      if (text[i] === "]") return void i++;
-      for (;;) {
-        value();
-        ws();
-        if (text[i] === ",") i++;
-        else if (text[i] === "]") return void i++;
-        else fail();
-      }
-    } else if (c === '"') string();
-    else {
-      const m = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(text.slice(i));
-      if (!m) fail();
-      i += m![0].length;
-    }
-  };
-  const string = () => {
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text.charCodeAt(i) < 0x20) fail();
-      i += text[i] === "\\" ? 2 : 1;
-    }
-    if (i >= text.length) fail();
-    i++;
-  };
-  try {
-    value();
-    ws();
-    if (i < text.length) fail();
-    return undefined;
-  } catch (at) {
-    if (typeof at === "number") return at;
-    throw at;
-  }
-}
-
 /**
- * Reads (synchronously; it is a small config file) and parses a turbo.json (JSONC: `//` and
- * `/* *\/` comments and trailing commas allowed, as turbo 2 allows them). Returns the parsed value
- * unchecked; pass it to {@link checkTurboJson}.
+ * Reads (synchronously; it is a small config file) and parses a turbo.json as JSONC with
+ * `jsonc-parser` (`//` and `/* *\/` comments and trailing commas allowed, as turbo 2 allows them).
+ * Returns the parsed value unchecked; pass it to {@link checkTurboJson}.
  * @throws {ConfigError} when the file cannot be read, or is not valid JSON; `where` is
  *   `path:line:col` (1-based) of the first syntax error.
  */
@@ -483,23 +374,24 @@ export function loadTurboJson(path: string): unknown {
       cause: err,
     });
   }
-  const stripped = stripJsonc(text.replace(/^\uFEFF/, " "));
-  try {
-    return JSON.parse(stripped);
-  } catch (err) {
-    const offset = jsonErrorOffset(stripped) ?? stripped.length;
-    const before = text.slice(0, offset);
-    const line = before.split("\n").length;
-    const col = offset - before.lastIndexOf("\n");
-    const reason = String((err as Error).message)
-      .replace(/\s*in JSON at position \d+.*$/s, "")
-      .replace(/,\s*".*" is not valid JSON$/s, "");
-    throw new ConfigError(`${path} is not valid JSON at line ${line}, column ${col}: ${reason}`, {
-      where: `${path}:${line}:${col}`,
-      fix: `fix the JSON syntax at ${path}:${line}:${col}`,
-      cause: err,
-    });
-  }
+  // Loaded here, synchronously, so the commands that never read turbo.json do not load it.
+  const { parse, printParseErrorCode } = createRequire(import.meta.url)("jsonc-parser") as typeof JsoncParser;
+  // A BOM becomes a space, so offsets (and columns) stay those of the file.
+  const errors: JsoncParser.ParseError[] = [];
+  const value: unknown = parse(text.replace(/^\uFEFF/, " "), errors, { allowTrailingComma: true, disallowComments: false });
+  const first = errors[0];
+  if (!first) return value;
+  const before = text.slice(0, first.offset);
+  const line = before.split("\n").length;
+  const col = first.offset - before.lastIndexOf("\n");
+  // jsonc-parser's code names (`CommaExpected`) as words: "comma expected".
+  const reason = printParseErrorCode(first.error)
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .toLowerCase();
+  throw new ConfigError(`${path} is not valid JSON at line ${line}, column ${col}: ${reason}`, {
+    where: `${path}:${line}:${col}`,
+    fix: `fix the JSON syntax at ${path}:${line}:${col}`,
+  });
 }
 
 /** The `environmentVariables` block of a task (or of `globalCacheInputs`) in `turbo run --dry=json`. */

@@ -6,6 +6,7 @@ import { handleDeployFailure } from "../release/deploy-failure.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { applyPlan, printPlan } from "../plan/plan.ts";
 import type { AppFingerprints } from "../secrets/ledger.ts";
+import { recordedSnapshot } from "../artifacts/snapshot.ts";
 
 /** The fingerprints the sync step of run `runId` staged for `app` (local target), if any. */
 function stagedFor(ctx: OpsContext, runId: string, app: string): AppFingerprints | undefined {
@@ -14,8 +15,8 @@ function stagedFor(ctx: OpsContext, runId: string, app: string): AppFingerprints
 
 /**
  * `scripts/deploy.ts <app>` / the `<app>#deploy` task: deploys one app to the target. In a
- * pipeline run it uses the run's release id and the secrets the sync step staged; alone it takes
- * the deploy lock itself. `--dry-run` prints the target's plan (the very commands apply runs).
+ * pipeline run it uses the run's release id, the build snapshot the artifacts step made and the
+ * secrets the sync step staged; alone it takes the deploy lock itself and ships the current build. `--dry-run` prints the target's plan (the very commands apply runs).
  * @throws {DeployError} when the build is missing, secrets moved, or the release is not healthy in time (the previous release keeps serving).
  */
 export const deployCommand = () => {
@@ -52,11 +53,13 @@ export const deployCommand = () => {
             fix: "The production-sync-secrets task must run first; start the whole pipeline with `pnpm turbo run production-deploy`.",
           });
         }
-        const { plan, outcome } = await ctx.target.planDeploy(app, run, staged);
+        // The read-only copy of this run's build (production-artifacts), not whatever apps/<app>/build holds now.
+        const snapshot = recordedSnapshot(ctx.runs, run.runId, app);
+        const { plan, outcome } = await ctx.target.planDeploy(app, run, staged, snapshot);
         await applyPlan(ctx, plan);
         const r = outcome();
         ctx.reporter.emit({ kind: "info", message: `${app}: release ${r.release} is serving (previous: ${r.previous ?? "none"})` });
-        recordStep(ctx, run, `deploy-${app}`, started, r.detail);
+        recordStep(ctx, run, `deploy-${app}`, started, { ...r.detail, ...(snapshot ? { artifact: snapshot.digest } : {}) });
         return;
       }
       if (ctx.flags.pipeline) {

@@ -6,7 +6,8 @@ import { validateMigrationFiles } from "../migrations/validate-files.ts";
 import { lintMigrations } from "../migrations/lint.ts";
 import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-checks.ts";
 import { checkTurboJson, checkTurboPassThrough, loadTurboJson } from "../preflight/turbo-checks.ts";
-import { variablesRead } from "../env.ts";
+import { turboRunArgs, variablesRead } from "../env.ts";
+import { checkTurboPipeline } from "../preflight/turbo-graph.ts";
 import type { CheckResult } from "../preflight/types.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import { worstStatus } from "../preflight/types.ts";
@@ -15,9 +16,26 @@ import { runPlan } from "../plan/plan.ts";
 
 export type { PreflightCheck } from "../preflight/check.ts";
 
+/** The text of turbo.json for what turbo's plan does not show; turbo's plan for the rest (preflight/turbo-graph.ts). */
 async function turboChecks(ctx: OpsContext): Promise<CheckResult[]> {
   const path = join(ctx.env.repoRoot, "turbo.json");
-  return checkTurboJson(loadTurboJson(path), ctx.config.turbo, "turbo.json");
+  const json = loadTurboJson(path);
+  const rules = ctx.config.turbo;
+  // Required variables and cache settings are judged on the plan; the text still covers every
+  // entry (secrets in hashed lists, outputs of build tasks this plan does not run) and the shape.
+  const text = checkTurboJson(json, { ...rules, requiredEnv: {}, sideEffectTasks: [] }, "turbo.json");
+  return [
+    ...text,
+    ...(await checkTurboPipeline(ctx.runner, {
+      repoRoot: ctx.env.repoRoot,
+      runArgs: turboRunArgs(ctx.env.processEnv),
+      processEnv: ctx.env.processEnv,
+      redact: ctx.redact,
+      deployOrder: ctx.config.deployOrder,
+      apps: ctx.config.apps,
+      rules,
+    })),
+  ];
 }
 
 /** The checks of each target. Scripts may add their own through `preflightCommand({ extraChecks })`. */

@@ -9,6 +9,7 @@ import type { PreflightCheck } from "../preflight/check.ts";
 import type { Secret } from "../secrets/secret.ts";
 import type { AppFingerprints } from "../secrets/ledger.ts";
 import type { LogSelection } from "../logs/lines.ts";
+import type { ArtifactSnapshot } from "../artifacts/snapshot.ts";
 
 /** One app's release change, the same shape on every target (release ids, or `vN` on fly for releases not made by this tool). */
 export interface AppRelease {
@@ -128,6 +129,8 @@ export interface Target {
   secretsFile(): string;
   /** Whether rotating a key must happen under the deploy lock and be staged at once (fly), or is picked up by the next deploy (local). */
   readonly rotateStagesAtOnce: boolean;
+  /** Whether a deploy ships the app's local build outputs (local), so a pipeline run snapshots them first; fly's remote builder builds from the source. */
+  readonly shipsBuildOutputs: boolean;
   /**
    * Works out a secrets sync for run `runId`: reads only; the plan's actions do the writes.
    * `create`: whether missing development secrets may be generated (false in a dry run or `list`).
@@ -138,12 +141,17 @@ export interface Target {
   /**
    * Works out the deploy of one app for a run. `staged`: the fingerprints the sync step staged for
    * it (the deploy refuses values that moved since); undefined when the deploy runs alone.
+   * `snapshot`: the run's read-only copy of the app's build (artifacts/snapshot.ts); a target that
+   * ships local builds (local) copies the release from it after checking its digest, one whose
+   * builder builds from the source (fly's remote builder) ignores it. Undefined when the deploy
+   * runs alone: the current build output is used.
    * @throws {DeployError} when the app cannot be deployed (no build, no fly config).
    */
   planDeploy(
     app: string,
     run: { runId: string; gitSha: string },
     staged: AppFingerprints | undefined,
+    snapshot?: ArtifactSnapshot,
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }>;
   /** For each app, where a rollback would go (`wanted[app]`: a `--to` value). Reads only. */
   planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]>;

@@ -169,6 +169,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     for (const step of [
       ["secrets", ["sync", "--pipeline"]],
       ["migrate", ["--pipeline"]],
+      ["artifacts", ["--pipeline"]],
     ] as const) {
       expect((await repo.script(step[0], [...step[1]], env)).code).toBe(0);
     }

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import {
   copyFileSync,
   cpSync,
@@ -87,14 +87,38 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   return { status: res.status, body: JSON.parse(text) };
 }
 
+/** The folders the apps' builds write (turbo.json `outputs` of `build`: `build/**`, `bin/**`). */
+const APP_OUTPUTS = ["build", "bin"];
+
+/**
+ * `dst` as a folder holding a copy of `src`'s package.json and a link to every other entry of
+ * `src`. `outputs` are made in `src` first when missing (a fresh clone has no build yet, and turbo
+ * refuses a link to nothing), so a build the test runs later shows through the link.
+ */
+function linkPackage(src: string, dst: string, outputs: readonly string[] = []): void {
+  mkdirSync(dst, { recursive: true });
+  for (const name of outputs) mkdirSync(join(src, name), { recursive: true });
+  for (const name of readdirSync(src)) {
+    if (name === "package.json") copyFileSync(join(src, name), join(dst, name));
+    else symlinkSync(join(src, name), join(dst, name));
+  }
+}
+
 /**
  * A throwaway copy of the repository's operational files (config, turbo.json, migrations) with
- * the apps, protos and node_modules linked in, so a test can break one file without touching
- * the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
+ * the workspace's packages (apps, packages, scripts), protos and node_modules linked in, so a
+ * test can break one file without touching the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
  */
 export function tempRepo(opts: { opsConfig?: (text: string) => string; migrations?: Record<string, string | Buffer> } = {}) {
   const dir = tempDir("ops-repo-");
-  for (const name of ["node_modules", "proto", "apps"]) symlinkSync(join(repoRoot, name), join(dir, name));
+  for (const name of ["node_modules", "proto"]) symlinkSync(join(repoRoot, name), join(dir, name));
+  // Each workspace package as a real folder with its own package.json and the rest linked: turbo
+  // plans only packages whose package.json is inside the repository (preflight asks it for the plan).
+  for (const group of ["apps", "packages"]) {
+    for (const pkg of readdirSync(join(repoRoot, group)))
+      linkPackage(join(repoRoot, group, pkg), join(dir, group, pkg), group === "apps" ? APP_OUTPUTS : []);
+  }
+  linkPackage(join(repoRoot, "scripts"), join(dir, "scripts"));
   for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore"])
     copyFileSync(join(repoRoot, name), join(dir, name));
   cpSync(join(repoRoot, "infra"), join(dir, "infra"), {
@@ -122,6 +146,7 @@ export const PIPELINE_STEPS: [string, string[]][] = [
   ["preflight", ["--pipeline"]],
   ["secrets", ["sync", "--pipeline"]],
   ["migrate", ["--pipeline"]],
+  ["artifacts", ["--pipeline"]],
   ["deploy", ["backend", "--pipeline"]],
   ["deploy", ["client", "--pipeline"]],
   ["smoke", ["--pipeline"]],
@@ -199,4 +224,64 @@ export function countProcesses(env: Record<string, string | undefined>): Record<
     else if (/\/postgres -D /.test(p.command)) counts["postgres server"]!++;
   }
   return counts;
+}
+
+/**
+ * Sends `signal` to every process of session `sid` (a pipeline started by {@link startPipeline}:
+ * turbo runs each task in a process group of its own, so the group of `pnpm` does not reach them).
+ */
+export function signalSession(sid: number, signal: NodeJS.Signals): void {
+  const pids = execFileSync("ps", ["-s", String(sid), "-o", "pid="], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => Number(l.trim()))
+    .filter((pid) => pid > 0);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+}
+
+/** A `pnpm turbo run production-deploy` started in a session of its own, watched while it runs. */
+export interface RunningPipeline {
+  /** The pid of `pnpm`: it leads the process group a terminal's Ctrl-C reaches, and the session of every task. */
+  pid: number;
+  output(): string;
+  /** Resolves once the output matches `pattern`; rejects after `timeoutMs` with the output so far. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code and the whole output once the process group leader exits. */
+  done: Promise<Ran>;
+}
+
+export function startPipeline(env: Record<string, string | undefined>, args: string[] = []): RunningPipeline {
+  const merged: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+  const child = spawn("pnpm", ["turbo", "run", "production-deploy", ...args], {
+    cwd: repoRoot,
+    env: merged,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (out += d));
+  const done = new Promise<Ran>((resolvePromise) => child.on("close", (code) => resolvePromise({ code, out })));
+  let exited = false;
+  void done.then(() => (exited = true));
+  return {
+    pid: child.pid!,
+    output: () => out,
+    done,
+    async waitFor(pattern, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const m = out.match(pattern);
+        if (m) return m;
+        if (exited || Date.now() > deadline) throw new Error(`never saw ${pattern}${exited ? " (the pipeline ended)" : ""}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+  };
 }

@@ -109,7 +109,7 @@ beforeAll(async () => {
     JSON.stringify({
       name: "notes",
       private: true,
-      scripts: { build: "node build.mjs", deploy: "tsx ../../scripts/deploy.ts notes --pipeline" },
+      scripts: { build: "node build.mjs", "production-build": "node build.mjs", deploy: "tsx ../../scripts/deploy.ts notes --pipeline" },
     }),
   );
   // "Built" the way its build script would: the build output is what the local target copies.
@@ -118,9 +118,16 @@ beforeAll(async () => {
   writeFileSync(join(dir, "build.mjs"), 'import { cpSync } from "node:fs";\ncpSync("server.mjs", "build/server.mjs");\n');
   writeFileSync(join(dir, "Dockerfile"), NOTES_DOCKERFILE);
   writeFileSync(join(repo.dir, "infra", "fly", "notes.fly.toml"), NOTES_FLY_TOML);
-  // Its turbo task, as infra/fly/README.md says a new app needs (deploy after the one before it in deployOrder).
+  // A workspace package with its turbo tasks, as docs/tech.md says a new app needs: its build
+  // snapshotted by production-artifacts, its deploy after the one before it in deployOrder.
+  const workspace = readFileSync(join(repo.dir, "pnpm-workspace.yaml"), "utf8");
+  writeFileSync(join(repo.dir, "pnpm-workspace.yaml"), workspace.replace("packages:\n", "packages:\n  - extra-apps/*\n"));
   const turbo = JSON.parse(readFileSync(join(repo.dir, "turbo.json"), "utf8")) as { tasks: Record<string, { dependsOn?: string[] }> };
-  turbo.tasks["notes#deploy"] = { ...turbo.tasks["authentik#deploy"], dependsOn: ["build", "authentik#deploy"] };
+  turbo.tasks["notes#deploy"] = {
+    ...turbo.tasks["authentik#deploy"],
+    dependsOn: ["@repo/scripts#production-artifacts", "authentik#deploy"],
+  };
+  turbo.tasks["production-artifacts"]!.dependsOn = [...(turbo.tasks["production-artifacts"]!.dependsOn ?? []), "notes#production-build"];
   turbo.tasks["client#deploy"]!.dependsOn = [...(turbo.tasks["client#deploy"]!.dependsOn ?? []), "notes#deploy"];
   writeFileSync(join(repo.dir, "turbo.json"), JSON.stringify(turbo, null, 2));
 
@@ -128,7 +135,7 @@ beforeAll(async () => {
   // authentik on in this environment, as on fly: the same apps.env key.
   writeFileSync(join(repo.dir, "infra", "fly", "e2e-four.apps.env"), "FLY_APP_AUTHENTIK=four-authentik\n");
   const deploys = order.map((app): [string, string[]] => ["deploy", [app, "--pipeline"]]);
-  const steps = [...PIPELINE_STEPS.filter(([s]) => s !== "deploy").slice(0, 3), ...deploys, ...PIPELINE_STEPS.slice(-2)];
+  const steps = [...PIPELINE_STEPS.filter(([s]) => s !== "deploy").slice(0, 4), ...deploys, ...PIPELINE_STEPS.slice(-2)];
   out = await runPipeline(repo, env, steps);
 });
 
@@ -211,7 +218,7 @@ describe("the same fourth app on the fly target, against the stand-ins", () => {
     });
     writeFileSync(
       join(repo.dir, ".env.e2e-four-fly"),
-      "DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require\nBACKEND_AUTH_TOKEN=four-token\nSESSION_SECRET=four-session\nNOTES_TOKEN=four-notes-token\n",
+      "DATABASE_URL=postgresql://app:pw@db.internal:5432/app?sslmode=require\nBACKEND_AUTH_TOKEN=four-token\nSESSION_SECRET=four-session-0123456789abcdef0123456789\nNOTES_TOKEN=four-notes-token\n",
       { mode: 0o600 },
     );
     flyEnv = flyTestEnv({
@@ -224,7 +231,7 @@ describe("the same fourth app on the fly target, against the stand-ins", () => {
     });
     const deploys = order.map((app): [string, string[]] => ["deploy", [app, "--pipeline"]]);
     ran = await runPipeline(repo, flyEnv, [
-      ...PIPELINE_STEPS.filter(([s]) => s !== "deploy").slice(0, 3),
+      ...PIPELINE_STEPS.filter(([s]) => s !== "deploy").slice(0, 4),
       ...deploys,
       ...PIPELINE_STEPS.slice(-2),
     ]);

@@ -56,8 +56,8 @@ describe("production-deploy on the local target", () => {
   it("a second run reuses both builds from the turbo cache and ships a new release", async () => {
     const res = await pnpm(["turbo", "run", "production-deploy"], env);
     expect(res.code, res.out).toBe(0);
-    expect(res.out).toMatch(/backend:build: cache hit/);
-    expect(res.out).toMatch(/client:build: cache hit/);
+    expect(res.out).toMatch(/backend:production-build: cache hit/);
+    expect(res.out).toMatch(/client:production-build: cache hit/);
     const health = await getJson(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.body.client.release).not.toBe(firstRelease);

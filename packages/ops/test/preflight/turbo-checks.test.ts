@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkTurboJson, loadTurboJson, stripJsonc, type TurboRules } from "../../src/preflight/turbo-checks.ts";
+import { checkTurboJson, loadTurboJson, type TurboRules } from "../../src/preflight/turbo-checks.ts";
 import type { CheckResult } from "../../src/preflight/types.ts";
 
 const RULES: TurboRules = {
@@ -243,7 +243,13 @@ describe("loadTurboJson", () => {
   it("reports file:line:col of a syntax error", async () => {
     const path = join(dir, "bad.json");
     await writeFile(path, '{\n  "tasks": {\n    "a": { "cache": false }\n    "b": {}\n  }\n}\n');
-    expect(() => loadTurboJson(path)).toThrowError(expect.objectContaining({ code: "E_CONFIG", where: `${path}:4:5` }));
+    expect(() => loadTurboJson(path)).toThrowError(
+      expect.objectContaining({
+        code: "E_CONFIG",
+        where: `${path}:4:5`,
+        message: `${path} is not valid JSON at line 4, column 5: comma expected`,
+      }),
+    );
     const token = join(dir, "token.json");
     await writeFile(token, '{\n  "tasks": {\n    "a": { "cache": flase }\n  }\n}\n');
     expect(() => loadTurboJson(token)).toThrowError(expect.objectContaining({ where: `${token}:3:21` }));
@@ -258,10 +264,14 @@ describe("loadTurboJson", () => {
     );
   });
 
-  it("stripJsonc keeps every offset", () => {
-    const text = '{ /* a */ "x": 1, // b\n "y": [1,2,], }';
-    const stripped = stripJsonc(text);
-    expect(stripped).toHaveLength(text.length);
-    expect(JSON.parse(stripped)).toEqual({ x: 1, y: [1, 2] });
+  it("comments and trailing commas keep every position: an error after them is reported where it is", async () => {
+    const ok = join(dir, "commas.json");
+    await writeFile(ok, '{ /* a */ "x": 1, // b\n "y": [1,2,], }');
+    expect(loadTurboJson(ok)).toEqual({ x: 1, y: [1, 2] });
+    const bad = join(dir, "after-comment.json");
+    await writeFile(bad, '\uFEFF{ /* a long comment */ "x": tru }');
+    expect(() => loadTurboJson(bad)).toThrowError(
+      expect.objectContaining({ where: `${bad}:1:30`, message: `${bad} is not valid JSON at line 1, column 30: invalid symbol` }),
+    );
   });
 });

@@ -1,0 +1,3 @@
+import { artifactsCommand, runOps } from "@repo/ops";
+
+await runOps(artifactsCommand());

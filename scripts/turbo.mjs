@@ -1,0 +1,62 @@
+// What `pnpm turbo …` runs in this repository: pnpm runs a root script named like a binary instead
+// of the binary, so the root package.json's "turbo" script brings every `pnpm turbo` command here.
+// It runs the installed turbo with the same arguments and changes only how an interrupted run ends.
+//
+// Why: when turbo 2 gets SIGINT or SIGTERM it stops its tasks with SIGINT and counts a task that
+// exits during that shutdown as stopped, not failed, whatever its exit code, so `turbo run` exits 0
+// (turborepo's crates/turborepo-process/src/child/shutdown.rs; its graceful-shutdown test expects
+// 0). A deploy stopped halfway must not look like a success: after a signal this exits 128 + the
+// signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), and it writes the signal's name to
+// $OPS_INTERRUPT_FILE so the interrupted steps report the signal the run got, not turbo's SIGINT.
+// It also hands the tasks its arguments ($OPS_TURBO_RUN_ARGS), so preflight checks this run's plan.
+// Plain JavaScript so that it starts at once; no library does this.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { constants, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const folder = mkdtempSync(join(tmpdir(), "ops-turbo-"));
+const interruptFile = join(folder, "signal");
+const exitCode = (signal) => 128 + (constants.signals[signal] ?? 0);
+
+const child = spawn(join(repoRoot, "node_modules", ".bin", "turbo"), process.argv.slice(2), {
+  stdio: "inherit",
+  // OPS_TURBO_RUN_ARGS: preflight replays this run's arguments with --dry=json to check its plan.
+  env: { ...process.env, OPS_INTERRUPT_FILE: interruptFile, OPS_TURBO_RUN_ARGS: JSON.stringify(process.argv.slice(2)) },
+});
+
+let received;
+const forwarded = new Set();
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.on(signal, () => {
+    if (!received) {
+      received = signal;
+      writeFileSync(interruptFile, signal);
+    }
+    // A terminal's Ctrl-C reaches turbo through the process group, and a second SIGINT would make
+    // turbo kill its tasks at once, so SIGINT is not forwarded (turbo's own npm wrapper does the
+    // same). SIGTERM and SIGHUP are forwarded once: pnpm relays them here when only its pid gets one,
+    // and turbo's npm wrapper counts a group copy and a forwarded one as one request.
+    if (signal !== "SIGINT" && !forwarded.has(signal)) {
+      forwarded.add(signal);
+      child.kill(signal);
+    }
+  });
+}
+
+child.on("error", (err) => {
+  rmSync(folder, { recursive: true, force: true });
+  process.stderr.write(`cannot run turbo from ${join(repoRoot, "node_modules", ".bin")}: ${err.message}; run \`pnpm install\` first\n`);
+  process.exit(1);
+});
+
+child.on("exit", (code, signal) => {
+  rmSync(folder, { recursive: true, force: true });
+  if (received) {
+    process.stderr.write(`turbo run interrupted by ${received}: exit ${exitCode(received)}\n`);
+    process.exit(exitCode(received));
+  }
+  process.exit(signal ? exitCode(signal) : (code ?? 1));
+});
