@@ -3,7 +3,6 @@
 // writes no report; apply checks what serves and writes the report; a failed check says which,
 // with its attempts and the report path.
 import { statSync } from "node:fs";
-import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
