@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "../errors.ts";
+import { prebuiltFile, prebuiltHash, prebuildTool } from "../prebuilt.ts";
 import { validateConfigRules } from "./rules.ts";
 import { opsConfigSchema, type OpsConfig } from "./schema.ts";
 
@@ -45,8 +46,11 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 /**
- * Loads `ops.config.ts` from the repository root (through tsx, which runs every entry script).
- * @throws {ConfigError} when the file is missing, fails to import, or is not valid.
+ * Loads `ops.config.ts` from the repository root. From the TypeScript sources (vitest, tsx) the
+ * file is imported as it is; the prebuilt steps import its compiled form from the build's
+ * `config/` folder, compiled now (esbuild, packages/ops/prebuild/config.mjs) when the file changed
+ * since the build, so an edit is always seen.
+ * @throws {ConfigError} when the file is missing, fails to compile or import, or is not valid.
  */
 export async function loadOpsConfig(repoRoot: string): Promise<OpsConfig> {
   const file = join(repoRoot, CONFIG_FILE);
@@ -55,12 +59,28 @@ export async function loadOpsConfig(repoRoot: string): Promise<OpsConfig> {
   }
   let mod: { default?: unknown };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    const compiled = prebuiltHash ? await compiledConfig(file) : file;
+    mod = (await import(pathToFileURL(compiled).href)) as { default?: unknown };
   } catch (err) {
-    throw new ConfigError(`${CONFIG_FILE} could not be loaded: ${(err as Error).message}`, {
+    throw new ConfigError(`${CONFIG_FILE} could not be loaded: ${describeLoadError(err)}`, {
       where: file,
       fix: "Fix the TypeScript error in ops.config.ts.",
     });
   }
   return parseOpsConfig(mod.default, CONFIG_FILE);
+}
+
+/** The compiled form of `file` in the running build (compiled on first use). */
+async function compiledConfig(file: string): Promise<string> {
+  const tool = (await import(pathToFileURL(prebuildTool("config.mjs")).href)) as {
+    compileConfig(configFile: string, dir: string): Promise<string>;
+  };
+  return tool.compileConfig(file, prebuiltFile("config"));
+}
+
+/** esbuild reports errors as `{ errors: [{ text, location: { file, line, column } }] }`; anything else by its message. */
+function describeLoadError(err: unknown): string {
+  const errors = (err as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] }).errors;
+  if (!errors?.length) return (err as Error).message;
+  return errors.map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column + 1}: ${e.text}` : e.text)).join("; ");
 }

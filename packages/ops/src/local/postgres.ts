@@ -182,7 +182,7 @@ async function startUnlessRunning(
   // Only PATH, HOME, locale and TMPDIR: no token or secret of the deployer's lives on in the
   // wrapper's (or the server's) environment; the password arrives on stdin.
   const env = minimalChildEnv(opts.baseEnv);
-  const pid = spawnDetached(new URL("./postgres-main.ts", import.meta.url), [dataDir, String(opts.port), paths.postgresState], {
+  const pid = spawnDetached("postgres-main", [dataDir, String(opts.port), paths.postgresState], {
     env,
     input: `${opts.password.reveal()}\n`,
     logFile: paths.postgresLog,

@@ -2,10 +2,9 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { environmentFsError, writingTo } from "../state/fs-errors.ts";
 import { createServer, connect } from "node:net";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname } from "node:path";
 import { connectExitSignal } from "./exit-signal.ts";
+import { type HelperName, helperNodeArgs } from "./helper-command.ts";
 import { waitFor } from "./wait.ts";
 
 /** Linux: an exited process its parent has not reaped yet (state Z). Detached children are reaped by PID 1, which may take a while. */
@@ -106,23 +105,16 @@ export function tailFile(path: string, lines = 20): string {
     .trimEnd();
 }
 
-/** tsx's ESM loader (`exports["."]` of tsx), as a file URL for `node --import`. */
-function tsxLoader(): string {
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve("tsx/package.json");
-  const pkg = JSON.parse(readFileSync(pkgPath, "utf8")) as { exports: { ".": string } };
-  return pathToFileURL(join(dirname(pkgPath), pkg.exports["."])).href;
-}
-
 /**
- * Starts a TypeScript entry file of this package as a detached background process (it outlives
- * the turbo task that started it), stdout and stderr appended to `logFile`.
+ * Starts one of this package's helpers ({@link helperNodeArgs}: prebuilt JavaScript, or the
+ * TypeScript file when running from sources) as a detached background process (it outlives the
+ * turbo task that started it), stdout and stderr appended to `logFile`.
  * `env` is the child's whole environment; `input` is written to its stdin and closed. Secrets travel
  * only these ways, never in argv or files.
  * @returns the child's pid.
  */
 export function spawnDetached(
-  entry: URL,
+  helper: HelperName,
   args: string[],
   opts: { env: Record<string, string>; logFile: string; cwd: string; input?: string },
 ): number {
@@ -131,7 +123,7 @@ export function spawnDetached(
     return openSync(opts.logFile, "a", 0o600);
   });
   try {
-    const child = spawn(process.execPath, ["--import", tsxLoader(), fileURLToPath(entry), ...args], {
+    const child = spawn(process.execPath, [...helperNodeArgs(helper), ...args], {
       cwd: opts.cwd,
       env: opts.env,
       detached: true,
@@ -143,7 +135,7 @@ export function spawnDetached(
       (child.stdin as unknown as { unref?: () => void }).unref?.();
     }
     child.unref();
-    if (!child.pid) throw new Error(`could not start ${fileURLToPath(entry)}`);
+    if (!child.pid) throw new Error(`could not start ${helper}`);
     return child.pid;
   } finally {
     closeSync(fd);

@@ -222,7 +222,7 @@ export class LocalProvider {
     for (const [key, value] of secrets) env[key] = value.reveal();
     const supervisorState = join(dir, "supervisor.json");
     const logFile = join(dir, "release.log");
-    const pid = spawnDetached(new URL("./supervisor-main.ts", import.meta.url), [supervisorState, dir, "--", ...this.releaseCommand(app)], {
+    const pid = spawnDetached("supervisor-main", [supervisorState, dir, "--", ...this.releaseCommand(app)], {
       env,
       logFile,
       cwd: dir,

@@ -115,7 +115,7 @@ export async function setRoute(paths: LocalPaths, route: Route, baseEnv: Record<
   if (pid) {
     process.kill(pid, "SIGHUP");
   } else {
-    pid = spawnDetached(new URL("./router-main.ts", import.meta.url), [paths.routesFile, paths.routerState], {
+    pid = spawnDetached("router-main", [paths.routesFile, paths.routerState], {
       env: baseEnv,
       logFile: paths.routerLog,
       cwd: paths.routerDir,
