@@ -3,7 +3,7 @@
 // other local file the config imports, with its hash, so an edit there is seen too.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { opsDir } from "./sources.mjs";
 
 const librarySrc = join(opsDir, "src");
@@ -56,6 +56,3 @@ export async function compileConfig(configFile, dir) {
   writeAtomic(sidecar, `${JSON.stringify({ config: configFile, inputs }, null, 1)}\n`);
   return out;
 }
-
-/** Path of `file` relative to `from`, for messages. */
-export const shown = (from, file) => relative(from, file) || file;

@@ -24,7 +24,9 @@ export const deployCommand = () => {
   return defineOps({
     name: (pos) => `deploy ${pos[0] ?? ""}`.trim(),
     description: "deploy one app: new release, start, health wait, switch traffic, stop the previous release",
-    usage: ["tsx scripts/deploy.ts <app>   alone, under the deploy lock (the pipeline runs it per app with --pipeline)"],
+    usage: [
+      "node packages/ops/prebuild/run.mjs deploy <app>   alone, under the deploy lock (the pipeline runs it per app with --pipeline)",
+    ],
     // An optional app this environment does not turn on: its turbo task prints one line and succeeds.
     skipWhen: ({ positionals, appsOff }) => (positionals[0] === undefined ? undefined : appsOff.get(positionals[0])),
     async run(ctx, { positionals }) {

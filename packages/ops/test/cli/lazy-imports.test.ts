@@ -1,31 +1,54 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
-const tsx = createRequire(import.meta.url).resolve("tsx");
+const entry = join(repoRoot, "packages/ops/prebuild/run.mjs");
 const register = fileURLToPath(new URL("./load-trace/register.mjs", import.meta.url));
 const work = mkdtempSync(join(tmpdir(), "ops-lazy-"));
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-/** Runs `scripts/<script>.ts` in a fresh node, as `pnpm ops:<script>` does, and lists every module it resolved. */
+/**
+ * Runs `pnpm ops:<script>`'s command (`node packages/ops/prebuild/run.mjs <script>`) in a fresh
+ * node and lists every module it resolved. A first, untraced run makes the build if the sources
+ * changed, so the traced run is the everyday one: the build exists, nothing is compiled.
+ */
 function modulesLoadedBy(script: string, env: Record<string, string>): { status: number | null; output: string; modules: string[] } {
   const out = join(work, `${script}.trace`);
-  const res = spawnSync(process.execPath, ["--import", tsx, "--import", register, join(repoRoot, "scripts", `${script}.ts`)], {
+  const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? work, NO_COLOR: "1", ...env };
+  const warm = spawnSync(process.execPath, [entry, script], { cwd: repoRoot, env: base, encoding: "utf8", timeout: 120_000 });
+  if (warm.status !== 0) return { status: warm.status, output: `${warm.stdout}${warm.stderr}`, modules: [] };
+  const res = spawnSync(process.execPath, ["--import", register, entry, script], {
     cwd: repoRoot,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? work, LOAD_TRACE_OUT: out, NO_COLOR: "1", ...env },
+    env: { ...base, LOAD_TRACE_OUT: out },
     encoding: "utf8",
     timeout: 60_000,
   });
   return { status: res.status, output: `${res.stdout}${res.stderr}`, modules: readFileSync(out, "utf8").split("\n").filter(Boolean) };
 }
 
-describe("ops:status on local loads only what it runs", () => {
+/**
+ * The library's source modules inside the loaded build outputs, from the build's own record of
+ * what each output holds (esbuild's metafile, written as meta.json by the build).
+ */
+function sourcesInside(modules: string[]): { outputs: string[]; sources: string[] } {
+  const outputs = modules.filter((m) => m.includes("/packages/ops/dist/")).map((m) => fileURLToPath(m));
+  const builds = new Set(outputs.map((o) => o.slice(0, o.indexOf("/", o.indexOf("/dist/") + "/dist/".length))));
+  expect(builds.size, `outputs of more than one build loaded: ${[...builds].join(", ")}`).toBe(1);
+  const [build] = [...builds];
+  const meta = JSON.parse(readFileSync(join(build!, "meta.json"), "utf8")) as Record<string, string[]>;
+  const sources = outputs.flatMap((o) => meta[o.slice(build!.length + 1)] ?? []);
+  return {
+    outputs: outputs.map((o) => o.slice(build!.length + 1)),
+    sources: sources.filter((s) => s.startsWith("packages/ops/src/")).map((s) => s.slice("packages/ops/src/".length)),
+  };
+}
+
+describe("ops:status on local, prebuilt, loads only what it runs", () => {
   const run = modulesLoadedBy("status", { OPS_TARGET: "local", OPS_ENV: "lazy-check", OPS_STATE_DIR: join(work, "state") });
   // The package of each module from node_modules: what follows the last `/node_modules/` (pnpm's `.pnpm/<id>/node_modules/<name>/…`).
   const packages = [
@@ -33,21 +56,25 @@ describe("ops:status on local loads only what it runs", () => {
       run.modules.flatMap((m) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/.exec(m.slice(m.lastIndexOf("/node_modules/")))?.[1] ?? []),
     ),
   ].sort();
-  const ours = run.modules.filter((m) => m.includes("/packages/ops/src/")).map((m) => m.split("/packages/ops/src/")[1]!);
+  const { outputs, sources: ours } = run.status === 0 ? sourcesInside(run.modules) : { outputs: [], sources: [] };
 
-  it("runs and the trace saw the local target (the hook works)", () => {
+  it("runs the build's JavaScript, not TypeScript (the hook saw the local target)", () => {
     expect(run.status, run.output).toBe(0);
+    expect(outputs).toContain("status/status.mjs");
     expect(ours).toContain("steps/status.ts");
     expect(ours).toContain("local/target.ts");
+    expect(run.modules.filter((m) => m.endsWith(".ts"))).toEqual([]);
   });
 
-  it("loads nothing of fly or Neon", () => {
+  it("loads no other command and nothing of fly or the Neon API client", () => {
+    expect(ours.filter((m) => m.startsWith("steps/") && m !== "steps/status.ts")).toEqual([]);
     expect(ours.filter((m) => m.startsWith("fly/") || m === "neon/client.ts")).toEqual([]);
   });
 
   it('loads no third-party package but zod and leven (config validation and its "did you mean") while nothing runs', () => {
-    // gRPC only for a health check of a running app, pg only for a running database, zx only for a command.
-    // leven is one small file without dependencies, needed the moment a config error names a near key.
+    // gRPC only for a health check of a running app, pg only for a running database, zx only for
+    // a command, tsx never, esbuild only when the sources changed since the build. leven is one
+    // small file without dependencies, needed the moment a config error names a near key.
     expect(packages).toEqual(["leven", "zod"]);
   });
 });

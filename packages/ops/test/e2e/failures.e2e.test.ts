@@ -5,7 +5,17 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
-import { environmentProcesses, filesUnder, freshEnvironment, getJson, pnpm, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
+import {
+  environmentProcesses,
+  filesUnder,
+  freshEnvironment,
+  getJson,
+  pnpm,
+  prebuiltStep,
+  readText,
+  runPipeline,
+  tempRepo,
+} from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const PLANTED_ENV = "fly_env_PLANTED_9d8c7b6a5f";
@@ -173,7 +183,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     ] as const) {
       expect((await repo.script(step[0], [...step[1]], env)).code).toBe(0);
     }
-    const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "deploy.ts"), "backend", "--pipeline"], {
+    const child = spawn(process.execPath, prebuiltStep("deploy", ["backend", "--pipeline"]), {
       cwd: repo.dir,
       env: { ...process.env, ...env, OPS_REPO_ROOT: repo.dir } as Record<string, string>,
     });

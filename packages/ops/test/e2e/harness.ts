@@ -18,6 +18,13 @@ import { freePort } from "../../src/local/process-utils.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../../../..");
 
+/**
+ * The node arguments that run `scripts/<script>.ts` the way the root scripts and turbo tasks do:
+ * through the prebuilt entry (packages/ops/prebuild/run.mjs), which runs the build of the current
+ * sources (building it first if needed).
+ */
+export const prebuiltStep = (script: string, args: string[] = []) => [join(repoRoot, "packages/ops/prebuild/run.mjs"), script, ...args];
+
 const created: string[] = [];
 /** A temp folder removed by `cleanupTemp()` after the test file (test/e2e/setup.ts). */
 export function tempDir(prefix: string): string {
@@ -107,7 +114,8 @@ function linkPackage(src: string, dst: string, outputs: readonly string[] = []):
 /**
  * A throwaway copy of the repository's operational files (config, turbo.json, migrations) with
  * the workspace's packages (apps, packages, scripts), protos and node_modules linked in, so a
- * test can break one file without touching the checkout. Entry scripts run from the real `scripts/` with `OPS_REPO_ROOT` pointing here.
+ * test can break one file without touching the checkout. Entry scripts run prebuilt from the real
+ * `scripts/` with `OPS_REPO_ROOT` pointing here (the copy's ops.config.ts is compiled on first load).
  */
 export function tempRepo(opts: { opsConfig?: (text: string) => string; migrations?: Record<string, string | Buffer> } = {}) {
   const dir = tempDir("ops-repo-");
@@ -135,9 +143,9 @@ export function tempRepo(opts: { opsConfig?: (text: string) => string; migration
   return {
     dir,
     setConfig: (edit: (text: string) => string) => writeFileSync(join(dir, "ops.config.ts"), edit(config)),
-    /** Runs `scripts/<script>.ts` with the repo root pointed at this copy. */
+    /** Runs `scripts/<script>.ts` (prebuilt) with the repo root pointed at this copy. */
     script: (script: string, args: string[], env: Record<string, string | undefined>) =>
-      run(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", `${script}.ts`), ...args], { ...env, OPS_REPO_ROOT: dir }, dir),
+      run(process.execPath, prebuiltStep(script, args), { ...env, OPS_REPO_ROOT: dir }, dir),
   };
 }
 
