@@ -1,84 +1,192 @@
 /**
- * `pnpm bench`: throughput and memory of the hot paths that scale with input size (redacting
- * output, serializing/parsing secrets, validating migration folders). Prints a markdown table;
- * docs/benchmarks.md keeps the last results. Timings never go into tests.
+ * `pnpm bench`: what a deploy costs on this machine. On a fresh copy of the working tree (bench
+ * workspace) it measures the start of every step against `node -e 0`, warm and one-line-change
+ * runs of `pnpm turbo run production-deploy` with each task's time, preflight and
+ * `migrate --dry-run` at 2 to 2,000 migrations, the peak memory of each step and of the helpers
+ * left running, and a deploy of one app; then the in-process hot paths. Prints markdown: the
+ * targets table first. docs/benchmarks.md keeps the last results. Timings never go into tests.
+ *
+ *   pnpm bench [--runs N (pipelines, deploys; default 5)] [--pairs N (start pairs; default 10)] [--quick]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { validateMigrationFiles } from "../src/migrations/validate-files.ts";
-import { parseSecretsFile } from "../src/secrets/dotenv-dialect.ts";
-import { parseFlyImport, serializeForFlyImport } from "../src/secrets/fly-import-format.ts";
-import { createRedactor } from "../src/secrets/redactor.ts";
-import { Secret } from "../src/secrets/secret.ts";
+import { cpus, loadavg, totalmem } from "node:os";
+import { parseArgs } from "node:util";
+import { deployOneApp } from "./deploy-app.ts";
+import { hotPathTable } from "./hot-paths.ts";
+import { mb, median, ratio, seconds, table } from "./measure.ts";
+import { helperMemory, stepPeakRss } from "./memory.ts";
+import { migrationScaling } from "./migrations.ts";
+import { CLIENT_FILE, oneLineClientChange, type PipelineRun, pipelineRun } from "./pipeline.ts";
+import { stepStarts } from "./step-start.ts";
+import { createWorkspace } from "./workspace.ts";
 
-interface Row {
-  name: string;
-  input: string;
-  iterations: number;
-  msPerOp: number;
-  throughput: string;
-  heapDeltaMb: number;
-}
+const { values } = parseArgs({
+  options: { runs: { type: "string" }, pairs: { type: "string" }, quick: { type: "boolean", default: false } },
+});
+const runs = Number(values.runs ?? (values.quick ? 1 : 5));
+const pairCount = Number(values.pairs ?? (values.quick ? 3 : 10));
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" / ");
 
-async function bench(
-  name: string,
-  input: string,
-  iterations: number,
-  bytes: number | undefined,
-  fn: () => unknown | Promise<unknown>,
-): Promise<Row> {
-  await fn();
-  globalThis.gc?.();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const started = performance.now();
-  for (let i = 0; i < iterations; i++) await fn();
-  const ms = performance.now() - started;
-  const heapDeltaMb = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
-  const msPerOp = ms / iterations;
-  return {
-    name,
-    input,
-    iterations,
-    msPerOp,
-    throughput: bytes ? `${(bytes / 1024 / 1024 / (msPerOp / 1000)).toFixed(1)} MB/s` : `${(1000 / msPerOp).toFixed(0)} ops/s`,
-    heapDeltaMb,
-  };
-}
+const startedAt = new Date();
+const loadAtStart = load();
+const ws = await createWorkspace(log);
+const out: string[] = [];
+try {
+  log("first deploy of the copy (builds, initdb; not counted)");
+  const cold = await pipelineRun(ws);
 
-const rand = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(97 + ((i * 7919) % 26))).join("");
-const secrets = Array.from({ length: 20 }, (_, i) => new Secret(`tok_${i}_${rand(32)}`));
-const logLine = "2026-11-29T12:00:00Z info request served path=/healthz status=200 duration_ms=3 release=20261129-120000-abcd\n";
-const log = `${logLine.repeat(Math.ceil((5 * 1024 * 1024) / logLine.length))}leak ${secrets[7]!.reveal()}\n`;
-const redactor = createRedactor(secrets);
+  log(`step starts (${pairCount} pairs each)`);
+  const starts = await stepStarts(ws, pairCount);
 
-const entries = Array.from({ length: 200 }, (_, i) => ({
-  key: `KEY_${i}`,
-  value: new Secret(i % 10 === 0 ? `-----BEGIN X-----\n${rand(64)}\n-----END X-----\n` : `v$${rand(40)} #x "q"`),
-}));
-const payload = serializeForFlyImport(entries);
-const dotenvText = Array.from({ length: 500 }, (_, i) =>
-  i % 5 === 0 ? `export KEY_${i}="line one\\nline two"` : `KEY_${i}=${rand(40)}`,
-).join("\n");
+  log(`warm pipeline ×${runs}`);
+  const warm: PipelineRun[] = [];
+  for (let i = 0; i < runs; i++) warm.push(await pipelineRun(ws));
 
-const migDir = mkdtempSync(join(tmpdir(), "bench-migrations-"));
-for (let i = 1; i <= 200; i++)
-  writeFileSync(
-    join(migDir, `${i}_step-${i}.sql`),
-    `CREATE TABLE t${i} (id int PRIMARY KEY, name text NOT NULL);\nCREATE INDEX t${i}_name ON t${i} (name);\n`,
+  log(`one-line client change + pipeline ×${runs}`);
+  const changed: PipelineRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    oneLineClientChange(ws, i);
+    changed.push(await pipelineRun(ws));
+  }
+
+  log(`deploy of one app ×${runs}`);
+  const deploys = [await deployOneApp(ws, "backend", runs), await deployOneApp(ws, "client", runs)];
+
+  const sizes = [2, 20, 200, 2000];
+  log(`preflight and migrate --dry-run at ${sizes.join(", ")} migrations (×${runs})`);
+  const migrations = await migrationScaling(ws, sizes, runs);
+
+  log("peak RSS of each step (one more deploy, step by step)");
+  const stepRss = await stepPeakRss(ws);
+  const helpers = helperMemory(ws);
+
+  log("hot paths");
+  const hot = await hotPathTable(values.quick ? 0.1 : 1);
+
+  // ---- report ----
+  const status = starts[0]!;
+  const warmWall = median(warm.map((r) => r.wallMs));
+  const changedWall = median(changed.map((r) => r.wallMs));
+  const mig2 = migrations.find((m) => m.files === 2)!;
+  const mig2000 = migrations.find((m) => m.files === 2000)!;
+  const migRatio = mig2000.migrateDryRunMs / mig2.migrateDryRunMs;
+  const helperRss = helpers.reduce((s, h) => s + h.rssKb, 0);
+  const helperPss = helpers.reduce((s, h) => s + h.pssKb, 0);
+  const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
+  const cpu = cpus();
+
+  out.push(
+    `Machine: ${cpu[0]?.model ?? "?"}, ${cpu.length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}, ${process.platform}/${process.arch}`,
+    `Date: ${startedAt.toISOString()}; load average (1/5/15 min) at start ${loadAtStart}, at end ${load()}`,
+    `Medians of ${runs} runs per pipeline, deploy and migrations figure; step start: median of ${pairCount} per-pair ratios.`,
+    "",
+    "### Targets",
+    "",
+    ...table(
+      ["metric", "target", "measured", ""],
+      [
+        [
+          "one step's start (`ops:status`, local, nothing running), ratio to `node -e 0`",
+          "≤ 3×",
+          `${ratio(status.ratio)} (${seconds(status.ms)} vs ${seconds(status.nodeMs)})`,
+          verdict(status.ratio <= 3),
+        ],
+        ["warm pipeline, no change, wall", "≤ 3.0 s", seconds(warmWall), verdict(warmWall <= 3000)],
+        ["pipeline after a one-line client change, wall (build included)", "≤ 5.0 s", seconds(changedWall), verdict(changedWall <= 5000)],
+        [
+          "`migrate --dry-run` with 2,000 files vs 2 files",
+          "≤ 1.2×",
+          `${ratio(migRatio)} (${seconds(mig2000.migrateDryRunMs)} vs ${seconds(mig2.migrateDryRunMs)})`,
+          verdict(migRatio <= 1.2),
+        ],
+        [
+          "resident memory of router + supervisors + Postgres wrapper",
+          "≤ 120 MB",
+          `RSS ${mb(helperRss)} (PSS ${mb(helperPss)}), ${helpers.length} processes`,
+          `RSS ${verdict(helperRss <= 120 * 1024)}, PSS ${verdict(helperPss <= 120 * 1024)}`,
+        ],
+        ...deploys.map((d) => [
+          `deploy of one app on local (copy, start, healthy, switch, stop old): ${d.app}`,
+          "≤ 0.3 s",
+          `${seconds(d.actionsMs)} (whole command ${seconds(d.wallMs)})`,
+          verdict(d.actionsMs <= 300),
+        ]),
+      ],
+    ),
+    "",
+    "### Step start (ratio to `node -e 0`)",
+    "",
+    ...table(
+      ["command", "wall", "`node -e 0`", "ratio"],
+      starts.map((s) => [s.command, seconds(s.ms), seconds(s.nodeMs), ratio(s.ratio)]),
+    ),
+    "",
+    `### \`pnpm turbo run production-deploy\` (turbo's per-task times; one-line change: a comment appended to ${CLIENT_FILE})`,
+    "",
+    ...(() => {
+      const ids = [...new Set([...warm, ...changed].flatMap((r) => [...r.tasks.keys()]))];
+      const order = (id: string) => median(warm.map((r) => r.tasks.get(id)?.ms ?? 0));
+      const cell = (rs: PipelineRun[], id: string) => {
+        const got = rs.map((r) => r.tasks.get(id)).filter((t) => t !== undefined);
+        if (got.length === 0) return "-";
+        const hits = got.filter((t) => t.cache === "HIT").length;
+        return `${seconds(median(got.map((t) => t.ms)))}${hits === got.length ? " (cache hit)" : hits > 0 ? ` (${hits}/${got.length} hits)` : ""}`;
+      };
+      return table(
+        ["task", "first run (cold)", "warm, no change", "after a one-line client change"],
+        [
+          ...ids.sort((a, b) => order(b) - order(a)).map((id) => [id, cell([cold], id), cell(warm, id), cell(changed, id)]),
+          ["**whole command (wall)**", seconds(cold.wallMs), seconds(warmWall), seconds(changedWall)],
+        ],
+      );
+    })(),
+    "",
+    "### Preflight and `migrate --dry-run` by number of migrations",
+    "",
+    ...table(
+      ["migrations", "preflight", "migrate --dry-run", "migrate vs 2 files"],
+      migrations.map((m) => [m.files, seconds(m.preflightMs), seconds(m.migrateDryRunMs), ratio(m.migrateDryRunMs / mig2.migrateDryRunMs)]),
+    ),
+    "",
+    "### Peak resident memory of each step (one deploy run step by step)",
+    "",
+    ...table(
+      ["step", "peak RSS"],
+      stepRss.map((s) => [s.step, mb(s.peakKb)]),
+    ),
+    "",
+    "### Long-running helpers after the runs",
+    "",
+    ...table(
+      ["helper", "RSS", "peak RSS", "PSS", "command"],
+      [
+        ...helpers.map((h) => [h.helper, mb(h.rssKb), mb(h.peakKb), mb(h.pssKb), `\`${h.command}\``]),
+        ["**total**", mb(helperRss), mb(helpers.reduce((s, h) => s + h.peakKb, 0)), mb(helperPss), ""],
+      ],
+    ),
+    "",
+    "### Deploy of one app on local (deploy actions from the step's own events)",
+    "",
+    ...deploys.flatMap((d) => [
+      ...table(
+        ["action", `${d.app}: median`],
+        [
+          ...[...d.byAction].map(([a, ms]) => [a, seconds(ms)]),
+          ["**deploy actions**", seconds(d.actionsMs)],
+          ["whole command", seconds(d.wallMs)],
+        ],
+      ),
+      "",
+    ]),
+    "### Hot paths (in process)",
+    "",
+    ...hot,
   );
-
-const rows = [
-  await bench("redact output", "5 MiB log, 20 secrets", 10, log.length, () => redactor.redact(log)),
-  await bench("serialize for fly secrets import", "200 secrets (20 multi-line)", 200, payload.length, () => serializeForFlyImport(entries)),
-  await bench("parse fly import payload", "200 secrets", 500, payload.length, () => parseFlyImport(payload)),
-  await bench("parse secrets file", "500 entries", 500, dotenvText.length, () => parseSecretsFile(dotenvText, "bench.env")),
-  await bench("validate migration folder", "200 files", 20, undefined, () => validateMigrationFiles(migDir)),
-];
-rmSync(migDir, { recursive: true, force: true });
-
-console.log(`Node ${process.version}, ${process.platform}/${process.arch}, ${new Date().toISOString()}\n`);
-console.log("| benchmark | input | iterations | ms/op | throughput | heap Δ (MB) |");
-console.log("|---|---|---|---|---|---|");
-for (const r of rows)
-  console.log(`| ${r.name} | ${r.input} | ${r.iterations} | ${r.msPerOp.toFixed(2)} | ${r.throughput} | ${r.heapDeltaMb.toFixed(1)} |`);
+} finally {
+  log("stopping the copy's environment");
+  await ws.close();
+}
+console.log(out.join("\n"));
