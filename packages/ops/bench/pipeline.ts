@@ -12,6 +12,34 @@ export interface PipelineRun {
   wallMs: number;
   /** taskId → [ms, cache status]. */
   tasks: Map<string, { ms: number; cache: string }>;
+  /** taskId → the step's own time once started (`durationMs` of its record in the run's state folder). */
+  steps: Map<string, number>;
+}
+
+/** The turbo task of each step record (`.ops/runs/<id>/steps/<step>.json`). */
+const TASK_OF_STEP: Record<string, string> = {
+  preflight: "@repo/scripts#production-preflight",
+  "sync-secrets": "@repo/scripts#production-sync-secrets",
+  "db-migrate": "@repo/scripts#db-migrate",
+  "deploy-backend": "backend#deploy",
+  "deploy-client": "client#deploy",
+  smoke: "@repo/scripts#production-smoke",
+};
+
+/** The steps' own durations in the newest run of the bench environment. */
+function stepDurations(ws: Workspace): Map<string, number> {
+  const runs = join(ws.env.OPS_STATE_DIR!, "runs");
+  const newest = readdirSync(runs)
+    .filter((d) => /^\d{8}-\d{6}-/.test(d))
+    .sort()
+    .at(-1)!;
+  const out = new Map<string, number>();
+  for (const f of readdirSync(join(runs, newest, "steps"))) {
+    const rec = JSON.parse(readFileSync(join(runs, newest, "steps", f), "utf8")) as { step: string; durationMs?: number };
+    const task = TASK_OF_STEP[rec.step];
+    if (task && rec.durationMs !== undefined) out.set(task, rec.durationMs);
+  }
+  return out;
 }
 
 interface TurboSummary {
@@ -34,7 +62,7 @@ export async function pipelineRun(ws: Workspace): Promise<PipelineRun> {
   for (const t of newestSummary(ws.dir).tasks) {
     if (t.execution) tasks.set(t.taskId, { ms: t.execution.endTime - t.execution.startTime, cache: t.cache.status });
   }
-  return { wallMs: res.ms, tasks };
+  return { wallMs: res.ms, tasks, steps: stepDurations(ws) };
 }
 
 /** The client source file a one-line change goes to. */

@@ -135,11 +135,15 @@ try {
         const hits = got.filter((t) => t.cache === "HIT").length;
         return `${seconds(median(got.map((t) => t.ms)))}${hits === got.length ? " (cache hit)" : hits > 0 ? ` (${hits}/${got.length} hits)` : ""}`;
       };
+      const own = (id: string) => {
+        const got = warm.map((r) => r.steps.get(id)).filter((ms) => ms !== undefined);
+        return got.length ? seconds(median(got)) : "-";
+      };
       return table(
-        ["task", "first run (cold)", "warm, no change", "after a one-line client change"],
+        ["task", "first run (cold)", "warm, no change", "warm: the step's own work", "after a one-line client change"],
         [
-          ...ids.sort((a, b) => order(b) - order(a)).map((id) => [id, cell([cold], id), cell(warm, id), cell(changed, id)]),
-          ["**whole command (wall)**", seconds(cold.wallMs), seconds(warmWall), seconds(changedWall)],
+          ...ids.sort((a, b) => order(b) - order(a)).map((id) => [id, cell([cold], id), cell(warm, id), own(id), cell(changed, id)]),
+          ["**whole command (wall)**", seconds(cold.wallMs), seconds(warmWall), "", seconds(changedWall)],
         ],
       );
     })(),

@@ -24,9 +24,9 @@ export const BUILD_RECORD = "build.json";
 
 /**
  * Every file a build is made from, as paths relative to the monorepo root, sorted: the library's
- * TypeScript (`packages/ops/src/**`), its package.json (which decides what stays external), the
- * build tools in this folder and `scripts/*.ts`. Third-party packages are not bundled, so
- * node_modules is not an input.
+ * TypeScript (`packages/ops/src/**`), its package.json, the build tools in this folder,
+ * `scripts/*.ts`, and the lockfile, which pins the one third-party package bundled (zod; the others
+ * stay imports, see esbuild-options.mjs).
  */
 export function sourceFiles() {
   const src = readdirSync(join(opsDir, "src"), { recursive: true })
@@ -41,7 +41,7 @@ export function sourceFiles() {
         .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
         .map((f) => `scripts/${f}`)
     : [];
-  return [...src, ...tools, "packages/ops/package.json", ...scripts].sort();
+  return [...src, ...tools, "packages/ops/package.json", "pnpm-lock.yaml", ...scripts].sort();
 }
 
 /**

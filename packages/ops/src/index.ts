@@ -1,6 +1,7 @@
 /** Public API of @repo/ops: the commands the entry scripts run, and the pieces they compose. */
 export { runOps, defineOps, type OpsCommand } from "./cli/run-ops.ts";
-export { defineOpsConfig, type OpsConfig, type WrittenOpsConfig } from "./config/schema.ts";
+export { defineOpsConfig } from "./config/define.ts";
+export type { OpsConfig, WrittenOpsConfig } from "./config/schema.ts";
 export type { OpsContext, CommonFlags } from "./context.ts";
 export * from "./errors.ts";
 export { Secret } from "./secrets/secret.ts";

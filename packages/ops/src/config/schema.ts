@@ -248,8 +248,3 @@ export type WrittenOpsConfig = z.input<typeof opsConfigSchema>;
 export type OpsConfig = z.output<typeof opsConfigSchema>;
 export type AppConfig = OpsConfig["apps"][string];
 export type SmokeCheckConfig = OpsConfig["smoke"]["checks"][number];
-
-/** Identity helper for type inference in `ops.config.ts`. */
-export function defineOpsConfig(config: WrittenOpsConfig): WrittenOpsConfig {
-  return config;
-}

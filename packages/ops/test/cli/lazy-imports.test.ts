@@ -35,7 +35,7 @@ function modulesLoadedBy(script: string, env: Record<string, string>): { status:
  * The library's source modules inside the loaded build outputs, from the build's own record of
  * what each output holds (esbuild's metafile, written as meta.json by the build).
  */
-function sourcesInside(modules: string[]): { outputs: string[]; sources: string[] } {
+function sourcesInside(modules: string[]): { outputs: string[]; sources: string[]; bundled: string[] } {
   const outputs = modules.filter((m) => m.includes("/packages/ops/dist/")).map((m) => fileURLToPath(m));
   const builds = new Set(outputs.map((o) => o.slice(0, o.indexOf("/", o.indexOf("/dist/") + "/dist/".length))));
   expect(builds.size, `outputs of more than one build loaded: ${[...builds].join(", ")}`).toBe(1);
@@ -45,18 +45,21 @@ function sourcesInside(modules: string[]): { outputs: string[]; sources: string[
   return {
     outputs: outputs.map((o) => o.slice(build!.length + 1)),
     sources: sources.filter((s) => s.startsWith("packages/ops/src/")).map((s) => s.slice("packages/ops/src/".length)),
+    bundled: sources.filter((s) => s.includes("node_modules/")),
   };
+}
+
+/** The package a module path or URL is from: what follows the last `/node_modules/` (pnpm's `.pnpm/<id>/node_modules/<name>/…`). */
+function packageOf(module: string): string | undefined {
+  return /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(module.slice(module.lastIndexOf("node_modules/")))?.[1];
 }
 
 describe("ops:status on local, prebuilt, loads only what it runs", () => {
   const run = modulesLoadedBy("status", { OPS_TARGET: "local", OPS_ENV: "lazy-check", OPS_STATE_DIR: join(work, "state") });
-  // The package of each module from node_modules: what follows the last `/node_modules/` (pnpm's `.pnpm/<id>/node_modules/<name>/…`).
-  const packages = [
-    ...new Set(
-      run.modules.flatMap((m) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\/.*$/.exec(m.slice(m.lastIndexOf("/node_modules/")))?.[1] ?? []),
-    ),
-  ].sort();
-  const { outputs, sources: ours } = run.status === 0 ? sourcesInside(run.modules) : { outputs: [], sources: [] };
+  // Packages node resolved from node_modules, and packages bundled into the outputs it loaded.
+  const packages = [...new Set(run.modules.flatMap((m) => packageOf(m) ?? []))].sort();
+  const { outputs, sources: ours, bundled } = run.status === 0 ? sourcesInside(run.modules) : { outputs: [], sources: [], bundled: [] };
+  const bundledPackages = [...new Set(bundled.flatMap((m) => packageOf(m) ?? []))].sort();
 
   it("runs the build's JavaScript, not TypeScript (the hook saw the local target)", () => {
     expect(run.status, run.output).toBe(0);
@@ -71,10 +74,11 @@ describe("ops:status on local, prebuilt, loads only what it runs", () => {
     expect(ours.filter((m) => m.startsWith("fly/") || m === "neon/client.ts")).toEqual([]);
   });
 
-  it('loads no third-party package but zod and leven (config validation and its "did you mean") while nothing runs', () => {
+  it('loads no third-party package but zod (bundled into the build) and leven (config validation and its "did you mean") while nothing runs', () => {
     // gRPC only for a health check of a running app, pg only for a running database, zx only for
     // a command, tsx never, esbuild only when the sources changed since the build. leven is one
     // small file without dependencies, needed the moment a config error names a near key.
-    expect(packages).toEqual(["leven", "zod"]);
+    expect(packages).toEqual(["leven"]);
+    expect(bundledPackages).toEqual(["zod"]);
   });
 });

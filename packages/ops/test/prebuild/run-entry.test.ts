@@ -48,11 +48,13 @@ beforeAll(() => {
   mkdirSync(join(copy, "scripts"));
   for (const f of readdirSync(join(repoRoot, "scripts")).filter((f) => f.endsWith(".ts")))
     cpSync(join(repoRoot, "scripts", f), join(copy, "scripts", f));
-  for (const f of ["ops.config.ts", "pnpm-workspace.yaml"]) cpSync(join(repoRoot, f), join(copy, f));
+  for (const f of ["ops.config.ts", "pnpm-workspace.yaml", "pnpm-lock.yaml"]) cpSync(join(repoRoot, f), join(copy, f));
 });
 afterAll(() => rmSync(copy, { recursive: true, force: true }));
 
-describe("prebuild/run.mjs", () => {
+// Each test builds with esbuild in a child process: seconds on a loaded 2-core machine, so a hang
+// guard well above vitest's 5 s default.
+describe("prebuild/run.mjs", { timeout: 120_000 }, () => {
   it("builds on the first run, then runs the same build without building again", async () => {
     const first = await runEntry(["status"]);
     expect(first.code, first.out).toBe(0);

@@ -96,8 +96,10 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
   it("hashes every file the entry's freshness check reads, and ops.config.ts, into @repo/ops#build", () => {
     const build = byId.get("@repo/ops#build")!;
     const hashed = Object.keys(build.inputs).map((f) => resolve(repoRoot, build.directory, f));
-    const checked = [...sourceFiles(), "ops.config.ts"].map((f) => join(repoRoot, f));
+    // The lockfile is in every task's hash already (turbo's global hash), not in a task's inputs list.
+    const checked = [...sourceFiles(), "ops.config.ts"].filter((f) => f !== "pnpm-lock.yaml").map((f) => join(repoRoot, f));
     expect(checked.filter((f) => !hashed.includes(f))).toEqual([]);
+    expect(sourceFiles()).toContain("pnpm-lock.yaml");
   });
 
   it("keeps the apps' builds independent of the steps' build (editing scripts/ rebuilds no app)", () => {
