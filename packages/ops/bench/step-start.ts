@@ -34,8 +34,9 @@ async function pairs(label: string, run: () => Promise<{ ms: number }>, count: n
 }
 
 /**
- * `ops:status` on local with nothing running (an environment of its own), the same under tsx as
- * before the prebuild (for reference), and `--help` of every entry script (start, flags, exit).
+ * `ops:status` on local with nothing running (an environment of its own): the command the root
+ * script runs, the same through `pnpm ops:status`, and under tsx as before the prebuild (for
+ * reference); then `--help` of every entry script (start, flags, exit).
  */
 export async function stepStarts(ws: Workspace, count: number): Promise<StartResult[]> {
   const idleState = mkdtempSync(join(tmpdir(), "ops-bench-idle-"));
@@ -43,6 +44,7 @@ export async function stepStarts(ws: Workspace, count: number): Promise<StartRes
   try {
     const rows = [
       await pairs("ops:status (local, nothing running)", () => ws.step("status", [], { env: idle }).then(ok), count, ws),
+      await pairs("pnpm ops:status (the same through pnpm run)", () => ws.pnpm(["ops:status"], idle).then(ok), count, ws),
       await pairs(
         "ops:status under tsx (as before the prebuild)",
         () =>
