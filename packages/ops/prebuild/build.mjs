@@ -147,6 +147,13 @@ async function buildInto(hash, files, dir) {
       if (!isBuilt(hash)) throw new PrebuildError(`cannot move the build into ${dir}: ${err.message}`, `Remove ${distRoot} and rerun.`);
       // another process finished the same build first: theirs is identical
     }
+  } catch (err) {
+    if (err instanceof PrebuildError) throw err;
+    // EACCES, EROFS, ENOSPC while writing the build: name the folder, keep no half build.
+    throw new PrebuildError(
+      `cannot write the prebuilt steps under ${distRoot}: ${err.message}`,
+      `Make ${distRoot} writable (or free space), then rerun.`,
+    );
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -13,10 +13,11 @@ const { hash, files } = sourceHash();
 const names = scriptNames(files);
 
 if (!script || !names.includes(script)) {
+  // Exit 2, as the steps' own usage errors (UsageError in src/errors.ts).
   console.error(
     `✖ ${script ? `no entry script scripts/${script}.ts` : "no entry script named"}\n  fix: run one of: ${names.join(", ")} (node packages/ops/prebuild/run.mjs <script> [args...])`,
   );
-  process.exit(64);
+  process.exit(2);
 }
 
 if (!isBuilt(hash)) {

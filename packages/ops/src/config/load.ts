@@ -62,9 +62,13 @@ export async function loadOpsConfig(repoRoot: string): Promise<OpsConfig> {
     const compiled = prebuiltHash ? await compiledConfig(file) : file;
     mod = (await import(pathToFileURL(compiled).href)) as { default?: unknown };
   } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const fileSystem = code === "EACCES" || code === "EPERM" || code === "EROFS" || code === "ENOSPC";
     throw new ConfigError(`${CONFIG_FILE} could not be loaded: ${describeLoadError(err)}`, {
       where: file,
-      fix: "Fix the TypeScript error in ops.config.ts.",
+      fix: fileSystem
+        ? `Make ${(err as NodeJS.ErrnoException).path ?? "the prebuilt steps' folder"} writable (or free space): the compiled config is written there. Then run again.`
+        : "Fix the TypeScript error in ops.config.ts.",
     });
   }
   return parseOpsConfig(mod.default, CONFIG_FILE);

@@ -5,7 +5,7 @@
  * that find the build stale at once end with one complete build.
  */
 import { spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -117,9 +117,26 @@ describe("prebuild/run.mjs", { timeout: 120_000 }, () => {
     expect(readdirSync(join(dist, added[0]!))).toContain("build.json");
   });
 
+  it("refuses, naming the folder and the fix, when the build cannot be written", async () => {
+    // A file where the builds folder should be (what a permission error gives when not root).
+    renameSync(dist, `${dist}.moved`);
+    writeFileSync(dist, "not a folder");
+    try {
+      edit("scripts/status.ts", (t) => `${t}\n// a change that needs a build\n`);
+      const res = await runEntry(["status"]);
+      expect(res.code).toBe(1);
+      expect(res.out).toContain(`cannot write the prebuilt steps under ${dist}`);
+      expect(res.out).toContain(`fix: Make ${dist} writable for this user, then rerun.`);
+      expect(res.out).not.toContain("    at "); // no stack trace
+    } finally {
+      rmSync(dist);
+      renameSync(`${dist}.moved`, dist);
+    }
+  });
+
   it("names the scripts it can run when asked for one that does not exist", async () => {
     const res = await runEntry(["deplyo"]);
-    expect(res.code).toBe(64);
+    expect(res.code).toBe(2);
     expect(res.out).toContain("no entry script scripts/deplyo.ts");
     expect(res.out).toMatch(/run one of: deploy, finish, history, local, lock, logs, migrate, preflight, rollback, secrets, smoke, status/);
   });
