@@ -1,12 +1,23 @@
 /** Small measuring tools for `pnpm bench`: timed child processes, medians, and the text of the tables. */
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface Timed {
   code: number | null;
   out: string;
   /** Wall time from spawn to exit, in ms. */
   ms: number;
+  /**
+   * CPU time (user + system) of the command and every process it waited for, in ms, from GNU
+   * time (`/usr/bin/time`, getrusage of the children); undefined where that is not installed.
+   * Detached helpers it started are not included. Less sensitive than wall time to a busy machine.
+   */
+  cpuMs?: number;
 }
+
+const GNU_TIME = "/usr/bin/time";
 
 /** Runs `file args` in `cwd` with exactly `env` (plus PATH and HOME from ours), timing it from spawn to exit. */
 export function timed(file: string, args: string[], opts: { cwd: string; env: Record<string, string | undefined> }): Promise<Timed> {
@@ -22,13 +33,30 @@ export function timed(file: string, args: string[], opts: { cwd: string; env: Re
   });
 }
 
-/** Like {@link timed}, but a non-zero exit stops the bench with the command's output. */
+/** Like {@link timed}, and also measures the CPU time under GNU time when it is installed. */
+export async function timedWithCpu(
+  file: string,
+  args: string[],
+  opts: { cwd: string; env: Record<string, string | undefined> },
+): Promise<Timed> {
+  if (!existsSync(GNU_TIME)) return timed(file, args, opts);
+  const dir = mkdtempSync(join(tmpdir(), "ops-bench-time-"));
+  try {
+    const res = await timed(GNU_TIME, ["-f", "%U %S", "-o", join(dir, "cpu"), file, ...args], opts);
+    const [user, system] = readFileSync(join(dir, "cpu"), "utf8").trim().split("\n").at(-1)!.split(" ").map(Number);
+    return { ...res, cpuMs: ((user ?? Number.NaN) + (system ?? Number.NaN)) * 1000 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Like {@link timedWithCpu}, but a non-zero exit stops the bench with the command's output. */
 export async function timedOk(
   file: string,
   args: string[],
   opts: { cwd: string; env: Record<string, string | undefined> },
 ): Promise<Timed> {
-  const res = await timed(file, args, opts);
+  const res = await timedWithCpu(file, args, opts);
   if (res.code !== 0) throw new Error(`bench: \`${[file, ...args].join(" ")}\` exited ${res.code}:\n${res.out.slice(-4000)}`);
   return res;
 }

@@ -14,6 +14,8 @@ export interface MigrationsResult {
   files: number;
   preflightMs: number;
   migrateDryRunMs: number;
+  /** CPU time of `migrate --dry-run` (user + system), when GNU time is installed. */
+  migrateDryRunCpuMs?: number;
 }
 
 function repoWithMigrations(ws: Workspace, count: number): string {
@@ -46,15 +48,20 @@ export async function migrationScaling(ws: Workspace, sizes: number[], runs: num
       const env = { OPS_REPO_ROOT: dir };
       const time = async (script: string, args: string[]) => {
         const ms: number[] = [];
+        const cpu: number[] = [];
         for (let i = 0; i <= runs; i++) {
-          const res = await ws.step(script, args, { env, cwd: dir });
+          const res = await ws.step(script, args, { env, cwd: dir, cpu: true });
           if (res.code !== 0)
             throw new Error(`bench: ${script} ${args.join(" ")} with ${files} migrations exited ${res.code}:\n${res.out.slice(-3000)}`);
-          if (i > 0) ms.push(res.ms); // the first run compiles the copy's ops.config.ts
+          if (i === 0) continue; // the first run compiles the copy's ops.config.ts
+          ms.push(res.ms);
+          if (res.cpuMs !== undefined) cpu.push(res.cpuMs);
         }
-        return median(ms);
+        return { ms: median(ms), cpuMs: cpu.length ? median(cpu) : undefined };
       };
-      out.push({ files, preflightMs: await time("preflight", []), migrateDryRunMs: await time("migrate", ["--dry-run"]) });
+      const preflight = await time("preflight", []);
+      const migrate = await time("migrate", ["--dry-run"]);
+      out.push({ files, preflightMs: preflight.ms, migrateDryRunMs: migrate.ms, migrateDryRunCpuMs: migrate.cpuMs });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -10,6 +10,8 @@ import type { Workspace } from "./workspace.ts";
 
 export interface PipelineRun {
   wallMs: number;
+  /** CPU time of turbo and every task (user + system), when GNU time is installed. */
+  cpuMs?: number;
   /** taskId → [ms, cache status]. */
   tasks: Map<string, { ms: number; cache: string }>;
   /** taskId → the step's own time once started (`durationMs` of its record in the run's state folder). */
@@ -62,7 +64,7 @@ export async function pipelineRun(ws: Workspace): Promise<PipelineRun> {
   for (const t of newestSummary(ws.dir).tasks) {
     if (t.execution) tasks.set(t.taskId, { ms: t.execution.endTime - t.execution.startTime, cache: t.cache.status });
   }
-  return { wallMs: res.ms, tasks, steps: stepDurations(ws) };
+  return { wallMs: res.ms, cpuMs: res.cpuMs, tasks, steps: stepDurations(ws) };
 }
 
 /** The client source file a one-line change goes to. */

@@ -8,7 +8,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { freePort } from "../src/local/process-utils.ts";
-import { type Timed, timed, timedOk } from "./measure.ts";
+import { type Timed, timed, timedOk, timedWithCpu } from "./measure.ts";
 
 export const repoRoot = resolve(import.meta.dirname, "../../..");
 
@@ -21,7 +21,7 @@ export interface Workspace {
   step(
     script: string,
     args: string[],
-    opts?: { nodeArgs?: string[]; env?: Record<string, string | undefined>; cwd?: string },
+    opts?: { nodeArgs?: string[]; env?: Record<string, string | undefined>; cwd?: string; cpu?: boolean },
   ): Promise<Timed>;
   /** `pnpm …args` in the copy. */
   pnpm(args: string[], env?: Record<string, string | undefined>): Promise<Timed>;
@@ -65,7 +65,10 @@ export async function createWorkspace(log: (line: string) => void): Promise<Work
     dir,
     env,
     step: (script, args, opts = {}) =>
-      timed(process.execPath, [...(opts.nodeArgs ?? []), entry, script, ...args], { cwd: opts.cwd ?? dir, env: { ...env, ...opts.env } }),
+      (opts.cpu ? timedWithCpu : timed)(process.execPath, [...(opts.nodeArgs ?? []), entry, script, ...args], {
+        cwd: opts.cwd ?? dir,
+        env: { ...env, ...opts.env },
+      }),
     pnpm: (args, extra = {}) => timed("pnpm", args, { cwd: dir, env: { ...env, ...extra } }),
     async close() {
       await ws.pnpm(["ops:local", "down", "--purge"]);
