@@ -7,6 +7,7 @@
  * targets table first. docs/benchmarks.md keeps the last results. Timings never go into tests.
  *
  *   pnpm bench [--runs N (pipelines, deploys; default 5)] [--pairs N (start pairs; default 10)] [--quick]
+ *              [--compare <git ref> (also run the warm pipeline of that commit, alternating with this tree's)]
  */
 import { cpus, loadavg, totalmem } from "node:os";
 import { parseArgs } from "node:util";
@@ -20,7 +21,12 @@ import { stepStarts } from "./step-start.ts";
 import { createWorkspace } from "./workspace.ts";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string" }, pairs: { type: "string" }, quick: { type: "boolean", default: false } },
+  options: {
+    runs: { type: "string" },
+    pairs: { type: "string" },
+    quick: { type: "boolean", default: false },
+    compare: { type: "string" },
+  },
 });
 const runs = Number(values.runs ?? (values.quick ? 1 : 5));
 const pairCount = Number(values.pairs ?? (values.quick ? 3 : 10));
@@ -41,9 +47,25 @@ try {
   log(`step starts (${pairCount} pairs each)`);
   const starts = await stepStarts(ws, pairCount);
 
-  log(`warm pipeline ×${runs}`);
   const warm: PipelineRun[] = [];
-  for (let i = 0; i < runs; i++) warm.push(await pipelineRun(ws));
+  const before: PipelineRun[] = [];
+  if (values.compare) {
+    const other = await createWorkspace(log, values.compare);
+    try {
+      log(`first deploy of ${values.compare} (not counted)`);
+      await pipelineRun(other);
+      log(`warm pipeline ×${runs}, alternating with ${values.compare}'s`);
+      for (let i = 0; i < runs; i++) {
+        warm.push(await pipelineRun(ws));
+        before.push(await pipelineRun(other));
+      }
+    } finally {
+      await other.close();
+    }
+  } else {
+    log(`warm pipeline ×${runs}`);
+    for (let i = 0; i < runs; i++) warm.push(await pipelineRun(ws));
+  }
 
   log(`one-line client change + pipeline ×${runs}`);
   const changed: PipelineRun[] = [];
@@ -167,6 +189,34 @@ try {
         ],
       );
     })(),
+    ...(before.length
+      ? [
+          "",
+          `### Warm pipeline: this tree vs \`${values.compare}\` (runs alternating; ratio per pair, then the median)`,
+          "",
+          ...table(
+            ["", "this tree", `\`${values.compare}\``, "ratio"],
+            [
+              [
+                "wall",
+                seconds(warmWall),
+                seconds(median(before.map((r) => r.wallMs))),
+                ratio(median(warm.map((r, i) => r.wallMs / before[i]!.wallMs))),
+              ],
+              ...(warm.every((r) => r.cpuMs !== undefined) && before.every((r) => r.cpuMs !== undefined)
+                ? [
+                    [
+                      "CPU (user + system)",
+                      seconds(median(warm.map((r) => r.cpuMs!))),
+                      seconds(median(before.map((r) => r.cpuMs!))),
+                      ratio(median(warm.map((r, i) => r.cpuMs! / before[i]!.cpuMs!))),
+                    ],
+                  ]
+                : []),
+            ],
+          ),
+        ]
+      : []),
     "",
     "### Preflight and `migrate --dry-run` by number of migrations",
     "",

@@ -39,15 +39,25 @@ function copyWorkingTree(dir: string): void {
   }
 }
 
-/** A copy of the working tree, installed, with an environment named `bench`. */
-export async function createWorkspace(log: (line: string) => void): Promise<Workspace> {
+/** The files of commit `ref` (`git archive`), for comparing with an earlier version. */
+function extractCommit(ref: string, dir: string): void {
+  const tar = execFileSync("git", ["archive", "--format=tar", ref], { cwd: repoRoot, maxBuffer: 512 * 1024 * 1024 });
+  execFileSync("tar", ["-x", "-C", dir], { input: tar });
+}
+
+/**
+ * A copy of the working tree (or, with `ref`, of that commit), installed, with an environment of
+ * its own (`bench`, or `bench-<ref>`).
+ */
+export async function createWorkspace(log: (line: string) => void, ref?: string): Promise<Workspace> {
   const dir = mkdtempSync(join(tmpdir(), "ops-bench-"));
   const stateDir = mkdtempSync(join(tmpdir(), "ops-bench-state-"));
-  log(`copying the working tree to ${dir}`);
-  copyWorkingTree(dir);
+  log(`copying ${ref ? `commit ${ref}` : "the working tree"} to ${dir}`);
+  if (ref) extractCommit(ref, dir);
+  else copyWorkingTree(dir);
   const env: Record<string, string | undefined> = {
     OPS_TARGET: "local",
-    OPS_ENV: "bench",
+    OPS_ENV: ref ? `bench-${ref.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}` : "bench",
     OPS_STATE_DIR: stateDir,
     OPS_LOCAL_PG_PORT: String(await freePort()),
     OPS_LOCAL_CLIENT_PORT: String(await freePort()),
