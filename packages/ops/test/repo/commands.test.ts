@@ -68,13 +68,14 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
     return seen;
   };
 
-  it("plans the seven pipeline tasks and the builds", () => {
+  it("plans the pipeline tasks (one deploy per app) and the builds", () => {
     expect(pipeline.map((t) => t.taskId).sort()).toEqual([
       "@repo/scripts#db-migrate",
       "@repo/scripts#production-deploy",
       "@repo/scripts#production-preflight",
       "@repo/scripts#production-smoke",
       "@repo/scripts#production-sync-secrets",
+      "authentik#deploy",
       "backend#deploy",
       "client#deploy",
     ]);
