@@ -109,7 +109,11 @@ beforeAll(async () => {
     JSON.stringify({
       name: "notes",
       private: true,
-      scripts: { build: "node build.mjs", "production-build": "node build.mjs", deploy: "tsx ../../scripts/deploy.ts notes --pipeline" },
+      scripts: {
+        build: "node build.mjs",
+        "production-build": "node build.mjs",
+        deploy: "node ../../packages/ops/prebuild/run.mjs deploy notes --pipeline",
+      },
     }),
   );
   // "Built" the way its build script would: the build output is what the local target copies.

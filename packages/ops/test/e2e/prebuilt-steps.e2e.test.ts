@@ -54,8 +54,5 @@ describe("prebuilt steps on a fresh clone", () => {
     expect(res.out).toContain("@repo/ops:build: cache miss, executing");
     expect(res.out).toContain(`backend:deploy: ${line}`);
     expect(res.out).toContain(`client:deploy: ${line}`);
-    // The apps' own builds do not depend on the steps' build: both come from turbo's cache.
-    expect(res.out).toContain("client:build: cache hit");
-    expect(res.out).toContain("backend:build: cache hit");
   });
 });

@@ -23,10 +23,10 @@ interface DryTask {
   inputs: Record<string, string>;
 }
 
-/** The tasks turbo plans for `turbo run production-deploy`, from its own dry run. */
-function turboDryRun(): DryTask[] {
+/** The tasks turbo plans for `turbo run <task>`, from its own dry run. */
+function turboDryRun(task = "production-deploy"): DryTask[] {
   const turbo = join(dirname(createRequire(join(repoRoot, "package.json")).resolve("turbo/package.json")), "bin", "turbo");
-  const out = execFileSync(process.execPath, [turbo, "run", "production-deploy", "--dry=json"], {
+  const out = execFileSync(process.execPath, [turbo, "run", task, "--dry=json"], {
     cwd: repoRoot,
     encoding: "utf8",
     env: { ...process.env, TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
@@ -62,7 +62,8 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
   const tasks = turboDryRun();
   const byId = new Map(tasks.map((t) => [t.taskId, t]));
   const real = tasks.filter((t) => t.command !== "<NONEXISTENT>");
-  const pipeline = real.filter((t) => t.task !== "build");
+  const isBuild = (t: DryTask) => t.task === "build" || t.task === "production-build";
+  const pipeline = real.filter((t) => !isBuild(t));
   const allDependencies = (id: string, seen = new Set<string>()): Set<string> => {
     for (const dep of byId.get(id)?.dependencies ?? []) if (!seen.has(dep)) allDependencies(dep, seen.add(dep));
     return seen;
@@ -71,6 +72,7 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
   it("plans the pipeline tasks (one deploy per app) and the builds", () => {
     expect(pipeline.map((t) => t.taskId).sort()).toEqual([
       "@repo/scripts#db-migrate",
+      "@repo/scripts#production-artifacts",
       "@repo/scripts#production-deploy",
       "@repo/scripts#production-preflight",
       "@repo/scripts#production-smoke",
@@ -79,7 +81,7 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
       "backend#deploy",
       "client#deploy",
     ]);
-    expect(real.filter((t) => t.task === "build").map((t) => t.taskId)).toContain("@repo/ops#build");
+    expect(real.filter(isBuild).map((t) => t.taskId)).toContain("@repo/ops#build");
   });
 
   it("runs no task with tsx", () => {
@@ -103,9 +105,10 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
     expect(sourceFiles()).toContain("pnpm-lock.yaml");
   });
 
-  it("keeps the apps' builds independent of the steps' build (editing scripts/ rebuilds no app)", () => {
-    for (const t of real.filter((x) => x.task === "build" && x.taskId !== "@repo/ops#build")) {
-      expect(allDependencies(t.taskId), t.taskId).not.toContain("@repo/ops#build");
-    }
+  it("keeps `turbo run build` of the apps independent of the steps' build (the apps do not depend on @repo/ops)", () => {
+    const builds = turboDryRun("build");
+    const apps = builds.filter((t) => t.task === "build" && t.command !== "<NONEXISTENT>" && t.taskId !== "@repo/ops#build");
+    expect(apps.map((t) => t.taskId)).toEqual(expect.arrayContaining(["backend#build", "client#build"]));
+    for (const t of apps) expect(t.dependencies, t.taskId).not.toContain("@repo/ops#build");
   });
 });
