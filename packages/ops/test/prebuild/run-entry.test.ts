@@ -138,6 +138,8 @@ describe("prebuild/run.mjs", { timeout: 120_000 }, () => {
     const res = await runEntry(["deplyo"]);
     expect(res.code).toBe(2);
     expect(res.out).toContain("no entry script scripts/deplyo.ts");
-    expect(res.out).toMatch(/run one of: artifacts, deploy, finish, history, local, lock, logs, migrate, preflight, rollback, secrets, smoke, status/);
+    expect(res.out).toMatch(
+      /run one of: artifacts, deploy, finish, history, local, lock, logs, migrate, preflight, rollback, secrets, smoke, status/,
+    );
   });
 });
