@@ -15,6 +15,7 @@ export const PIPELINE_STEPS: [string, string[]][] = [
   ["preflight", ["--pipeline"]],
   ["secrets", ["sync", "--pipeline"]],
   ["migrate", ["--pipeline"]],
+  ["artifacts", ["--pipeline"]],
   ["deploy", ["backend", "--pipeline"]],
   ["deploy", ["client", "--pipeline"]],
   ["smoke", ["--pipeline"]],

@@ -23,7 +23,9 @@ const TASK_OF_STEP: Record<string, string> = {
   preflight: "@repo/scripts#production-preflight",
   "sync-secrets": "@repo/scripts#production-sync-secrets",
   "db-migrate": "@repo/scripts#db-migrate",
+  artifacts: "@repo/scripts#production-artifacts",
   "deploy-backend": "backend#deploy",
+  "deploy-authentik": "authentik#deploy",
   "deploy-client": "client#deploy",
   smoke: "@repo/scripts#production-smoke",
 };
