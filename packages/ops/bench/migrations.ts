@@ -1,8 +1,8 @@
 /**
  * `preflight` and `migrate --dry-run` against folders of 2, 20, 200 and 2,000 migrations: a copy of
- * the repository's operational files (as the e2e harness makes) pointed at by OPS_REPO_ROOT, its
- * first migrations the real ones (so the running database's history matches), the rest
- * generated. The database is the bench environment's, already migrated.
+ * the repository's operational files with its packages linked in (as the e2e harness makes),
+ * pointed at by OPS_REPO_ROOT, its first migrations the real ones (so the running database's
+ * history matches), the rest generated. The database is the bench environment's, already migrated.
  */
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,9 +18,25 @@ export interface MigrationsResult {
   migrateDryRunCpuMs?: number;
 }
 
+/**
+ * `dst` as a folder with a copy of `src`'s package.json and a link to each other entry: turbo plans
+ * only workspace packages whose package.json lies inside the repository (preflight asks it).
+ */
+function linkPackage(src: string, dst: string): void {
+  mkdirSync(dst, { recursive: true });
+  for (const name of readdirSync(src)) {
+    if (name === "package.json") copyFileSync(join(src, name), join(dst, name));
+    else symlinkSync(join(src, name), join(dst, name));
+  }
+}
+
 function repoWithMigrations(ws: Workspace, count: number): string {
   const dir = mkdtempSync(join(tmpdir(), `ops-bench-mig-${count}-`));
-  for (const name of ["node_modules", "proto", "apps"]) symlinkSync(join(ws.dir, name), join(dir, name));
+  for (const name of ["node_modules", "proto"]) symlinkSync(join(ws.dir, name), join(dir, name));
+  for (const group of ["apps", "packages"]) {
+    for (const pkg of readdirSync(join(ws.dir, group))) linkPackage(join(ws.dir, group, pkg), join(dir, group, pkg));
+  }
+  linkPackage(join(ws.dir, "scripts"), join(dir, "scripts"));
   for (const name of ["turbo.json", "pnpm-workspace.yaml", "package.json", ".dockerignore", "ops.config.ts"])
     copyFileSync(join(ws.dir, name), join(dir, name));
   cpSync(join(ws.dir, "infra"), join(dir, "infra"), {
