@@ -7,7 +7,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
-import { countProcesses, freshEnvironment, getJson, pnpm, repoRoot } from "./harness.ts";
+import { countProcesses, freshEnvironment, getJson, pnpm, repoRoot, inherited } from "./harness.ts";
 
 /** One supervisor and one app per app, one router, the Postgres entry and its server. */
 const SETTLED = { supervisor: 2, app: 2, router: 1, "postgres entry": 1, "postgres server": 1 };
@@ -33,7 +33,7 @@ const BOUNDARIES: { name: string; reached: RegExp }[] = [
 
 /** Starts the pipeline and kills its whole process group with SIGKILL once `reached` shows. */
 async function killWhen(env: Record<string, string | undefined>, reached: RegExp): Promise<string> {
-  const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as Record<
+  const merged = Object.fromEntries(Object.entries({ ...inherited(), ...env }).filter(([, v]) => v !== undefined)) as Record<
     string,
     string
   >;

@@ -5,7 +5,18 @@ import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
-import { environmentProcesses, filesUnder, freshEnvironment, getJson, pnpm, readText, repoRoot, runPipeline, tempRepo } from "./harness.ts";
+import {
+  environmentProcesses,
+  filesUnder,
+  freshEnvironment,
+  getJson,
+  pnpm,
+  readText,
+  repoRoot,
+  runPipeline,
+  tempRepo,
+  inherited,
+} from "./harness.ts";
 
 const PLANTED = "tok_live_PLACEHOLDER123456";
 const PLANTED_ENV = "fly_env_PLANTED_9d8c7b6a5f";
@@ -175,7 +186,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     }
     const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "scripts", "deploy.ts"), "backend", "--pipeline"], {
       cwd: repo.dir,
-      env: { ...process.env, ...env, OPS_REPO_ROOT: repo.dir } as Record<string, string>,
+      env: { ...inherited(), ...env, OPS_REPO_ROOT: repo.dir } as Record<string, string>,
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
