@@ -7,20 +7,22 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isAlive } from "../../src/local/process-utils.ts";
-import { countProcesses, freshEnvironment, getJson, pnpm, repoRoot } from "./harness.ts";
+import { countProcesses, freshEnvironment, getJson, pnpm, repoRoot, inherited } from "./harness.ts";
 
 /** One supervisor and one app per app, one router, the Postgres entry and its server. */
 const SETTLED = { supervisor: 2, app: 2, router: 1, "postgres entry": 1, "postgres server": 1 };
 
 /**
- * The step boundaries of `turbo run production-deploy` (turbo.json), each as the output line that
- * shows the pipeline has reached it. The kill lands right after that line.
+ * The step boundaries of `turbo run production-deploy` (one per task of turbo.json's graph), each as
+ * the output line that shows the pipeline has reached it. The kill lands right after that line.
  */
 const BOUNDARIES: { name: string; reached: RegExp }[] = [
-  // build runs beside preflight (deploy tasks depend on it): killed while turbo replays or runs it.
-  { name: "build", reached: /^(client|backend):build: /m },
-  // preflight opened the run and holds the lock; nothing is deployed yet.
+  // preflight opened the run and holds the lock; nothing is built or deployed yet.
   { name: "preflight", reached: /run \d{8}-\d{6}-[0-9a-f]{4} opened/ },
+  // the builds run after preflight, under the lock: killed while turbo replays or runs them.
+  { name: "build", reached: /^(client|backend):production-build: /m },
+  // the first app's build is being snapshotted for this run; the second is not yet.
+  { name: "artifacts", reached: /production-artifacts: {3}\[1\/2\] snapshot / },
   { name: "secrets sync", reached: /production-sync-secrets: ✔ secrets sync done/ },
   { name: "migrate", reached: /db-migrate: ✔ migrate done/ },
   // the backend's router already points at the new release, which the state does not record yet.
@@ -33,7 +35,7 @@ const BOUNDARIES: { name: string; reached: RegExp }[] = [
 
 /** Starts the pipeline and kills its whole process group with SIGKILL once `reached` shows. */
 async function killWhen(env: Record<string, string | undefined>, reached: RegExp): Promise<string> {
-  const merged = Object.fromEntries(Object.entries({ ...process.env, ...env }).filter(([, v]) => v !== undefined)) as Record<
+  const merged = Object.fromEntries(Object.entries({ ...inherited(), ...env }).filter(([, v]) => v !== undefined)) as Record<
     string,
     string
   >;

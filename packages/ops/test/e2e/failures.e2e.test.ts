@@ -11,6 +11,7 @@ import {
   freshEnvironment,
   getJson,
   pnpm,
+  inherited,
   prebuiltStep,
   readText,
   runPipeline,
@@ -185,7 +186,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     }
     const child = spawn(process.execPath, prebuiltStep("deploy", ["backend", "--pipeline"]), {
       cwd: repo.dir,
-      env: { ...process.env, ...env, OPS_REPO_ROOT: repo.dir } as Record<string, string>,
+      env: { ...inherited(), ...env, OPS_REPO_ROOT: repo.dir } as Record<string, string>,
     });
     let out = "";
     child.stdout.on("data", (d) => (out += d));

@@ -41,11 +41,20 @@ export interface Ran {
   out: string;
 }
 
+/**
+ * The test's environment without what `pnpm turbo` (scripts/turbo.mjs) hands its own tasks: a step
+ * these tests start belongs to no such run, even when the tests themselves run as a turbo task.
+ */
+export function inherited(): NodeJS.ProcessEnv {
+  const { OPS_TURBO_RUN_ARGS: _args, OPS_INTERRUPT_FILE: _file, ...rest } = process.env;
+  return rest;
+}
+
 /** Runs a command in the repo with `env` merged over the test's environment; stdout+stderr together. */
 export function run(file: string, args: string[], env: Record<string, string | undefined>, cwd = repoRoot): Promise<Ran> {
   return new Promise((resolvePromise) => {
     const merged: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+    for (const [k, v] of Object.entries({ ...inherited(), ...env })) if (v !== undefined) merged[k] = v;
     const child = spawn(file, args, { cwd, env: merged, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d) => (out += d));
@@ -265,7 +274,7 @@ export interface RunningPipeline {
 
 export function startPipeline(env: Record<string, string | undefined>, args: string[] = []): RunningPipeline {
   const merged: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+  for (const [k, v] of Object.entries({ ...inherited(), ...env })) if (v !== undefined) merged[k] = v;
   const child = spawn("pnpm", ["turbo", "run", "production-deploy", ...args], {
     cwd: repoRoot,
     env: merged,

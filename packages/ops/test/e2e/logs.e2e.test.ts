@@ -6,7 +6,7 @@ import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { localPaths } from "../../src/local/paths.ts";
-import { freshEnvironment, pnpm, prebuiltStep, repoRoot } from "./harness.ts";
+import { freshEnvironment, inherited, pnpm, prebuiltStep, repoRoot } from "./harness.ts";
 
 const PLANTED = "e2e-pl4nted-session-secret-0b7d";
 
@@ -47,7 +47,7 @@ describe("pnpm ops:logs (local target, fabricated release)", () => {
   it("--follow prints appended lines and ends cleanly on SIGINT", async () => {
     const { env, log } = await fabricated();
     const merged: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) merged[k] = v;
+    for (const [k, v] of Object.entries({ ...inherited(), ...env })) if (v !== undefined) merged[k] = v;
     const child = spawn(process.execPath, prebuiltStep("logs", ["--app", "client", "-n", "1", "--follow"]), {
       cwd: repoRoot,
       env: merged,
