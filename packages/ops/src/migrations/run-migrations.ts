@@ -28,7 +28,7 @@ export function pendingMigrations(files: MigrationFileEntry[], applied: AppliedM
  */
 export async function assertNoHashDrift(dir: string, files: MigrationFileEntry[], applied: AppliedMigration[]): Promise<void> {
   const contents = await Promise.all(
-    files.map(async (f) => ({ id: f.id, name: f.name, fileName: f.fileName, contents: await readFile(f.path, "utf8") })),
+    files.map(async (f) => ({ id: f.id, name: f.name, fileName: f.fileName, contents: f.contents ?? (await readFile(f.path, "utf8")) })),
   );
   const findings = explainHashDrift(applied, contents).filter((f) => f.cause !== "missing-file");
   if (findings.length === 0) return;

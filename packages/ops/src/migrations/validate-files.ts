@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import type { Dirent } from "node:fs";
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { MigrationError } from "../errors.ts";
 import type { CheckResult } from "../preflight/types.ts";
@@ -36,6 +37,8 @@ export interface MigrationFileEntry {
   fileName: string;
   /** `join(dir, fileName)`. */
   path: string;
+  /** The file as UTF-8 text, when {@link inspectMigrationFolder} already read it (the hash check reuses it). */
+  contents?: string;
 }
 
 /** Parses a file name the way file-name-parser.js does; `undefined` when the library would throw. */
@@ -552,10 +555,13 @@ export async function inspectMigrationFolder(dir: string): Promise<MigrationFold
       });
       continue;
     }
-    loaded.push({ id: parsed.id, name: parsed.name, fileName: entry.name, path, type: "sql" });
+    const file: Loaded = { id: parsed.id, name: parsed.name, fileName: entry.name, path, type: "sql" };
+    loaded.push(file);
     let bytes: Buffer;
     try {
-      bytes = await readFile(path);
+      // One synchronous read per file: thousands of small async reads cost far more in
+      // thread-pool round trips than the reads themselves (docs/benchmarks.md).
+      bytes = readFileSync(path);
     } catch (err) {
       results.push({
         id: "migrations.file-name",
@@ -566,6 +572,7 @@ export async function inspectMigrationFolder(dir: string): Promise<MigrationFold
       });
       continue;
     }
+    file.contents = bytes.toString("utf8");
     results.push(...checkSqlBytes(path, entry.name, bytes));
   }
 
@@ -589,6 +596,6 @@ export async function inspectMigrationFolder(dir: string): Promise<MigrationFold
   }
   const files = loaded
     .sort((a, b) => a.id - b.id || a.fileName.localeCompare(b.fileName))
-    .map(({ id, name, fileName, path }) => ({ id, name, fileName, path }));
+    .map(({ id, name, fileName, path, contents }) => ({ id, name, fileName, path, ...(contents === undefined ? {} : { contents }) }));
   return { results, files };
 }

@@ -1,8 +1,10 @@
+import { readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadMigrationFiles } from "postgres-migrations";
 import { afterEach, describe, expect, it } from "vitest";
+import { assertNoHashDrift } from "../../src/migrations/run-migrations.ts";
 import {
   inspectMigrationFolder,
   listMigrationFiles,
@@ -435,8 +437,26 @@ describe("validateMigrationFiles at 2,000 files (linear checks find the same pro
       },
     ]);
     expect(files).toHaveLength(2000);
-    expect(files[1999]).toEqual({ id: 2000, name: "m2000", fileName: "2000_m2000.sql", path: join(dir, "2000_m2000.sql") });
-    expect(files).toEqual(await listMigrationFiles(dir));
+    expect(files[1999]).toEqual({
+      id: 2000,
+      name: "m2000",
+      fileName: "2000_m2000.sql",
+      path: join(dir, "2000_m2000.sql"),
+      contents: readFileSync(join(dir, "2000_m2000.sql"), "utf8"),
+    });
+    // The same files postgres-migrations' loader order gives, each read once (the hash check reuses the text).
+    expect(files.map(({ contents: _, ...f }) => f)).toEqual(await listMigrationFiles(dir));
+  });
+
+  it("reads each file once: the hash check of applied migrations reuses the text the folder check read", async () => {
+    const dir = await folder(many(20, [], {}));
+    const { files } = await inspectMigrationFolder(dir);
+    // The hashes as postgres-migrations itself stores them for these files.
+    const applied = (await loadMigrationFiles(dir)).map((m) => ({ id: m.id, name: m.name, hash: m.hash }));
+    await rm(dir, { recursive: true });
+    await expect(assertNoHashDrift(dir, files, applied)).resolves.toBeUndefined();
+    applied[3]!.hash = "0".repeat(40);
+    await expect(assertNoHashDrift(dir, files, applied)).rejects.toThrow(/applied migrations changed on disk/);
   });
 
   it("reports the gaps, the duplicate id and the shared name among 2,000 files", async () => {
