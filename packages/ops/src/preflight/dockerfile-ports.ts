@@ -71,16 +71,7 @@ export function checkPublicPorts(ctx: Findings, stages: Stage[], final: Stage, f
       fix: `set ${c.portEnv} = "${fly.internalPort}" in ${fly.where} [env], or ENV ${c.portEnv}=${fly.internalPort} in the final stage`,
     });
   }
-  const exposed = exposedPorts(stages, final);
-  if (exposed && !exposed.ports.includes(listenPort)) {
-    ctx.results.push({
-      id: `dockerfile.${c.app}.port`,
-      status: "warn",
-      message: `EXPOSE ${exposed.ports.join(" ")} but the ${c.app} listens on ${listenPort}: the image documents the wrong port`,
-      where: at(ctx, exposed.line),
-      fix: `EXPOSE ${listenPort}`,
-    });
-  }
+  checkExposed(ctx, stages, final, c.app, listenPort);
 }
 
 /** Ports of an internal app (no services; reached over 6PN as <fly-app>.internal). */
@@ -107,14 +98,18 @@ export function checkInternalPorts(ctx: Findings, stages: Stage[], final: Stage,
       fix: `set ${c.portEnv} = "${fly.tcpCheckPorts[0]}" in ${fly.where} [env], or make the image and the [checks] port agree`,
     });
   }
+  checkExposed(ctx, stages, final, c.app, grpcPort);
+}
+
+/** A warning when the final stage's EXPOSE does not name the port the app listens on. */
+function checkExposed(ctx: Findings, stages: Stage[], final: Stage, app: string, listenPort: number): void {
   const exposed = exposedPorts(stages, final);
-  if (exposed && !exposed.ports.includes(grpcPort)) {
-    ctx.results.push({
-      id: `dockerfile.${c.app}.port`,
-      status: "warn",
-      message: `EXPOSE ${exposed.ports.join(" ")} but the ${c.app} listens on ${grpcPort}: the image documents the wrong port`,
-      where: at(ctx, exposed.line),
-      fix: `EXPOSE ${grpcPort}`,
-    });
-  }
+  if (!exposed || exposed.ports.includes(listenPort)) return;
+  ctx.results.push({
+    id: `dockerfile.${app}.port`,
+    status: "warn",
+    message: `EXPOSE ${exposed.ports.join(" ")} but the ${app} listens on ${listenPort}: the image documents the wrong port`,
+    where: at(ctx, exposed.line),
+    fix: `EXPOSE ${listenPort}`,
+  });
 }
