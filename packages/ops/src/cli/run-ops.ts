@@ -11,6 +11,7 @@ import { createTarget } from "../target/factory.ts";
 import { knownSecretValues } from "../secrets/local-source.ts";
 import { createRedactor } from "../secrets/redactor.ts";
 import { RunStore } from "../state/run-state.ts";
+import { checkPositionals } from "./arguments.ts";
 import { parseDurationMs } from "./duration.ts";
 import { environmentFsError } from "../state/fs-errors.ts";
 import { interruptingSignal, REPEAT_WINDOW_MS, signalExitCode } from "./interrupt.ts";
@@ -25,6 +26,14 @@ export interface OpsCommand<O extends Options> {
   /** Extra help lines: sub-commands, positional arguments, the command's own options. */
   usage?: string[];
   options?: O;
+  /**
+   * The sub-commands the first argument may name, each with the names of the arguments that follow
+   * it (`{ list: [], sync: [], rotate: ["KEY"] }`); the first is the default. Any other sub-command
+   * or an extra argument is refused before anything runs, also under --help.
+   */
+  subcommands?: Readonly<Record<string, readonly string[]>>;
+  /** The arguments of a command without sub-commands, by name (`["app"]`); none when absent. */
+  arguments?: readonly string[];
   /** Runs the step. Return an exit code, or nothing for 0. Throw `OpsError` for user-caused failures. */
   run(ctx: OpsContext, args: { values: Record<string, unknown>; positionals: string[] }): Promise<number | void>;
   /**
@@ -90,7 +99,9 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   let reporter = createReporter({ json, redactor });
   let ctx: OpsContext | undefined;
   const started = performance.now();
-  let stepName = typeof command.name === "string" ? command.name : "ops";
+  // The command as typed after `ops:` (`secrets`), until its arguments name the step (`secrets sync`).
+  const commandName = typeof command.name === "string" ? command.name : command.name([]).split(" ")[0]!;
+  let stepName = commandName;
   let interrupted: { at: number; signal: NodeJS.Signals; handled?: Promise<never> } | undefined;
   // Work registered through ctx.onInterrupt: what a step holds that an interrupt must undo.
   const cleanups = new Set<() => Promise<unknown>>();
@@ -139,10 +150,11 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       });
     }
     const values = parsed.values as Record<string, unknown>;
+    checkPositionals(commandName, command, parsed.positionals);
     if (typeof command.name === "function") stepName = command.name(parsed.positionals);
     if (values.help) {
       // `ops:local --help` is about the command, not its default sub-command.
-      const helpName = typeof command.name === "function" && parsed.positionals.length === 0 ? stepName.split(" ")[0]! : stepName;
+      const helpName = parsed.positionals.length === 0 ? commandName : stepName;
       process.stdout.write(`${helpText(helpName, command)}\n`);
       process.exit(0);
     }

@@ -27,6 +27,7 @@ export const deployCommand = () => {
     usage: [
       "node packages/ops/prebuild/run.mjs deploy <app>   alone, under the deploy lock (the pipeline runs it per app with --pipeline)",
     ],
+    arguments: ["app"],
     // An optional app this environment does not turn on: its turbo task prints one line and succeeds.
     skipWhen: ({ positionals, appsOff }) => (positionals[0] === undefined ? undefined : appsOff.get(positionals[0])),
     async run(ctx, { positionals }) {

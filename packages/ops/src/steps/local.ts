@@ -13,6 +13,7 @@ export const localCommand = () =>
       "pnpm ops:local up         start the local Postgres and the current releases",
       "pnpm ops:local down [--purge]   stop everything (--purge: delete this environment's local state)",
     ],
+    subcommands: { status: [], up: [], down: [] },
     options: { purge: { type: "boolean", default: false } },
     async run(ctx, args) {
       const sub = args.positionals[0] ?? "status";
@@ -29,11 +30,8 @@ export const localCommand = () =>
         await runPlan(ctx, processes.downPlan(Boolean(args.values.purge)));
         return;
       }
-      if (sub === "up") {
-        const applied = await runPlan(ctx, await processes.upPlan());
-        if (applied) ctx.reporter.emit({ kind: "info", message: `serving at ${processes.publicUrl()}` });
-        return;
-      }
-      throw new UsageError(`unknown local command "${sub}"`, { fix: "Use `pnpm ops:local up`, `down` or `status`." });
+      // `up`: runOps refused any other sub-command.
+      const applied = await runPlan(ctx, await processes.upPlan());
+      if (applied) ctx.reporter.emit({ kind: "info", message: `serving at ${processes.publicUrl()}` });
     },
   });

@@ -13,10 +13,9 @@ export const lockCommand = () =>
       "pnpm ops:lock [status]      who holds it, since when, until when",
       "pnpm ops:lock break --yes   delete it (only when the holder is gone)",
     ],
+    subcommands: { status: [], break: [] },
     async run(ctx, { positionals }) {
       const sub = positionals[0] ?? "status";
-      if (sub !== "status" && sub !== "break")
-        throw new UsageError(`unknown lock command "${sub}"`, { fix: "Use `pnpm ops:lock status` or `pnpm ops:lock break --yes`." });
       if (sub === "status") {
         const lock = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
         ctx.reporter.emit({

@@ -26,13 +26,12 @@ export const secretsCommand = () =>
       "pnpm ops:secrets sync --stage-only   fly: stage only; the next deploy applies them",
       "pnpm ops:secrets rotate KEY      new value for a key in secrets.rotatable",
     ],
+    subcommands: { list: [], sync: [], rotate: ["KEY"] },
     options: { "stage-only": { type: "boolean", default: false } },
     async run(ctx, { positionals, values }) {
       // Bare `pnpm ops:secrets` only shows; changing anything needs the explicit `sync`.
       const sub = positionals[0] ?? "list";
       if (sub === "rotate") return rotateSecret(ctx, positionals[1]);
-      if (sub !== "sync" && sub !== "list")
-        throw new UsageError(`unknown secrets command "${sub}"`, { fix: "Use `pnpm ops:secrets sync`, `list` or `rotate KEY`." });
       if (sub === "list") {
         const sync = await ctx.target.planSecretsSync(newRunId(), { create: false });
         printPlan(ctx, { ...sync.plan, step: "secrets (what `sync` would do)" });
