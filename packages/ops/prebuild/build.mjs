@@ -5,6 +5,7 @@
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import * as esbuild from "esbuild";
+import lockfile from "proper-lockfile";
 import { compileConfig } from "./config.mjs";
 import { bundleOnlyOurCode, commonOptions, librarySideEffectFree } from "./esbuild-options.mjs";
 import {
@@ -61,11 +62,51 @@ function describeEsbuildFailure(err) {
 export async function buildSteps({ withConfig = false } = {}) {
   const { hash, files } = sourceHash();
   const dir = buildDir(hash);
-  const built = !isBuilt(hash);
-  if (built) await buildInto(hash, files, dir);
+  let built = false;
+  if (!isBuilt(hash)) {
+    // Many steps started at once on changed sources (turbo's parallel tasks, a test's commands)
+    // build once: the others wait for the lock and then find the build made.
+    const release = await lockBuilds();
+    try {
+      built = !isBuilt(hash);
+      if (built) await buildInto(hash, files, dir);
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
   if (withConfig) await compileConfig(join(repoRoot, "ops.config.ts"), join(dir, CONFIGS));
   pruneOldBuilds(hash);
   return { hash, dir, built };
+}
+
+/**
+ * Takes `dist/.build.lock` (proper-lockfile: stale after 30 s without its holder's heartbeat, so a
+ * killed build frees it). The lock saves work; correctness comes from the rename in buildInto.
+ */
+async function lockBuilds() {
+  try {
+    mkdirSync(distRoot, { recursive: true });
+    return await lockfile.lock(distRoot, {
+      lockfilePath: join(distRoot, ".build.lock"),
+      realpath: false,
+      stale: 30_000,
+      retries: { retries: 600, minTimeout: 50, maxTimeout: 500, factor: 1.2 },
+      // A heartbeat late on a loaded machine only means another build may start: each build is
+      // renamed into place whole, so two are wasted work, never a broken build.
+      onCompromised: () => undefined,
+    });
+  } catch (err) {
+    if (err.code === "ELOCKED") {
+      throw new PrebuildError(
+        `another build of the steps has held ${join(distRoot, ".build.lock")} for minutes`,
+        "Wait for it to finish (or stop it), then rerun.",
+      );
+    }
+    throw new PrebuildError(
+      `cannot write the prebuilt steps under ${distRoot}: ${err.message}`,
+      `Make ${distRoot} writable for this user, then rerun.`,
+    );
+  }
 }
 
 async function buildInto(hash, files, dir) {
@@ -178,7 +219,7 @@ function pruneOldBuilds(current) {
     return;
   }
   const now = Date.now();
-  const builds = entries.filter((e) => e.name !== current).sort((a, b) => b.mtimeMs - a.mtimeMs);
+  const builds = entries.filter((e) => e.name !== current && e.name !== ".build.lock").sort((a, b) => b.mtimeMs - a.mtimeMs);
   for (const [i, e] of builds.entries()) {
     const old = now - e.mtimeMs > KEEP_YOUNGER_MS;
     if ((e.name.startsWith(".tmp-") && old) || (!e.name.startsWith(".tmp-") && old && i >= KEEP_BUILDS - 1)) {

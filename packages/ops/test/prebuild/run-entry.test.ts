@@ -1,7 +1,7 @@
 /**
  * The prebuilt entry (prebuild/run.mjs) never runs a stale build: on a copy of the package, the
  * scripts and the config, an edit to an entry script, a library module or ops.config.ts is seen
- * by the next run; a file that does not compile is refused with where and the fix; two runs
+ * by the next run; a file that does not compile is refused with where and the fix; runs
  * that find the build stale at once end with one complete build.
  */
 import { spawn } from "node:child_process";
@@ -37,7 +37,10 @@ function runEntry(args: string[]): Promise<{ code: number | null; out: string }>
   });
 }
 
-const builds = () => readdirSync(dist).sort();
+const builds = () =>
+  readdirSync(dist)
+    .filter((d) => !d.startsWith("."))
+    .sort();
 const edit = (file: string, change: (text: string) => string) =>
   writeFileSync(join(copy, file), change(readFileSync(join(copy, file), "utf8")));
 
@@ -106,12 +109,11 @@ describe("prebuild/run.mjs", { timeout: 120_000 }, () => {
     writeFileSync(join(copy, "scripts/status.ts"), good);
   });
 
-  it("two runs that find the build stale at once both run, and leave one complete build", async () => {
-    edit("scripts/status.ts", (t) => `${t}\n// a change both runs see\n`);
+  it("runs that find the build stale at once all run, and leave one complete build", async () => {
+    edit("scripts/status.ts", (t) => `${t}\n// a change every run sees\n`);
     const before = builds();
-    const [a, b] = await Promise.all([runEntry(["status"]), runEntry(["status"])]);
-    expect(a.code, a.out).toBe(0);
-    expect(b.code, b.out).toBe(0);
+    const runs = await Promise.all(Array.from({ length: 8 }, () => runEntry(["status"])));
+    for (const r of runs) expect(r.code, r.out).toBe(0);
     const added = builds().filter((d) => !before.includes(d));
     expect(added).toHaveLength(1);
     expect(readdirSync(join(dist, added[0]!))).toContain("build.json");

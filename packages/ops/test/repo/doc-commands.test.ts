@@ -12,7 +12,7 @@
  * - `OPS_*=… pnpm …`: src/env.ts reads the variable.
  * Placeholders (`<release>`, `…`) stand for any value: `--help` does not look at values.
  */
-import { execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
@@ -227,6 +227,9 @@ function checker() {
   };
 }
 
+// The steps are built once here, as turbo's @repo/ops#build does before any step, so the
+// commands below only answer (none of them builds).
+execFileSync(process.execPath, [join(repoRoot, "packages/ops/prebuild/build.mjs")], { cwd: repoRoot, stdio: "ignore" });
 const check = checker();
 const commands = DOCS.flatMap((doc) => docCommands(doc, readFileSync(join(repoRoot, doc), "utf8")));
 const verdicts = await Promise.all(commands.map(check));
