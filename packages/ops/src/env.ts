@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { ConfigError } from "./errors.ts";
+import { ConfigError, UsageError } from "./errors.ts";
 import { Secret } from "./secrets/secret.ts";
 
 /**
@@ -131,8 +131,15 @@ const schema = z.object({
     }),
   OPS_ENV: z
     .string()
-    .regex(/^[a-z][a-z0-9-]{0,30}$/, 'OPS_ENV must be a short lowercase name like "production" or "staging"')
-    .optional(),
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v !== undefined && !/^[a-z][a-z0-9-]{0,30}$/.test(v)) {
+        ctx.addIssue({
+          code: "custom",
+          message: `OPS_ENV="${v}" is not an environment name; use a short lowercase name like "production" or "staging"`,
+        });
+      }
+    }),
   OPS_STATE_DIR: z.string().optional(),
   OPS_REPO_ROOT: z.string().optional(),
   OPS_SECRETS_FILE: z.string().optional(),
@@ -216,6 +223,23 @@ export function readOpsEnv(
   const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
+    const field = first?.path.join(".");
+    // A bad --target or --env is a mistyped flag: name the flag the user typed, not the variable it stands for.
+    const flag =
+      field === "OPS_TARGET" && overrides.target !== undefined
+        ? "--target"
+        : field === "OPS_ENV" && overrides.environment !== undefined
+          ? "--env"
+          : undefined;
+    if (flag && first) {
+      throw new UsageError(first.message.replace(`${field}=`, `${flag} `), {
+        where: flag,
+        fix:
+          flag === "--target"
+            ? "Pass --target local or --target fly."
+            : "Pass --env with a name like staging (a-z, 0-9 and -, up to 31 characters).",
+      });
+    }
     throw new ConfigError(first?.message ?? "invalid environment", {
       where: first?.path.join(".") || "environment",
       fix: "Fix or unset the variable, then run again.",

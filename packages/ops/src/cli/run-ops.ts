@@ -15,6 +15,7 @@ import { checkPositionals } from "./arguments.ts";
 import { parseDurationMs } from "./duration.ts";
 import { environmentFsError } from "../state/fs-errors.ts";
 import { interruptingSignal, REPEAT_WINDOW_MS, signalExitCode } from "./interrupt.ts";
+import { continueWhenOutputCloses } from "./closed-output.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -137,6 +138,10 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   process.on("SIGINT", interrupt);
   process.on("SIGTERM", interrupt);
   process.on("SIGHUP", interrupt);
+  // A reader that went away (`| head`) ends only what streams; a step still finishes what it started.
+  continueWhenOutputCloses(process.stdout, () => {
+    if (command.endsOnInterrupt) for (const fn of cleanups) void fn().catch(() => undefined);
+  });
   try {
     const optionNames = Object.keys({ ...common, ...(command.options ?? {}) }).map((o) => `--${o}`);
     let parsed;

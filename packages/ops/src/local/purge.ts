@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
+import { basename, dirname, isAbsolute, join, relative } from "node:path";
 import type { OpsEnv } from "../env.ts";
 
 /** Everything the local target keeps for one environment (`ops:local down --purge` deletes it), existing paths only. */
@@ -28,8 +28,17 @@ export function purgeTargets(env: OpsEnv, dataDir: string, root: string): string
   return targets.filter((t) => existsSync(t));
 }
 
-/** Deletes `targets`; returns them relative to the state folder. */
+/**
+ * How a purge target is shown: relative to the state folder when it is inside it (`local/local`),
+ * else whole (the Postgres data folder under the OS temp dir), never as `../../..`.
+ */
+export function shownPurgeTarget(stateDir: string, target: string): string {
+  const r = relative(stateDir, target);
+  return r && !r.startsWith("..") && !isAbsolute(r) ? r : target;
+}
+
+/** Deletes `targets`; returns them as {@link shownPurgeTarget} shows them. */
 export function purgeEnvironment(env: OpsEnv, targets: string[]): string[] {
   for (const t of targets) rmSync(t, { recursive: true, force: true });
-  return targets.map((t) => relative(env.stateDir, t) || t);
+  return targets.map((t) => shownPurgeTarget(env.stateDir, t));
 }

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { relative } from "node:path";
 import type { OpsConfig } from "../config/schema.ts";
 import type { OpsContext } from "../context.ts";
 import { builtApp, isImageOnly, notRunLocallyLine } from "../config/app-kind.ts";
@@ -27,7 +26,7 @@ import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "
 import { damagedAppStates, readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
 import { LocalProvider, type StartedRelease } from "./provider.ts";
-import { purgeEnvironment, purgeTargets } from "./purge.ts";
+import { purgeEnvironment, purgeTargets, shownPurgeTarget } from "./purge.ts";
 import { stopRouter } from "./router.ts";
 import { maskSecretValues } from "../secrets/mask-values.ts";
 
@@ -559,7 +558,7 @@ export class LocalTarget implements Target {
       actions.push(
         action(
           "file",
-          `delete the local state of "${this.env.environment}": ${targets.map((t) => relative(this.env.stateDir, t) || t).join(", ")}`,
+          `delete the local state of "${this.env.environment}": ${targets.map((t) => shownPurgeTarget(this.env.stateDir, t)).join(", ")}`,
           () => {
             const removed = purgeEnvironment(this.env, targets);
             this.ctx.reporter.emit({

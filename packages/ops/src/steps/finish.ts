@@ -75,6 +75,8 @@ export const finishCommand = () =>
         kind: "info",
         message: `report: ${path}; migrations applied: ${entry.migrationsApplied.join(", ") || "none"}; deploy lock released`,
       });
+      // Where to look now: a port or URL from the environment is not the one the README names.
+      ctx.reporter.emit({ kind: "info", message: `serving at ${ctx.target.smokeTargets().baseUrl}` });
       if (misusedDryRun) {
         throw new UsageError(
           `this was NOT a dry run: --dry-run reached only this last task (turbo passes arguments after -- to the task named on the command line), so run ${report.run!.runId} really deployed`,

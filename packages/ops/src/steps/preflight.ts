@@ -8,6 +8,7 @@ import { checkNodeVersion, checkTools, LOCAL_TOOLS } from "../preflight/tool-che
 import { checkTurboJson, checkTurboPassThrough, loadTurboJson } from "../preflight/turbo-checks.ts";
 import { turboRunArgs, variablesRead } from "../env.ts";
 import { checkTurboPipeline } from "../preflight/turbo-graph.ts";
+import { checkTurboTaskArgs } from "../preflight/turbo-task-args.ts";
 import type { CheckResult } from "../preflight/types.ts";
 import type { PreflightCheck } from "../preflight/check.ts";
 import { worstStatus } from "../preflight/types.ts";
@@ -24,11 +25,13 @@ async function turboChecks(ctx: OpsContext): Promise<CheckResult[]> {
   // Required variables and cache settings are judged on the plan; the text still covers every
   // entry (secrets in hashed lists, outputs of build tasks this plan does not run) and the shape.
   const text = checkTurboJson(json, { ...rules, requiredEnv: {}, sideEffectTasks: [] }, "turbo.json");
+  const runArgs = turboRunArgs(ctx.env.processEnv);
   return [
     ...text,
+    ...checkTurboTaskArgs(runArgs),
     ...(await checkTurboPipeline(ctx.runner, {
       repoRoot: ctx.env.repoRoot,
-      runArgs: turboRunArgs(ctx.env.processEnv),
+      runArgs,
       processEnv: ctx.env.processEnv,
       redact: ctx.redact,
       deployOrder: ctx.config.deployOrder,

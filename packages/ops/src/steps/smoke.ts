@@ -10,6 +10,9 @@ import { newRunId } from "../state/run-state.ts";
 
 type SmokeOutcome = Awaited<ReturnType<typeof smokeCheck>>;
 
+/** What `Target.currentReleases` says for an app before its first deploy. */
+const NO_RELEASE = "(none)";
+
 /** The release each app must report in run `runId`: what the run deployed, else what serves. */
 async function expectedInRun(ctx: OpsContext, runId: string): Promise<Record<string, string>> {
   const deployed = deployedInRun(ctx, runId);
@@ -91,6 +94,13 @@ export const smokeCommand = () =>
         return;
       }
       const releases = await ctx.target.currentReleases();
+      if (Object.values(releases).every((r) => r === NO_RELEASE)) {
+        // Checks of an environment nothing was deployed to can only fail, and their fixes would not help.
+        throw new SmokeCheckError(
+          `nothing to smoke-check: no app has a release in environment "${ctx.env.environment}" yet (${Object.keys(releases).join(", ")})`,
+          { fix: "Deploy first: `pnpm turbo run production-deploy`." },
+        );
+      }
       const reportDir = join(ctx.env.stateDir, "smoke", ctx.env.environment, new Date().toISOString().replace(/[:.]/g, "-"));
       const plan = { step: "smoke", actions: smokeActions(ctx, releases, reportDir, (r) => (outcome = r)) };
       if (ctx.flags.dryRun) return printPlan(ctx, plan);

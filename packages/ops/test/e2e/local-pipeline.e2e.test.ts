@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { getJson, freshEnvironment, pnpm, repoRoot } from "./harness.ts";
+import { getJson, freshEnvironment, pnpm, repoRoot, run } from "./harness.ts";
 import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
 import { parse as parseDotenv } from "dotenv";
 import pg from "pg";
@@ -133,8 +133,21 @@ describe("production-deploy on the local target", () => {
     }
   });
 
-  it("'-- --dry-run' (which turbo hands to the last task only) fails loudly, but ends the real run instead of leaving the lock held", async () => {
+  it("'-- --dry-run' (which turbo hands to the last task only) is refused by preflight before anything runs", async () => {
+    const snap = async () => ({ db: await databaseSnapshot(localDatabaseUrl(env)), files: folderSnapshot(env.OPS_STATE_DIR!) });
+    const before = await snap();
     const res = await pnpm(["turbo", "run", "production-deploy", "--", "--dry-run"], env);
+    expect(res.code, res.out).not.toBe(0);
+    expect(res.out).toContain("`-- --dry-run` would reach only the task named on the command line");
+    expect(res.out).toContain("OPS_DRY_RUN=1 pnpm turbo run production-deploy");
+    expect(res.out).not.toContain("▶ migrate");
+    expect(await snap()).toEqual(before);
+    const health = await getJson(`${url}/healthz`);
+    expect(health.body.client.release).toBe(firstRelease);
+  });
+
+  it("turbo without the pnpm wrapper: '-- --dry-run' fails loudly at the last task, but ends the real run instead of leaving the lock held", async () => {
+    const res = await run(join(repoRoot, "node_modules", ".bin", "turbo"), ["run", "production-deploy", "--", "--dry-run"], env);
     expect(res.code, res.out).not.toBe(0);
     expect(res.out).toContain("this was NOT a dry run: --dry-run reached only this last task");
     expect(res.out).toContain("OPS_DRY_RUN=1 pnpm turbo run production-deploy");

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRepoRoot, readOpsEnv } from "../../src/env.ts";
-import { ConfigError } from "../../src/errors.ts";
+import { ConfigError, UsageError } from "../../src/errors.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 
 let root: string;
@@ -31,6 +31,16 @@ function configError(fn: () => unknown): ConfigError {
     return err as ConfigError;
   }
   throw new Error("expected a ConfigError");
+}
+
+function usageError(fn: () => unknown): UsageError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  }
+  throw new Error("expected a UsageError");
 }
 
 describe("readOpsEnv", () => {
@@ -96,13 +106,24 @@ describe("readOpsEnv", () => {
     const e = configError(() => read({ OPS_TARGET: "heroku" }));
     expect(e.message).toBe('OPS_TARGET="heroku" is not a target; use "local" or "fly"');
     expect(e.where).toBe("OPS_TARGET");
-    // also through the --target override
-    expect(configError(() => read({}, { target: "heroku" })).message).toBe('OPS_TARGET="heroku" is not a target; use "local" or "fly"');
+  });
+
+  it("a bad --target or --env flag is a usage error naming the flag and the value, not the variable", () => {
+    const target = usageError(() => read({}, { target: "flyy" }));
+    expect(target.message).toBe('--target "flyy" is not a target; use "local" or "fly"');
+    expect(target.where).toBe("--target");
+    expect(target.fix).toBe("Pass --target local or --target fly.");
+    expect(target.exitCode).toBe(2);
+    const env = usageError(() => read({}, { environment: "Bad/Name" }));
+    expect(env.message).toBe('--env "Bad/Name" is not an environment name; use a short lowercase name like "production" or "staging"');
+    expect(env.where).toBe("--env");
+    // A bad variable next to a good flag is still the variable's fault.
+    expect(configError(() => read({ OPS_TARGET: "heroku" }, { environment: "staging" })).where).toBe("OPS_TARGET");
   });
 
   it("refuses an environment name that is not a short lowercase name", () => {
     const e = configError(() => read({ OPS_ENV: "Prod Env" }));
-    expect(e.message).toBe('OPS_ENV must be a short lowercase name like "production" or "staging"');
+    expect(e.message).toBe('OPS_ENV="Prod Env" is not an environment name; use a short lowercase name like "production" or "staging"');
     expect(e.where).toBe("OPS_ENV");
   });
 

@@ -80,6 +80,9 @@ describe("the local pipeline, step by step: dry run = apply", () => {
       migrations_applied: ["0_create-migrations-table.sql", "1_init.sql", "2_release-starts-host.sql"],
     });
     expect(readFileSync(join(stateDir, "runs", runId, "report.md"), "utf8")).toContain(runId);
+    // The last line says where the environment serves: here OPS_LOCAL_CLIENT_PORT, not the default.
+    const infos = finish.live.events.flatMap((e) => (e.kind === "info" ? [e.message] : []));
+    expect(infos.at(-1)).toBe(`serving at http://127.0.0.1:${ports.client}`);
     // Every command of the whole run was a read (git, tool probes; turbo's plan, asked by the graph
     // and the pass-through checks; squawk).
     const reads = [preflight, sync, migrate, finish]

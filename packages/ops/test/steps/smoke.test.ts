@@ -61,21 +61,16 @@ describe("smoke on local", () => {
   const context = () => ({ env: { OPS_ENV: "smoke-local", OPS_STATE_DIR: stateDir, OPS_LOCAL_CLIENT_PORT: String(port) } });
 
   // What serves through the router is checked in test/steps/deploy-local.test.ts (a tiny app really runs there).
-  it("with nothing deployed, the dry run prints the plan and writes nothing; apply fails at once, saying why and what to run", async () => {
+  it("with nothing deployed, the dry run and apply both refuse at once with one message saying to deploy first, and write nothing", async () => {
     const before = await snapshot(stateDir);
-    const dry = await runStep(smokeCommand(), {}, { ...context(), flags: { dryRun: true } });
-    expect(dry.error).toBeUndefined();
-    expect((dry.events.find((e) => e.kind === "plan") as { items: string[] }).items[0]).toContain(
-      `smoke-check http://127.0.0.1:${port} until every check passes`,
-    );
+    for (const flags of [{ dryRun: true }, {}]) {
+      const r = await runStep(smokeCommand(), {}, { ...context(), flags });
+      expect(r.error?.name).toBe("SmokeCheckError");
+      expect(r.error?.message).toBe('nothing to smoke-check: no app has a release in environment "smoke-local" yet (backend, client)');
+      expect(r.error?.fix).toBe("Deploy first: `pnpm turbo run production-deploy`.");
+      expect(r.events.some((e) => e.kind === "plan")).toBe(false);
+      expect(r.commands).toEqual([]);
+    }
     expect(await snapshot(stateDir)).toEqual(before);
-    const r = await runStep(smokeCommand(), {}, context());
-    expect(r.error?.name).toBe("SmokeCheckError");
-    expect(r.error?.message).toMatch(
-      new RegExp(
-        `^2 smoke checks failed:\\n {2}healthz proves the release: GET /healthz on 127\\.0\\.0\\.1:${port} failed after 1 attempt: not tried: the local router is not running, so nothing listens on http://127\\.0\\.0\\.1:${port}; start what should run with \`pnpm ops:local up\`\\n`,
-      ),
-    );
-    expect(r.commands).toEqual([]);
   });
 });
