@@ -521,7 +521,10 @@ export class LocalProvider {
             : `stop ${app} release ${l.releaseId} (app pid ${l.appPids?.join(", ")}): its supervisor is gone and it serves nothing`,
           apply: async () => {
             const now = readAppState(this.paths, app);
-            if (this.routedRelease(app)?.releaseId === l.releaseId || now.current === l.releaseId) return;
+            const recordedPid = now.releases.find((r) => r.id === now.current)?.supervisorPid;
+            // A supervisor of the current release that the state does not record (a killed `ops:local up`
+            // restarting it) serves nothing either; only the recorded or routed one is kept.
+            if (this.routedRelease(app)?.pid === l.pid || (now.current === l.releaseId && recordedPid === l.pid)) return;
             await this.stopRelease(l.pid, 10_000);
           },
         });

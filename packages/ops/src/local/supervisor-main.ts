@@ -6,6 +6,7 @@
  * launcher opened.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { writeJsonAtomic } from "./process-utils.ts";
 import { holdExitSignal } from "./exit-signal.ts";
 
@@ -25,7 +26,21 @@ const restarts: number[] = [];
 const startedAt = new Date().toISOString();
 
 const log = (msg: string) => console.log(`[supervisor ${new Date().toISOString()}] ${msg}`);
-const writeState = (status: string, extra: Record<string, unknown> = {}) =>
+let claimed = false;
+// Two supervisors can share a release folder: `ops:local up` restarts a release whose supervisor
+// a killed run left unrouted, then stops that one. The supervisor that started last owns the state
+// file, so the older one's "stopping"/"stopped" does not hide the copy that serves.
+const ownsState = (): boolean => {
+  if (!claimed) return true;
+  try {
+    return (JSON.parse(readFileSync(stateFile, "utf8")) as { supervisorPid?: unknown }).supervisorPid === process.pid;
+  } catch {
+    return true; // gone or unreadable: nobody else claims it
+  }
+};
+const writeState = (status: string, extra: Record<string, unknown> = {}) => {
+  if (!ownsState()) return;
+  claimed = true;
   writeJsonAtomic(stateFile, {
     supervisorPid: process.pid,
     childPid: child?.pid ?? null,
@@ -34,6 +49,7 @@ const writeState = (status: string, extra: Record<string, unknown> = {}) =>
     startedAt,
     ...extra,
   });
+};
 
 function start(): void {
   child = spawn(argv[0]!, argv.slice(1), { cwd, env: process.env, stdio: ["ignore", "inherit", "inherit"] });

@@ -33,13 +33,17 @@ const BOUNDARIES: { name: string; reached: RegExp }[] = [
   { name: "smoke/finish", reached: /production-smoke: ✔ smoke done/ },
 ];
 
-/** Starts the pipeline and kills its whole process group with SIGKILL once `reached` shows. */
-async function killWhen(env: Record<string, string | undefined>, reached: RegExp): Promise<string> {
+/** Starts the pipeline (or `args`) and kills its whole process group with SIGKILL once `reached` shows. */
+async function killWhen(
+  env: Record<string, string | undefined>,
+  reached: RegExp,
+  args = ["turbo", "run", "production-deploy"],
+): Promise<string> {
   const merged = Object.fromEntries(Object.entries({ ...inherited(), ...env }).filter(([, v]) => v !== undefined)) as Record<
     string,
     string
   >;
-  const child = spawn("pnpm", ["turbo", "run", "production-deploy"], { cwd: repoRoot, env: merged, detached: true, stdio: "pipe" });
+  const child = spawn("pnpm", args, { cwd: repoRoot, env: merged, detached: true, stdio: "pipe" });
   let out = "";
   const closed = new Promise((r) => child.on("close", r));
   await new Promise<void>((resolve) => {
@@ -117,6 +121,17 @@ describe("kill -9 of the whole pipeline at each step boundary, then one rerun", 
     const health = await getJson(`http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}/healthz`);
     expect(health.status).toBe(200);
     expect([health.body.client.release, health.body.backend.release]).toEqual([rerun, rerun]);
+    expect(countProcesses(env)).toEqual(SETTLED);
+  });
+
+  it("killed while `ops:local up` starts the client: one more `ops:local up` leaves one supervised copy, recorded", async () => {
+    expect((await pnpm(["ops:local", "down"], env)).code).toBe(0);
+    await killWhen(env, /client: started release \S+ on/, ["ops:local", "up"]);
+    const up = await pnpm(["ops:local", "up"], env);
+    expect(up.code, up.out).toBe(0);
+    const status = await pnpm(["ops:status"], env);
+    expect(status.out).not.toContain("state is behind the processes");
+    expect(status.out).toMatch(/client +\S+ +running +\d+\/\d+/);
     expect(countProcesses(env)).toEqual(SETTLED);
   });
 
