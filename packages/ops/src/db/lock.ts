@@ -53,6 +53,19 @@ export function describeHolder(h: LockInfo): string {
   return `${h.user}@${h.host} (run ${h.runId}, ${h.purpose} of ${shortSha(h.gitSha)}, since ${h.acquiredAt.toISOString()}, lease until ${h.expiresAt.toISOString()})`;
 }
 
+/**
+ * Why a held lock no longer protects anything, for status output: its lease ran out, or its owner
+ * process on this host (`host`, from `os.hostname()`) is gone (kill -9, a closed terminal). Either
+ * way the next run takes it over by itself. Undefined while its holder may still be working.
+ */
+export function lockTakeoverNote(h: LockInfo, host: string, now = new Date()): string | undefined {
+  if (h.host === host && h.owner && !isOwnerAlive(h.owner)) {
+    return `its process ${h.owner.pid} on ${h.host} is gone: the next run takes it over and marks run ${h.runId} failed`;
+  }
+  if (h.expiresAt <= now) return `lease expired: the next run takes it over and marks run ${h.runId} failed`;
+  return undefined;
+}
+
 /** The current lock row of an environment, or undefined. */
 export async function readLock(client: pg.Client, environment: string): Promise<LockInfo | undefined> {
   const { rows } = await client.query("SELECT * FROM ops.deploy_lock WHERE environment = $1", [environment]);

@@ -1,8 +1,10 @@
 import { defineOps } from "../cli/run-ops.ts";
-import { breakLock, describeHolder, readLock } from "../db/lock.ts";
+import { breakLock, describeHolder, lockTakeoverNote, readLock } from "../db/lock.ts";
 import { UsageError } from "../errors.ts";
 import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { action, runPlan } from "../plan/plan.ts";
+
+const withNote = (note: string | undefined) => (note ? ` (${note})` : "");
 
 /** `pnpm ops:lock [status]` and `pnpm ops:lock break --yes`. */
 export const lockCommand = () =>
@@ -20,9 +22,7 @@ export const lockCommand = () =>
         const lock = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
         ctx.reporter.emit({
           kind: "info",
-          message: lock
-            ? `held by ${describeHolder(lock)}${lock.expiresAt < new Date() ? " (lease expired: the next deploy takes it over)" : ""}`
-            : "free",
+          message: lock ? `held by ${describeHolder(lock)}${withNote(lockTakeoverNote(lock, ctx.env.host))}` : "free",
         });
         ctx.reporter.emit({ kind: "result", step: "lock", data: lock ?? null });
         return;

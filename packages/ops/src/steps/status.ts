@@ -1,5 +1,5 @@
 import { defineOps } from "../cli/run-ops.ts";
-import { describeHolder, readLock } from "../db/lock.ts";
+import { describeHolder, lockTakeoverNote, readLock } from "../db/lock.ts";
 import { listHistory } from "../db/history.ts";
 import { readOpsDb } from "../target-db.ts";
 
@@ -25,7 +25,11 @@ export const statusCommand = () =>
         return;
       }
       const { lock, last } = db;
-      ctx.reporter.emit({ kind: "info", message: `deploy lock: ${lock ? describeHolder(lock) : "free"}` });
+      const takeover = lock && lockTakeoverNote(lock, ctx.env.host);
+      ctx.reporter.emit({
+        kind: "info",
+        message: `deploy lock: ${lock ? describeHolder(lock) : "free"}${takeover ? ` (${takeover})` : ""}`,
+      });
       ctx.reporter.emit({
         kind: "info",
         message: `last run: ${last ? `${last.runId} ${last.kind} ${last.status} by ${last.actor} at ${last.startedAt.toISOString()}${last.restorePoint ? `; restore point ${last.restorePoint}` : ""}` : "none"}`,
