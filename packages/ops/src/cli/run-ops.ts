@@ -12,6 +12,7 @@ import { knownSecretValues } from "../secrets/local-source.ts";
 import { createRedactor } from "../secrets/redactor.ts";
 import { RunStore } from "../state/run-state.ts";
 import { checkPositionals } from "./arguments.ts";
+import { didYouMean } from "../text/did-you-mean.ts";
 import { parseDurationMs } from "./duration.ts";
 import { environmentFsError } from "../state/fs-errors.ts";
 import { interruptingSignal, REPEAT_WINDOW_MS, signalExitCode } from "./interrupt.ts";
@@ -143,14 +144,17 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
     if (command.endsOnInterrupt) for (const fn of cleanups) void fn().catch(() => undefined);
   });
   try {
-    const optionNames = Object.keys({ ...common, ...(command.options ?? {}) }).map((o) => `--${o}`);
+    // `--pipeline` is how turbo tasks call a step; a user never types it, so it is not offered.
+    const optionNames = Object.keys({ ...common, ...(command.options ?? {}) })
+      .filter((o) => o !== "pipeline")
+      .map((o) => `--${o}`);
     let parsed;
     try {
       parsed = parseArgs({ args: argv, options: { ...common, ...(command.options ?? {}) }, allowPositionals: true, strict: true });
     } catch (err) {
       const e = err as Error & { code?: string };
       const unknown = e.message.match(/Unknown option '([^']+)'/)?.[1];
-      throw new UsageError(unknown ? `unknown option ${unknown}` : e.message.split(". ")[0]!, {
+      throw new UsageError(unknown ? `unknown option ${unknown}${didYouMean(unknown, optionNames)}` : e.message.split(". ")[0]!, {
         fix: `Options: ${optionNames.join(", ")}. See --help.`,
       });
     }

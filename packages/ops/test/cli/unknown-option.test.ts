@@ -1,0 +1,24 @@
+// A mistyped flag is refused before anything loads, with the nearest real flag and the list of
+// options a user can type (not the internal --pipeline that turbo tasks pass).
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { promisify } from "node:util";
+import { expect, it } from "vitest";
+
+const repoRoot = resolve(import.meta.dirname, "../../../..");
+const run = promisify(execFile);
+
+it("names the nearest option and the options a user can pass", { timeout: 120_000 }, async () => {
+  const res = await run(process.execPath, ["packages/ops/prebuild/run.mjs", "history", "--wdie"], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/", NO_COLOR: "1", OPS_TARGET: "local" },
+  }).then(
+    () => ({ code: 0, out: "" }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
+  expect(res.code).toBe(2);
+  expect(res.out).toContain("✖ history: unknown option --wdie; did you mean --wide?");
+  expect(res.out).toContain("fix: Options: --dry-run, --json, --target, --env, --lock-wait, --yes, --help, --limit, --wide. See --help.");
+  expect(res.out).not.toContain("--pipeline");
+  expect(res.out).not.toContain("    at ");
+});
