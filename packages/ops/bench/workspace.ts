@@ -81,7 +81,7 @@ export async function createWorkspace(log: (line: string) => void, ref?: string)
       }),
     pnpm: (args, extra = {}) => timed("pnpm", args, { cwd: dir, env: { ...env, ...extra } }),
     async close() {
-      await ws.pnpm(["ops:local", "down", "--purge"]);
+      await ws.pnpm(["ops:local", "down", "--purge", "--yes"]);
       rmSync(dir, { recursive: true, force: true });
       rmSync(stateDir, { recursive: true, force: true });
     },

@@ -200,7 +200,7 @@ async function startUnlessRunning(
   await stopProcess(pid, 5000);
   throw new DeployError(`the local Postgres did not start on 127.0.0.1:${opts.port}`, {
     where: paths.postgresLog,
-    fix: `Read the log above (${paths.postgresLog}); if the data folder is damaged, run \`pnpm ops:local down --purge\`.\n${tailFile(paths.postgresLog, 15)}`,
+    fix: `Read the log above (${paths.postgresLog}); if the data folder is damaged, run \`pnpm ops:local down --purge --yes\` (it deletes the local database).\n${tailFile(paths.postgresLog, 15)}`,
   });
 }
 

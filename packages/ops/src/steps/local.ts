@@ -1,3 +1,4 @@
+import { confirm } from "../cli/confirm.ts";
 import { defineOps } from "../cli/run-ops.ts";
 import { UsageError } from "../errors.ts";
 import { runPlan } from "../plan/plan.ts";
@@ -11,7 +12,7 @@ export const localCommand = () =>
     usage: [
       "pnpm ops:local [status]   what runs where",
       "pnpm ops:local up         start the local Postgres and the current releases",
-      "pnpm ops:local down [--purge]   stop everything (--purge: delete this environment's local state)",
+      "pnpm ops:local down [--purge --yes]   stop everything (--purge: delete this environment's local state; asks, or --yes)",
     ],
     subcommands: { status: [], up: [], down: [] },
     options: { purge: { type: "boolean", default: false } },
@@ -27,7 +28,14 @@ export const localCommand = () =>
         return;
       }
       if (sub === "down") {
-        await runPlan(ctx, processes.downPlan(Boolean(args.values.purge)));
+        const purge = Boolean(args.values.purge);
+        const question = `This deletes the local database, generated secrets and runs of environment "${ctx.env.environment}".`;
+        if (purge && !ctx.flags.dryRun && !(await confirm(ctx, question, ctx.env.environment))) {
+          throw new UsageError(`deleting the local state of "${ctx.env.environment}" needs confirmation`, {
+            fix: "Run `pnpm ops:local down --purge --dry-run` to see what goes, then `pnpm ops:local down --purge --yes`; `pnpm ops:local down` alone only stops the processes.",
+          });
+        }
+        await runPlan(ctx, processes.downPlan(purge));
         return;
       }
       // `up`: runOps refused any other sub-command.

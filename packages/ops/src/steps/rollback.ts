@@ -1,5 +1,5 @@
-import { createInterface } from "node:readline/promises";
 import { join } from "node:path";
+import { confirm } from "../cli/confirm.ts";
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { listHistory } from "../db/history.ts";
@@ -12,17 +12,6 @@ import { describeSchemaDelta, schemaDeltaSince } from "../release/schema-delta.t
 import { smokeActions, type smokeCheck } from "../release/smoke.ts";
 import type { RestoreSource } from "../target/target.ts";
 import { readOpsDb } from "../target-db.ts";
-
-async function confirm(ctx: OpsContext, question: string, expected: string): Promise<boolean> {
-  if (ctx.flags.yes) return true;
-  if (!process.stdin.isTTY || ctx.env.ci) return false;
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return (await rl.question(`${question} Type "${expected}" to go on: `)).trim() === expected;
-  } finally {
-    rl.close();
-  }
-}
 
 /**
  * `pnpm ops:rollback --db`: restore the database (targets that can) from a restore point (`--restore-point`,

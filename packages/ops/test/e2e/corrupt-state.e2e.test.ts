@@ -42,7 +42,7 @@ describe("a damaged state file", () => {
     expect(first.code, first.out).toBe(0);
   });
   afterAll(async () => {
-    await repo.script("local", ["down", "--purge"], env);
+    await repo.script("local", ["down", "--purge", "--yes"], env);
   });
 
   it("apps/<app>/state.json: status names the file and what repairs it; `ops:local up` rebuilds it from what the router serves", async () => {

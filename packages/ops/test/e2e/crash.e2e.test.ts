@@ -96,7 +96,7 @@ describe("kill -9 of the whole pipeline at each step boundary, then one rerun", 
     expect(first.code, first.out).toBe(0);
   });
   afterAll(async () => {
-    if (env) await pnpm(["ops:local", "down", "--purge"], env);
+    if (env) await pnpm(["ops:local", "down", "--purge", "--yes"], env);
   });
 
   it.each(BOUNDARIES)("killed at $name: the next run converges with no manual step and no stray process", async ({ reached }) => {

@@ -92,7 +92,7 @@ describe("a pipeline run with planted secrets, a held lock, a bad release and a 
     url = `http://127.0.0.1:${env.OPS_LOCAL_CLIENT_PORT}`;
   });
   afterAll(async () => {
-    await repo.script("local", ["down", "--purge"], env);
+    await repo.script("local", ["down", "--purge", "--yes"], env);
   });
 
   /**

@@ -144,7 +144,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (env) await repo.script("local", ["down", "--purge"], env);
+  if (env) await repo.script("local", ["down", "--purge", "--yes"], env);
 });
 
 describe("a fourth app in ops.config.ts only, and authentik on, on the local target", () => {

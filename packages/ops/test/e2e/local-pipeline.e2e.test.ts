@@ -29,7 +29,7 @@ describe("production-deploy on the local target", () => {
   });
 
   afterAll(async () => {
-    if (env) await pnpm(["ops:local", "down", "--purge"], env);
+    if (env) await pnpm(["ops:local", "down", "--purge", "--yes"], env);
   });
 
   it("deploys both apps, migrates, and the client's /healthz proves the release", async () => {
@@ -109,6 +109,10 @@ describe("production-deploy on the local target", () => {
       const one = await pnpm(args, env);
       expect(one.code, one.out).toBe(0);
     }
+    // Without a terminal, deleting the local state needs --yes: refused, nothing stopped or deleted.
+    const purge = await pnpm(["ops:local", "down", "--purge"], env);
+    expect(purge.code, purge.out).toBe(2);
+    expect(purge.out).toContain('deleting the local state of "e2e-pipeline" needs confirmation');
     expect(await snap()).toEqual(before);
     const health = await getJson(`${url}/healthz`);
     expect(health.body.client.release).toBe(firstRelease);

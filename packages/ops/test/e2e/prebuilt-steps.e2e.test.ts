@@ -33,7 +33,7 @@ describe("prebuilt steps on a fresh clone", () => {
   });
 
   afterAll(async () => {
-    if (clone && env) await inClone("pnpm", ["ops:local", "down", "--purge"]);
+    if (clone && env) await inClone("pnpm", ["ops:local", "down", "--purge", "--yes"]);
   });
 
   it("pnpm turbo run production-deploy builds the steps as a task of its own and deploys", async () => {

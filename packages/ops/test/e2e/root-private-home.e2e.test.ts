@@ -38,7 +38,7 @@ describe.skipIf(!isRoot)("as root, from a checkout under a 0700 home", () => {
   });
 
   afterAll(async () => {
-    if (checkout) await pnpmIn(["ops:local", "down", "--purge"]);
+    if (checkout) await pnpmIn(["ops:local", "down", "--purge", "--yes"]);
     if (home) rmSync(home, { recursive: true, force: true });
   });
 

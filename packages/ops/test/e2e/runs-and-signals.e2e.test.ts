@@ -22,7 +22,7 @@ describe("one run at a time", () => {
   });
   afterAll(async () => {
     if (original !== undefined) writeFileSync(page, original);
-    if (env) await pnpm(["ops:local", "down", "--purge"], env);
+    if (env) await pnpm(["ops:local", "down", "--purge", "--yes"], env);
   });
 
   it("a refused concurrent run (with a source change) leaves the first run green, serving its own build", async () => {

@@ -58,7 +58,7 @@ describe("deploy A, deploy B, rollback, deploy C, rollback: under load, and the 
     seen.A = await serving(baseUrl);
   });
   afterAll(async () => {
-    if (env) await pnpm(["ops:local", "down", "--purge"], env);
+    if (env) await pnpm(["ops:local", "down", "--purge", "--yes"], env);
   });
 
   /** Runs `command` under load; every request must answer 2xx, and both apps must have switched. */
