@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson, freshEnvironment, pnpm, repoRoot, run } from "./harness.ts";
-import { databaseSnapshot, folderSnapshot } from "./snapshot.ts";
+import { databaseSnapshot, folderSnapshot, withoutAppOutput } from "./snapshot.ts";
 import { parse as parseDotenv } from "dotenv";
 import pg from "pg";
 import { type ParsedGanttTask, parseGantt } from "../output/mermaid-oracle.ts";
@@ -89,7 +89,10 @@ describe("production-deploy on the local target", () => {
   });
 
   it("OPS_DRY_RUN=1 reaches every task: each prints its plan, and the database and state folder stay byte-identical", async () => {
-    const snap = async () => ({ db: await databaseSnapshot(localDatabaseUrl(env)), files: folderSnapshot(env.OPS_STATE_DIR!) });
+    const snap = async () => ({
+      db: await databaseSnapshot(localDatabaseUrl(env)),
+      files: folderSnapshot(env.OPS_STATE_DIR!, withoutAppOutput),
+    });
     const before = await snap();
     const res = await pnpm(["turbo", "run", "production-deploy"], { ...env, OPS_DRY_RUN: "1" });
     expect(res.code, res.out).toBe(0);
@@ -138,7 +141,10 @@ describe("production-deploy on the local target", () => {
   });
 
   it("'-- --dry-run' (which turbo hands to the last task only) is refused by preflight before anything runs", async () => {
-    const snap = async () => ({ db: await databaseSnapshot(localDatabaseUrl(env)), files: folderSnapshot(env.OPS_STATE_DIR!) });
+    const snap = async () => ({
+      db: await databaseSnapshot(localDatabaseUrl(env)),
+      files: folderSnapshot(env.OPS_STATE_DIR!, withoutAppOutput),
+    });
     const before = await snap();
     const res = await pnpm(["turbo", "run", "production-deploy", "--", "--dry-run"], env);
     expect(res.code, res.out).not.toBe(0);

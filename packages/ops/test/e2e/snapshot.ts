@@ -50,3 +50,10 @@ export function folderSnapshot(dir: string, keep: (relativePath: string) => bool
   if (existsSync(dir)) walk(dir);
   return out;
 }
+
+/**
+ * For {@link folderSnapshot} of a state folder while releases run: leaves out each release's
+ * `release.log`, which the running app itself appends to (a database probe's transition, a
+ * shutdown line), so a comparison sees only what the tool writes.
+ */
+export const withoutAppOutput = (relativePath: string): boolean => !/(^|\/)apps\/[^/]+\/releases\/[^/]+\/release\.log$/.test(relativePath);
