@@ -49,6 +49,7 @@ import type {
   Target,
   TargetDatabase,
 } from "../target/target.ts";
+import { NO_RELEASE } from "../target/target.ts";
 import { type AppliedMigrationRow, describeUndoneMigrations, readMigrationsTable } from "../release/schema-delta.ts";
 import { readOpsDb, readTargetDb, withTargetDb } from "../target-db.ts";
 import { flyTarget } from "./context.ts";
@@ -189,7 +190,7 @@ export class FlyTarget implements Target {
     const out: Record<string, string> = {};
     for (const app of this.ctx.config.deployOrder) {
       const cur = currentRelease(await this.fly.provider.releases(app));
-      out[app] = cur ? (releaseIdOfImage(cur.ImageRef) ?? `v${cur.Version}`) : "(none)";
+      out[app] = cur ? (releaseIdOfImage(cur.ImageRef) ?? `v${cur.Version}`) : NO_RELEASE;
     }
     return out;
   }

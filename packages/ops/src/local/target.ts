@@ -22,6 +22,7 @@ import type {
   Target,
   TargetDatabase,
 } from "../target/target.ts";
+import { NO_RELEASE } from "../target/target.ts";
 import { followLocalLog, LOCAL_PROCESS_LOGS, localLogFile, readLocalLog } from "./logs.ts";
 import { damagedAppStates, readAppState, rollbackChoice } from "./app-state.ts";
 import { ensureLocalPostgres, localDatabaseUrl, postgresDataDir, runningPostgres, stopLocalPostgres } from "./postgres.ts";
@@ -179,7 +180,7 @@ export class LocalTarget implements Target {
   }
 
   async currentReleases(): Promise<Record<string, string>> {
-    return Object.fromEntries(this.runApps().map((app) => [app, this.provider.currentRelease(app) ?? "(none)"]));
+    return Object.fromEntries(this.runApps().map((app) => [app, this.provider.currentRelease(app) ?? NO_RELEASE]));
   }
 
   secretsFile(): string {

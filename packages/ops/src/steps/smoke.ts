@@ -7,18 +7,16 @@ import { applyPlan, printPlan, runPlan } from "../plan/plan.ts";
 import { describeChoices, rollbackActions } from "../release/rollback.ts";
 import { deployedInRun, smokeActions, smokeFailure, type smokeCheck } from "../release/smoke.ts";
 import { newRunId } from "../state/run-state.ts";
+import { NO_RELEASE } from "../target/target.ts";
 
 type SmokeOutcome = Awaited<ReturnType<typeof smokeCheck>>;
-
-/** What `Target.currentReleases` says for an app before its first deploy. */
-const NO_RELEASE = "(none)";
 
 /** The release each app must report in run `runId`: what the run deployed, else what serves. */
 async function expectedInRun(ctx: OpsContext, runId: string): Promise<Record<string, string>> {
   const deployed = deployedInRun(ctx, runId);
   const current = deployed.length === ctx.config.deployOrder.length ? {} : await ctx.target.currentReleases();
   return Object.fromEntries(
-    ctx.config.deployOrder.map((app) => [app, deployed.find((d) => d.app === app)?.release ?? current[app] ?? "(none)"]),
+    ctx.config.deployOrder.map((app) => [app, deployed.find((d) => d.app === app)?.release ?? current[app] ?? NO_RELEASE]),
   );
 }
 

@@ -11,6 +11,9 @@ import type { AppFingerprints } from "../secrets/ledger.ts";
 import type { LogSelection } from "../logs/lines.ts";
 import type { ArtifactSnapshot } from "../artifacts/snapshot.ts";
 
+/** What {@link Target.currentReleases} gives for an app that has no release yet. */
+export const NO_RELEASE = "(none)";
+
 /** One app's release change, the same shape on every target (release ids, or `vN` on fly for releases not made by this tool). */
 export interface AppRelease {
   app: string;
@@ -123,7 +126,7 @@ export interface Target {
   preflightChecks(): Record<string, PreflightCheck>;
   /** For each app, whether what serves is run `runId`'s release, the one before, or a mix. Reads only. */
   servingNow(apps: string[], runId: string): Promise<Record<string, ServingState>>;
-  /** The release id each app serves now (`(none)` before its first deploy). */
+  /** The release id each app serves now ({@link NO_RELEASE} before its first deploy). */
   currentReleases(): Promise<Record<string, string>>;
   /** The file the secrets of this environment are read from (rotate writes it). */
   secretsFile(): string;
