@@ -52,7 +52,8 @@ export async function runStep(command: AnyCommand, args: StepArgs, opts: Context
 export const normalize = (v: unknown) =>
   JSON.stringify(v)
     .replace(/\d{8}-\d{6}-[0-9a-f]{4}/g, "<run>")
-    .replace(/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z/g, "<time>");
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z/g, "<time>")
+    .replace(/\d{8}T\d{6}Z/g, "<time>");
 
 export const argvOf = (c: Cmd) => [c.file, ...c.args];
 export const planEvents = (r: StepRun) => r.events.filter((e): e is Extract<OpsEvent, { kind: "plan" }> => e.kind === "plan");
