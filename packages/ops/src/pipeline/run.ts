@@ -167,7 +167,8 @@ export function historyOf(run: RunRecord, kind: HistoryEntry["kind"], steps: Rec
   let migrationsApplied: string[] = [];
   let restorePoint: string | undefined;
   let schemaVersion: number | undefined;
-  for (const s of Object.values(steps)) {
+  // In the order the steps started, so the apps are listed in the order they shipped.
+  for (const s of Object.values(steps).sort((a, b) => a.startedAt.localeCompare(b.startedAt))) {
     durationsMs[s.step] = s.durationMs;
     const d = s.detail as {
       app?: string;
