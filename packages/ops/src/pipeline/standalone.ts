@@ -55,16 +55,18 @@ export async function runStandalone<T>(
     printPlan(ctx, { ...plan, actions: [lock, ...ctx.target.repairActions(), ...plan.actions, close] });
     return undefined;
   }
-  const [token] = (await applyPlan(ctx, { step: plan.step, actions: [lock] })) as [string];
+  // Numbered as the dry run prints it: the lock first, then (repairs found once it is held) the step's actions and the record.
+  const planned = 1 + plan.actions.length + 1;
+  const [token] = (await applyPlan(ctx, { step: plan.step, actions: [lock], ...(plan.notes ? { notes: plan.notes } : {}) }, {
+    first: 1,
+    total: planned,
+  })) as [string];
   const stopLease = keepLease(ctx, run.environment, token);
   const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
   const forget = ctx.onInterrupt(release);
   try {
-    await applyPlan(ctx, {
-      step: plan.step,
-      actions: [...ctx.target.repairActions(), ...plan.actions, close],
-      ...(plan.notes ? { notes: plan.notes } : {}),
-    });
+    const repairs = ctx.target.repairActions();
+    await applyPlan(ctx, { step: plan.step, actions: [...repairs, ...plan.actions, close] }, { first: 2, total: planned + repairs.length });
     return result();
   } catch (err) {
     await withTargetDb(ctx, "deploy history", (client) =>

@@ -71,20 +71,33 @@ export function describeActions(actions: readonly Action[]): ActionDescription[]
 }
 
 /**
+ * Where a plan applied in parts sits in the whole one the dry run printed: its first action's
+ * number (1-based) and the whole plan's length, so the parts count `[1/10]` … `[10/10]`.
+ */
+export interface PlanPart {
+  first: number;
+  total: number;
+}
+
+/**
  * Runs the plan's actions in order, emitting `action` before and `action:end` after each; on a
- * terminal each shows as a progress line while it runs.
+ * terminal each shows as a progress line while it runs. `part` numbers them within a larger plan
+ * (default: this plan alone, `[1/n]` … `[n/n]`).
  * @returns each action's result, in order.
  * @throws whatever an action throws; later actions do not run.
  */
-export async function applyPlan(ctx: OpsContext, plan: Plan): Promise<unknown[]> {
+export async function applyPlan(ctx: OpsContext, plan: Plan, part?: PlanPart): Promise<unknown[]> {
   const results: unknown[] = [];
+  const first = part?.first ?? 1;
+  const total = part?.total ?? plan.actions.length;
   for (const note of plan.notes ?? []) ctx.reporter.emit({ kind: "info", message: note });
-  for (const [index, a] of plan.actions.entries()) {
+  for (const [offset, a] of plan.actions.entries()) {
     const { apply, ...description } = a;
-    ctx.reporter.emit({ kind: "action", step: plan.step, index: index + 1, total: plan.actions.length, action: description });
+    const index = first + offset - 1;
+    ctx.reporter.emit({ kind: "action", step: plan.step, index: index + 1, total, action: description });
     const started = performance.now();
     // On a terminal: the action as one updating line with its elapsed time (builds, health and smoke waits, Neon operations).
-    const progress = ctx.reporter.progress(`[${index + 1}/${plan.actions.length}] ${a.description}`);
+    const progress = ctx.reporter.progress(`[${index + 1}/${total}] ${a.description}`);
     try {
       results.push(await apply());
     } catch (err) {

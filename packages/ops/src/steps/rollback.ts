@@ -102,8 +102,8 @@ export const rollbackCommand = () =>
       if (app && notHere(app)) return;
       const apps = app ? [app] : [...ctx.config.deployOrder].reverse().filter((a) => !notHere(a));
       const choices = await ctx.target.planRollback(apps, app ? { [app]: to } : {});
+      // Shown once, as the plan's notes (dry run and apply).
       const lines = describeChoices(choices);
-      ctx.reporter.emit({ kind: "info", message: `rollback: ${lines.join("; ")}` });
       const delta = describeSchemaDelta(await schemaDeltaSince(ctx, choices));
       if (delta) {
         ctx.reporter.emit({

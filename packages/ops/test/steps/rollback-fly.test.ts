@@ -52,10 +52,17 @@ describe("rollback on fly", () => {
       releases: { client: { from: CURRENT, to: OLD }, backend: { from: CURRENT, to: OLD } },
     });
     const from = (app: string) => `2 machines on registry.fly.io/${app}:${CURRENT} (v2)`;
-    expect(live.events).toContainEqual({
-      kind: "info",
-      message: `rollback: client: ${from(w.apps.client)} → v1 registry.fly.io/${w.apps.client}:${OLD}; backend: ${from(w.apps.backend)} → v1 registry.fly.io/${w.apps.backend}:${OLD}`,
-    });
+    const choices = [
+      `client: ${from(w.apps.client)} → v1 registry.fly.io/${w.apps.client}:${OLD}`,
+      `backend: ${from(w.apps.backend)} → v1 registry.fly.io/${w.apps.backend}:${OLD}`,
+    ];
+    // The choices show once, before the first action; the actions count as the dry run printed them.
+    const infos = live.events.filter((e) => e.kind === "info").map((e) => (e as { message: string }).message);
+    expect(infos.filter((m) => m.includes(" → v1 "))).toEqual(choices);
+    const firstAction = live.events.findIndex((e) => e.kind === "action");
+    expect(live.events.findIndex((e) => e.kind === "info" && e.message === choices[0])).toBeLessThan(firstAction);
+    const numbering = live.events.flatMap((e) => (e.kind === "action" ? [`${e.index}/${e.total}`] : []));
+    expect(numbering).toEqual(printed.map((_, i) => `${i + 1}/${printed.length}`));
   });
 
   it("--app client --to v1: only that app", async () => {
