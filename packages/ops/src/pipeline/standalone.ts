@@ -57,10 +57,14 @@ export async function runStandalone<T>(
   }
   // Numbered as the dry run prints it: the lock first, then (repairs found once it is held) the step's actions and the record.
   const planned = 1 + plan.actions.length + 1;
-  const [token] = (await applyPlan(ctx, { step: plan.step, actions: [lock], ...(plan.notes ? { notes: plan.notes } : {}) }, {
-    first: 1,
-    total: planned,
-  })) as [string];
+  const [token] = (await applyPlan(
+    ctx,
+    { step: plan.step, actions: [lock], ...(plan.notes ? { notes: plan.notes } : {}) },
+    {
+      first: 1,
+      total: planned,
+    },
+  )) as [string];
   const stopLease = keepLease(ctx, run.environment, token);
   const release = () => withTargetDb(ctx, "deploy lock", (client) => releaseLock(client, run.environment, token), { start: false });
   const forget = ctx.onInterrupt(release);
