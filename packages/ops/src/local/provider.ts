@@ -588,7 +588,8 @@ export class LocalProvider {
         delete r.supervisorPid;
         delete r.port;
       }
-      writeAppState(this.paths, app, st);
+      // An app never deployed here has no state to update: `down` leaves no empty file behind.
+      if (st.releases.length > 0 || existsSync(this.paths.appState(app))) writeAppState(this.paths, app, st);
       const strays = this.strays(app);
       if ((await terminate(strays, 10_000)) > 0)
         stopped.push(`${app} (${strays.length} unrecorded process${strays.length > 1 ? "es" : ""})`);

@@ -2,7 +2,7 @@
 // node HTTP server of a few lines) in a temp repository instead of the real builds: each dry run
 // writes nothing and starts nothing, and apply announces exactly the printed actions (the argv of
 // each process it starts included). Then the failures: a missing build, nothing to roll back to.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -80,6 +80,15 @@ function context(): ContextOptions {
 }
 const seen = () => ({ stateDir, dbUrl: db.url });
 const healthz = async () => (await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()) as { tiny: { release: string } };
+
+describe("down where nothing was ever deployed", () => {
+  it("stops nothing and writes no state file", async () => {
+    const other = { ...context(), env: { ...context().env, OPS_ENV: "never-deployed" } };
+    const r = await runStep(localCommand(), { positionals: ["down"] }, other);
+    expect(r.error).toBeUndefined();
+    expect(existsSync(join(stateDir, "local", "never-deployed", "apps"))).toBe(false);
+  });
+});
 
 // Each test starts real processes (a supervisor, the app, the router): a loaded machine needs more than 5 s.
 describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 30_000 }, () => {
