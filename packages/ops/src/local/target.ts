@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { OpsConfig } from "../config/schema.ts";
 import type { OpsContext } from "../context.ts";
 import { builtApp, isImageOnly, notRunLocallyLine } from "../config/app-kind.ts";
-import { ConfigError, DeployError } from "../errors.ts";
+import { ConfigError, DeployError, PreflightError } from "../errors.ts";
 import { action, type Action, type Plan } from "../plan/plan.ts";
 import { PhaseTimer } from "../plan/phases.ts";
 import { checkLocalPorts, checkLocalSecrets, describeLocalLayout } from "../preflight/local-checks.ts";
@@ -524,7 +524,17 @@ export class LocalTarget implements Target {
     const current = this.ctx.config.deployOrder
       .map((app) => ({ app, to: readAppState(this.provider.paths, app).current }))
       .filter((c): c is { app: string; to: string } => c.to !== null && !this.provider.isServing(c.app));
-    const actions: Action[] = [...this.databaseStartActions(), ...this.repairActions()];
+    const start = this.databaseStartActions();
+    // A taken port is found before anything starts, so a refused `up` leaves everything as it was.
+    if (start.length > 0 || current.length > 0) {
+      const taken = (await checkLocalPorts(this.ctx)).filter((r) => r.status === "fail");
+      if (taken.length > 0)
+        throw new PreflightError(`${taken.map((t) => t.message).join("; ")}; nothing was started`, {
+          where: taken.map((t) => t.where).join(", "),
+          fix: taken.map((t) => t.fix).join(" "),
+        });
+    }
+    const actions: Action[] = [...start, ...this.repairActions()];
     for (const c of current) {
       actions.push(...this.rollbackActions({ app: c.app, from: c.to, to: c.to, toArg: c.to, expectRelease: c.to }, "restart").actions);
     }

@@ -3,6 +3,8 @@
 // writes nothing and starts nothing, and apply announces exactly the printed actions (the argv of
 // each process it starts included). Then the failures: a missing build, nothing to roll back to.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -143,6 +145,27 @@ describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 3
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     const up = await dryThenApply(localCommand, { positionals: ["up"] }, context, seen());
     expect(up.printed.map((a) => a.kind)).toEqual(["process", "wait", "process"]);
+    expect((await healthz()).tiny.release).toBe(first);
+  });
+
+  it("up with the public port taken by another program starts nothing and names the port", async () => {
+    await runStep(localCommand(), { positionals: ["down"] }, context());
+    const other = createServer((_req, res) => res.end("other")).listen(port, "127.0.0.1");
+    await once(other, "listening");
+    try {
+      const before = await snapshot(stateDir, db.url);
+      const up = await runStep(localCommand(), { positionals: ["up"] }, context());
+      expect(up.error?.name).toBe("PreflightError");
+      expect(up.error?.message).toMatch(
+        new RegExp(`^127\\.0\\.0\\.1:${port} \\(OPS_LOCAL_TINY_PORT\\) is used by another program.*; nothing was started$`),
+      );
+      expect(up.error?.fix).toBe("Stop that program or set OPS_LOCAL_TINY_PORT to a free port.");
+      expect(up.events.some((e) => e.kind === "action")).toBe(false);
+      expect(await snapshot(stateDir, db.url)).toEqual(before);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+    await runStep(localCommand(), { positionals: ["up"] }, context());
     expect((await healthz()).tiny.release).toBe(first);
   });
 });
