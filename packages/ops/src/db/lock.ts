@@ -181,8 +181,23 @@ export async function releaseLockOfRun(client: pg.Client, environment: string, r
   return rowCount === 1;
 }
 
-/** Removes the lock whoever holds it (`pnpm ops:lock break`). Returns the holder it removed. */
+/** What a broken lock's run shows in the history: the error `ops.deploy_history` records for it. */
+export const BROKEN_LOCK_ERROR = "abandoned: its deploy lock was broken (pnpm ops:lock break)";
+
+/**
+ * Removes the lock whoever holds it (`pnpm ops:lock break`) and, in the same statement, marks its
+ * run failed in `ops.deploy_history` ({@link BROKEN_LOCK_ERROR}) if it was still recorded as
+ * running: no run says "running" after its lock is gone. Returns the holder it removed.
+ */
 export async function breakLock(client: pg.Client, environment: string): Promise<LockInfo | undefined> {
-  const { rows } = await client.query("DELETE FROM ops.deploy_lock WHERE environment = $1 RETURNING *", [environment]);
+  const { rows } = await client.query(
+    `WITH removed AS (DELETE FROM ops.deploy_lock WHERE environment = $1 RETURNING *),
+     ended AS (
+       UPDATE ops.deploy_history h SET status = 'failed', finished_at = now(), error = $2
+       FROM removed WHERE h.run_id = removed.run_id AND h.status = 'running'
+     )
+     SELECT * FROM removed`,
+    [environment, BROKEN_LOCK_ERROR],
+  );
   return rows[0] ? rowToInfo(rows[0]) : undefined;
 }

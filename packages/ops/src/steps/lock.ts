@@ -41,9 +41,13 @@ export const lockCommand = () =>
             `delete the deploy lock of "${ctx.env.environment}"${held ? ` held by ${describeHolder(held)}` : " (it is free)"}`,
             async () => {
               const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
+              // Its run (if it ran from this state folder) is no longer the current one.
+              if (removed) ctx.runs.markAbandoned(removed, "its deploy lock was broken (pnpm ops:lock break)");
               ctx.reporter.emit({
                 kind: removed ? "warn" : "info",
-                message: removed ? `broke the deploy lock held by ${describeHolder(removed)}` : "the lock was free; nothing to break",
+                message: removed
+                  ? `broke the deploy lock held by ${describeHolder(removed)}; run ${removed.runId} is recorded as failed (abandoned)`
+                  : "the lock was free; nothing to break",
               });
             },
           ),

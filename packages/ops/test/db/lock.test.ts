@@ -1,6 +1,16 @@
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { acquireLock, breakLock, readLock, releaseLock, renewLock, type LockHolder, type LockInfo } from "../../src/db/lock.ts";
+import { type HistoryEntry, listHistory, recordHistory } from "../../src/db/history.ts";
+import {
+  acquireLock,
+  BROKEN_LOCK_ERROR,
+  breakLock,
+  readLock,
+  releaseLock,
+  renewLock,
+  type LockHolder,
+  type LockInfo,
+} from "../../src/db/lock.ts";
 import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
 import { LockError } from "../../src/errors.ts";
 import { createTestDatabase, type TestDatabase } from "../setup/pg.ts";
@@ -23,6 +33,22 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await db?.drop();
+});
+
+/** The history row a run writes when it takes the lock. */
+const runningEntry = (environment: string, h: LockHolder): HistoryEntry => ({
+  runId: h.runId,
+  environment,
+  target: "local",
+  kind: "deploy",
+  status: "running",
+  actor: h.user,
+  host: h.host,
+  gitSha: h.gitSha,
+  startedAt: new Date(),
+  releases: {},
+  migrationsApplied: [],
+  durationsMs: {},
 });
 
 /** Polls until the lease of `environment` has expired by the database clock (no timed assertion). */
@@ -164,7 +190,11 @@ describe("deploy lock (real Postgres)", () => {
 
   it("breakLock removes the lock whoever holds it and returns the holder", async () => {
     await acquireLock(a, "break", alice, { ttlMs: TTL, waitMs: 0 });
+    await recordHistory(a, runningEntry("break", alice));
     const removed = await breakLock(b, "break");
+    // Its run no longer says "running": it is recorded as failed, abandoned.
+    expect(await listHistory(b, "break")).toMatchObject([{ runId: alice.runId, status: "failed", error: BROKEN_LOCK_ERROR }]);
+    expect((await listHistory(b, "break"))[0]!.finishedAt).toBeInstanceOf(Date);
     expect(removed).toMatchObject({ environment: "break", ...alice });
     expect(removed!.acquiredAt).toBeInstanceOf(Date);
     expect(await readLock(a, "break")).toBeUndefined();

@@ -41,7 +41,18 @@ describe("lock on fly", () => {
       }),
     ]);
     expect(live.commands).toEqual([]);
-    expect((await opsRows(w.db, w.env)).locked).toBe(false);
+    const rows = await opsRows(w.db, w.env);
+    expect(rows.locked).toBe(false);
+    // The broken holder's run is closed in the history and in this state folder, not left "running".
+    expect(rows.history.at(-1)).toMatchObject({
+      status: "failed",
+      error: "abandoned: its deploy lock was broken (pnpm ops:lock break)",
+    });
+    expect(live.ctx.runs.read(runId)).toMatchObject({
+      status: "failed",
+      error: "abandoned: its deploy lock was broken (pnpm ops:lock break)",
+    });
+    expect(live.ctx.runs.currentRunId()).toBeUndefined();
   });
 
   it("break without --yes is refused and deletes nothing", async () => {
