@@ -95,3 +95,28 @@ export async function listHistory(client: pg.Client, environment: string, limit 
     error: r.error ?? undefined,
   }));
 }
+
+/** One run {@link closeUnclosedRuns} recorded as failed. */
+export interface ClosedRun {
+  runId: string;
+  actor: string;
+  host: string;
+  gitSha: string;
+}
+
+/**
+ * Records as failed (`abandoned: …`) every run of `environment` still marked running, except
+ * `runId`: called by the run that has just taken the environment's deploy lock, which no other
+ * run can hold, so none of them still runs (killed after its lock was released or broken).
+ * @returns the runs it closed.
+ */
+export async function closeUnclosedRuns(client: pg.Client, environment: string, runId: string): Promise<ClosedRun[]> {
+  const { rows } = await client.query(
+    `UPDATE ops.deploy_history SET status = 'failed', finished_at = now(),
+       error = 'abandoned: still recorded as running when run ' || $2 || ' took the deploy lock'
+     WHERE environment = $1 AND status = 'running' AND run_id <> $2
+     RETURNING run_id, actor, host, git_sha`,
+    [environment, runId],
+  );
+  return rows.map((r) => ({ runId: r.run_id, actor: r.actor, host: r.host, gitSha: r.git_sha }));
+}

@@ -5,8 +5,11 @@ import { shortSha } from "../git-info.ts";
 export const HISTORY_WIDTH = 100;
 const GAP = 2; // renderTable puts two spaces between columns
 
-const seconds = (e: HistoryEntry) => (e.finishedAt ? `${((e.finishedAt.getTime() - e.startedAt.getTime()) / 1000).toFixed(1)}s` : "-");
-const releases = (e: HistoryEntry) =>
+/** A row as shown: the recorded status, or `abandoned` for a run that cannot be running. */
+type ShownEntry = Omit<HistoryEntry, "status"> & { status: HistoryEntry["status"] | "abandoned" };
+
+const seconds = (e: ShownEntry) => (e.finishedAt ? `${((e.finishedAt.getTime() - e.startedAt.getTime()) / 1000).toFixed(1)}s` : "-");
+const releases = (e: ShownEntry) =>
   Object.entries(e.releases)
     .map(([a, r]) => `${a}:${r.to ?? "-"}`)
     .join(" ") || "-";
@@ -18,9 +21,18 @@ const clip = (s: string, width: number) => (s.length <= width ? s : `${s.slice(0
  * run's error follows on its own line under RELEASES, cut the same way. `wide`: every column
  * (WHO, MIGRATIONS, RESTORE POINT and the whole error too), nothing cut.
  *
+ * `unclosed` (run id → why) marks the runs still recorded as running that cannot be.
  * @returns the columns and rows for a `table` event (the human renderer aligns them).
  */
-export function historyTable(entries: readonly HistoryEntry[], opts: { wide: boolean }): { columns: string[]; rows: string[][] } {
+export function historyTable(
+  recorded: readonly HistoryEntry[],
+  opts: { wide: boolean; unclosed?: ReadonlyMap<string, string> },
+): { columns: string[]; rows: string[][] } {
+  // A run recorded as running that cannot be (db/unclosed-runs.ts) shows as abandoned, with why.
+  const entries = recorded.map((e): ShownEntry => {
+    const why = opts.unclosed?.get(e.runId);
+    return why ? { ...e, status: "abandoned", error: `not ended: ${why}` } : e;
+  });
   if (opts.wide) {
     return {
       columns: ["RUN", "KIND", "STATUS", "WHO", "GIT", "RELEASES", "MIGRATIONS", "RESTORE POINT", "TIME", "ERROR"],

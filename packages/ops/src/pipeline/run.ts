@@ -1,5 +1,5 @@
 import type { OpsContext } from "../context.ts";
-import { recordHistory, type HistoryEntry } from "../db/history.ts";
+import { closeUnclosedRuns, recordHistory, type HistoryEntry } from "../db/history.ts";
 import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
 import { acquireLock, describeHolder, releaseLock, releaseLockOfRun, renewLock } from "../db/lock.ts";
 import { currentGitSha } from "../git-info.ts";
@@ -61,6 +61,15 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
         },
       },
     ).finally(() => waiting?.end());
+    // Holding the lock, this run is the only one of the environment: no other row may say running.
+    for (const gone of await closeUnclosedRuns(client, run.environment, run.runId)) {
+      ctx.reporter.emit({
+        kind: "warn",
+        message: `run ${gone.runId} (${gone.actor}@${gone.host}) was still recorded as running without the deploy lock; recorded as failed (abandoned)`,
+        fix: "Nothing to do; `pnpm ops:history` shows it.",
+      });
+      ctx.runs.markAbandoned({ ...gone, user: gone.actor }, `still recorded as running when run ${run.runId} took the deploy lock`);
+    }
     await recordHistory(client, historyOf(run, kind, {}));
     return token;
   });

@@ -1,10 +1,15 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { listHistory } from "../db/history.ts";
+import { readLock } from "../db/lock.ts";
+import { unclosedRuns } from "../db/unclosed-runs.ts";
 import { UsageError } from "../errors.ts";
 import { historyTable } from "../output/history-table.ts";
 import { readOpsDb } from "../target-db.ts";
 
-/** `pnpm ops:history [--limit N] [--wide]`: every recorded run, newest first; fits 100 columns unless `--wide`. */
+/**
+ * `pnpm ops:history [--limit N] [--wide]`: every recorded run, newest first; fits 100 columns unless
+ * `--wide`. A run recorded as running whose process is gone shows as abandoned (with `notEnded` in `--json`).
+ */
 export const historyCommand = () =>
   defineOps({
     name: "history",
@@ -15,10 +20,28 @@ export const historyCommand = () =>
       const limit = Number(values.limit);
       if (!Number.isInteger(limit) || limit < 1)
         throw new UsageError(`--limit "${String(values.limit)}" is not a positive whole number`, { fix: "e.g. --limit 50" });
-      const entries = await readOpsDb(ctx, "deploy history", (client) => listHistory(client, ctx.env.environment, limit), []);
+      const { entries, lock } = await readOpsDb(
+        ctx,
+        "deploy history",
+        // One snapshot: a run that ends between two separate reads would look abandoned.
+        async (client) => {
+          await client.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+          try {
+            return { entries: await listHistory(client, ctx.env.environment, limit), lock: await readLock(client, ctx.env.environment) };
+          } finally {
+            await client.query("COMMIT");
+          }
+        },
+        { entries: [], lock: undefined },
+      );
+      const unclosed = unclosedRuns(entries, lock, ctx.env.host);
       const wide = values.wide === true;
       const title = `Runs of "${ctx.env.environment}"${wide ? "" : " (--wide: who, migrations, restore point, whole errors)"}`;
-      ctx.reporter.emit({ kind: "table", title, ...historyTable(entries, { wide }) });
-      ctx.reporter.emit({ kind: "result", step: "history", data: entries });
+      ctx.reporter.emit({ kind: "table", title, ...historyTable(entries, { wide, unclosed }) });
+      ctx.reporter.emit({
+        kind: "result",
+        step: "history",
+        data: entries.map((e) => (unclosed.has(e.runId) ? { ...e, notEnded: unclosed.get(e.runId) } : e)),
+      });
     },
   });

@@ -67,4 +67,16 @@ describe("ops:history table", () => {
       ],
     ]);
   });
+
+  it("shows a run recorded as running that cannot be as abandoned, with why on its own line", () => {
+    const killed = entry({ runId: "20261204-120000-dead", status: "running", finishedAt: undefined, releases: {} });
+    const unclosed = new Map([[killed.runId, "its process 4242 on laptop is gone: the next run takes it over"]]);
+    const { rows } = historyTable([killed, entry()], { wide: false, unclosed });
+    expect(rows[0]?.slice(0, 5)).toEqual(["20261204-120000-dead", "deploy", "abandoned", "0123456-dirty", "-"]);
+    expect(rows[1]).toEqual(["", "", "", "", "", "↳ not ended: its process 4242 on lap…"]);
+    expect(rows[2]?.[2]).toBe("succeeded");
+    const wide = historyTable([killed], { wide: true, unclosed });
+    expect(wide.rows[0]?.[2]).toBe("abandoned");
+    expect(wide.rows[0]?.at(-1)).toBe("not ended: its process 4242 on laptop is gone: the next run takes it over");
+  });
 });

@@ -2,6 +2,9 @@
 // points at), in-process: break deletes the row exactly as the dry run printed, runs no flyctl
 // command, and is refused without --yes. (The local target: test/steps/plans.test.ts.)
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { recordHistory } from "../../src/db/history.ts";
+import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
+import { historyCommand } from "../../src/steps/history.ts";
 import { lockCommand } from "../../src/steps/lock.ts";
 import { preflightCommand } from "../../src/steps/preflight.ts";
 import { type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
@@ -53,6 +56,55 @@ describe("lock on fly", () => {
       error: "abandoned: its deploy lock was broken (pnpm ops:lock break)",
     });
     expect(live.ctx.runs.currentRunId()).toBeUndefined();
+  });
+
+  it("a run still recorded as running without the lock is recorded as failed by the next run that takes the lock", async () => {
+    const c = await w.db.connect();
+    try {
+      await ensureOpsSchema(c);
+      await recordHistory(c, {
+        runId: "20261207-000000-dead",
+        environment: w.env,
+        target: "fly",
+        kind: "deploy",
+        status: "running",
+        actor: "bob",
+        host: "ci-runner",
+        gitSha: "0123456789abcdef",
+        startedAt: new Date("2026-12-07T00:00:00.000Z"),
+        releases: {},
+        migrationsApplied: [],
+        durationsMs: {},
+      });
+    } finally {
+      await c.end();
+    }
+    // Until then ops:history shows it as abandoned, not running.
+    const shown = await runStep(historyCommand(), { values: { limit: "20" } }, w.context());
+    expect(shown.error).toBeUndefined();
+    const result = shown.events.find((e) => e.kind === "result") as { data: { runId: string; status: string; notEnded?: string }[] };
+    expect(result.data.find((e) => e.runId === "20261207-000000-dead")).toMatchObject({
+      status: "running",
+      notEnded: "it holds no deploy lock, so it is not running; the next run records it as failed",
+    });
+    const table = shown.events.find((e) => e.kind === "table") as { rows: string[][] };
+    expect(table.rows.find((row) => row[0] === "20261207-000000-dead")?.[2]).toBe("abandoned");
+
+    const r = await runStep(preflightCommand(), {}, w.context({ flags: { pipeline: true } }));
+    const runId = r.ctx.runs.currentRunId()!;
+    expect(r.events).toContainEqual({
+      kind: "warn",
+      message:
+        "run 20261207-000000-dead (bob@ci-runner) was still recorded as running without the deploy lock; recorded as failed (abandoned)",
+      fix: "Nothing to do; `pnpm ops:history` shows it.",
+    });
+    const { history } = await opsRows(w.db, w.env);
+    expect(history.filter((h) => h.status === "running")).toHaveLength(1);
+    expect(history.find((h) => String(h.error).includes("20261207"))).toMatchObject({
+      status: "failed",
+      error: `abandoned: still recorded as running when run ${runId} took the deploy lock`,
+    });
+    await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
   });
 
   it("break without --yes is refused and deletes nothing", async () => {
