@@ -11,14 +11,17 @@
 // It also hands the tasks its arguments ($OPS_TURBO_RUN_ARGS), so preflight checks this run's plan.
 // Plain JavaScript so that it starts at once; no library does this.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import { constants, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
-const folder = mkdtempSync(join(tmpdir(), "ops-turbo-"));
-const interruptFile = join(folder, "signal");
+// Written only when a signal arrives (exclusively, never through a planted file), removed on exit:
+// a wrapper killed with -9 before any signal leaves nothing behind.
+const interruptFile = join(tmpdir(), `ops-turbo-${process.pid}-${randomBytes(8).toString("hex")}.signal`);
+const removeInterruptFile = () => rmSync(interruptFile, { force: true });
 const exitCode = (signal) => 128 + (constants.signals[signal] ?? 0);
 
 const child = spawn(join(repoRoot, "node_modules", ".bin", "turbo"), process.argv.slice(2), {
@@ -33,7 +36,11 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
   process.on(signal, () => {
     if (!received) {
       received = signal;
-      writeFileSync(interruptFile, signal);
+      try {
+        writeFileSync(interruptFile, signal, { flag: "wx", mode: 0o600 });
+      } catch {
+        // The steps then report the signal they got themselves (turbo's SIGINT).
+      }
     }
     // A terminal's Ctrl-C reaches turbo through the process group, and a second SIGINT would make
     // turbo kill its tasks at once, so SIGINT is not forwarded (turbo's own npm wrapper does the
@@ -47,13 +54,13 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
 }
 
 child.on("error", (err) => {
-  rmSync(folder, { recursive: true, force: true });
+  removeInterruptFile();
   process.stderr.write(`cannot run turbo from ${join(repoRoot, "node_modules", ".bin")}: ${err.message}; run \`pnpm install\` first\n`);
   process.exit(1);
 });
 
 child.on("exit", (code, signal) => {
-  rmSync(folder, { recursive: true, force: true });
+  removeInterruptFile();
   if (received) {
     process.stderr.write(`turbo run interrupted by ${received}: exit ${exitCode(received)}\n`);
     process.exit(exitCode(received));
