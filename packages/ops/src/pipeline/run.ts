@@ -1,3 +1,4 @@
+import type pg from "pg";
 import type { OpsContext } from "../context.ts";
 import { closeUnclosedRuns, recordHistory, type HistoryEntry } from "../db/history.ts";
 import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
@@ -34,6 +35,7 @@ export async function newRun(ctx: OpsContext): Promise<RunRecord> {
 export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntry["kind"]): Promise<string> {
   return withTargetDb(ctx, "deploy lock", async (client) => {
     let waiting: ProgressHandle | undefined;
+    const abandoned: string[] = [];
     const token = await acquireLock(
       client,
       run.environment,
@@ -58,6 +60,7 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
           });
           // The abandoned run's local pointer and state, if it ran from this state folder (its run.json may be damaged too).
           ctx.runs.markAbandoned(h, why);
+          abandoned.push(h.runId);
         },
       },
     ).finally(() => waiting?.end());
@@ -69,10 +72,31 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
         fix: "Nothing to do; `pnpm ops:history` shows it.",
       });
       ctx.runs.markAbandoned({ ...gone, user: gone.actor }, `still recorded as running when run ${run.runId} took the deploy lock`);
+      abandoned.push(gone.runId);
     }
+    for (const runId of abandoned) await recordWhatAbandonedRunDid(ctx, client, runId);
     await recordHistory(client, historyOf(run, kind, {}));
     return token;
   });
+}
+
+/**
+ * An abandoned run's history row gets what its steps recorded in this state folder before it was
+ * killed (the releases it shipped, migrations, times), not only its failed status: without this
+ * `ops:history` showed no release for a run killed after its deploys. Nothing when the run ran
+ * elsewhere or its files cannot be read.
+ */
+export async function recordWhatAbandonedRunDid(ctx: OpsContext, client: pg.Client, runId: string): Promise<void> {
+  try {
+    if (!ctx.runs.exists(runId)) return;
+    const record = ctx.runs.read(runId);
+    const steps = ctx.runs.readSteps(runId);
+    if (record.status === "running" || Object.keys(steps).length === 0) return;
+    // The row's kind is kept (recordHistory never changes it); the steps say what was done.
+    await recordHistory(client, historyOf(record, "deploy", steps));
+  } catch {
+    // A damaged run.json or step file: the row keeps its failed status and reason.
+  }
 }
 
 /**

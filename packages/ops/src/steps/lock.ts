@@ -2,6 +2,7 @@ import { defineOps } from "../cli/run-ops.ts";
 import { breakLock, describeHolder, lockTakeoverNote, readLock } from "../db/lock.ts";
 import { UsageError } from "../errors.ts";
 import { readOpsDb, withTargetDb } from "../target-db.ts";
+import { recordWhatAbandonedRunDid } from "../pipeline/run.ts";
 import { action, runPlan } from "../plan/plan.ts";
 
 const withNote = (note: string | undefined) => (note ? ` (${note})` : "");
@@ -40,9 +41,20 @@ export const lockCommand = () =>
             "db",
             `delete the deploy lock of "${ctx.env.environment}"${held ? ` held by ${describeHolder(held)}` : " (it is free)"}`,
             async () => {
-              const removed = await withTargetDb(ctx, "deploy lock", (c) => breakLock(c, ctx.env.environment), { start: false });
-              // Its run (if it ran from this state folder) is no longer the current one.
-              if (removed) ctx.runs.markAbandoned(removed, "its deploy lock was broken (pnpm ops:lock break)");
+              const removed = await withTargetDb(
+                ctx,
+                "deploy lock",
+                async (c) => {
+                  const holder = await breakLock(c, ctx.env.environment);
+                  // Its run (if it ran from this state folder) is no longer the current one; its row gets what its steps did.
+                  if (holder) {
+                    ctx.runs.markAbandoned(holder, "its deploy lock was broken (pnpm ops:lock break)");
+                    await recordWhatAbandonedRunDid(ctx, c, holder.runId);
+                  }
+                  return holder;
+                },
+                { start: false },
+              );
               ctx.reporter.emit({
                 kind: removed ? "warn" : "info",
                 message: removed

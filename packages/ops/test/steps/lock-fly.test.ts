@@ -30,6 +30,14 @@ describe("lock on fly", () => {
     const status = await runStep(lockCommand(), { positionals: ["status"] }, w.context());
     expect(await snapshot(w.stateDir, w.db.url)).toEqual(before);
     expect(status.events).toContainEqual({ kind: "info", message: expect.stringMatching(new RegExp(`^held by .+ \\(run ${runId}, `)) });
+    // What the run did before it was lost: its client deploy (the step file the deploy step writes).
+    status.ctx.runs.writeStep(runId, {
+      step: "deploy-client",
+      status: "succeeded",
+      startedAt: new Date().toISOString(),
+      durationMs: 1200,
+      detail: { app: "client", previous: "v1", release: "v2" },
+    });
 
     const { printed, live } = await dryThenApply(
       lockCommand,
@@ -50,6 +58,7 @@ describe("lock on fly", () => {
     expect(rows.history.at(-1)).toMatchObject({
       status: "failed",
       error: "abandoned: its deploy lock was broken (pnpm ops:lock break)",
+      releases: { client: { from: "v1", to: "v2" } },
     });
     expect(live.ctx.runs.read(runId)).toMatchObject({
       status: "failed",
