@@ -423,7 +423,7 @@ export class FlyTarget implements Target {
     return choices;
   }
 
-  rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease } {
+  rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease | undefined } {
     const { provider } = this.fly;
     const planned = this.rollbackTargets.get(choice.app);
     if (!planned) throw new Error(`rollbackActions(${choice.app}) before planRollback`);
@@ -450,11 +450,12 @@ export class FlyTarget implements Target {
     return {
       actions,
       // `previous` is the release being left (in a mixed state, the half-deployed one), so history marks it rolled back.
-      outcome: () => ({
-        app: choice.app,
-        previous: planned.leaving ?? result!.previous?.release ?? (result!.previous ? `v${result!.previous.version}` : null),
-        release: result!.release,
-      }),
+      outcome: () =>
+        result && {
+          app: choice.app,
+          previous: planned.leaving ?? result.previous?.release ?? (result.previous ? `v${result.previous.version}` : null),
+          release: result.release,
+        },
     };
   }
 

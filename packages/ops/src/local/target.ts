@@ -416,7 +416,10 @@ export class LocalTarget implements Target {
     });
   }
 
-  rollbackActions(choice: RollbackChoice, via: "rollback" | "restart" = "rollback"): { actions: Action[]; outcome(): AppRelease } {
+  rollbackActions(
+    choice: RollbackChoice,
+    via: "rollback" | "restart" = "rollback",
+  ): { actions: Action[]; outcome(): AppRelease | undefined } {
     let result: AppRelease | undefined;
     const keys = this.ctx.config.apps[choice.app]!.secrets;
     const secrets = () => {
@@ -424,7 +427,7 @@ export class LocalTarget implements Target {
       const resolved = this.resolveSecrets(false);
       return new Map(keys.map((k) => [k, resolved.values.get(k)!]));
     };
-    return { actions: this.activateActions(choice.app, choice.toArg!, via, secrets, (r) => (result = r)), outcome: () => result! };
+    return { actions: this.activateActions(choice.app, choice.toArg!, via, secrets, (r) => (result = r)), outcome: () => result };
   }
 
   smokeTargets() {

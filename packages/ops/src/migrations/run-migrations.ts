@@ -73,12 +73,15 @@ export interface RunMigrationsOptions {
   /** Opens a second connection (to name the lock holder). */
   connectAgain: () => Promise<pg.Client>;
   log?: (message: string) => void;
+  /** Called with each file's name once its migration committed (from the library's "Finished migration: <id> <name>" log line). */
+  onApplied?: (fileName: string) => void;
 }
 
 /**
  * Applies pending migrations with postgres-migrations over one connected client, bounding the
  * library's endless lock wait and the whole run by timeouts (the client is closed to stop it).
- * @returns the file names applied, in order.
+ * @returns the file names applied, in order (`onApplied` has seen each already; on a failure it has
+ *   seen those that committed before it).
  * @throws {MigrationError} on a held lock past `lockTimeoutMs`, the deadline, or a failed migration (naming the file and Postgres' message).
  */
 export async function runMigrations(client: pg.Client, dir: string, opts: RunMigrationsOptions): Promise<string[]> {
@@ -88,8 +91,15 @@ export async function runMigrations(client: pg.Client, dir: string, opts: RunMig
   const aborted = new Promise<never>((_, reject) => {
     abort = reject;
   });
+  const files = opts.onApplied ? await listMigrationFiles(dir).catch(() => []) : [];
   const logger = (msg: string) => {
     opts.log?.(msg);
+    const finished = /^Finished migration: (\d+) (.*)$/.exec(msg);
+    if (finished) {
+      const id = Number(finished[1]);
+      // Migration 0 is the library's own table-creating file, named as it names it in its result.
+      opts.onApplied?.(files.find((f) => f.id === id)?.fileName ?? `${id}_${finished[2]}.sql`);
+    }
     if (msg.startsWith("Acquiring advisory lock")) {
       lockTimer = setTimeout(async () => {
         const holder = await lockHolder(opts.connectAgain);

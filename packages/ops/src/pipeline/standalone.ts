@@ -73,10 +73,20 @@ export async function runStandalone<T>(
     await applyPlan(ctx, { step: plan.step, actions: [...repairs, ...plan.actions, close] }, { first: 2, total: planned + repairs.length });
     return result();
   } catch (err) {
+    // What the step did before it failed (migrations that committed, apps already rolled back).
+    let done: StandaloneRecord = {};
+    try {
+      done = record?.() ?? {};
+    } catch {
+      // nothing recorded
+    }
     await withTargetDb(ctx, "deploy history", (client) =>
       recordHistory(
         client,
         entry("failed", {
+          releases: done.releases ?? {},
+          migrationsApplied: done.migrationsApplied ?? [],
+          ...(done.restorePoint ? { restorePoint: done.restorePoint } : {}),
           finishedAt: new Date(),
           failedStep: kind,
           error: ctx.redact(((err as Error).message ?? String(err)).split("\n")[0]!),

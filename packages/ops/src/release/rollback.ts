@@ -14,7 +14,11 @@ export function rollbackActions(
   const sequence = order === "reverse" ? [...ctx.config.deployOrder].reverse() : ctx.config.deployOrder;
   const ordered = sequence.map((app) => choices.find((c) => c.app === app)).filter((c): c is RollbackChoice => Boolean(c?.toArg));
   const parts = ordered.map((c) => ctx.target.rollbackActions(c));
-  return { actions: parts.flatMap((p) => p.actions), outcomes: () => parts.map((p) => p.outcome()) };
+  // Only the apps whose rollback ran: after a failure, those that did go back.
+  return {
+    actions: parts.flatMap((p) => p.actions),
+    outcomes: () => parts.flatMap((p) => p.outcome() ?? []),
+  };
 }
 
 /** The choices as plan notes: `app: from → to` or why it is impossible. */

@@ -124,12 +124,23 @@ export async function planMigrations(ctx: OpsContext, runId: string) {
             // Session limits the squawk timeout rules ask for: a migration waiting on a busy table fails fast.
             await client.query(`SET lock_timeout = ${Math.round(ctx.config.migrate.statementLockTimeoutMs)}`);
             await client.query(`SET statement_timeout = ${Math.round(ctx.config.migrate.statementTimeoutMs)}`);
+            // Each file as it commits: a later failure still records those that were applied.
+            out.applied = [];
             out.applied = await runMigrations(client, dir, {
               lockTimeoutMs: ctx.config.migrate.lockTimeoutMs,
               deadlineMs: ctx.config.migrate.deadlineMs,
               connectAgain: () => connect(ctx, false),
               log: (m) => (m.startsWith("Starting migration") ? ctx.reporter.emit({ kind: "info", message: m }) : undefined),
+              onApplied: (file) => out.applied.push(file),
             });
+          } catch (err) {
+            if (err instanceof MigrationError && out.applied.length > 0) {
+              throw new MigrationError(`${err.message}; applied before it, and kept: ${out.applied.join(", ")}`, {
+                ...(err.where ? { where: err.where } : {}),
+                ...(err.fix ? { fix: err.fix } : {}),
+              });
+            }
+            throw err;
           } finally {
             await client.end().catch(() => undefined);
           }
@@ -155,7 +166,13 @@ export const migrateCommand = () =>
       if (ctx.flags.pipeline && !ctx.flags.dryRun) {
         const run = await joinRun(ctx, "db-migrate");
         const { plan, result } = await planMigrations(ctx, run.runId);
-        await applyPlan(ctx, plan);
+        try {
+          await applyPlan(ctx, plan);
+        } catch (err) {
+          // The run's history then lists the files that did apply (each commits on its own).
+          recordStep(ctx, run, "db-migrate", started, { ...result() }, "failed");
+          throw err;
+        }
         recordStep(ctx, run, "db-migrate", started, { ...result() });
         return;
       }

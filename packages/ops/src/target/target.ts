@@ -158,8 +158,8 @@ export interface Target {
   ): Promise<{ plan: Plan; outcome(): DeployOutcome }>;
   /** For each app, where a rollback would go (`wanted[app]`: a `--to` value). Reads only. */
   planRollback(apps: string[], wanted: Record<string, string | undefined>): Promise<RollbackChoice[]>;
-  /** The actions that roll one app back to a possible choice, and what changed once applied. */
-  rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease };
+  /** The actions that roll one app back to a possible choice, and what changed once applied (undefined until its redeploy ran). */
+  rollbackActions(choice: RollbackChoice): { actions: Action[]; outcome(): AppRelease | undefined };
   /**
    * The public URL the smoke checks use, URLs that must not answer (an internal app's public
    * name), the URL of each other public app a smoke check names with `app` (none for an app not

@@ -5,6 +5,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defineOps } from "../../src/cli/run-ops.ts";
+import { newRun, openRunActions } from "../../src/pipeline/run.ts";
+import { applyPlan } from "../../src/plan/plan.ts";
 import { migrateCommand } from "../../src/steps/migrate.ts";
 import { repoRoot } from "../setup/context.ts";
 import { opsRows } from "../setup/fly-steps.ts";
@@ -14,6 +17,7 @@ import { runStep, snapshot } from "../setup/step-run.ts";
 const ENV = "migrate-local";
 let root: string;
 let db: TestDatabase;
+let fresh: TestDatabase;
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "ops-migrate-local-"));
@@ -27,9 +31,11 @@ beforeAll(async () => {
     "CREATE TABLE gadgets (id bigint PRIMARY KEY, widget bigint REFERENCES nothing_here (id));\n",
   );
   db = await createTestDatabase();
+  fresh = await createTestDatabase();
 });
 afterAll(async () => {
   await db?.drop();
+  await fresh?.drop();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -47,7 +53,9 @@ describe("migrate on local: failures", () => {
   it("a failing file: the files before it stay applied, it leaves nothing, the error names it", async () => {
     const r = await runStep(migrateCommand(), {}, context());
     expect(r.error?.name).toBe("MigrationError");
-    expect(r.error?.message).toBe('migration 2_gadgets.sql failed: relation "nothing_here" does not exist');
+    expect(r.error?.message).toBe(
+      'migration 2_gadgets.sql failed: relation "nothing_here" does not exist; applied before it, and kept: 0_create-migrations-table.sql, 1_widgets.sql',
+    );
     expect(r.error?.where).toBe(join(root, "migrations", "2_gadgets.sql"));
     expect(r.error?.fix).toBe(
       "Fix the SQL in a new migration or in this file if it never applied anywhere; this migration was rolled back and later ones did not run.",
@@ -55,7 +63,35 @@ describe("migrate on local: failures", () => {
     expect(await tables()).toEqual(["migrations", "widgets"]);
     const { history, locked } = await opsRows(db, ENV);
     expect(locked).toBe(false);
-    expect(history.at(-1)).toMatchObject({ kind: "migrate", status: "failed" });
+    // The history lists what did apply (each file commits on its own).
+    expect(history.at(-1)).toMatchObject({
+      kind: "migrate",
+      status: "failed",
+      migrations_applied: ["0_create-migrations-table.sql", "1_widgets.sql"],
+    });
+  });
+
+  it("in a pipeline run: the run's history lists the files that applied before the failing one", async () => {
+    const env = { ...context().env, OPS_ENV: `${ENV}-pipeline`, DATABASE_URL: fresh.url };
+    // What preflight does first: open the run (the lock and the history row).
+    const open = defineOps({
+      name: "open",
+      description: "open a pipeline run",
+      async run(ctx) {
+        const run = await newRun(ctx);
+        await applyPlan(ctx, { step: "open", actions: openRunActions(ctx, run) });
+      },
+    });
+    expect((await runStep(open, {}, { env, flags: { pipeline: true } })).error).toBeUndefined();
+    const r = await runStep(migrateCommand(), {}, { env, flags: { pipeline: true } });
+    expect(r.error?.message).toMatch(/^migration 2_gadgets\.sql failed: /);
+    const { history, locked } = await opsRows(fresh, `${ENV}-pipeline`);
+    expect(locked).toBe(false);
+    expect(history.at(-1)).toMatchObject({
+      kind: "deploy",
+      status: "failed",
+      migrations_applied: ["0_create-migrations-table.sql", "1_widgets.sql"],
+    });
   });
 
   it("a file that breaks the naming rules is refused before connecting: nothing is written", async () => {

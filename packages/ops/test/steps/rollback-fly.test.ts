@@ -86,6 +86,25 @@ describe("rollback on fly", () => {
     expect(history.at(-1)).toMatchObject({ kind: "rollback", status: "failed" });
   });
 
+  it("a rollback that fails on its second app records the app that did go back", async () => {
+    const r = await runStep(
+      rollbackCommand(),
+      {},
+      w.context({
+        failures: [
+          {
+            match: (a) => a[1] === "deploy" && a.includes(w.apps.backend),
+            message: "failed to fetch an image or build from source: not found",
+          },
+        ],
+      }),
+    );
+    expect(r.error?.message).toMatch(new RegExp(`^rollback of ${w.apps.backend} to v1 failed: `));
+    const { history } = await opsRows(w.db, w.env);
+    expect(history.at(-1)).toMatchObject({ kind: "rollback", status: "failed", releases: { client: { to: OLD } } });
+    expect(Object.keys(history.at(-1)!.releases as object)).toEqual(["client"]);
+  });
+
   it("rolled-back releases that fail the smoke checks fail the rollback with the report path", async () => {
     w.site.mode = "wrong-schema";
     const r = await runStep(rollbackCommand(), { values: { app: "client" } }, w.context());
