@@ -8,7 +8,8 @@
 // 0). A deploy stopped halfway must not look like a success: after a signal this exits 128 + the
 // signal's number (130 SIGINT, 143 SIGTERM, 129 SIGHUP), and it writes the signal's name to
 // $OPS_INTERRUPT_FILE so the interrupted steps report the signal the run got, not turbo's SIGINT.
-// It also hands the tasks its arguments ($OPS_TURBO_RUN_ARGS), so preflight checks this run's plan.
+// It also hands the tasks its arguments ($OPS_TURBO_RUN_ARGS), so preflight checks this run's plan,
+// and one run id ($OPS_PIPELINE_RUN_ID), so a dry run's tasks plan the same releases.
 // Plain JavaScript so that it starts at once; no library does this.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -23,11 +24,20 @@ const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const interruptFile = join(tmpdir(), `ops-turbo-${process.pid}-${randomBytes(8).toString("hex")}.signal`);
 const removeInterruptFile = () => rmSync(interruptFile, { force: true });
 const exitCode = (signal) => 128 + (constants.signals[signal] ?? 0);
+// One run id for the whole invocation (UTC `YYYYMMDD-HHMMSS-xxxx`, the form the steps use): the
+// run preflight opens, and the releases every task of a dry run plans with.
+const now = new Date().toISOString();
+const runId = `${now.slice(0, 10).replaceAll("-", "")}-${now.slice(11, 19).replaceAll(":", "")}-${randomBytes(2).toString("hex")}`;
 
 const child = spawn(join(repoRoot, "node_modules", ".bin", "turbo"), process.argv.slice(2), {
   stdio: "inherit",
   // OPS_TURBO_RUN_ARGS: preflight replays this run's arguments with --dry=json to check its plan.
-  env: { ...process.env, OPS_INTERRUPT_FILE: interruptFile, OPS_TURBO_RUN_ARGS: JSON.stringify(process.argv.slice(2)) },
+  env: {
+    ...process.env,
+    OPS_INTERRUPT_FILE: interruptFile,
+    OPS_TURBO_RUN_ARGS: JSON.stringify(process.argv.slice(2)),
+    OPS_PIPELINE_RUN_ID: runId,
+  },
 });
 
 let received;

@@ -187,6 +187,7 @@ export function variablesRead(): string[] {
       "OPS_SECRET_*",
       "OPS_INTERRUPT_FILE",
       "OPS_TURBO_RUN_ARGS",
+      "OPS_PIPELINE_RUN_ID",
       ...CHILD_VARIABLES,
     ]),
   ];
@@ -306,6 +307,17 @@ export function readOpsEnv(
  */
 export function interruptFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
   return env.OPS_INTERRUPT_FILE || undefined;
+}
+
+/**
+ * `OPS_PIPELINE_RUN_ID`: the run id `scripts/turbo.mjs` picks for one `pnpm turbo` invocation
+ * (`YYYYMMDD-HHMMSS-xxxx`, UTC), the same in every task of it: the run preflight opens, and what
+ * every task of a dry run of the pipeline (which opens no run) plans with. Undefined outside
+ * `pnpm turbo`, or when it is not of that form.
+ */
+export function pipelineRunId(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const id = env.OPS_PIPELINE_RUN_ID;
+  return id && /^\d{8}-\d{6}-[0-9a-f]{4}$/.test(id) ? id : undefined;
 }
 
 /**

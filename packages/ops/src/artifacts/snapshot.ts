@@ -136,6 +136,17 @@ export function snapshotArtifacts(opts: { app: string; appDir: string; artifacts
   }
 }
 
+/**
+ * The snapshot {@link snapshotArtifacts} would make of the build as it is now, without copying:
+ * its digest (of the source, which the copy reproduces: bytes, kinds, executable bits) and the
+ * folder it would get. For dry runs of the pipeline, whose artifacts step records nothing.
+ * @throws {DeployError} when an artifact is missing.
+ */
+export function plannedSnapshot(opts: { app: string; appDir: string; artifacts: readonly string[]; store: string }): ArtifactSnapshot {
+  const { digest, files, bytes } = treeDigest(opts.appDir, opts.artifacts);
+  return { app: opts.app, digest, dir: join(opts.store, opts.app, hex(digest)), artifacts: [...opts.artifacts], files, bytes };
+}
+
 /** Removes `.partial-<pid>-…` copies whose process is gone (killed mid-copy). */
 function removePartials(appStore: string): void {
   for (const name of readdirSync(appStore)) {

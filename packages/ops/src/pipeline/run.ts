@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { OpsContext } from "../context.ts";
+import { pipelineRunId } from "../env.ts";
 import { closeUnclosedRuns, recordHistory, type HistoryEntry } from "../db/history.ts";
 import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
 import { acquireLock, describeHolder, releaseLock, releaseLockOfRun, renewLock } from "../db/lock.ts";
@@ -12,10 +13,18 @@ import { runOwner, type ProcessIdentity } from "./owner.ts";
 const withOwner = (owner: ProcessIdentity | undefined) => (owner ? { owner } : {});
 import { action, type Action } from "../plan/plan.ts";
 
+/**
+ * The id of the run a pipeline task belongs to before any run is stored: the one `pnpm turbo` gave
+ * this invocation (`OPS_PIPELINE_RUN_ID`), so a dry run's tasks plan the same releases; else a new one.
+ */
+export function plannedRunId(ctx: OpsContext): string {
+  return (ctx.flags.pipeline ? pipelineRunId(ctx.env.processEnv) : undefined) ?? newRunId();
+}
+
 /** A new run record of this environment, not yet stored anywhere. */
 export async function newRun(ctx: OpsContext): Promise<RunRecord> {
   return {
-    runId: newRunId(),
+    runId: plannedRunId(ctx),
     environment: ctx.env.environment,
     target: ctx.env.target,
     actor: ctx.env.actor,

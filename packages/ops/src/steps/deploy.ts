@@ -6,11 +6,35 @@ import { handleDeployFailure } from "../release/deploy-failure.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { applyPlan, printPlan } from "../plan/plan.ts";
 import type { AppFingerprints } from "../secrets/ledger.ts";
-import { recordedSnapshot } from "../artifacts/snapshot.ts";
+import { join } from "node:path";
+import { type ArtifactSnapshot, artifactStore, plannedSnapshot, recordedSnapshot } from "../artifacts/snapshot.ts";
+import { builtApp, isImageOnly } from "../config/app-kind.ts";
 
 /** The fingerprints the sync step of run `runId` staged for `app` (local target), if any. */
 function stagedFor(ctx: OpsContext, runId: string, app: string): AppFingerprints | undefined {
   return (ctx.runs.readSteps(runId)["sync-secrets"]?.detail as { staged?: Record<string, AppFingerprints> } | undefined)?.staged?.[app];
+}
+
+/**
+ * The build snapshot a dry run of the pipeline plans the deploy of `app` with: the one the
+ * artifacts step would make of the build as it is now; none on a target that builds remotely, for
+ * an image-only app, or when the build is missing (the real run's artifacts step says so).
+ */
+function snapshotToPlan(ctx: OpsContext, app: string): ArtifactSnapshot | undefined {
+  const cfg = ctx.config.apps[app]!;
+  if (!ctx.target.shipsBuildOutputs || isImageOnly(cfg)) return undefined;
+  const built = builtApp(app, cfg);
+  try {
+    return plannedSnapshot({
+      app,
+      appDir: join(ctx.env.repoRoot, built.dir),
+      artifacts: built.artifacts,
+      store: artifactStore(ctx.env.stateDir, ctx.env.environment),
+    });
+  } catch (err) {
+    if (err instanceof DeployError) return undefined;
+    throw err;
+  }
 }
 
 /**
@@ -66,7 +90,8 @@ export const deployCommand = () => {
         return;
       }
       if (ctx.flags.pipeline) {
-        printPlan(ctx, (await ctx.target.planDeploy(app, await newRun(ctx), undefined)).plan);
+        // As this run's deploy would go: the run id of this turbo invocation, the snapshot the artifacts step would make.
+        printPlan(ctx, (await ctx.target.planDeploy(app, await newRun(ctx), undefined, snapshotToPlan(ctx, app))).plan);
         return;
       }
       await runStandalone(ctx, "deploy", async (run) => {

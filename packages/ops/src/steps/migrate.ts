@@ -5,11 +5,10 @@ import { connectPg, urlWhere } from "../db/connect.ts";
 import { MigrationError } from "../errors.ts";
 import { assertNoHashDrift, pendingMigrations, readAppliedMigrations, runMigrations } from "../migrations/run-migrations.ts";
 import { inspectMigrationFolder } from "../migrations/validate-files.ts";
-import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
+import { failCurrentRun, joinRun, plannedRunId, recordStep } from "../pipeline/run.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { checkMigrationUrl } from "../neon/migration-url.ts";
 import { action, applyPlan, printPlan, type Action } from "../plan/plan.ts";
-import { newRunId } from "../state/run-state.ts";
 
 /**
  * The migration URL, checked before connecting (C-13, C-15): a Neon host must be the direct
@@ -177,7 +176,7 @@ export const migrateCommand = () =>
         return;
       }
       if (ctx.flags.pipeline) {
-        printPlan(ctx, (await planMigrations(ctx, newRunId())).plan);
+        printPlan(ctx, (await planMigrations(ctx, plannedRunId(ctx))).plan);
         return;
       }
       await runStandalone(ctx, "migrate", async (run) => {

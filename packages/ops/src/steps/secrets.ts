@@ -1,7 +1,7 @@
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
-import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
+import { failCurrentRun, joinRun, plannedRunId, recordStep } from "../pipeline/run.ts";
 import { runStandalone } from "../pipeline/standalone.ts";
 import { action, printPlan, applyPlan } from "../plan/plan.ts";
 import { generateSecretValue } from "../secrets/fingerprint.ts";
@@ -52,7 +52,7 @@ async function syncSecrets(ctx: OpsContext, stageOnly: boolean): Promise<void> {
     return;
   }
   if (ctx.flags.pipeline) {
-    const sync = await ctx.target.planSecretsSync(newRunId(), { create: false });
+    const sync = await ctx.target.planSecretsSync(plannedRunId(ctx), { create: false });
     printPlan(ctx, sync.plan);
     return;
   }

@@ -2,14 +2,28 @@ import { join } from "node:path";
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { SmokeCheckError } from "../errors.ts";
-import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
+import { failCurrentRun, joinRun, plannedRunId, recordStep } from "../pipeline/run.ts";
 import { applyPlan, printPlan, runPlan } from "../plan/plan.ts";
 import { describeChoices, rollbackActions } from "../release/rollback.ts";
 import { deployedInRun, smokeActions, smokeFailure, type smokeCheck } from "../release/smoke.ts";
-import { newRunId } from "../state/run-state.ts";
 import { NO_RELEASE } from "../target/target.ts";
 
 type SmokeOutcome = Awaited<ReturnType<typeof smokeCheck>>;
+
+/**
+ * What a dry run of the pipeline expects to serve after run `runId`: this run's release for every
+ * built app it deploys here (the release id is the run id), the current one for the others (an
+ * image-only app's next Fly version is not known before its deploy, and no check proves it).
+ */
+async function plannedInRun(ctx: OpsContext, runId: string): Promise<Record<string, string>> {
+  const current = await ctx.target.currentReleases();
+  return Object.fromEntries(
+    ctx.config.deployOrder.map((app) => {
+      const deployedHere = !ctx.target.notRunHere?.(app) && ctx.config.apps[app]!.image === undefined;
+      return [app, deployedHere ? runId : (current[app] ?? NO_RELEASE)];
+    }),
+  );
+}
 
 /** The release each app must report in run `runId`: what the run deployed, else what serves. */
 async function expectedInRun(ctx: OpsContext, runId: string): Promise<Record<string, string>> {
@@ -79,10 +93,15 @@ export const smokeCommand = () =>
       if (ctx.flags.pipeline) {
         // A dry run of the pipeline has no run to join (its preflight opened none): it plans for a new one.
         const run = ctx.flags.dryRun ? undefined : await joinRun(ctx, "smoke");
-        const runId = run?.runId ?? newRunId();
+        const runId = run?.runId ?? plannedRunId(ctx);
         const plan = {
           step: "smoke",
-          actions: smokeActions(ctx, await expectedInRun(ctx, runId), join(ctx.env.stateDir, "runs", runId), (r) => (outcome = r)),
+          actions: smokeActions(
+            ctx,
+            run ? await expectedInRun(ctx, runId) : await plannedInRun(ctx, runId),
+            join(ctx.env.stateDir, "runs", runId),
+            (r) => (outcome = r),
+          ),
         };
         if (!run) return printPlan(ctx, plan);
         await applyPlan(ctx, plan);

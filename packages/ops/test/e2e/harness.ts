@@ -46,7 +46,7 @@ export interface Ran {
  * these tests start belongs to no such run, even when the tests themselves run as a turbo task.
  */
 export function inherited(): NodeJS.ProcessEnv {
-  const { OPS_TURBO_RUN_ARGS: _args, OPS_INTERRUPT_FILE: _file, ...rest } = process.env;
+  const { OPS_TURBO_RUN_ARGS: _args, OPS_INTERRUPT_FILE: _file, OPS_PIPELINE_RUN_ID: _runId, ...rest } = process.env;
   return rest;
 }
 

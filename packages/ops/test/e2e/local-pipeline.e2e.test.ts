@@ -101,6 +101,15 @@ describe("production-deploy on the local target", () => {
     }
     expect(res.out).toContain("plan (deploy client):");
     expect(res.out).not.toContain("now routes to release");
+    // Every task plans the one run this invocation would open, as apply does: its release in each
+    // deploy and in the smoke proof, and each deploy ships the snapshot the artifacts step would make.
+    const runId = /record run (\d{8}-\d{6}-[0-9a-f]{4}) as running/.exec(res.out)?.[1];
+    expect(runId, res.out).toBeDefined();
+    for (const app of ["backend", "client"]) {
+      expect(res.out).toContain(`start ${app} release ${runId} under a supervisor`);
+      expect(res.out).toMatch(new RegExp(`1\\. check the build snapshot sha256:[0-9a-f]{64} of ${app} is unchanged`));
+    }
+    expect(res.out).toContain(`proving backend=${runId}, client=${runId}`);
     for (const args of [
       ["ops:secrets", "sync", "--dry-run"],
       ["ops:migrate", "--dry-run"],

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { findRepoRoot, readOpsEnv } from "../../src/env.ts";
+import { findRepoRoot, pipelineRunId, readOpsEnv } from "../../src/env.ts";
 import { ConfigError, UsageError } from "../../src/errors.ts";
 import { Secret } from "../../src/secrets/secret.ts";
 
@@ -230,5 +230,14 @@ describe("findRepoRoot", () => {
     } finally {
       rmSync(join(inner, "pnpm-workspace.yaml"));
     }
+  });
+});
+
+describe("OPS_PIPELINE_RUN_ID", () => {
+  it("is the run id of a run id's form, else ignored", () => {
+    expect(pipelineRunId({ OPS_PIPELINE_RUN_ID: "20261207-143553-ec6a" })).toBe("20261207-143553-ec6a");
+    expect(pipelineRunId({})).toBeUndefined();
+    for (const bad of ["", "20261207-143553", "20261207-143553-EC6A", "../../etc", "20261207-143553-ec6a\n"])
+      expect(pipelineRunId({ OPS_PIPELINE_RUN_ID: bad }), bad).toBeUndefined();
   });
 });
