@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { SmokeCheckError } from "../errors.ts";
+import { pipelineRunId } from "../env.ts";
 import { failCurrentRun, joinRun, plannedRunId, recordStep } from "../pipeline/run.ts";
 import { applyPlan, printPlan, runPlan } from "../plan/plan.ts";
 import { describeChoices, rollbackActions } from "../release/rollback.ts";
@@ -23,6 +24,17 @@ async function plannedInRun(ctx: OpsContext, runId: string): Promise<Record<stri
       return [app, deployedHere ? runId : (current[app] ?? NO_RELEASE)];
     }),
   );
+}
+
+/**
+ * The run a dry run of smoke belongs to when one is open: the current run of the state folder,
+ * unless this `pnpm turbo` invocation has its own id (then that open run is another one's, e.g.
+ * a killed run not yet taken over, and the dry run plans its own).
+ */
+function openRunOfThisPipeline(ctx: OpsContext): string | undefined {
+  const current = ctx.runs.currentRunId();
+  const own = pipelineRunId(ctx.env.processEnv);
+  return current && (!own || own === current) ? current : undefined;
 }
 
 /** The release each app must report in run `runId`: what the run deployed, else what serves. */
@@ -93,12 +105,14 @@ export const smokeCommand = () =>
       if (ctx.flags.pipeline) {
         // A dry run of the pipeline has no run to join (its preflight opened none): it plans for a new one.
         const run = ctx.flags.dryRun ? undefined : await joinRun(ctx, "smoke");
-        const runId = run?.runId ?? plannedRunId(ctx);
+        // A dry run plans this invocation's run; one started by hand inside an open run plans that run's smoke.
+        const open = ctx.flags.dryRun ? openRunOfThisPipeline(ctx) : undefined;
+        const runId = run?.runId ?? open ?? plannedRunId(ctx);
         const plan = {
           step: "smoke",
           actions: smokeActions(
             ctx,
-            run ? await expectedInRun(ctx, runId) : await plannedInRun(ctx, runId),
+            run || open ? await expectedInRun(ctx, runId) : await plannedInRun(ctx, runId),
             join(ctx.env.stateDir, "runs", runId),
             (r) => (outcome = r),
           ),
