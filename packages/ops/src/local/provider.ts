@@ -503,9 +503,13 @@ export class LocalProvider {
       const routed = this.routedRelease(app);
       const recorded = st.releases.find((r) => r.id === st.current);
       if (routed && (st.current !== routed.releaseId || recorded?.supervisorPid !== routed.pid)) {
+        const why = appStateWasDamaged(this.paths, app) ? "its state file was damaged" : "a run was killed after switching";
         out.push({
           app,
-          description: `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (${appStateWasDamaged(this.paths, app) ? "its state file was damaged" : "a run was killed after switching"})`,
+          description:
+            st.current === routed.releaseId
+              ? `record that ${app} release ${routed.releaseId} serves under supervisor pid ${routed.pid}: the state records pid ${recorded?.supervisorPid ?? "none"} (${why})`
+              : `record that ${app} release ${routed.releaseId} serves: the router sends its traffic there, but the state says ${st.current ?? "none"} (${why})`,
           apply: async () => this.recordServing(app, routed),
         });
       }
@@ -517,7 +521,14 @@ export class LocalProvider {
         out.push({
           app,
           description: l.supervised
-            ? `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (a run was killed before switching to it)`
+            ? `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (${
+                // A copy of the current release is a killed restart's; one that served before was switched away from.
+                l.releaseId === st.current
+                  ? "a second copy of the current release, started by a run that was killed"
+                  : st.served?.some((s) => s.release === l.releaseId)
+                    ? "a run was killed after switching away from it, before stopping it"
+                    : "a run was killed before switching to it"
+              })`
             : `stop ${app} release ${l.releaseId} (app pid ${l.appPids?.join(", ")}): its supervisor is gone and it serves nothing`,
           apply: async () => {
             const now = readAppState(this.paths, app);
