@@ -168,15 +168,18 @@ describe("kill -9 of the whole pipeline at each step boundary, then one rerun", 
     expect(smoke.out).toContain("the local router is not running");
     expect(smoke.out).toMatch(/failed after 1 attempt/);
 
-    // With the client's port held by another program, `up` blames that port, its variable and the holder.
+    // With the client's port held by another program, `up` blames that port, its variable and the
+    // holder, before it starts anything (Postgres included).
     const port = Number(env.OPS_LOCAL_CLIENT_PORT);
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(port, "127.0.0.1", r));
     try {
       const blocked = await pnpm(["ops:local", "up"], env);
       expect(blocked.code).toBe(1);
-      expect(blocked.out).toContain(`port ${port} (OPS_LOCAL_CLIENT_PORT) is already used by another program (held by pid ${process.pid}:`);
+      expect(blocked.out).toContain(`127.0.0.1:${port} (OPS_LOCAL_CLIENT_PORT) is used by another program (held by pid ${process.pid}:`);
+      expect(blocked.out).toContain("; nothing was started");
       expect(blocked.out).not.toContain("OPS_LOCAL_BACKEND_PORT");
+      expect(countProcesses(env)).toEqual({ supervisor: 0, app: 0, router: 0, "postgres entry": 0, "postgres server": 0 });
     } finally {
       await new Promise((r) => holder.close(r));
     }
