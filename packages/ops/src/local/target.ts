@@ -311,7 +311,10 @@ export class LocalTarget implements Target {
       action("wait", p.healthDescription(app, releaseId), () => p.awaitHealthy(started!), { timeoutMs: p.healthTimeoutMs(app) }),
       action(
         "process",
-        `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${p.currentRelease(app) ?? "none"})`,
+        // A restart (`ops:local up`) brings back the current release itself: there is no other to stop.
+        previous && previous !== releaseId
+          ? `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${previous})`
+          : `route 127.0.0.1:${p.publicPort(app)} to it`,
         async () => {
           done(await p.switchTraffic(started!, via, routed));
         },

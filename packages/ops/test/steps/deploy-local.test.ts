@@ -145,6 +145,8 @@ describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 3
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
     const up = await dryThenApply(localCommand, { positionals: ["up"] }, context, seen());
     expect(up.printed.map((a) => a.kind)).toEqual(["process", "wait", "process"]);
+    // The current release comes back: no "previous release" to stop.
+    expect(up.printed[2]!.description).toBe(`route 127.0.0.1:${port} to it`);
     expect((await healthz()).tiny.release).toBe(first);
   });
 
