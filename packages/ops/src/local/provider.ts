@@ -264,7 +264,11 @@ export class LocalProvider {
       `${started.app} release ${started.releaseId} did not become healthy within ${cfg.health.timeoutMs} ms: ${health.detail}`,
       {
         where: started.logFile,
-        fix: `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(started.logFile, 15)}`,
+        fix:
+          state.current === started.releaseId
+            ? // `ops:local up` restarting the current release: there is nothing older that keeps serving.
+              `${started.app} serves nothing now: its current release could not be started again. See the log, then run \`pnpm ops:local up\` again or go back with \`pnpm ops:rollback --app ${started.app}\`. Last lines of the release log:\n${tailFile(started.logFile, 15)}`
+            : `The previous release (${state.current ?? "none"}) keeps serving. Last lines of the release log:\n${tailFile(started.logFile, 15)}`,
       },
     );
   }

@@ -2,7 +2,7 @@
 // node HTTP server of a few lines) in a temp repository instead of the real builds: each dry run
 // writes nothing and starts nothing, and apply announces exactly the printed actions (the argv of
 // each process it starts included). Then the failures: a missing build, nothing to roll back to.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
@@ -147,6 +147,25 @@ describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 3
     expect(up.printed.map((a) => a.kind)).toEqual(["process", "wait", "process"]);
     // The current release comes back: no "previous release" to stop.
     expect(up.printed[2]!.description).toBe(`route 127.0.0.1:${port} to it`);
+    expect((await healthz()).tiny.release).toBe(first);
+  });
+
+  it("up whose current release cannot start again says nothing serves it, not that a previous release does", async () => {
+    await runStep(localCommand(), { positionals: ["down"] }, context());
+    const server = join(stateDir, "local", ENV, "apps", "tiny", "releases", first, "build", "server.mjs");
+    const good = readFileSync(server, "utf8");
+    writeFileSync(server, "process.exit(3);\n");
+    try {
+      const up = await runStep(localCommand(), { positionals: ["up"] }, context());
+      expect(up.error?.name).toBe("DeployError");
+      expect(up.error?.message).toMatch(new RegExp(`^tiny release ${first} did not become healthy within 10000 ms: `));
+      expect(up.error?.fix).toMatch(
+        /^tiny serves nothing now: its current release could not be started again\. See the log, then run `pnpm ops:local up` again or go back with `pnpm ops:rollback --app tiny`\./,
+      );
+    } finally {
+      writeFileSync(server, good);
+    }
+    await runStep(localCommand(), { positionals: ["up"] }, context());
     expect((await healthz()).tiny.release).toBe(first);
   });
 
