@@ -39,4 +39,11 @@ export interface OpsContext {
    * holds something (a deploy lock, a release started but not yet routed). Returns the unregister function.
    */
   onInterrupt(fn: () => Promise<unknown>): () => void;
+  /** The signal that interrupted this process, once one did: applying a plan starts no action after it. */
+  interruptedBy(): NodeJS.Signals | undefined;
+  /**
+   * Runs `fn` as one piece an interrupt does not cut in two (a traffic switch: route, stop the
+   * old release, record): an interrupt waits for it to end before its failure handling and cleanups.
+   */
+  critical<T>(fn: () => Promise<T>): Promise<T>;
 }

@@ -107,6 +107,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
   let interrupted: { at: number; signal: NodeJS.Signals; handled?: Promise<never> } | undefined;
   // Work registered through ctx.onInterrupt: what a step holds that an interrupt must undo.
   const cleanups = new Set<() => Promise<unknown>>();
+  // Work under way that an interrupt must let finish first (ctx.critical).
+  const criticals = new Set<Promise<unknown>>();
   const interrupt = (received: NodeJS.Signals) => {
     if (interrupted) {
       // One Ctrl-C reaches this process several times (its process group, then pnpm's and tsx's
@@ -125,6 +127,8 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       // In a turbo run the signal the run got (turbo stops tasks with SIGINT even on SIGTERM).
       const signal = await interruptingSignal(received, interruptFile());
       interrupted!.signal = signal;
+      // A traffic switch under way ends first, so what serves is one release, recorded, not a half switch.
+      await Promise.allSettled([...criticals]);
       const err = new InterruptedError(signal);
       if (ctx && command.onFailure) await command.onFailure(ctx, err).catch(() => undefined);
       for (const fn of cleanups) await fn().catch(() => undefined);
@@ -213,6 +217,16 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       onInterrupt: (fn) => {
         cleanups.add(fn);
         return () => cleanups.delete(fn);
+      },
+      interruptedBy: () => interrupted?.signal,
+      critical: async (fn) => {
+        const work = fn();
+        criticals.add(work);
+        try {
+          return await work;
+        } finally {
+          criticals.delete(work);
+        }
       },
     };
     full.target = await createTarget(full);

@@ -316,7 +316,7 @@ export class LocalTarget implements Target {
           ? `route 127.0.0.1:${p.publicPort(app)} to it, then stop the previous release (${previous})`
           : `route 127.0.0.1:${p.publicPort(app)} to it`,
         async () => {
-          done(await p.switchTraffic(started!, via, routed));
+          done(await this.ctx.critical(() => p.switchTraffic(started!, via, routed)));
         },
       ),
     ];

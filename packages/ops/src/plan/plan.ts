@@ -4,6 +4,7 @@
  * objects in order. Reads needed to build a plan happen while planning; every write is an action.
  */
 import type { OpsContext } from "../context.ts";
+import { InterruptedError } from "../errors.ts";
 import type { Cmd } from "../runner/types.ts";
 
 export type ActionKind = "cmd" | "db" | "file" | "process" | "http" | "wait" | "check";
@@ -84,7 +85,8 @@ export interface PlanPart {
  * terminal each shows as a progress line while it runs. `part` numbers them within a larger plan
  * (default: this plan alone, `[1/n]` … `[n/n]`).
  * @returns each action's result, in order.
- * @throws whatever an action throws; later actions do not run.
+ * @throws whatever an action throws, later actions do not run; {InterruptedError} before an action
+ *   when the process was interrupted.
  */
 export async function applyPlan(ctx: OpsContext, plan: Plan, part?: PlanPart): Promise<unknown[]> {
   const results: unknown[] = [];
@@ -92,6 +94,9 @@ export async function applyPlan(ctx: OpsContext, plan: Plan, part?: PlanPart): P
   const total = part?.total ?? plan.actions.length;
   for (const note of plan.notes ?? []) ctx.reporter.emit({ kind: "info", message: note });
   for (const [offset, a] of plan.actions.entries()) {
+    // After Ctrl-C / SIGTERM nothing new starts (the action under way finishes; the boundary cleans up).
+    const signal = ctx.interruptedBy();
+    if (signal) throw new InterruptedError(signal);
     const { apply, ...description } = a;
     const index = first + offset - 1;
     ctx.reporter.emit({ kind: "action", step: plan.step, index: index + 1, total, action: description });

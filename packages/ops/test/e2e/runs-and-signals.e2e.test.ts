@@ -82,6 +82,24 @@ describe("one run at a time", () => {
     expect(deployStep.detail.artifact).toBe(recorded.digest);
   });
 
+  it("Ctrl-C while the backend's new release starts: no action starts after it, and a backend keeps serving", async () => {
+    const run = startPipeline(env);
+    const runId = (await run.waitFor(RUN_ID))[1]!;
+    // The backend turns healthy within milliseconds: the deploy must not go on to switch traffic to a release the cleanup stops.
+    await run.waitFor(/backend: started release \S+ on/);
+    process.kill(-run.pid, "SIGINT");
+    const res = await run.done;
+    expect(res.code, res.out).toBe(130);
+    expect(res.out).toContain("deploy backend: interrupted by SIGINT");
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status, JSON.stringify(health.body)).toBe(200);
+    expect(health.body.backend.status).toBe("SERVING");
+    expect(health.body.client.release).not.toBe(runId);
+    const status = await pnpm(["ops:status"], env);
+    expect(status.out).toMatch(/backend +\S+ +running /);
+    expect(status.out).not.toContain("is stopped");
+  });
+
   it.each([
     { signal: "SIGINT" as const, code: 130, other: "SIGTERM" },
     { signal: "SIGTERM" as const, code: 143, other: "SIGINT" },
@@ -107,6 +125,11 @@ describe("one run at a time", () => {
       expect(runs.find((r) => r.runId === runId)).toMatchObject({ status: "failed", error: `interrupted by ${signal}` });
       const lock = await pnpm(["ops:lock"], env);
       expect(lock.out).toContain("free");
+      // What serves is what the step left: this run's backend (deployed), the client it never switched to stays the old one.
+      const health = await getJson(`${url}/healthz`);
+      expect(health.status).toBe(200);
+      expect(health.body.backend.release).toBe(runId);
+      expect(health.body.client.release).not.toBe(runId);
       const next = await pnpm(["turbo", "run", "production-deploy"], env);
       expect(next.code, next.out).toBe(0);
       expect(next.out).not.toContain("took over the deploy lock");

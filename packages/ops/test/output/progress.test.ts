@@ -123,7 +123,7 @@ describe("no progress bytes without a terminal, in CI or with --json", () => {
 describe("applyPlan shows each action as progress while it runs", () => {
   it("labels the line with the action's number and description, and ends it after the action", async () => {
     const t = terminal(true);
-    const ctx = { reporter: t.reporter } as unknown as OpsContext;
+    const ctx = { reporter: t.reporter, interruptedBy: () => undefined } as unknown as OpsContext;
     let release!: () => void;
     const applying = applyPlan(ctx, {
       step: "deploy client",

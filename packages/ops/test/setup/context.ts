@@ -72,6 +72,8 @@ export async function testContext(opts: {
       cleanups.add(fn);
       return () => cleanups.delete(fn);
     },
+    interruptedBy: () => undefined,
+    critical: <T>(fn: () => Promise<T>) => fn(),
   };
   const ctx = { ...base, target: undefined } as unknown as OpsContext;
   (ctx as { target: OpsContext["target"] }).target = await createTarget(ctx);
