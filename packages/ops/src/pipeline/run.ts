@@ -44,7 +44,7 @@ export async function newRun(ctx: OpsContext): Promise<RunRecord> {
 export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntry["kind"]): Promise<string> {
   return withTargetDb(ctx, "deploy lock", async (client) => {
     let waiting: ProgressHandle | undefined;
-    const abandoned: string[] = [];
+    const abandoned: { runId: string; why: string }[] = [];
     const token = await acquireLock(
       client,
       run.environment,
@@ -69,7 +69,7 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
           });
           // The abandoned run's local pointer and state, if it ran from this state folder (its run.json may be damaged too).
           ctx.runs.markAbandoned(h, why);
-          abandoned.push(h.runId);
+          abandoned.push({ runId: h.runId, why });
         },
       },
     ).finally(() => waiting?.end());
@@ -80,10 +80,11 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
         message: `run ${gone.runId} (${gone.actor}@${gone.host}) was still recorded as running without the deploy lock; recorded as failed (abandoned)`,
         fix: "Nothing to do; `pnpm ops:history` shows it.",
       });
-      ctx.runs.markAbandoned({ ...gone, user: gone.actor }, `still recorded as running when run ${run.runId} took the deploy lock`);
-      abandoned.push(gone.runId);
+      const why = `still recorded as running when run ${run.runId} took the deploy lock`;
+      ctx.runs.markAbandoned({ ...gone, user: gone.actor }, why);
+      abandoned.push({ runId: gone.runId, why });
     }
-    for (const runId of abandoned) await recordWhatAbandonedRunDid(ctx, client, runId);
+    for (const { runId, why } of abandoned) await recordWhatAbandonedRunDid(ctx, client, runId, why);
     await recordHistory(client, historyOf(run, kind, {}));
     return token;
   });
@@ -95,14 +96,24 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
  * `ops:history` showed no release for a run killed after its deploys. Nothing when the run ran
  * elsewhere or its files cannot be read.
  */
-export async function recordWhatAbandonedRunDid(ctx: OpsContext, client: pg.Client, runId: string): Promise<void> {
+export async function recordWhatAbandonedRunDid(ctx: OpsContext, client: pg.Client, runId: string, why: string): Promise<void> {
   try {
     if (!ctx.runs.exists(runId)) return;
     const record = ctx.runs.read(runId);
     const steps = ctx.runs.readSteps(runId);
-    if (record.status === "running" || Object.keys(steps).length === 0) return;
-    // The row's kind is kept (recordHistory never changes it); the steps say what was done.
-    await recordHistory(client, historyOf(record, "deploy", steps));
+    if (Object.keys(steps).length === 0) return;
+    // A row its own finish closed (killed after that, before releasing the lock) stays as it is.
+    const row = await client.query("SELECT status FROM ops.deploy_history WHERE run_id = $1", [runId]);
+    if (row.rows[0]?.status === "succeeded") return;
+    // Failed, abandoned, as the takeover said, even when its finish had written `succeeded` locally
+    // before the kill (the history row and the lock were not closed); the row's kind is kept.
+    const ended = {
+      ...record,
+      status: "failed" as const,
+      error: `abandoned: ${why}`,
+      finishedAt: record.finishedAt ?? new Date().toISOString(),
+    };
+    await recordHistory(client, historyOf(ended, "deploy", steps));
   } catch {
     // A damaged run.json or step file: the row keeps its failed status and reason.
   }

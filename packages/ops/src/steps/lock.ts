@@ -48,8 +48,9 @@ export const lockCommand = () =>
                   const holder = await breakLock(c, ctx.env.environment);
                   // Its run (if it ran from this state folder) is no longer the current one; its row gets what its steps did.
                   if (holder) {
-                    ctx.runs.markAbandoned(holder, "its deploy lock was broken (pnpm ops:lock break)");
-                    await recordWhatAbandonedRunDid(ctx, c, holder.runId);
+                    const why = "its deploy lock was broken (pnpm ops:lock break)";
+                    ctx.runs.markAbandoned(holder, why);
+                    await recordWhatAbandonedRunDid(ctx, c, holder.runId, why);
                   }
                   return holder;
                 },

@@ -116,6 +116,26 @@ describe("lock on fly", () => {
     await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
   });
 
+  it("a run killed in finish (its run.json already says succeeded, its row and lock not closed) is recorded as failed, abandoned, with its releases", async () => {
+    const runId = await abandonedRun();
+    const t = await runStep(lockCommand(), { positionals: ["status"] }, w.context());
+    t.ctx.runs.writeStep(runId, {
+      step: "deploy-backend",
+      status: "succeeded",
+      startedAt: new Date().toISOString(),
+      durationMs: 900,
+      detail: { app: "backend", previous: "v1", release: "v2" },
+    });
+    t.ctx.runs.update(runId, { status: "succeeded", finishedAt: new Date().toISOString() });
+    const broke = await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
+    expect(broke.error).toBeUndefined();
+    expect((await opsRows(w.db, w.env)).history.at(-1)).toMatchObject({
+      status: "failed",
+      error: "abandoned: its deploy lock was broken (pnpm ops:lock break)",
+      releases: { backend: { from: "v1", to: "v2" } },
+    });
+  });
+
   it("break without --yes is refused and deletes nothing", async () => {
     await abandonedRun();
     const r = await runStep(lockCommand(), { positionals: ["break"] }, w.context());
