@@ -108,6 +108,15 @@ export class LocalProvider {
     return readAppState(this.paths, app).current;
   }
 
+  /**
+   * The release that serves `app` once the pending repairs are applied: the live one the router
+   * sends its traffic to (a run killed after switching had not recorded it), else the recorded one.
+   * For plans, which are made before the repairs run.
+   */
+  servingAfterRepairs(app: string): string | null {
+    return this.routedRelease(app)?.releaseId ?? this.currentRelease(app);
+  }
+
   /** Which artifacts are missing for `app` (paths relative to the repo). */
   missingArtifacts(app: string): string[] {
     const cfg = this.appConfig(app);
@@ -526,11 +535,11 @@ export class LocalProvider {
           app,
           description: l.supervised
             ? `stop ${app} release ${l.releaseId} (supervisor pid ${l.pid}): it runs but serves nothing (${
-                // A copy of the current release is a killed restart's; one that served before was switched away from.
-                l.releaseId === st.current
-                  ? "a second copy of the current release, started by a run that was killed"
-                  : st.served?.some((s) => s.release === l.releaseId)
-                    ? "a run was killed after switching away from it, before stopping it"
+                // Switched away from (the router serves another; it served before), an unrecorded copy of the current one, or never switched to.
+                routed && (l.releaseId === st.current || st.served?.some((s) => s.release === l.releaseId))
+                  ? "a run switched traffic away from it and was killed before stopping it"
+                  : l.releaseId === st.current
+                    ? "a copy of the current release that no state records: a run was killed before switching to it"
                     : "a run was killed before switching to it"
               })`
             : `stop ${app} release ${l.releaseId} (app pid ${l.appPids?.join(", ")}): its supervisor is gone and it serves nothing`,

@@ -289,7 +289,8 @@ export class LocalTarget implements Target {
     const p = this.provider;
     let started: StartedRelease | undefined;
     const progress = (message: string) => this.ctx.reporter.emit({ kind: "info", message });
-    const previous = p.currentRelease(app);
+    // What serves once the pending repairs ran (they come first in every plan): a dry run plans as apply runs.
+    const previous = p.servingAfterRepairs(app);
     let reported = 0;
     // switchTraffic reports the switched route first; what follows is stopping the previous release.
     const routed = (message: string) => {
@@ -519,17 +520,21 @@ export class LocalTarget implements Target {
       message: this.env.databaseUrl
         ? "database: DATABASE_URL"
         : pg
-          ? `database: embedded Postgres on 127.0.0.1:${pg.port} (pid ${pg.pid})`
+          ? `database: embedded Postgres on 127.0.0.1:${pg.port} (${pg.postgresPid ? `server pid ${pg.postgresPid}, ` : ""}supervised by pid ${pg.pid})`
           : "database: the local Postgres is not running (no lock or history to show); `pnpm ops:local up` starts it and the current releases",
     });
     return { apps: rows, database: this.env.databaseUrl ? "DATABASE_URL" : pg ? "running" : "stopped" };
   }
 
   private async upPlan(): Promise<Plan> {
-    // Only what is not running already: `up` twice must not start a second copy.
+    // Only what is not running already: `up` twice must not start a second copy. An app the router
+    // serves from a release the state does not know yet is serving: the repair records it.
     const current = this.ctx.config.deployOrder
       .map((app) => ({ app, to: readAppState(this.provider.paths, app).current }))
-      .filter((c): c is { app: string; to: string } => c.to !== null && !this.provider.isServing(c.app));
+      .filter(
+        (c): c is { app: string; to: string } =>
+          c.to !== null && !this.provider.isServing(c.app) && this.provider.routedRelease(c.app) === undefined,
+      );
     const start = this.databaseStartActions();
     // A taken port is found before anything starts, so a refused `up` leaves everything as it was.
     if (start.length > 0 || current.length > 0) {

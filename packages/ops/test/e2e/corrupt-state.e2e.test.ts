@@ -69,7 +69,7 @@ describe("a damaged state file", () => {
     expect(up.code, up.out).toBe(0);
     expect(up.out).not.toContain("another program");
     const status = await repo.script("status", [], env);
-    expect(status.out).toMatch(/database: embedded Postgres on 127\.0\.0\.1:\d+ \(pid \d+\)/);
+    expect(status.out).toMatch(/database: embedded Postgres on 127\.0\.0\.1:\d+ \(server pid \d+, supervised by pid \d+\)/);
     expect(status.out).toContain("deploy lock: free");
     expect(countProcesses(env)).toEqual(SETTLED);
   });

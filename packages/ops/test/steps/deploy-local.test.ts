@@ -189,6 +189,20 @@ describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 3
     await runStep(localCommand(), { positionals: ["up"] }, context());
     expect((await healthz()).tiny.release).toBe(first);
   });
+
+  it("up after a run was killed between switching traffic and recording it: records what the router serves, restarts nothing", async () => {
+    // What a rollback killed right after its switch leaves: the router sends traffic to ${first}, the state still says ${second}.
+    const stateFile = join(stateDir, "local", ENV, "apps", "tiny", "state.json");
+    const state = JSON.parse(readFileSync(stateFile, "utf8")) as { current: string };
+    expect(state.current).toBe(first);
+    writeFileSync(stateFile, JSON.stringify({ ...state, current: second }));
+    const up = await dryThenApply(localCommand, { positionals: ["up"] }, context, seen());
+    expect(up.printed.map((a) => a.description)).toEqual([
+      `repair: record that tiny release ${first} serves: the router sends its traffic there, but the state says ${second} (a run was killed after switching)`,
+    ]);
+    expect((await healthz()).tiny.release).toBe(first);
+    expect((JSON.parse(readFileSync(stateFile, "utf8")) as { current: string }).current).toBe(first);
+  });
 });
 
 describe("deploy and rollback on local: failures", () => {
