@@ -1,6 +1,7 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { describeHolder, lockTakeoverNote, readLock } from "../db/lock.ts";
 import { listHistory } from "../db/history.ts";
+import { unclosedRuns } from "../db/unclosed-runs.ts";
 import { readOpsDb } from "../target-db.ts";
 
 /** `pnpm ops:status`: what runs where (from the target), the deploy lock and the last run (from the database). */
@@ -26,13 +27,15 @@ export const statusCommand = () =>
       }
       const { lock, last } = db;
       const takeover = lock && lockTakeoverNote(lock, ctx.env.host);
+      // A last run recorded as running that cannot be shows as ops:history shows it: abandoned, with why.
+      const notEnded = last ? unclosedRuns([last], lock, ctx.env.host).get(last.runId) : undefined;
       ctx.reporter.emit({
         kind: "info",
         message: `deploy lock: ${lock ? describeHolder(lock) : "free"}${takeover ? ` (${takeover})` : ""}`,
       });
       ctx.reporter.emit({
         kind: "info",
-        message: `last run: ${last ? `${last.runId} ${last.kind} ${last.status} by ${last.actor} at ${last.startedAt.toISOString()}${last.restorePoint ? `; restore point ${last.restorePoint}` : ""}` : "none"}`,
+        message: `last run: ${last ? `${last.runId} ${last.kind} ${notEnded ? "abandoned" : last.status} by ${last.actor} at ${last.startedAt.toISOString()}${last.restorePoint ? `; restore point ${last.restorePoint}` : ""}${notEnded ? ` (not ended: ${notEnded})` : ""}` : "none"}`,
       });
       ctx.reporter.emit({ kind: "result", step: "status", data: { ...(apps as object), lock: lock ?? null, last: last ?? null } });
     },

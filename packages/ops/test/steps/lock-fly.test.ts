@@ -1,6 +1,8 @@
 // `lock status|break` on the fly target (the lock lives in the database MIGRATION_DATABASE_URL
 // points at), in-process: break deletes the row exactly as the dry run printed, runs no flyctl
 // command, and is refused without --yes. (The local target: test/steps/plans.test.ts.)
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordHistory } from "../../src/db/history.ts";
 import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
@@ -88,12 +90,37 @@ describe("lock on fly", () => {
     } finally {
       await c.end();
     }
-    // Until then ops:history shows it as abandoned, not running.
+    // It ran from this state folder and had deployed the backend before it was killed.
+    const dead = "20261207-000000-dead";
+    const runs = (await runStep(lockCommand(), { positionals: ["status"] }, w.context())).ctx.runs;
+    mkdirSync(join(runs.runDir(dead), "steps"), { recursive: true });
+    writeFileSync(
+      join(runs.runDir(dead), "run.json"),
+      JSON.stringify({
+        runId: dead,
+        environment: w.env,
+        target: "fly",
+        actor: "bob",
+        host: "ci-runner",
+        gitSha: "0123456789abcdef",
+        startedAt: "2026-12-07T00:00:00.000Z",
+        status: "running",
+      }),
+    );
+    runs.writeStep(dead, {
+      step: "deploy-backend",
+      status: "succeeded",
+      startedAt: "2026-12-07T00:00:10.000Z",
+      durationMs: 900,
+      detail: { app: "backend", previous: "v1", release: "v2" },
+    });
+    // Until then ops:history shows it as abandoned, not running, with what its steps recorded.
     const shown = await runStep(historyCommand(), { values: { limit: "20" } }, w.context());
     expect(shown.error).toBeUndefined();
     const result = shown.events.find((e) => e.kind === "result") as { data: { runId: string; status: string; notEnded?: string }[] };
     expect(result.data.find((e) => e.runId === "20261207-000000-dead")).toMatchObject({
       status: "running",
+      releases: { backend: { from: "v1", to: "v2" } },
       notEnded: "it holds no deploy lock, so it is not running; the next run records it as failed",
     });
     const table = shown.events.find((e) => e.kind === "table") as { rows: string[][] };
@@ -111,6 +138,7 @@ describe("lock on fly", () => {
     expect(history.filter((h) => h.status === "running")).toHaveLength(1);
     expect(history.find((h) => String(h.error).includes("20261207"))).toMatchObject({
       status: "failed",
+      releases: { backend: { from: "v1", to: "v2" } },
       error: `abandoned: still recorded as running when run ${runId} took the deploy lock`,
     });
     await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
