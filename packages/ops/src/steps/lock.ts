@@ -1,6 +1,7 @@
 import { defineOps } from "../cli/run-ops.ts";
 import { breakLock, describeHolder, lockTakeoverNote, readLock } from "../db/lock.ts";
-import { UsageError } from "../errors.ts";
+import { LockError, UsageError } from "../errors.ts";
+import { isOwnerAlive } from "../pipeline/owner.ts";
 import { readOpsDb, withTargetDb } from "../target-db.ts";
 import { recordWhatAbandonedRunDid } from "../pipeline/run.ts";
 import { action, runPlan } from "../plan/plan.ts";
@@ -34,6 +35,17 @@ export const lockCommand = () =>
         });
       }
       const held = await readOpsDb(ctx, "deploy lock", (c) => readLock(c, ctx.env.environment), undefined);
+      // A holder known to be alive (its process runs on this host) is deploying: breaking its lock
+      // would let a second run deploy beside it.
+      if (held && held.host === ctx.env.host && held.owner && isOwnerAlive(held.owner)) {
+        throw new LockError(
+          `the deploy lock of "${ctx.env.environment}" is held by a run that is still running: ${describeHolder(held)}, process ${held.owner.pid}`,
+          {
+            where: `ops.deploy_lock[${ctx.env.environment}]`,
+            fix: `Wait for it, or stop it (Ctrl-C in its terminal, or kill -TERM ${held.owner.pid}): it then releases the lock itself. A run whose process is gone needs no break either; the next run takes its lock over.`,
+          },
+        );
+      }
       await runPlan(ctx, {
         step: "lock break",
         actions: [

@@ -165,3 +165,17 @@ export async function opsRows(db: TestDatabase, environment: string) {
     await c.end();
   }
 }
+
+/**
+ * Makes the lock holder of `environment` a process that is gone, as after a kill -9: in-process
+ * runs are owned by whatever turbo runs the tests (alive) or by none, and `ops:lock break`
+ * refuses to break the lock of a holder still running on this host.
+ */
+export async function holderGone(db: TestDatabase, environment: string): Promise<void> {
+  const c = await db.connect();
+  try {
+    await c.query("UPDATE ops.deploy_lock SET holder_pid = 999999, holder_pid_start = 'gone' WHERE environment = $1", [environment]);
+  } finally {
+    await c.end();
+  }
+}

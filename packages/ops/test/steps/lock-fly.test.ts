@@ -2,11 +2,13 @@
 // points at), in-process: break deletes the row exactly as the dry run printed, runs no flyctl
 // command, and is refused without --yes. (The local target: test/steps/plans.test.ts.)
 import { mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordHistory } from "../../src/db/history.ts";
 import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
 import { historyCommand } from "../../src/steps/history.ts";
+import { processIdentity } from "../../src/pipeline/owner.ts";
 import { lockCommand } from "../../src/steps/lock.ts";
 import { preflightCommand } from "../../src/steps/preflight.ts";
 import { type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
@@ -18,10 +20,30 @@ beforeAll(async () => {
 });
 afterAll(() => w?.close());
 
-/** A holder that is gone: a run opened by the pipeline's preflight apply, never finished. */
+/** Sets the lock holder's process: `identity` (a live one), or one that is gone. */
+async function setHolderProcess(identity: { pid: number; start: string } | "gone"): Promise<void> {
+  const c = await w.db.connect();
+  try {
+    const owner = identity === "gone" ? { pid: 999_999, start: "gone" } : identity;
+    await c.query("UPDATE ops.deploy_lock SET holder_host = $2, holder_pid = $3, holder_pid_start = $4 WHERE environment = $1", [
+      w.env,
+      hostname(),
+      owner.pid,
+      owner.start,
+    ]);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * A holder that is gone: a run opened by the pipeline's preflight apply, never finished, whose
+ * process is gone (in-process, the run's owner would be whatever turbo runs the tests, or none).
+ */
 async function abandonedRun(): Promise<string> {
   const r = await runStep(preflightCommand(), {}, w.context({ flags: { pipeline: true } }));
   expect(r.error).toBeUndefined();
+  await setHolderProcess("gone");
   return r.ctx.runs.currentRunId()!;
 }
 
@@ -141,6 +163,7 @@ describe("lock on fly", () => {
       releases: { backend: { from: "v1", to: "v2" } },
       error: `abandoned: still recorded as running when run ${runId} took the deploy lock`,
     });
+    await setHolderProcess("gone");
     await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
   });
 
@@ -162,6 +185,20 @@ describe("lock on fly", () => {
       error: "abandoned: its deploy lock was broken (pnpm ops:lock break)",
       releases: { backend: { from: "v1", to: "v2" } },
     });
+  });
+
+  it("break of a lock whose holder still runs on this host is refused, naming its process", async () => {
+    await abandonedRun();
+    await setHolderProcess(processIdentity(process.pid)!);
+    const r = await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
+    expect(r.error?.name).toBe("LockError");
+    expect(r.error?.message).toMatch(
+      new RegExp(`^the deploy lock of "${w.env}" is held by a run that is still running: .+, process ${process.pid}$`),
+    );
+    expect(r.error?.fix).toContain(`kill -TERM ${process.pid}`);
+    expect((await opsRows(w.db, w.env)).locked).toBe(true);
+    await setHolderProcess("gone");
+    expect((await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } })).error).toBeUndefined();
   });
 
   it("break without --yes is refused and deletes nothing", async () => {

@@ -13,7 +13,7 @@ import { deployCommand } from "../../src/steps/deploy.ts";
 import { preflightCommand } from "../../src/steps/preflight.ts";
 import { secretsCommand } from "../../src/steps/secrets.ts";
 import { smokeCommand } from "../../src/steps/smoke.ts";
-import { CURRENT, type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
+import { CURRENT, type FlySteps, flySteps, holderGone, opsRows } from "../setup/fly-steps.ts";
 import type { ScriptedFailure, ScriptedWorld } from "../setup/scripted-fly.ts";
 import { type AnyCommand, appliedActions, argvOf, dryThenApply, runStep, snapshot } from "../setup/step-run.ts";
 
@@ -25,6 +25,7 @@ afterAll(() => w?.close());
 afterEach(async () => {
   w.site.mode = "healthy";
   // A test that failed halfway leaves its run's lock: free it for the next one.
+  await holderGone(w.db, w.env).catch(() => undefined);
   await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
 });
 
@@ -111,6 +112,7 @@ describe("the fly pipeline: failures leave the lock free and the run closed", ()
     expect(await snapshot(w.stateDir)).toEqual(before);
     expect((await opsRows(w.db, w.env)).locked).toBe(true);
     // Clean up for the next test: the holder is gone.
+    await holderGone(w.db, w.env);
     expect((await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } })).error).toBeUndefined();
     expect((await opsRows(w.db, w.env)).locked).toBe(false);
   });
