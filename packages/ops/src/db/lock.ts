@@ -31,6 +31,8 @@ export interface AcquireOptions {
   /** Poll interval while waiting. @default 2000 */
   pollMs?: number;
   onWait?: (holder: LockInfo) => void;
+  /** How the user makes this command wait for a busy lock, for the error's fix. @default "--lock-wait 10m" */
+  waitHint?: string;
   /** A lock whose lease expired, or whose owner process on this host is gone, is taken over; this reports whose it was and why. */
   onTakeover?: (previous: LockInfo, why: string) => void;
 }
@@ -127,7 +129,7 @@ export async function acquireLock(client: pg.Client, environment: string, holder
     if (Date.now() >= deadline) {
       throw new LockError(`environment "${environment}" is locked by ${describeHolder(current)}`, {
         where: `ops.deploy_lock[${environment}]`,
-        fix: `Wait for that ${current.purpose} to finish (or pass --lock-wait 10m), or, if it is dead, run \`pnpm ops:lock break --yes\`.`,
+        fix: `Wait for that ${current.purpose} to finish, or run this again with a wait (${opts.waitHint ?? "--lock-wait 10m"}); if it died on another machine, run \`pnpm ops:lock break --yes\` (a dead run on this machine is taken over by itself).`,
       });
     }
     if (!reportedWait) {

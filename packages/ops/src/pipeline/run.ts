@@ -52,6 +52,8 @@ export async function lockRun(ctx: OpsContext, run: RunRecord, kind: HistoryEntr
       {
         ttlMs: ctx.config.lock.ttlMs,
         waitMs: ctx.flags.lockWaitMs,
+        // Options after `--` reach only turbo's last task: a pipeline waits through OPS_LOCK_WAIT.
+        waitHint: ctx.flags.pipeline ? "OPS_LOCK_WAIT=10m pnpm turbo run production-deploy" : "--lock-wait 10m",
         onWait: (h) => {
           ctx.reporter.emit({
             kind: "info",

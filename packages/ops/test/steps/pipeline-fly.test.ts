@@ -107,7 +107,7 @@ describe("the fly pipeline: failures leave the lock free and the run closed", ()
     expect(r.error?.name).toBe("LockError");
     expect(r.error?.message).toMatch(new RegExp(`^environment "${w.env}" is locked by .+ \\(run \\S+, deploy of `));
     expect(r.error?.fix).toBe(
-      "Wait for that deploy to finish (or pass --lock-wait 10m), or, if it is dead, run `pnpm ops:lock break --yes`.",
+      "Wait for that deploy to finish, or run this again with a wait (OPS_LOCK_WAIT=10m pnpm turbo run production-deploy); if it died on another machine, run `pnpm ops:lock break --yes` (a dead run on this machine is taken over by itself).",
     );
     expect(await snapshot(w.stateDir)).toEqual(before);
     expect((await opsRows(w.db, w.env)).locked).toBe(true);
