@@ -1,5 +1,6 @@
 import type pg from "pg";
 import type { OpsContext } from "../context.ts";
+import { LockError, RunStateError } from "../errors.ts";
 import { pipelineRunId } from "../env.ts";
 import { closeUnclosedRuns, recordHistory, type HistoryEntry } from "../db/history.ts";
 import { formatElapsed, type ProgressHandle } from "../output/progress.ts";
@@ -159,13 +160,44 @@ export function openRunActions(ctx: OpsContext, run: RunRecord, kind: HistoryEnt
   ];
 }
 
+/** The run record, or undefined when it does not exist or cannot be read. */
+function readRunIfAny(ctx: OpsContext, runId: string): RunRecord | undefined {
+  try {
+    return ctx.runs.exists(runId) ? ctx.runs.read(runId) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A pipeline step that finds its run already ended by another step's failure. */
+function endedRunError(run: RunRecord, step: string): RunStateError {
+  const how = `${run.status}${run.failedStep ? ` at ${run.failedStep}` : ""}${run.error ? `: ${run.error}` : ""}`;
+  return new RunStateError(`run ${run.runId} already ended (${how}); ${step} did not start`, {
+    fix: "See that step's error above; fix it and run `pnpm turbo run production-deploy` again.",
+  });
+}
+
 /**
  * Joins the current run (every pipeline task after preflight) and renews the lock lease.
  * @throws {RunStateError} when no run is under way; {LockError} when the run lost its lock.
  */
 export async function joinRun(ctx: OpsContext, step: string): Promise<RunRecord> {
+  // A step beside this one (db-migrate beside sync-secrets) may have failed and ended this
+  // invocation's run already: say that, not "no run under way" or "the lock was broken".
+  const own = pipelineRunId(ctx.env.processEnv);
+  const ended = (runId: string | undefined) => {
+    const r = runId ? readRunIfAny(ctx, runId) : undefined;
+    return r && r.status !== "running" ? endedRunError(r, step) : undefined;
+  };
+  const endedBefore = ended(own);
+  if (endedBefore) throw endedBefore;
   const run = ctx.runs.requireCurrent(step);
-  await withTargetDb(ctx, "deploy lock", (client) => renewLock(client, run.environment, run.lockToken ?? "", ctx.config.lock.ttlMs));
+  try {
+    await withTargetDb(ctx, "deploy lock", (client) => renewLock(client, run.environment, run.lockToken ?? "", ctx.config.lock.ttlMs));
+  } catch (err) {
+    const endedMeanwhile = err instanceof LockError ? ended(run.runId) : undefined;
+    throw endedMeanwhile ?? err;
+  }
   keepLease(ctx, run.environment, run.lockToken ?? "");
   ctx.reporter.emit({ kind: "info", message: `joined run ${run.runId} (started ${run.startedAt} by ${run.actor})` });
   return run;

@@ -9,6 +9,7 @@ import { defineOps } from "../../src/cli/run-ops.ts";
 import { newRun, openRunActions } from "../../src/pipeline/run.ts";
 import { applyPlan } from "../../src/plan/plan.ts";
 import { migrateCommand } from "../../src/steps/migrate.ts";
+import { secretsCommand } from "../../src/steps/secrets.ts";
 import { repoRoot } from "../setup/context.ts";
 import { opsRows } from "../setup/fly-steps.ts";
 import { createTestDatabase, type TestDatabase } from "../setup/pg.ts";
@@ -72,7 +73,9 @@ describe("migrate on local: failures", () => {
   });
 
   it("in a pipeline run: the run's history lists the files that applied before the failing one", async () => {
-    const env = { ...context().env, OPS_ENV: `${ENV}-pipeline`, DATABASE_URL: fresh.url };
+    // As `pnpm turbo` runs the tasks: one run id for the invocation.
+    const runId = "20261207-120000-abcd";
+    const env = { ...context().env, OPS_ENV: `${ENV}-pipeline`, DATABASE_URL: fresh.url, OPS_PIPELINE_RUN_ID: runId };
     // What preflight does first: open the run (the lock and the history row).
     const open = defineOps({
       name: "open",
@@ -92,6 +95,14 @@ describe("migrate on local: failures", () => {
       status: "failed",
       migrations_applied: ["0_create-migrations-table.sql", "1_widgets.sql"],
     });
+    // A task that starts after that failure (secrets sync, beside migrate) says the run ended and why.
+    const sync = await runStep(secretsCommand(), { positionals: ["sync"] }, { env, flags: { pipeline: true } });
+    expect(sync.error?.name).toBe("RunStateError");
+    expect(sync.error?.message).toMatch(
+      new RegExp(
+        `^run ${runId} already ended \\(failed at db-migrate: migration 2_gadgets\\.sql failed: .+\\); sync-secrets did not start$`,
+      ),
+    );
   });
 
   it("a file that breaks the naming rules is refused before connecting: nothing is written", async () => {
