@@ -90,6 +90,26 @@ export function defineOps<O extends Options>(command: OpsCommand<O>): OpsCommand
 }
 
 /**
+ * An option that takes one value given twice with different values (`--app client --app backend`):
+ * parseArgs keeps the last one silently, so a rollback of two apps would roll back one.
+ * @throws {UsageError} naming the option and both values.
+ */
+function refuseRepeatedValues(tokens: readonly { kind: string; name?: string; value?: string | undefined }[]): void {
+  const given = new Map<string, string[]>();
+  for (const t of tokens) {
+    if (t.kind !== "option" || t.name === undefined || t.value === undefined) continue;
+    given.set(t.name, [...(given.get(t.name) ?? []), t.value]);
+  }
+  for (const [name, list] of given) {
+    if (new Set(list).size > 1) {
+      throw new UsageError(`--${name} was given ${list.length} times (${list.join(", ")}); it takes one value`, {
+        fix: `Give --${name} once; to act on several, run the command once for each.`,
+      });
+    }
+  }
+}
+
+/**
  * The single error boundary of every entry script: parses flags, reads env and config once,
  * builds the reporter (every line redacted), runs the command, and maps errors to one clear
  * message and an exit code. `OpsError`s print without a stack; anything else is a bug and prints
@@ -154,7 +174,13 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       .map((o) => `--${o}`);
     let parsed;
     try {
-      parsed = parseArgs({ args: argv, options: { ...common, ...(command.options ?? {}) }, allowPositionals: true, strict: true });
+      parsed = parseArgs({
+        args: argv,
+        options: { ...common, ...(command.options ?? {}) },
+        allowPositionals: true,
+        strict: true,
+        tokens: true,
+      });
     } catch (err) {
       const e = err as Error & { code?: string };
       const unknown = e.message.match(/Unknown option '([^']+)'/)?.[1];
@@ -163,6 +189,7 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
       });
     }
     const values = parsed.values as Record<string, unknown>;
+    refuseRepeatedValues(parsed.tokens ?? []);
     checkPositionals(commandName, command, parsed.positionals);
     if (typeof command.name === "function") stepName = command.name(parsed.positionals);
     if (values.help) {

@@ -10,6 +10,7 @@ import { parseRestoreTime, RESTORE_TIME_EXAMPLE } from "../release/restore-time.
 import { describeChoices, rollbackActions } from "../release/rollback.ts";
 import { describeSchemaDelta, schemaDeltaSince } from "../release/schema-delta.ts";
 import { smokeActions, type smokeCheck } from "../release/smoke.ts";
+import { didYouMean } from "../text/did-you-mean.ts";
 import type { RestoreSource } from "../target/target.ts";
 import { readOpsDb } from "../target-db.ts";
 
@@ -88,7 +89,9 @@ export const rollbackCommand = () =>
       const app = values.app as string | undefined;
       const to = values.to as string | undefined;
       if (app && !ctx.config.apps[app])
-        throw new UsageError(`--app "${app}" is not an app`, { fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.` });
+        throw new UsageError(`--app "${app}" is not an app${didYouMean(app, ctx.config.deployOrder)}`, {
+          fix: `Use one of: ${ctx.config.deployOrder.join(", ")}.`,
+        });
       if (to && !app)
         throw new UsageError("--to needs --app (releases are per app)", {
           fix: `pnpm ops:rollback --app ${ctx.config.publicApp} --to <release>`,

@@ -22,3 +22,32 @@ it("names the nearest option and the options a user can pass", { timeout: 120_00
   expect(res.out).not.toContain("--pipeline");
   expect(res.out).not.toContain("    at ");
 });
+
+it("refuses an option given twice with different values instead of keeping the last one", { timeout: 120_000 }, async () => {
+  const res = await run(
+    process.execPath,
+    ["packages/ops/prebuild/run.mjs", "rollback", "--app", "client", "--app", "backend", "--dry-run"],
+    {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/", NO_COLOR: "1", OPS_TARGET: "local" },
+    },
+  ).then(
+    () => ({ code: 0, out: "" }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
+  expect(res.code).toBe(2);
+  expect(res.out).toContain("✖ rollback: --app was given 2 times (client, backend); it takes one value");
+  expect(res.out).toContain("fix: Give --app once; to act on several, run the command once for each.");
+});
+
+it("names the nearest app for a mistyped --app", { timeout: 120_000 }, async () => {
+  const res = await run(process.execPath, ["packages/ops/prebuild/run.mjs", "rollback", "--app", "clinet", "--dry-run"], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/", NO_COLOR: "1", OPS_TARGET: "local" },
+  }).then(
+    () => ({ code: 0, out: "" }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, out: e.stdout + e.stderr }),
+  );
+  expect(res.code).toBe(2);
+  expect(res.out).toContain('✖ rollback: --app "clinet" is not an app; did you mean client?');
+});
