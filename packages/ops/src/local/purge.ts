@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative } from "node:path";
+import { artifactStore } from "../artifacts/snapshot.ts";
 import type { OpsEnv } from "../env.ts";
 
 /** Everything the local target keeps for one environment (`ops:local down --purge` deletes it), existing paths only. */
@@ -13,6 +14,8 @@ export function purgeTargets(env: OpsEnv, dataDir: string, root: string): string
     join(stateDir, "current-run", `${environment}.json`),
     join(stateDir, "ledger", environment),
     join(stateDir, "smoke", environment),
+    // The build snapshots its deploys shipped (read-only files in writable folders: removable).
+    artifactStore(stateDir, environment),
   ];
   const runsDir = join(stateDir, "runs");
   if (existsSync(runsDir)) {

@@ -29,7 +29,7 @@ export const localCommand = () =>
       }
       if (sub === "down") {
         const purge = Boolean(args.values.purge);
-        const question = `This deletes the local database, generated secrets and runs of environment "${ctx.env.environment}".`;
+        const question = `This deletes the local database, generated secrets, runs and build snapshots of environment "${ctx.env.environment}".`;
         if (purge && !ctx.flags.dryRun && !(await confirm(ctx, question, ctx.env.environment))) {
           throw new UsageError(`deleting the local state of "${ctx.env.environment}" needs confirmation`, {
             fix: "Run `pnpm ops:local down --purge --dry-run` to see what goes, then `pnpm ops:local down --purge --yes`; `pnpm ops:local down` alone only stops the processes.",

@@ -19,6 +19,10 @@ it("names the Postgres data folder outside the state folder by its whole path, t
   mkdirSync(root, { recursive: true });
   mkdirSync(join(dataHome, "data"));
   mkdirSync(join(stateDir, "ledger", "dev"), { recursive: true });
+  // A build snapshot: read-only files, as the artifacts step leaves them.
+  const snapshot = join(stateDir, "artifacts", "dev", "client", "a".repeat(64), "build");
+  mkdirSync(snapshot, { recursive: true });
+  writeFileSync(join(snapshot, "server.mjs"), "export {};\n", { mode: 0o444 });
   mkdirSync(join(stateDir, "runs", "20261207-120000-abcd"), { recursive: true });
   writeFileSync(join(stateDir, "runs", "20261207-120000-abcd", "run.json"), JSON.stringify({ environment: "dev" }));
   const env = { stateDir, environment: "dev" } as OpsEnv;
@@ -28,6 +32,7 @@ it("names the Postgres data folder outside the state folder by its whole path, t
     join("local", "dev"),
     dataHome,
     join("ledger", "dev"),
+    join("artifacts", "dev"),
     join("runs", "20261207-120000-abcd"),
   ]);
   expect(targets.some((t) => existsSync(t))).toBe(false);
