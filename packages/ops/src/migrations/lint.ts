@@ -52,6 +52,11 @@ export async function lintMigrations(
     status: v.level === "Error" || opts.fail.includes(v.rule_name) ? "fail" : "warn",
     message: `${v.rule_name}: ${v.message}`,
     where: `${v.file}:${v.line + 1}`, // squawk counts lines from 0
-    fix: v.help ?? `See squawk's rule ${v.rule_name}, or list it in migrate.lintExclude in ops.config.ts.`,
+    fix:
+      v.help ??
+      // SQL Postgres cannot parse fails at migrate time whatever the linter says: excluding the rule would only hide it.
+      (v.rule_name === "syntax-error"
+        ? `Fix the SQL at ${v.file}:${v.line + 1}: Postgres would reject it too (check it with psql, or against a scratch database).`
+        : `See squawk's rule ${v.rule_name}, or list it in migrate.lintExclude in ops.config.ts.`),
   }));
 }

@@ -25,6 +25,19 @@ describe("squawk lint of migrations", () => {
     ]);
   });
 
+  it("SQL that does not parse fails, and the fix is to fix the SQL, not to exclude the rule", async () => {
+    const dir = folder("broken", { "1_a.sql": "INSERT INTO t (a VALUES (1);\n" });
+    const results = await lintMigrations(run, dir, repo, opts);
+    // squawk's parser reports each place it lost track: every one a failure with the same fix.
+    expect(results.length).toBeGreaterThan(0);
+    for (const r of results) {
+      expect([r.status, r.where, r.message.split(":")[0]]).toEqual(["fail", "broken/1_a.sql:1", "syntax-error"]);
+      expect(r.fix).toBe(
+        "Fix the SQL at broken/1_a.sql:1: Postgres would reject it too (check it with psql, or against a scratch database).",
+      );
+    }
+  });
+
   it("a blocking index build warns with file:line and squawk's fix; a dropped column fails", async () => {
     const dir = folder("risky", {
       "1_a.sql": "CREATE TABLE IF NOT EXISTS t (id bigint PRIMARY KEY, name text NOT NULL);\n",
