@@ -112,7 +112,7 @@ const flag =
     if (FALSE_WORDS.includes(t)) return false;
     ctx.addIssue({
       code: "custom",
-      message: `${name}="${v}" is not a boolean; use one of ${TRUE_WORDS.join(", ")} (on) or ${FALSE_WORDS.join(", ")} (off)`,
+      message: `${name}="${v}" is not a boolean; to turn it on use one of ${TRUE_WORDS.join(", ")}, to turn it off one of ${FALSE_WORDS.join(", ")}`,
     });
     return z.NEVER;
   };
