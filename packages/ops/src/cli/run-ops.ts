@@ -3,6 +3,7 @@ import { appsOfEnvironment } from "../config/apps-of-environment.ts";
 import { loadOpsConfig } from "../config/load.ts";
 import type { CommonFlags, OpsContext } from "../context.ts";
 import { interruptFile, readOpsEnv } from "../env.ts";
+import { isOwnerAlive, runOwner } from "../pipeline/owner.ts";
 import { InterruptedError, OpsError, UsageError } from "../errors.ts";
 import { createReporter } from "../output/reporter.ts";
 import { createZxRunner } from "../runner/zx.ts";
@@ -87,6 +88,24 @@ function helpText(name: string, command: OpsCommand<Options>): string {
 /** Identity helper for typing commands. */
 export function defineOps<O extends Options>(command: OpsCommand<O>): OpsCommand<O> {
   return command;
+}
+
+/** How often a pipeline task checks that the turbo running it is still there, in milliseconds. */
+const OWNER_CHECK_MS = 500;
+
+/**
+ * Calls `gone` once when the turbo process running this task (the run's owner, pipeline/owner.ts)
+ * is gone. The timer never keeps the process alive.
+ */
+function watchPipelineOwner(gone: (pid: number) => void): void {
+  const owner = runOwner(true);
+  if (!owner) return;
+  const timer = setInterval(() => {
+    if (isOwnerAlive(owner)) return;
+    clearInterval(timer);
+    gone(owner.pid);
+  }, OWNER_CHECK_MS);
+  timer.unref();
 }
 
 /**
@@ -214,6 +233,13 @@ export async function runOps<O extends Options>(command: OpsCommand<O>, argv: st
         lockWait !== undefined ? parseDurationMs(lockWait, typeof values["lock-wait"] === "string" ? "--lock-wait" : "OPS_LOCK_WAIT") : 0,
       yes: Boolean(values.yes),
     };
+    // A task whose turbo was killed (kill -9 of pnpm and turbo: turbo runs each task in a group of
+    // its own, so the task survives) stops as on a hang-up, before the next run takes the lock over.
+    if (flags.pipeline && !flags.dryRun)
+      watchPipelineOwner((pid) => {
+        reporter.emit({ kind: "warn", message: `turbo (pid ${pid}), which runs this task, is gone: ${stepName} stops here` });
+        interrupt("SIGHUP");
+      });
     const stepStart = () =>
       reporter.emit({ kind: "step:start", step: stepName, target: env.target, environment: env.environment, dryRun: flags.dryRun });
     // The config is read before the step's first line so a command about an app that is off can print just one line.

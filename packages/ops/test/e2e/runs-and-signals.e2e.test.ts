@@ -1,7 +1,7 @@
 // One run at a time, and runs that end as they should: a second run refused by the deploy lock
 // changes nothing of the first (not even with a source change that would rebuild the client), and
 // an interrupted run exits 128 + the signal's number, says which signal, and frees the lock.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshEnvironment, getJson, pnpm, repoRoot, signalSession, startPipeline } from "./harness.ts";
@@ -100,6 +100,32 @@ describe("one run at a time", () => {
     expect(status.out).not.toContain("is stopped");
   });
 
+  it("kill -9 of pnpm and turbo only: the task they ran stops by itself and marks the run failed; the next run goes on", async () => {
+    const run = startPipeline(env);
+    const runId = (await run.waitFor(RUN_ID))[1]!;
+    await run.waitFor(/client: started release \S+ on/);
+    // The pipeline's own process group (pnpm, the wrapper, turbo): turbo runs each task in a group of its own.
+    process.kill(-run.pid, "SIGKILL");
+    await run.done;
+    // The client's deploy task, orphaned, notices turbo is gone and stops (the test's timeout bounds the wait).
+    while (deployTasks(env).length > 0) await new Promise((r) => setTimeout(r, 50));
+    const history = await pnpm(["ops:history", "--json"], env);
+    const runs = JSON.parse(history.out.split("\n").find((l) => l.includes('"kind":"result"'))!).data as {
+      runId: string;
+      status: string;
+      error?: string;
+    }[];
+    expect(runs.find((r) => r.runId === runId)).toMatchObject({ status: "failed", error: "interrupted by SIGHUP" });
+    // What serves is one release per app, recorded (the client's switch may have finished before the task noticed).
+    const health = await getJson(`${url}/healthz`);
+    expect(health.status).toBe(200);
+    const status = await pnpm(["ops:status"], env);
+    expect(status.out).not.toContain("is stopped");
+    expect(status.out).not.toContain("repair");
+    const next = await pnpm(["turbo", "run", "production-deploy"], env);
+    expect(next.code, next.out).toBe(0);
+  });
+
   it.each([
     { signal: "SIGINT" as const, code: 130, other: "SIGTERM" },
     { signal: "SIGTERM" as const, code: 143, other: "SIGINT" },
@@ -136,3 +162,20 @@ describe("one run at a time", () => {
     },
   );
 });
+
+/** The deploy tasks of this environment's pipelines that still run (their environment names its state folder). */
+function deployTasks(env: Record<string, string | undefined>): number[] {
+  return readdirSync("/proc")
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        return (
+          readFileSync(`/proc/${pid}/environ`, "utf8").includes(`OPS_STATE_DIR=${env.OPS_STATE_DIR}\0`) &&
+          /prebuild\/run\.mjs\0deploy\0/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"))
+        );
+      } catch {
+        return false;
+      }
+    });
+}

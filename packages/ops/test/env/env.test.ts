@@ -174,7 +174,9 @@ describe("readOpsEnv", () => {
     ["OPS_AUTO_ROLLBACK", "nope"],
   ])("%s=%s is refused, naming the variable, the value and the allowed words (never read as on or off)", (name, value) => {
     const err = configError(() => read({ [name]: value }));
-    expect(err.message).toBe(`${name}="${value}" is not a boolean; to turn it on use one of 1, true, yes, on, to turn it off one of 0, false, no, off`);
+    expect(err.message).toBe(
+      `${name}="${value}" is not a boolean; to turn it on use one of 1, true, yes, on, to turn it off one of 0, false, no, off`,
+    );
     expect(err.where).toBe(name);
   });
 
