@@ -285,6 +285,10 @@ export class LocalProvider {
   /** Routes the app's stable port to the started (healthy) release, then stops the previous release. */
   async switchTraffic(started: StartedRelease, via: ServedEntry["via"], onProgress?: (m: string) => void): Promise<AppRelease> {
     const { app, releaseId, pid, port } = started;
+    // Why it is switched to, kept with the release: a run killed between the switch and writing the
+    // state leaves it for the repair, so a killed rollback is recorded as a rollback.
+    const launchFile = join(this.paths.releaseDir(app, releaseId), "launch.json");
+    writeJsonAtomic(launchFile, { ...(readJson<Record<string, unknown>>(launchFile) ?? {}), switchingVia: via });
     try {
       await setRoute(
         this.paths,
@@ -569,6 +573,11 @@ export class LocalProvider {
 
   private recordServing(app: string, routed: { releaseId: string; pid: number; port: number | undefined }): void {
     const state = readAppState(this.paths, app);
+    // What the killed run was doing when it switched (switchTraffic notes it first); older folders: a deploy.
+    const noted = readJson<{ switchingVia?: unknown }>(join(this.paths.releaseDir(app, routed.releaseId), "launch.json"))?.switchingVia;
+    const via: ServedEntry["via"] = noted === "rollback" || noted === "restart" ? noted : "deploy";
+    const left = state.releases.find((r) => r.id === state.current && r.id !== routed.releaseId);
+    if (via === "rollback" && left) left.rolledBack = true;
     for (const r of state.releases) {
       if (r.id !== routed.releaseId && r.status === "serving") {
         r.status = "stopped";
@@ -590,9 +599,7 @@ export class LocalProvider {
     }
     Object.assign(entry, { status: "serving", supervisorPid: routed.pid, ...(routed.port !== undefined ? { port: routed.port } : {}) });
     if (state.current !== routed.releaseId)
-      state.served = [...(state.served ?? []), { release: routed.releaseId, at: new Date().toISOString(), via: "deploy" as const }].slice(
-        -50,
-      );
+      state.served = [...(state.served ?? []), { release: routed.releaseId, at: new Date().toISOString(), via }].slice(-50);
     state.current = routed.releaseId;
     writeAppState(this.paths, app, state);
   }

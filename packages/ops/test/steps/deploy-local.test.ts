@@ -196,12 +196,24 @@ describe("deploy, rollback, up and down on local: dry run = apply", { timeout: 3
     const state = JSON.parse(readFileSync(stateFile, "utf8")) as { current: string };
     expect(state.current).toBe(first);
     writeFileSync(stateFile, JSON.stringify({ ...state, current: second }));
+    // The rollback's switch noted why it switched to ${first} before it was killed.
+    const launchFile = join(stateDir, "local", ENV, "apps", "tiny", "releases", first, "launch.json");
+    expect(JSON.parse(readFileSync(launchFile, "utf8"))).toMatchObject({ switchingVia: "restart" });
+    writeFileSync(launchFile, JSON.stringify({ ...JSON.parse(readFileSync(launchFile, "utf8")), switchingVia: "rollback" }));
     const up = await dryThenApply(localCommand, { positionals: ["up"] }, context, seen());
     expect(up.printed.map((a) => a.description)).toEqual([
       `repair: record that tiny release ${first} serves: the router sends its traffic there, but the state says ${second} (a run was killed after switching)`,
     ]);
     expect((await healthz()).tiny.release).toBe(first);
-    expect((JSON.parse(readFileSync(stateFile, "utf8")) as { current: string }).current).toBe(first);
+    const repaired = JSON.parse(readFileSync(stateFile, "utf8")) as {
+      current: string;
+      served: { release: string; via: string }[];
+      releases: { id: string; rolledBack?: boolean }[];
+    };
+    expect(repaired.current).toBe(first);
+    // Recorded as the rollback it was: the release it left is marked rolled back, so the next default rollback skips it.
+    expect(repaired.served.at(-1)).toMatchObject({ release: first, via: "rollback" });
+    expect(repaired.releases.find((r) => r.id === second)?.rolledBack).toBe(true);
   });
 });
 
