@@ -117,7 +117,12 @@ function docCommands(doc: string, markdown: string): DocCommand[] {
           .flatMap((cell) => spansOf(cell.tokens))
           .filter((s) => s.startsWith("-"))) {
           const lone = !/\s/.test(flags.trim());
-          for (const c of pnpmCommands(`${command} ${flags}`))
+          // A cell giving an option the row's command already has (`--app router` beside `--app client`)
+          // is another value for it, not a second one: it replaces the command's.
+          const option = /^(--[a-z-]+)\s/.exec(flags)?.[1];
+          const base =
+            option && new RegExp(`\\s${option}\\s\\S+`).test(command) ? command.replace(new RegExp(`\\s${option}\\s\\S+`), "") : command;
+          for (const c of pnpmCommands(`${base} ${flags}`))
             found.push({
               doc,
               line: lineOf(command, flags),
