@@ -11,6 +11,7 @@ export { secretsCommand } from "./steps/secrets.ts";
 export { migrateCommand, planMigrations } from "./steps/migrate.ts";
 export { deployCommand } from "./steps/deploy.ts";
 export { artifactsCommand } from "./steps/artifacts.ts";
+export { cleanBuildsCommand } from "./steps/clean-builds.ts";
 export { smokeCommand } from "./steps/smoke.ts";
 export { rollbackCommand } from "./steps/rollback.ts";
 export { rollbackActions } from "./release/rollback.ts";

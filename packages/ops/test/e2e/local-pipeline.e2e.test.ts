@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getJson, freshEnvironment, pnpm, repoRoot, run } from "./harness.ts";
@@ -54,6 +54,10 @@ describe("production-deploy on the local target", () => {
   });
 
   it("a second run reuses both builds from the turbo cache and ships a new release", async () => {
+    // A file an earlier build left (an uncommitted change built, then reverted): turbo restores its
+    // cache over the folder without emptying it, so the run removes the outputs first.
+    const stale = join(repoRoot, "apps", "client", "build", "client", "stale-from-an-earlier-build.js");
+    writeFileSync(stale, "export {};\n");
     const res = await pnpm(["turbo", "run", "production-deploy"], env);
     expect(res.code, res.out).toBe(0);
     expect(res.out).toMatch(/backend:production-build: cache hit/);
@@ -63,6 +67,10 @@ describe("production-deploy on the local target", () => {
     expect(health.body.client.release).not.toBe(firstRelease);
     expect(res.out).toContain(`(previous: ${firstRelease})`);
     secondRelease = health.body.client.release;
+    expect(existsSync(stale)).toBe(false);
+    const release = join(env.OPS_STATE_DIR!, "local", "e2e-pipeline", "apps", "client", "releases", secondRelease, "build", "client");
+    expect(existsSync(release)).toBe(true);
+    expect(existsSync(join(release, "stale-from-an-earlier-build.js"))).toBe(false);
     // The report's timeline, as Mermaid reads it: the steps, then each app's deploy phases.
     const reportPath = /report: (\S+);/.exec(res.out)?.[1];
     const block = /```mermaid\n([\s\S]*?)\n```/.exec(readFileSync(reportPath!, "utf8"))?.[1];

@@ -141,7 +141,7 @@ describe("prebuild/run.mjs", { timeout: 120_000 }, () => {
     expect(res.code).toBe(2);
     expect(res.out).toContain("no entry script scripts/deplyo.ts");
     expect(res.out).toMatch(
-      /run one of: artifacts, deploy, finish, history, local, lock, logs, migrate, preflight, rollback, secrets, smoke, status/,
+      /run one of: artifacts, clean-builds, deploy, finish, history, local, lock, logs, migrate, preflight, rollback, secrets, smoke, status/,
     );
   });
 });

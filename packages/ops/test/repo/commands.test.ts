@@ -73,6 +73,7 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
     expect(pipeline.map((t) => t.taskId).sort()).toEqual([
       "@repo/scripts#db-migrate",
       "@repo/scripts#production-artifacts",
+      "@repo/scripts#production-clean",
       "@repo/scripts#production-deploy",
       "@repo/scripts#production-preflight",
       "@repo/scripts#production-smoke",
@@ -82,6 +83,9 @@ describe("turbo run production-deploy (turbo's own dry run)", () => {
       "client#deploy",
     ]);
     expect(real.filter(isBuild).map((t) => t.taskId)).toContain("@repo/ops#build");
+    // Each build of the pipeline starts from emptied outputs: turbo restores a cache over a folder without emptying it.
+    for (const build of ["client#production-build", "backend#production-build"])
+      expect(allDependencies(build), build).toContain("@repo/scripts#production-clean");
   });
 
   it("runs no task with tsx", () => {

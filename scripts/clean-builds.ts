@@ -1,0 +1,3 @@
+import { cleanBuildsCommand, runOps } from "@repo/ops";
+
+await runOps(cleanBuildsCommand());
