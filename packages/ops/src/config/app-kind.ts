@@ -26,6 +26,14 @@ export function builtApp(app: string, cfg: AppConfig): BuiltAppConfig {
   return cfg as BuiltAppConfig;
 }
 
+/**
+ * The built apps of `apps`, in `order` (the config's `deployOrder`), each with its build fields:
+ * the apps whose outputs the pipeline cleans, snapshots and ships.
+ */
+export function builtApps(order: readonly string[], apps: Readonly<Record<string, AppConfig>>): { app: string; built: BuiltAppConfig }[] {
+  return order.flatMap((app) => (isImageOnly(apps[app]!) ? [] : [{ app, built: builtApp(app, apps[app]!) }]));
+}
+
 /** The one line every step prints for an app the local target cannot run. */
 export function notRunLocallyLine(app: string): string {
   return `${app}: image-only app, not run on the local target`;

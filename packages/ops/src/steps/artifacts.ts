@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { ARTIFACTS_STEP, artifactStore, pruneSnapshots, snapshotArtifacts, type ArtifactSnapshot } from "../artifacts/snapshot.ts";
 import { defineOps } from "../cli/run-ops.ts";
-import { builtApp, isImageOnly } from "../config/app-kind.ts";
+import { builtApps } from "../config/app-kind.ts";
 import type { OpsContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
@@ -10,27 +10,23 @@ import { action, runPlan, type Action } from "../plan/plan.ts";
 /** The snapshot actions of every app in deploy order; each fills `out[app]` once applied. */
 function snapshotActions(ctx: OpsContext, out: Record<string, ArtifactSnapshot>): Action[] {
   const store = artifactStore(ctx.env.stateDir, ctx.env.environment);
-  return ctx.config.deployOrder.flatMap((app) => {
-    // An image-only app has no build of ours to snapshot.
-    if (isImageOnly(ctx.config.apps[app]!)) return [];
-    const cfg = builtApp(app, ctx.config.apps[app]!);
+  // An image-only app has no build of ours to snapshot.
+  return builtApps(ctx.config.deployOrder, ctx.config.apps).map(({ app, built: cfg }) => {
     const sources = cfg.artifacts.map((a) => `${cfg.dir}/${a}`).join(", ");
-    return [
-      action(
-        "file",
-        `snapshot ${sources} into ${join(store, app)}/<sha256 of the content> (read-only; the deploy of ${app} ships this copy)`,
-        () => {
-          const snap = snapshotArtifacts({ app, appDir: join(ctx.env.repoRoot, cfg.dir), artifacts: cfg.artifacts, store });
-          out[app] = snap;
-          const removed = pruneSnapshots(store, app, snap.digest);
-          ctx.reporter.emit({
-            kind: "info",
-            message: `${app}: build snapshot ${snap.digest.slice(0, 19)}… (${snap.files} files, ${snap.bytes} bytes)${removed.length ? `; removed ${removed.length} older snapshot${removed.length > 1 ? "s" : ""}` : ""}`,
-          });
-        },
-        { path: join(store, app) },
-      ),
-    ];
+    return action(
+      "file",
+      `snapshot ${sources} into ${join(store, app)}/<sha256 of the content> (read-only; the deploy of ${app} ships this copy)`,
+      () => {
+        const snap = snapshotArtifacts({ app, appDir: join(ctx.env.repoRoot, cfg.dir), artifacts: cfg.artifacts, store });
+        out[app] = snap;
+        const removed = pruneSnapshots(store, app, snap.digest);
+        ctx.reporter.emit({
+          kind: "info",
+          message: `${app}: build snapshot ${snap.digest.slice(0, 19)}… (${snap.files} files, ${snap.bytes} bytes)${removed.length ? `; removed ${removed.length} older snapshot${removed.length > 1 ? "s" : ""}` : ""}`,
+        });
+      },
+      { path: join(store, app) },
+    );
   });
 }
 

@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { defineOps } from "../cli/run-ops.ts";
-import { builtApp, isImageOnly } from "../config/app-kind.ts";
+import { builtApps } from "../config/app-kind.ts";
 import { UsageError } from "../errors.ts";
 import { failCurrentRun, joinRun, recordStep } from "../pipeline/run.ts";
 import { action, runPlan } from "../plan/plan.ts";
@@ -30,12 +30,7 @@ export const cleanBuildsCommand = () =>
       const started = new Date();
       const run = ctx.flags.dryRun ? undefined : await joinRun(ctx, "clean-builds");
       const outputs = ctx.target.shipsBuildOutputs
-        ? ctx.config.deployOrder.flatMap((app) => {
-            const cfg = ctx.config.apps[app]!;
-            if (isImageOnly(cfg)) return [];
-            const built = builtApp(app, cfg);
-            return built.artifacts.map((a) => join(built.dir, a));
-          })
+        ? builtApps(ctx.config.deployOrder, ctx.config.apps).flatMap(({ built }) => built.artifacts.map((a) => join(built.dir, a)))
         : [];
       const actions = outputs.map((o) =>
         action("file", `remove ${o}: the build that follows (fresh, or turbo's cache restored) leaves only its own files`, () =>

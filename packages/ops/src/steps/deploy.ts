@@ -8,7 +8,7 @@ import { applyPlan, printPlan } from "../plan/plan.ts";
 import type { AppFingerprints } from "../secrets/ledger.ts";
 import { join } from "node:path";
 import { type ArtifactSnapshot, artifactStore, plannedSnapshot, recordedSnapshot } from "../artifacts/snapshot.ts";
-import { builtApp, isImageOnly } from "../config/app-kind.ts";
+import { builtApps } from "../config/app-kind.ts";
 
 /** The fingerprints the sync step of run `runId` staged for `app` (local target), if any. */
 function stagedFor(ctx: OpsContext, runId: string, app: string): AppFingerprints | undefined {
@@ -21,9 +21,8 @@ function stagedFor(ctx: OpsContext, runId: string, app: string): AppFingerprints
  * an image-only app, or when the build is missing (the real run's artifacts step says so).
  */
 function snapshotToPlan(ctx: OpsContext, app: string): ArtifactSnapshot | undefined {
-  const cfg = ctx.config.apps[app]!;
-  if (!ctx.target.shipsBuildOutputs || isImageOnly(cfg)) return undefined;
-  const built = builtApp(app, cfg);
+  const built = builtApps([app], ctx.config.apps)[0]?.built;
+  if (!ctx.target.shipsBuildOutputs || !built) return undefined;
   try {
     return plannedSnapshot({
       app,

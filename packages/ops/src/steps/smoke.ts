@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { defineOps } from "../cli/run-ops.ts";
 import type { OpsContext } from "../context.ts";
 import { SmokeCheckError } from "../errors.ts";
+import { isImageOnly } from "../config/app-kind.ts";
 import { pipelineRunId } from "../env.ts";
 import { failCurrentRun, joinRun, plannedRunId, recordStep } from "../pipeline/run.ts";
 import { applyPlan, printPlan, runPlan } from "../plan/plan.ts";
@@ -20,7 +21,7 @@ async function plannedInRun(ctx: OpsContext, runId: string): Promise<Record<stri
   const current = await ctx.target.currentReleases();
   return Object.fromEntries(
     ctx.config.deployOrder.map((app) => {
-      const deployedHere = !ctx.target.notRunHere?.(app) && ctx.config.apps[app]!.image === undefined;
+      const deployedHere = !ctx.target.notRunHere?.(app) && !isImageOnly(ctx.config.apps[app]!);
       return [app, deployedHere ? runId : (current[app] ?? NO_RELEASE)];
     }),
   );
