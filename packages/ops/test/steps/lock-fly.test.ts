@@ -9,6 +9,7 @@ import { recordHistory } from "../../src/db/history.ts";
 import { ensureOpsSchema } from "../../src/db/ops-schema.ts";
 import { historyCommand } from "../../src/steps/history.ts";
 import { processIdentity } from "../../src/pipeline/owner.ts";
+import type { StepRecord } from "../../src/state/run-state.ts";
 import { lockCommand } from "../../src/steps/lock.ts";
 import { preflightCommand } from "../../src/steps/preflight.ts";
 import { type FlySteps, flySteps, opsRows } from "../setup/fly-steps.ts";
@@ -19,6 +20,15 @@ beforeAll(async () => {
   w = await flySteps("lock-fly");
 });
 afterAll(() => w?.close());
+
+/** The step file a deploy of `app` from v1 to v2 writes in its run. */
+const deployStep = (app: string): StepRecord => ({
+  step: `deploy-${app}`,
+  status: "succeeded",
+  startedAt: new Date().toISOString(),
+  durationMs: 900,
+  detail: { app, previous: "v1", release: "v2" },
+});
 
 /** Sets the lock holder's process: `identity` (a live one), or one that is gone. */
 async function setHolderProcess(identity: { pid: number; start: string } | "gone"): Promise<void> {
@@ -55,13 +65,7 @@ describe("lock on fly", () => {
     expect(await snapshot(w.stateDir, w.db.url)).toEqual(before);
     expect(status.events).toContainEqual({ kind: "info", message: expect.stringMatching(new RegExp(`^held by .+ \\(run ${runId}, `)) });
     // What the run did before it was lost: its client deploy (the step file the deploy step writes).
-    status.ctx.runs.writeStep(runId, {
-      step: "deploy-client",
-      status: "succeeded",
-      startedAt: new Date().toISOString(),
-      durationMs: 1200,
-      detail: { app: "client", previous: "v1", release: "v2" },
-    });
+    status.ctx.runs.writeStep(runId, deployStep("client"));
 
     const { printed, live } = await dryThenApply(
       lockCommand,
@@ -129,13 +133,7 @@ describe("lock on fly", () => {
         status: "running",
       }),
     );
-    runs.writeStep(dead, {
-      step: "deploy-backend",
-      status: "succeeded",
-      startedAt: "2026-12-07T00:00:10.000Z",
-      durationMs: 900,
-      detail: { app: "backend", previous: "v1", release: "v2" },
-    });
+    runs.writeStep(dead, deployStep("backend"));
     // Until then ops:history shows it as abandoned, not running, with what its steps recorded.
     const shown = await runStep(historyCommand(), { values: { limit: "20" } }, w.context());
     expect(shown.error).toBeUndefined();
@@ -170,13 +168,7 @@ describe("lock on fly", () => {
   it("a run killed in finish (its run.json already says succeeded, its row and lock not closed) is recorded as failed, abandoned, with its releases", async () => {
     const runId = await abandonedRun();
     const t = await runStep(lockCommand(), { positionals: ["status"] }, w.context());
-    t.ctx.runs.writeStep(runId, {
-      step: "deploy-backend",
-      status: "succeeded",
-      startedAt: new Date().toISOString(),
-      durationMs: 900,
-      detail: { app: "backend", previous: "v1", release: "v2" },
-    });
+    t.ctx.runs.writeStep(runId, deployStep("backend"));
     t.ctx.runs.update(runId, { status: "succeeded", finishedAt: new Date().toISOString() });
     const broke = await runStep(lockCommand(), { positionals: ["break"] }, { ...w.context(), flags: { yes: true } });
     expect(broke.error).toBeUndefined();
